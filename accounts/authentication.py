@@ -1,0 +1,55 @@
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from accounts.actors import Actor
+from accounts.models import ApiToken
+
+BAD_TOKEN = "Invalid, expired or revoked API token. Create a new one in the admin (Accounts → API tokens)."
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer tmapi_…`. Tokens are looked up by hash; the plain value is never stored."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="replace")
+        if not header.startswith(self.keyword + " "):
+            return None
+        plain = header[len(self.keyword) + 1:].strip()
+        token = ApiToken.objects.select_related("owner").filter(token_hash=ApiToken.hash(plain)).first()
+        if token is None or not token.is_usable():
+            raise exceptions.AuthenticationFailed(BAD_TOKEN)
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return (token.owner, token)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+def actor_from_request(request) -> Actor:
+    request_id = request.headers.get("X-Request-ID") or None
+    if isinstance(request.auth, ApiToken):
+        return Actor.for_api_token(request.auth, request_id=request_id)
+    return Actor.for_user(request.user, door="api", request_id=request_id)
+
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension  # noqa: E402
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiTokenAuthentication"
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "API token created in the admin (tmapi_…)"}
+
+
+from rest_framework.permissions import BasePermission  # noqa: E402
+
+
+class IsActor(BasePermission):
+    """A valid API token (whoever owns it) or a logged-in user; the services then check grants."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, ApiToken) or bool(request.user and request.user.is_authenticated)

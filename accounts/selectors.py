@@ -1,0 +1,80 @@
+"""Which accounts may an actor read or trade. The only way services pick accounts."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.actors import Actor
+from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
+from tigermcp.errors import NotFound, PermissionDenied
+
+NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
+NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
+NOT_TRADEABLE = "Account '{account}' is read-only for you: {why}. Accounts you can trade: {usable}."
+
+
+def _grants_for(actor: Actor):
+    if actor.kind == "user":
+        return AccessGrant.objects.filter(user=actor.user)
+    if actor.kind == "api_token":
+        return AccessGrant.objects.filter(api_token=actor.api_token)
+    if actor.kind == "mcp_client":
+        return AccessGrant.objects.filter(mcp_client=actor.mcp_client)
+    return AccessGrant.objects.none()
+
+
+def accounts_for_actor(actor: Actor, *, scope: str = Scope.READ) -> QuerySet[TigerAccount]:
+    accounts = TigerAccount.objects.filter(status=AccountStatus.ACTIVE)
+    if scope == Scope.TRADE:
+        if settings.TIGERMCP_READ_ONLY:
+            return accounts.none()
+        accounts = accounts.filter(permission=Scope.TRADE)
+    # The system (scheduled tasks, operators' commands) acts on every account; a superuser may read
+    # every account, but trades only where explicitly granted.
+    if actor.kind == "system" or (scope == Scope.READ and actor.kind == "user" and actor.user.is_superuser):
+        result = accounts
+    else:
+        grants = _grants_for(actor)
+        if scope == Scope.TRADE:
+            grants = grants.filter(scope=Scope.TRADE)
+        result = accounts.filter(pk__in=grants.values("account_id"))
+    if scope == Scope.TRADE:
+        result = [a for a in result if not a.is_live or a.can_trade_live()]
+        return TigerAccount.objects.filter(pk__in=[a.pk for a in result])
+    return result
+
+
+def _listing(accounts) -> str:
+    numbers = [f"{a.account_number} ({a.label})" for a in accounts]
+    return ", ".join(numbers) if numbers else "none"
+
+
+def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.READ) -> TigerAccount:
+    """The named account if the actor may use it with that scope; otherwise an error that lists
+    the accounts they can use (so a caller can correct the call)."""
+    verb = "trade" if scope == Scope.TRADE else "read"
+    allowed = accounts_for_actor(actor, scope=scope)
+    account = allowed.filter(account_number=account_number).first()
+    if account is not None:
+        return account
+    if scope == Scope.TRADE:
+        readable = accounts_for_actor(actor, scope=Scope.READ).filter(account_number=account_number).first()
+        if readable is not None:
+            raise PermissionDenied(
+                NOT_TRADEABLE.format(account=account_number, why=why_not_tradeable(actor, readable), usable=_listing(allowed)),
+                code="account_read_only",
+            )
+    raise NotFound(
+        NO_SUCH_ACCOUNT.format(account=account_number, verb=verb, usable=_listing(allowed)),
+        code="unknown_account",
+    )
+
+
+def why_not_tradeable(actor: Actor, account: TigerAccount) -> str:
+    if settings.TIGERMCP_READ_ONLY:
+        return "this deployment is read-only (TIGERMCP_READ_ONLY=true)"
+    if account.permission != Scope.TRADE:
+        return "the account is configured read-only"
+    if account.is_live and not account.can_trade_live():
+        return ("it is a live account and live trading needs both the account's live flag and "
+                "TIGER_LIVE_TRADING_ENABLED=true")
+    return "your access grant is read-only"

@@ -1,0 +1,63 @@
+"""Parsing of configuration values that must never be guessed.
+
+Settings import this before Django is set up, so it depends on nothing but the standard library.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger("tigermcp.config")
+
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0", ""}
+
+
+def parse_strict_bool(name: str, value: str | None) -> bool:
+    """Only the exact strings true/1 and false/0/empty are accepted.
+
+    A switch that enables live trading must fail closed: "TRUE ", "yes!" or "paper" are not
+    read as anything, they stop the process with a message that says what to write instead.
+    """
+    if value is None:
+        return False
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be exactly 'true' or 'false' (got {value!r}). "
+        f"Fix the value in the environment or .env file; nothing was enabled."
+    )
+
+
+def parse_key_list(name: str, value: str) -> list[str]:
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured(f"{name} is empty: set at least one Fernet key.")
+    return keys
+
+
+def embedded_field_key(data_dir: Path) -> str:
+    """The embedded default's encryption key: generated once into the data folder.
+
+    Losing this file makes every stored credential unreadable, hence the loud warning.
+    """
+    from cryptography.fernet import Fernet
+
+    path = data_dir / "field_encryption.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    logger.warning(
+        "Generated a new credential encryption key at %s. Back it up: without it the stored "
+        "Tiger credentials cannot be decrypted. In production set FIELD_ENCRYPTION_KEYS instead.",
+        path,
+    )
+    return key

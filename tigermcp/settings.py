@@ -1,0 +1,211 @@
+"""Settings, read from the environment (django-environ).
+
+Two shapes:
+- embedded default (TIGERMCP_ENV unset or "embedded"): no configuration needed. SQLite in the data
+  folder, in-process cache and channel layer, eager Celery, a generated encryption key, the
+  built-in Tiger gateway simulator. Setting DATABASE_URL / REDIS_URL switches those parts to the
+  real services (the test suite does this on machines that have them).
+- production (TIGERMCP_ENV=production): every secret and service must be given; nothing defaults.
+"""
+
+from pathlib import Path
+
+import environ
+
+from tigermcp.config import embedded_field_key, parse_key_list, parse_strict_bool
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+TIGERMCP_ENV = env.str("TIGERMCP_ENV", default="embedded")
+if TIGERMCP_ENV not in ("embedded", "production"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"TIGERMCP_ENV must be 'embedded' or 'production' (got {TIGERMCP_ENV!r})."
+    )
+PRODUCTION = TIGERMCP_ENV == "production"
+
+DATA_DIR = Path(env.str("TIGERMCP_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")
+    DEBUG = False
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    REDIS_URL = env.str("REDIS_URL")
+    FIELD_ENCRYPTION_KEYS = parse_key_list(
+        "FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS")
+    )
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Not a secret worth protecting: the embedded default only listens on 127.0.0.1.
+    SECRET_KEY = env.str("SECRET_KEY", default="embedded-default-not-for-production-" + "x" * 32)
+    DEBUG = env.bool("DEBUG", default=True)
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    DATABASES = {
+        "default": env.db_url(
+            "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'tigermcp.sqlite3'}"
+        )
+    }
+    REDIS_URL = env.str("REDIS_URL", default="")
+    _keys = env.str("FIELD_ENCRYPTION_KEYS", default="")
+    FIELD_ENCRYPTION_KEYS = (
+        parse_key_list("FIELD_ENCRYPTION_KEYS", _keys) if _keys else [embedded_field_key(DATA_DIR)]
+    )
+
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several threads (MCP tools, aggregation) write: wait for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+
+# Live trading needs this AND the account's own live flag (accounts.TigerAccount).
+TIGER_LIVE_TRADING_ENABLED = parse_strict_bool(
+    "TIGER_LIVE_TRADING_ENABLED", env.str("TIGER_LIVE_TRADING_ENABLED", default="false")
+)
+# A read-only deployment: write tools are not even listed, write services refuse.
+TIGERMCP_READ_ONLY = parse_strict_bool(
+    "TIGERMCP_READ_ONLY", env.str("TIGERMCP_READ_ONLY", default="false")
+)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "django_celery_beat",
+    "audit",
+    "accounts",
+    "tigersim",
+    "trading",
+    "marketdata",
+    "mcp_bridge",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tigermcp.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "tigermcp.asgi.application"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache, channel layer and Celery: Redis when REDIS_URL is set, in-process otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsActor"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tigermcp.api_errors.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {"TITLE": "TigerMCP API", "VERSION": "1.0.0"}
+
+# The Tiger gateway simulator (tigersim): the embedded default runs one in-process on this port and
+# binds its demo paper accounts to it.
+TIGERSIM_EMBEDDED = env.bool("TIGERSIM_EMBEDDED", default=not PRODUCTION)
+TIGERSIM_PORT = env.int("TIGERSIM_PORT", default=9871)
+TIGERSIM_STATE_DIR = Path(env.str("TIGERSIM_STATE_DIR", default=str(DATA_DIR / "tigersim")))
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "audit.redaction.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        # stderr, always: over stdio MCP, stdout carries protocol bytes only.
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # The SDK logs whole signed requests at DEBUG; never below INFO, and redacted anyway.
+        "tiger_openapi": {"level": "WARNING"},
+    },
+}
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]

@@ -1,0 +1,19 @@
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_describes_the_production_topology():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis", "migrate"} <= set(services)
+    assert "celery -A tigermcp worker" in services["worker"]["command"]
+    assert "DatabaseScheduler" in services["beat"]["command"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["TIGERMCP_ENV"] == "production" and env["REDIS_URL"].startswith("redis://")
+        assert set(services[name]["depends_on"]) == {"postgres", "redis"}
+    assert (ROOT / "Dockerfile").exists() and (ROOT / "deploy" / "nginx.conf").exists()
+    assert set(compose["volumes"]) == {"postgres_data", "redis_data"}

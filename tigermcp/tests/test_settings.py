@@ -1,0 +1,56 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "TIGERMCP_ENV": "production",
+    "SECRET_KEY": "vK3#pq8!Zr2@mW5&tY7^uB1*eD4(fH6)gJ9-kL0_nAxQ2+wE8=rT5~yU1|iO7",
+    "ALLOWED_HOSTS": "tigermcp.example.com",
+    "DATABASE_URL": "postgres://tigermcp@127.0.0.1:5432/tigermcp",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def manage(*args, env_overrides, drop=()):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_"))}
+    env.update(env_overrides)
+    for key in drop:
+        env.pop(key, None)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_fails_at_boot():
+    for missing in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL"):
+        result = manage("check", env_overrides=PRODUCTION_ENV, drop=[missing])
+        assert result.returncode != 0
+        assert missing in result.stderr
+
+
+def test_live_switch_with_sloppy_value_stops_the_process(tmp_path):
+    result = manage("check", env_overrides={"TIGERMCP_DATA_DIR": str(tmp_path), "TIGER_LIVE_TRADING_ENABLED": "TRUE "})
+    assert result.returncode != 0
+    assert "must be exactly 'true' or 'false'" in result.stderr
+
+
+def test_embedded_default_needs_nothing_and_generates_a_key_once(tmp_path):
+    first = manage("check", env_overrides={"TIGERMCP_DATA_DIR": str(tmp_path)})
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "field_encryption.key"
+    assert key_file.exists() and "Generated a new credential encryption key" in first.stderr
+    key = key_file.read_text()
+    second = manage("check", env_overrides={"TIGERMCP_DATA_DIR": str(tmp_path)})
+    assert second.returncode == 0 and "Generated" not in second.stderr
+    assert key_file.read_text() == key
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"

@@ -1,0 +1,665 @@
+"""Broker and exchange state: developers, accounts, cash, positions, orders, fills, matching.
+
+All money and quantities are ``Decimal``. One re-entrant lock guards the whole state: the
+gateway is I/O-bound and the critical sections are short, so one lock keeps every invariant
+(cash + positions + order fills move together) simple and true under 50 concurrent requests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable
+
+from . import protocol as p
+from .clock import SimClock
+from .commission import order_commission
+from .instruments import (LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, SHORT_INITIAL_MARGIN,
+                          SHORT_MAINTENANCE_MARGIN, Instrument, get_instrument, is_on_tick)
+from .market_calendar import CALENDARS, TRADING
+from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+BASE_CURRENCY = "USD"
+# Units of each currency per US dollar; forexRate on the wire is the inverse (USD per unit).
+FX_PER_USD = {"USD": Decimal("1"), "HKD": Decimal("7.8"), "CNH": Decimal("7.2")}
+
+# Tiger's order statuses.
+INITIAL = "Initial"
+PENDING_NEW = "PendingNew"
+SUBMITTED = "Submitted"
+PARTIALLY_FILLED = "PartiallyFilled"
+FILLED = "Filled"
+PENDING_CANCEL = "PendingCancel"
+CANCELLED = "Cancelled"
+INACTIVE = "Inactive"
+INVALID = "Invalid"
+OPEN_STATUSES = {INITIAL, PENDING_NEW, SUBMITTED, PARTIALLY_FILLED, PENDING_CANCEL}
+TERMINAL_STATUSES = {FILLED, CANCELLED, INACTIVE, INVALID}
+ORDER_TYPES = {"MKT", "LMT", "STP", "STP_LMT"}
+TIME_IN_FORCE = {"DAY", "GTC"}
+
+# Messages as Tiger's paper/prime gateway words them (docs.itigerup.com error-code page).
+MSG_INSUFFICIENT_BP = "bad_request:Insufficient buying power. Order requires {ccy} {need}, available {ccy} {have}"
+MSG_NO_POSITION = "The order quantity you entered exceeds your currently available position"
+MSG_EXTENDED_HOURS = ("bad_request:You cannot place market or stop order during pre-market and "
+                      "after-hours trading")
+MSG_NOT_SUPPORTED = "bad_request:We don't support trading of this stock now"
+MSG_NOT_SHORTABLE = "bad_request:This stock is not available for short selling"
+MSG_TICK = "bad_request:The price {price} does not conform to the tick size"
+MSG_LOT = "bad_request:The order quantity must be a multiple of the lot size {lot}"
+MSG_ORDER_NOT_FOUND = "order not found"
+MSG_NOT_CANCELLABLE = "bad_request:The order cannot be cancelled in its current status ({status})"
+MSG_NOT_MODIFIABLE = "bad_request:The order cannot be modified in its current status ({status})"
+MSG_MODIFY_FIELD = "bad_request:{field} cannot be modified"
+MSG_MODIFY_QTY = "bad_request:The quantity cannot be less than the filled quantity {filled}"
+MSG_EXPIRED = "Order expired at the end of the trading day"
+MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
+
+
+def dec(value, name: str = "value") -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        out = Decimal(str(value))
+    except Exception:
+        raise p.biz_error(f"{name} is not a number")
+    if not out.is_finite():
+        raise p.biz_error(f"{name} is not a number")
+    return out
+
+
+def fx_per_usd(currency: str) -> Decimal:
+    return FX_PER_USD.get(currency, Decimal("1"))
+
+
+def to_base(amount: Decimal, currency: str) -> Decimal:
+    return amount / fx_per_usd(currency)
+
+
+@dataclass
+class Developer:
+    tiger_id: str
+    public_key_b64: str
+    license: str = "TBUS"
+    private_key_b64: str | None = None  # kept only for developers the simulator generated
+    accounts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fill:
+    time_ms: int
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal
+
+
+@dataclass
+class Order:
+    id: int
+    order_id: int
+    account: str
+    symbol: str
+    market: str
+    currency: str
+    action: str
+    order_type: str
+    quantity: Decimal
+    limit_price: Decimal | None
+    aux_price: Decimal | None
+    time_in_force: str
+    outside_rth: bool
+    status: str
+    open_time: int
+    update_time: int
+    session_day: str
+    user_mark: str = ""
+    reason: str = ""
+    filled: Decimal = ZERO
+    filled_value: Decimal = ZERO
+    commission: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    latest_time: int = 0
+    triggered: bool = False
+    fill_cap: Decimal | None = None  # forced partial fill: stop filling at this quantity
+    opens_position: bool = True
+    fills: list[Fill] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def avg_fill_price(self) -> Decimal:
+        return self.filled_value / self.filled if self.filled else ZERO
+
+    @property
+    def can_modify(self) -> bool:
+        return self.status in (INITIAL, PENDING_NEW, SUBMITTED, PARTIALLY_FILLED) and self.order_type != "MKT"
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (INITIAL, PENDING_NEW, SUBMITTED, PARTIALLY_FILLED)
+
+    @property
+    def wire_status(self) -> str:
+        # The SDK maps "Submitted" + filledQuantity > 0 to PARTIALLY_FILLED, but maps the string
+        # "PartiallyFilled" to PENDING_NEW; Tiger's gateway therefore sends "Submitted".
+        return SUBMITTED if self.status == PARTIALLY_FILLED else self.status
+
+
+@dataclass
+class Position:
+    symbol: str
+    quantity: Decimal = ZERO
+    average_cost: Decimal = ZERO  # includes commission, as Tiger's averageCost does
+    realized_pnl: Decimal = ZERO
+
+
+@dataclass
+class Account:
+    account: str
+    tiger_id: str
+    capability: str  # CASH or MGRN
+    paper: bool
+    cash: dict[str, Decimal]
+    positions: dict[str, Position] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    next_order_id: int = 1
+    realized_pnl: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def trade_error_code(self) -> int:
+        return p.CODE_PAPER_ACCOUNT if self.paper else p.CODE_PRIME_ACCOUNT
+
+
+class Exchange:
+    def __init__(self, prices: PriceModel, clock: SimClock, on_change: Callable[[], None] | None = None):
+        self.prices = prices
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.developers: dict[str, Developer] = {}
+        self.accounts: dict[str, Account] = {}
+        self.next_global_id = 40_000_000_000_000_001
+        self.next_account_seq = 1
+        # Displayed liquidity already taken, per (symbol, side, quote bucket).
+        self._taken: dict[tuple[str, str, int], Decimal] = {}
+        self._on_change = on_change or (lambda: None)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def quote(self, symbol: str, instant: dt.datetime | None = None) -> Quote:
+        return self.prices.quote(symbol, instant or self.clock.now())
+
+    def fx_rate(self, currency: str) -> Decimal:
+        """Units of ``currency`` per US dollar (USD=1, HKD=7.8, CNH=7.2)."""
+        return fx_per_usd(currency)
+
+    def account_for(self, tiger_id: str, account: str | None) -> Account:
+        if not account:
+            raise p.field_empty("account")
+        acct = self.accounts.get(str(account))
+        if acct is None or acct.tiger_id != tiger_id:
+            raise p.GatewayError(p.CODE_ACCOUNT, MSG_ACCOUNT.format(account=account))
+        return acct
+
+    def mark_price(self, symbol: str, instant: dt.datetime | None = None) -> Decimal:
+        return self.quote(symbol, instant).latest
+
+    def position_value(self, acct: Account, instant: dt.datetime) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for pos in acct.positions.values():
+            if pos.quantity == 0:
+                continue
+            inst = get_instrument(pos.symbol)
+            out[inst.currency] = out.get(inst.currency, ZERO) + pos.quantity * self.mark_price(pos.symbol, instant)
+        return out
+
+    def summary(self, acct: Account, instant: dt.datetime | None = None) -> dict[str, Decimal]:
+        """Account figures in the base currency (USD)."""
+        instant = instant or self.clock.now()
+        cash = sum((to_base(v, c) for c, v in acct.cash.items()), ZERO)
+        gross = ZERO
+        net_pos = ZERO
+        init = ZERO
+        maint = ZERO
+        unrealized = ZERO
+        for pos in acct.positions.values():
+            if pos.quantity == 0:
+                continue
+            inst = get_instrument(pos.symbol)
+            mark = self.mark_price(pos.symbol, instant)
+            value = to_base(pos.quantity * mark, inst.currency)
+            net_pos += value
+            gross += abs(value)
+            unrealized += to_base((mark - pos.average_cost) * pos.quantity, inst.currency)
+            if acct.capability == "CASH":
+                init += abs(value)
+                maint += abs(value)
+            elif pos.quantity > 0:
+                init += value * LONG_INITIAL_MARGIN
+                maint += value * LONG_MAINTENANCE_MARGIN
+            else:
+                init += abs(value) * SHORT_INITIAL_MARGIN
+                maint += abs(value) * SHORT_MAINTENANCE_MARGIN
+        net_liq = cash + net_pos
+        realized = sum((to_base(v, c) for c, v in acct.realized_pnl.items()), ZERO)
+        if acct.capability == "CASH":
+            buying_power = max(ZERO, cash - self._reserved_base(acct, instant))
+            excess = buying_power
+        else:
+            excess = net_liq - init
+            buying_power = max(ZERO, (excess - self._reserved_base(acct, instant)) / LONG_INITIAL_MARGIN)
+        return {"cash": cash, "net_liquidation": net_liq, "gross_position_value": gross,
+                "init_margin": init, "maint_margin": maint, "equity_with_loan": net_liq,
+                "excess_liquidity": excess, "buying_power": buying_power, "unrealized_pnl": unrealized,
+                "realized_pnl": realized}
+
+    # --- developer and account set-up -----------------------------------------------------
+
+    def add_developer(self, dev: Developer) -> Developer:
+        with self.lock:
+            existing = self.developers.get(dev.tiger_id)
+            if existing:
+                dev.accounts = existing.accounts
+            self.developers[dev.tiger_id] = dev
+            self._on_change()
+            return dev
+
+    def open_account(self, tiger_id: str, account: str | None, cash: dict[str, Decimal], paper: bool,
+                     capability: str) -> str:
+        with self.lock:
+            dev = self.developers.get(tiger_id)
+            if dev is None:
+                raise KeyError(f"unknown tiger_id {tiger_id}")
+            if account is None:
+                # Paper accounts are all digits, 17+ characters, like Tiger's.
+                account = f"2026{self.next_account_seq:013d}" if paper else f"U{self.next_account_seq:07d}"
+                self.next_account_seq += 1
+            if account in self.accounts:
+                raise ValueError(f"account {account} already exists")
+            capability = capability.upper()
+            if capability not in ("CASH", "MGRN"):
+                raise ValueError("capability must be CASH or MGRN")
+            self.accounts[account] = Account(account, tiger_id, capability, paper,
+                                             {c.upper(): Decimal(str(v)) for c, v in cash.items()})
+            dev.accounts.append(account)
+            self._on_change()
+            return account
+
+    def allocate_order_id(self, acct: Account) -> int:
+        with self.lock:
+            order_id = acct.next_order_id
+            acct.next_order_id += 1
+            self._on_change()
+            return order_id
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def place(self, acct: Account, biz: dict, fault=None) -> Order:
+        now = self.clock.now()
+        symbol = biz.get("symbol")
+        if not symbol:
+            raise p.field_empty("symbol")
+        inst = get_instrument(symbol)
+        sec_type = (biz.get("sec_type") or "STK").upper()
+        if inst is None or sec_type != "STK":
+            raise p.GatewayError(acct.trade_error_code, MSG_NOT_SUPPORTED)
+        action = (biz.get("action") or "").upper()
+        if action not in ("BUY", "SELL"):
+            raise p.biz_error("action must be BUY or SELL")
+        order_type = (biz.get("order_type") or "").upper()
+        if order_type not in ORDER_TYPES:
+            raise p.biz_error(f"order_type {order_type or 'empty'} is not supported")
+        quantity = dec(biz.get("total_quantity"), "total_quantity")
+        if quantity is None:
+            raise p.field_empty("total_quantity")
+        if quantity <= 0 or quantity != quantity.to_integral_value():
+            raise p.biz_error("total_quantity must be a positive whole number")
+        if quantity % inst.lot_size:
+            raise p.GatewayError(acct.trade_error_code, MSG_LOT.format(lot=inst.lot_size))
+        limit_price = dec(biz.get("limit_price"), "limit_price")
+        aux_price = dec(biz.get("aux_price"), "aux_price")
+        if order_type in ("LMT", "STP_LMT") and limit_price is None:
+            raise p.field_empty("limit_price")
+        if order_type in ("STP", "STP_LMT") and aux_price is None:
+            raise p.field_empty("aux_price")
+        for price in (limit_price, aux_price):
+            if price is not None and (price <= 0 or not is_on_tick(inst, price)):
+                raise p.GatewayError(acct.trade_error_code, MSG_TICK.format(price=price))
+        tif = (biz.get("time_in_force") or "DAY").upper()
+        if tif not in TIME_IN_FORCE:
+            raise p.biz_error(f"time_in_force {tif} is not supported")
+        outside_rth = bool(biz.get("outside_rth")) and inst.market == "US"
+        cal = CALENDARS[inst.market]
+        if cal.is_extended(now) and order_type != "LMT":
+            raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
+        user_mark = biz.get("user_mark")
+        if user_mark is None:
+            user_mark = biz.get("remark") or ""
+
+        with self.lock:
+            if fault is not None and fault.kind == "reject":
+                raise p.GatewayError(fault.params.get("code", acct.trade_error_code),
+                                     fault.params.get("message", "bad_request:Order rejected by the exchange"))
+            quote = self.quote(inst.symbol, now)
+            self._check_order(acct, inst, action, order_type, quantity, limit_price, aux_price, quote, now,
+                              exclude=None)
+            order_id = dec(biz.get("order_id"), "order_id")
+            if order_id is None:
+                order_id = self.allocate_order_id(acct)
+            else:
+                order_id = int(order_id)
+                if any(o.order_id == order_id for o in acct.orders.values()):
+                    raise p.GatewayError(p.CODE_ACCOUNT, "TRADE DUPLICATE ORDER ID")
+            now_ms = int(now.timestamp() * 1000)
+            position = acct.positions.get(inst.symbol)
+            held = position.quantity if position else ZERO
+            opens = (action == "BUY" and held >= 0) or (action == "SELL" and held <= 0)
+            order = Order(id=self.next_global_id, order_id=order_id, account=acct.account, symbol=inst.symbol,
+                          market=inst.market, currency=inst.currency, action=action, order_type=order_type,
+                          quantity=quantity, limit_price=limit_price, aux_price=aux_price, time_in_force=tif,
+                          outside_rth=outside_rth, status=INITIAL, open_time=now_ms, update_time=now_ms,
+                          session_day=self._order_day(inst, now).isoformat(), user_mark=str(user_mark),
+                          latest_time=now_ms, opens_position=opens)
+            self.next_global_id += 1
+            if fault is not None and fault.kind == "partial_fill":
+                cap = fault.params.get("quantity")
+                if cap is None:
+                    ratio = Decimal(str(fault.params.get("ratio", "0.5")))
+                    cap = (quantity * ratio).to_integral_value()
+                    cap -= cap % inst.lot_size
+                order.fill_cap = min(quantity, max(Decimal(inst.lot_size), Decimal(str(cap))))
+            acct.orders[order.id] = order
+            self._on_change()
+            return order
+
+    def accept(self, order: Order, fault=None) -> None:
+        """The exchange's acknowledgement: Initial -> Submitted (or -> Inactive when forced)."""
+        with self.lock:
+            now_ms = self.clock.now_ms()
+            if fault is not None and fault.kind == "inactivate":
+                order.status = INACTIVE
+                order.reason = fault.params.get("message", "Order rejected by the exchange")
+            elif order.status == INITIAL:
+                order.status = SUBMITTED
+            order.update_time = now_ms
+            self._on_change()
+
+    def _order_day(self, inst: Instrument, now: dt.datetime) -> dt.date:
+        """The trading day a DAY order belongs to: today until its close, else the next one."""
+        cal = CALENDARS[inst.market]
+        local = cal.local(now)
+        day = local.date()
+        end = cal.active_end if inst.market == "US" else cal.regular_close
+        if cal.is_trading_day(day) and local.time() < end:
+            return day
+        return cal.next_trading_day(day)
+
+    def _estimate_price(self, order_type, action, limit_price, aux_price, quote: Quote) -> Decimal:
+        if order_type in ("LMT", "STP_LMT"):
+            return limit_price
+        touch = quote.ask if action == "BUY" else quote.bid
+        if order_type == "STP":
+            return max(touch, aux_price) if action == "BUY" else min(touch, aux_price)
+        return touch
+
+    def _reserved_base(self, acct: Account, instant: dt.datetime, exclude: int | None = None) -> Decimal:
+        """Buying power held by working orders, in USD (buys in cash accounts; margin otherwise)."""
+        total = ZERO
+        for order in acct.orders.values():
+            if not order.is_open or order.id == exclude or order.remaining <= 0:
+                continue
+            if order.action == "SELL" and (acct.capability == "CASH" or not self._is_short(acct, order)):
+                continue
+            quote = self.quote(order.symbol, instant)
+            price = self._estimate_price(order.order_type, order.action, order.limit_price, order.aux_price, quote)
+            value = to_base(price * order.remaining, order.currency)
+            total += value if acct.capability == "CASH" else value * LONG_INITIAL_MARGIN
+        return total
+
+    def _is_short(self, acct: Account, order: Order) -> bool:
+        pos = acct.positions.get(order.symbol)
+        return (pos.quantity if pos else ZERO) < order.remaining
+
+    def _salable(self, acct: Account, symbol: str, exclude: int | None = None) -> Decimal:
+        pos = acct.positions.get(symbol)
+        held = pos.quantity if pos else ZERO
+        selling = sum((o.remaining for o in acct.orders.values()
+                       if o.is_open and o.symbol == symbol and o.action == "SELL" and o.id != exclude), ZERO)
+        return max(ZERO, held - selling)
+
+    def _check_order(self, acct: Account, inst: Instrument, action: str, order_type: str, quantity: Decimal,
+                     limit_price, aux_price, quote: Quote, now: dt.datetime, exclude: int | None) -> None:
+        price = self._estimate_price(order_type, action, limit_price, aux_price, quote)
+        code = acct.trade_error_code
+        if action == "SELL":
+            salable = self._salable(acct, inst.symbol, exclude)
+            if quantity <= salable:
+                return
+            if acct.capability == "CASH":
+                raise p.GatewayError(code, MSG_NO_POSITION)
+            if not inst.shortable:
+                raise p.GatewayError(code, MSG_NOT_SHORTABLE)
+            need_local = (quantity - salable) * price * SHORT_INITIAL_MARGIN
+        else:
+            value = quantity * price
+            need_local = value + order_commission(inst.market, quantity, value)
+            if acct.capability != "CASH":
+                need_local = value * LONG_INITIAL_MARGIN
+        if acct.capability == "CASH":
+            # Cash accounts trade each currency's own cash: no borrowing, no automatic FX.
+            reserved_local = ZERO
+            for order in acct.orders.values():
+                if (order.is_open and order.action == "BUY" and order.currency == inst.currency
+                        and order.id != exclude):
+                    q = self.quote(order.symbol, now)
+                    est = self._estimate_price(order.order_type, "BUY", order.limit_price, order.aux_price, q)
+                    v = est * order.remaining
+                    reserved_local += v + order_commission(order.market, order.remaining, v)
+            have = acct.cash.get(inst.currency, ZERO) - reserved_local
+            if need_local > have:
+                raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(ccy=inst.currency, need=_money(need_local),
+                                                                      have=_money(max(ZERO, have))))
+            return
+        summary = self.summary(acct, now)
+        have_base = summary["excess_liquidity"] - self._reserved_base(acct, now, exclude)
+        need_base = to_base(need_local, inst.currency)
+        if need_base > have_base:
+            have_local = max(ZERO, have_base) * fx_per_usd(inst.currency)
+            raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(ccy=inst.currency, need=_money(need_local),
+                                                                  have=_money(have_local)))
+
+    def find_order(self, acct: Account, id_=None, order_id=None) -> Order | None:
+        if id_:
+            return acct.orders.get(int(id_))
+        if order_id:
+            for order in acct.orders.values():
+                if order.order_id == int(order_id):
+                    return order
+        return None
+
+    def cancel(self, acct: Account, id_=None, order_id=None) -> Order:
+        with self.lock:
+            order = self.find_order(acct, id_, order_id)
+            if order is None:
+                raise p.GatewayError(acct.trade_error_code, MSG_ORDER_NOT_FOUND)
+            if not order.can_cancel:
+                raise p.GatewayError(acct.trade_error_code, MSG_NOT_CANCELLABLE.format(status=order.status))
+            # PendingCancel until the next matching pass, which completes the cancel.
+            order.status = PENDING_CANCEL
+            order.update_time = self.clock.now_ms()
+            self._on_change()
+            return order
+
+    def modify(self, acct: Account, biz: dict) -> Order:
+        with self.lock:
+            order = self.find_order(acct, biz.get("id"), biz.get("order_id"))
+            if order is None:
+                raise p.GatewayError(acct.trade_error_code, MSG_ORDER_NOT_FOUND)
+            code = acct.trade_error_code
+            if not order.can_modify:
+                raise p.GatewayError(code, MSG_NOT_MODIFIABLE.format(status=order.status))
+            for name, current in (("action", order.action), ("order_type", order.order_type),
+                                  ("symbol", order.symbol)):
+                value = biz.get(name)
+                if value and str(value).upper() != current:
+                    raise p.GatewayError(code, MSG_MODIFY_FIELD.format(field=name))
+            inst = get_instrument(order.symbol)
+            quantity = dec(biz.get("total_quantity"), "total_quantity") or order.quantity
+            if quantity != quantity.to_integral_value() or quantity <= 0 or quantity % inst.lot_size:
+                raise p.GatewayError(code, MSG_LOT.format(lot=inst.lot_size))
+            if quantity <= order.filled:
+                raise p.GatewayError(code, MSG_MODIFY_QTY.format(filled=order.filled))
+            limit_price = dec(biz.get("limit_price"), "limit_price")
+            aux_price = dec(biz.get("aux_price"), "aux_price")
+            limit_price = limit_price if limit_price is not None else order.limit_price
+            aux_price = aux_price if aux_price is not None else order.aux_price
+            for price in (limit_price, aux_price):
+                if price is not None and (price <= 0 or not is_on_tick(inst, price)):
+                    raise p.GatewayError(code, MSG_TICK.format(price=price))
+            tif = (biz.get("time_in_force") or order.time_in_force).upper()
+            if tif not in TIME_IN_FORCE:
+                raise p.biz_error(f"time_in_force {tif} is not supported")
+            now = self.clock.now()
+            self._check_order(acct, inst, order.action, order.order_type, quantity - order.filled, limit_price,
+                              aux_price, self.quote(order.symbol, now), now, exclude=order.id)
+            order.quantity, order.limit_price, order.aux_price, order.time_in_force = (
+                quantity, limit_price, aux_price, tif)
+            if biz.get("outside_rth") is not None:
+                order.outside_rth = bool(biz.get("outside_rth")) and order.market == "US"
+            order.update_time = self.clock.now_ms()
+            self._on_change()
+            return order
+
+    # --- matching -------------------------------------------------------------------------
+
+    def match(self, now: dt.datetime | None = None) -> int:
+        """Fill, trigger, expire and finish cancelling working orders; returns the fills made."""
+        now = now or self.clock.now()
+        fills = 0
+        with self.lock:
+            changed = False
+            for acct in self.accounts.values():
+                for order in list(acct.orders.values()):
+                    if not order.is_open:
+                        continue
+                    if order.status == PENDING_CANCEL:
+                        order.status = CANCELLED
+                        order.update_time = int(now.timestamp() * 1000)
+                        changed = True
+                        continue
+                    if order.status in (INITIAL, PENDING_NEW):
+                        continue
+                    if self._expired(order, now):
+                        order.status = CANCELLED
+                        order.reason = MSG_EXPIRED
+                        order.update_time = int(now.timestamp() * 1000)
+                        changed = True
+                        continue
+                    made = self._match_order(acct, order, now)
+                    fills += made
+                    changed = changed or made > 0
+            if len(self._taken) > 50_000:
+                self._taken.clear()
+            if changed:
+                self._on_change()
+        return fills
+
+    def _expired(self, order: Order, now: dt.datetime) -> bool:
+        if order.time_in_force != "DAY":
+            return False
+        cal = CALENDARS[order.market]
+        day = dt.date.fromisoformat(order.session_day)
+        end = cal.active_end if (order.outside_rth and order.market == "US") else cal.regular_close
+        return now >= cal.at(day, end)
+
+    def _match_order(self, acct: Account, order: Order, now: dt.datetime) -> int:
+        cal = CALENDARS[order.market]
+        phase = cal.phase(now)
+        if phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
+            return 0
+        if dt.date.fromisoformat(order.session_day) > cal.local(now).date():
+            return 0
+        quote = self.quote(order.symbol, now)
+        buy = order.action == "BUY"
+        touch = quote.ask if buy else quote.bid
+        if order.order_type in ("STP", "STP_LMT") and not order.triggered:
+            trigger = quote.latest >= order.aux_price if buy else quote.latest <= order.aux_price
+            if not trigger:
+                return 0
+            order.triggered = True
+        if order.order_type in ("LMT", "STP_LMT"):
+            if (buy and touch > order.limit_price) or (not buy and touch < order.limit_price):
+                return 0
+        remaining = order.remaining
+        if order.fill_cap is not None:
+            remaining = min(remaining, order.fill_cap - order.filled)
+            if remaining <= 0:
+                return 0
+        bucket = int(now.timestamp() // QUOTE_BUCKET_SECONDS)
+        key = (order.symbol, order.action, bucket)
+        displayed = Decimal(quote.ask_size if buy else quote.bid_size)
+        available = displayed - self._taken.get(key, ZERO)
+        qty = min(remaining, available)
+        inst = get_instrument(order.symbol)
+        qty -= qty % inst.lot_size
+        if qty <= 0:
+            return 0
+        self._taken[key] = self._taken.get(key, ZERO) + qty
+        self._fill(acct, order, qty, touch, now)
+        return 1
+
+    def _fill(self, acct: Account, order: Order, qty: Decimal, price: Decimal, now: dt.datetime) -> None:
+        now_ms = int(now.timestamp() * 1000)
+        value = qty * price
+        total_commission = order_commission(order.market, order.filled + qty, order.filled_value + value)
+        commission = total_commission - order.commission
+        signed = qty if order.action == "BUY" else -qty
+        ccy = order.currency
+        acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (value if order.action == "BUY" else -value) - commission
+        pos = acct.positions.setdefault(order.symbol, Position(order.symbol))
+        realized = ZERO
+        held = pos.quantity
+        if held == 0 or (held > 0) == (signed > 0):
+            # Opening or adding: commission is part of the cost (long) or reduces proceeds (short).
+            cost = value + commission if signed > 0 else value - commission
+            pos.average_cost = (pos.average_cost * abs(held) + cost) / (abs(held) + qty)
+            pos.quantity = held + signed
+        else:
+            closing = min(qty, abs(held))
+            closing_commission = commission * closing / qty
+            if held > 0:
+                realized = (price - pos.average_cost) * closing - closing_commission
+            else:
+                realized = (pos.average_cost - price) * closing - closing_commission
+            pos.quantity = held + signed
+            opening = qty - closing
+            if pos.quantity == 0:
+                pos.average_cost = ZERO
+            elif opening > 0:
+                rest = commission - closing_commission
+                cost = price * opening + rest if signed > 0 else price * opening - rest
+                pos.average_cost = cost / opening
+        pos.realized_pnl += realized
+        acct.realized_pnl[ccy] = acct.realized_pnl.get(ccy, ZERO) + realized
+        order.filled += qty
+        order.filled_value += value
+        order.commission = total_commission
+        order.realized_pnl += realized
+        order.fills.append(Fill(now_ms, qty, price, commission))
+        order.status = FILLED if order.filled >= order.quantity else PARTIALLY_FILLED
+        order.update_time = order.latest_time = now_ms
+        logger.debug("fill %s %s %s %s @ %s", order.account, order.action, qty, order.symbol, price)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01')):,}"

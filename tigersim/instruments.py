@@ -1,0 +1,116 @@
+"""The fixed universe of simulated instruments and their contract data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Instrument:
+    symbol: str
+    market: str
+    currency: str
+    name: str
+    exchange: str
+    base_price: Decimal  # level at the model's epoch; the walk drifts from here
+    daily_vol: float
+    avg_daily_volume: int
+    lot_size: int
+    contract_id: int
+    is_etf: bool = False
+    shortable: bool = True
+
+    @property
+    def sec_type(self) -> str:
+        return "STK"
+
+
+UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
+    Instrument("AAPL", "US", "USD", "Apple Inc.", "NASDAQ", Decimal("190"), 0.016, 55_000_000, 1, 14),
+    Instrument("MSFT", "US", "USD", "Microsoft Corporation", "NASDAQ", Decimal("410"), 0.014, 22_000_000, 1, 15),
+    Instrument("NVDA", "US", "USD", "NVIDIA Corporation", "NASDAQ", Decimal("120"), 0.030, 250_000_000, 1, 113),
+    Instrument("TSLA", "US", "USD", "Tesla, Inc.", "NASDAQ", Decimal("240"), 0.035, 95_000_000, 1, 16),
+    Instrument("AMZN", "US", "USD", "Amazon.com, Inc.", "NASDAQ", Decimal("185"), 0.019, 45_000_000, 1, 17),
+    Instrument("GOOGL", "US", "USD", "Alphabet Inc.", "NASDAQ", Decimal("170"), 0.018, 30_000_000, 1, 18),
+    Instrument("META", "US", "USD", "Meta Platforms, Inc.", "NASDAQ", Decimal("520"), 0.022, 15_000_000, 1, 19),
+    Instrument("SPY", "US", "USD", "SPDR S&P 500 ETF Trust", "ARCA", Decimal("560"), 0.009, 60_000_000, 1, 20,
+               is_etf=True),
+    Instrument("QQQ", "US", "USD", "Invesco QQQ Trust", "NASDAQ", Decimal("480"), 0.011, 40_000_000, 1, 21,
+               is_etf=True),
+    Instrument("00700", "HK", "HKD", "TENCENT", "SEHK", Decimal("380"), 0.018, 18_000_000, 100, 700),
+    Instrument("09988", "HK", "HKD", "BABA-W", "SEHK", Decimal("85"), 0.024, 60_000_000, 100, 9988),
+    Instrument("03690", "HK", "HKD", "MEITUAN-W", "SEHK", Decimal("130"), 0.028, 25_000_000, 100, 3690),
+    Instrument("00005", "HK", "HKD", "HSBC HOLDINGS", "SEHK", Decimal("68"), 0.011, 20_000_000, 400, 5),
+    Instrument("02800", "HK", "HKD", "TRACKER FUND", "SEHK", Decimal("20"), 0.010, 80_000_000, 500, 2800,
+               is_etf=True),
+)}
+
+OPTION_UNDERLYINGS = ("AAPL", "SPY", "TSLA")
+OPTION_MULTIPLIER = 100
+
+# Hong Kong's spread table, (upper bound, tick); the US uses one cent above $1.
+HK_TICKS = (
+    (Decimal("0.25"), Decimal("0.001")), (Decimal("0.5"), Decimal("0.005")), (Decimal("10"), Decimal("0.01")),
+    (Decimal("20"), Decimal("0.02")), (Decimal("100"), Decimal("0.05")), (Decimal("200"), Decimal("0.1")),
+    (Decimal("500"), Decimal("0.2")), (Decimal("1000"), Decimal("0.5")), (Decimal("2000"), Decimal("1")),
+    (Decimal("5000"), Decimal("2")), (Decimal("Infinity"), Decimal("5")),
+)
+
+
+def normalize_symbol(symbol: str) -> str:
+    symbol = (symbol or "").strip().upper()
+    if symbol.isdigit() and len(symbol) < 5:
+        symbol = symbol.zfill(5)  # Tiger writes HK codes with five digits
+    return symbol
+
+
+def get_instrument(symbol: str) -> Instrument | None:
+    return UNIVERSE.get(normalize_symbol(symbol))
+
+
+def tick_size(inst: Instrument, price: Decimal) -> Decimal:
+    if inst.market == "HK":
+        for bound, tick in HK_TICKS:
+            if price < bound:
+                return tick
+    return Decimal("0.01") if price >= 1 else Decimal("0.0001")
+
+
+def tick_sizes_json(inst: Instrument) -> list[dict]:
+    if inst.market == "HK":
+        out, lower = [], Decimal("0.01")
+        for bound, tick in HK_TICKS:
+            out.append({"begin": str(lower), "end": "Infinity" if bound.is_infinite() else str(bound),
+                        "type": "OPEN" if bound.is_infinite() else "CLOSED", "tickSize": float(tick)})
+            lower = bound
+        return out
+    return [{"begin": "0", "end": "1", "type": "CLOSED", "tickSize": 0.0001},
+            {"begin": "1", "end": "Infinity", "type": "OPEN", "tickSize": 0.01}]
+
+
+def is_on_tick(inst: Instrument, price: Decimal) -> bool:
+    tick = tick_size(inst, price)
+    return (price / tick) == (price / tick).to_integral_value()
+
+
+# Margin rates the simulator applies to stock positions of margin accounts.
+LONG_INITIAL_MARGIN = Decimal("0.5")
+LONG_MAINTENANCE_MARGIN = Decimal("0.25")
+SHORT_INITIAL_MARGIN = Decimal("0.5")
+SHORT_MAINTENANCE_MARGIN = Decimal("0.3")
+
+
+def contract_json(inst: Instrument) -> dict:
+    """Keys as Tiger's ``contract``/``contracts`` replies carry them (captured NVDA payload)."""
+    return {
+        "contractId": inst.contract_id, "identifier": inst.symbol, "symbol": inst.symbol, "secType": "STK",
+        "multiplier": 1.0, "lotSize": float(inst.lot_size), "market": inst.market,
+        "primaryExchange": inst.exchange, "exchange": inst.exchange, "currency": inst.currency,
+        "localSymbol": inst.symbol, "tradingClass": inst.symbol, "name": inst.name, "status": 1,
+        "tradeable": True, "marginable": True, "shortMargin": float(SHORT_INITIAL_MARGIN),
+        "shortInitialMargin": float(SHORT_INITIAL_MARGIN), "shortMaintenanceMargin": float(SHORT_MAINTENANCE_MARGIN),
+        "longInitialMargin": float(LONG_INITIAL_MARGIN), "longMaintenanceMargin": float(LONG_MAINTENANCE_MARGIN),
+        "shortFeeRate": 3.75, "shortable": inst.shortable, "shortableCount": 10_000_000, "closeOnly": False,
+        "tickSizes": tick_sizes_json(inst), "isEtf": inst.is_etf,
+        "supportOvernightTrading": False, "supportFractionalShare": False,
+    }
