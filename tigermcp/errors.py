@@ -50,3 +50,45 @@ class CredentialError(ApplicationError):
 class BrokerError(ApplicationError):
     code = "broker_error"
     http_status = 502
+
+
+class BrokerRejected(BrokerError):
+    """The broker refused the request (insufficient buying power, bad parameters, market rules)."""
+
+    code = "broker_rejected"
+    http_status = 422
+
+
+class RateLimited(BrokerError):
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.extra.setdefault("retry_after_seconds", round(retry_after, 1))
+
+
+class BrokerUnavailable(BrokerError):
+    """The gateway could not be reached or answered with a server error; nothing was changed."""
+
+    code = "broker_unavailable"
+    http_status = 503
+
+
+class OutcomeUnknown(BrokerError):
+    """A state-changing request was sent but no answer came back: it may or may not have happened.
+    Never retried automatically; reconciliation finds out."""
+
+    code = "outcome_unknown"
+    http_status = 504
+
+
+class BadCredentials(BrokerError):
+    code = "bad_credentials"
+    http_status = 502
+
+
+class CircuitOpen(BrokerError):
+    code = "circuit_open"
+    http_status = 503
