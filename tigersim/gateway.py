@@ -1,0 +1,572 @@
+"""Gateway methods: biz_content in, ``data`` out, with the field names the SDK parses."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Callable
+
+from . import protocol as p
+from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
+                       dec, fx_per_usd, to_base)
+from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instrument, normalize_symbol
+from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
+from .prices import Bar, _seed_int, aggregate
+
+UTC = dt.timezone.utc
+ZERO = Decimal("0")
+
+INTRADAY_PERIODS = {"1min": 1, "3min": 3, "5min": 5, "10min": 10, "15min": 15, "30min": 30, "45min": 45,
+                    "60min": 60, "2hour": 120, "3hour": 180, "4hour": 240}
+DAILY_PERIODS = {"day", "week", "month", "year"}
+MAX_BARS = 1200
+TICK_SECONDS = 5
+PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote", "expireAt": -1},
+               {"name": "hkStockQuoteLv2", "expireAt": -1}]
+
+
+class Gateway:
+    """Dispatches one verified request to its handler. ``tiger_id`` scopes account access."""
+
+    def __init__(self, exchange: Exchange):
+        self.ex = exchange
+        self.handlers: dict[str, Callable[[str, dict, object], object]] = {
+            "user_license": self.user_license, "grab_quote_permission": self.quote_permission,
+            "get_quote_permission": self.quote_permission,
+            "accounts": self.accounts, "assets": self.assets, "prime_assets": self.prime_assets,
+            "positions": self.positions, "orders": self.orders, "active_orders": self.active_orders,
+            "filled_orders": self.filled_orders, "inactive_orders": self.inactive_orders,
+            "order_no": self.order_no, "preview_order": self.preview_order, "place_order": self.place_order,
+            "modify_order": self.modify_order, "cancel_order": self.cancel_order,
+            "contract": self.contract, "contracts": self.contracts, "market_state": self.market_state,
+            "quote_real_time": self.quote_real_time, "kline": self.kline, "trade_tick": self.trade_tick,
+            "option_expiration": self.option_expiration, "option_chain": self.option_chain,
+            "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
+        }
+
+    def supports(self, method: str) -> bool:
+        return method in self.handlers
+
+    def handle(self, tiger_id: str, method: str, biz: dict, fault=None):
+        return self.handlers[method](tiger_id, biz, fault)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _now(self) -> dt.datetime:
+        return self.ex.clock.now()
+
+    def _account(self, tiger_id: str, biz: dict) -> Account:
+        return self.ex.account_for(tiger_id, biz.get("account"))
+
+    def _symbols(self, biz: dict) -> list[str]:
+        symbols = biz.get("symbols") or ([biz["symbol"]] if biz.get("symbol") else [])
+        if not symbols:
+            raise p.field_empty("symbols")
+        out = []
+        for symbol in symbols:
+            inst = get_instrument(symbol)
+            if inst is None:
+                raise p.GatewayError(p.CODE_COMMON_PARAM, f"invalid symbols: {symbol}")
+            out.append(inst.symbol)
+        return out
+
+    # --- session --------------------------------------------------------------------------
+
+    def user_license(self, tiger_id, biz, fault):
+        return {"license": self.ex.developers[tiger_id].license}
+
+    def quote_permission(self, tiger_id, biz, fault):
+        return PERMISSIONS
+
+    # --- accounts -------------------------------------------------------------------------
+
+    def accounts(self, tiger_id, biz, fault):
+        dev = self.ex.developers[tiger_id]
+        wanted = biz.get("account")
+        items = []
+        for number in dev.accounts:
+            if wanted and number != wanted:
+                continue
+            acct = self.ex.accounts[number]
+            items.append({"account": number, "capability": acct.capability, "status": "Funded",
+                          "accountType": "PAPER" if acct.paper else "STANDARD"})
+        return {"items": items}
+
+    def assets(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        now = self._now()
+        s = self.ex.summary(acct, now)
+        now_ms = int(now.timestamp() * 1000)
+        by_ccy = self.ex.position_value(acct, now)
+        market_values = []
+        for ccy in sorted(set(acct.cash) | set(by_ccy)):
+            cash = acct.cash.get(ccy, ZERO)
+            stock = by_ccy.get(ccy, ZERO)
+            market_values.append({
+                "currency": ccy, "netLiquidation": cash + stock, "cashBalance": cash, "stockMarketValue": stock,
+                "optionMarketValue": ZERO, "warrantValue": ZERO, "futuresPnl": ZERO,
+                "unrealizedPnL": self._unrealized(acct, ccy, now), "realizedPnL": acct.realized_pnl.get(ccy, ZERO),
+                "exchangeRate": 1 / fx_per_usd(ccy), "netDividend": ZERO, "updateTime": now_ms})
+        segment = {"category": "S", "accruedCash": ZERO, "accruedDividend": ZERO,
+                   "availableFunds": s["excess_liquidity"], "cashValue": s["cash"],
+                   "equityWithLoan": s["equity_with_loan"], "excessLiquidity": s["excess_liquidity"],
+                   "grossPositionValue": s["gross_position_value"], "initMarginReq": s["init_margin"],
+                   "maintMarginReq": s["maint_margin"], "leverage": self._leverage(s),
+                   "netLiquidation": s["net_liquidation"], "regTEquity": s["equity_with_loan"],
+                   "regTMargin": s["init_margin"], "sMA": s["excess_liquidity"], "updateTime": now_ms}
+        item = {"account": acct.account, "capability": acct.capability, "currency": BASE_CURRENCY,
+                "accruedCash": ZERO, "accruedDividend": ZERO, "availableFunds": s["excess_liquidity"],
+                "buyingPower": s["buying_power"], "cashValue": s["cash"], "cushion": self._cushion(s),
+                "dayTradesRemaining": -1, "equityWithLoan": s["equity_with_loan"],
+                "excessLiquidity": s["excess_liquidity"], "grossPositionValue": s["gross_position_value"],
+                "initMarginReq": s["init_margin"], "maintMarginReq": s["maint_margin"],
+                "netLiquidation": s["net_liquidation"], "realizedPnL": s["realized_pnl"],
+                "regTEquity": s["equity_with_loan"], "regTMargin": s["init_margin"], "sMA": s["excess_liquidity"],
+                "unrealizedPnL": s["unrealized_pnl"], "updateTime": now_ms,
+                "segments": [segment] if biz.get("segment") else [],
+                "marketValues": market_values if biz.get("market_value") else []}
+        return {"items": [item]}
+
+    @staticmethod
+    def _leverage(s) -> Decimal:
+        return (s["gross_position_value"] / s["net_liquidation"]).quantize(Decimal("0.0001")) \
+            if s["net_liquidation"] > 0 else ZERO
+
+    @staticmethod
+    def _cushion(s) -> Decimal:
+        return (s["excess_liquidity"] / s["net_liquidation"]).quantize(Decimal("0.0001")) \
+            if s["net_liquidation"] > 0 else ZERO
+
+    def _unrealized(self, acct: Account, ccy: str, now) -> Decimal:
+        total = ZERO
+        for pos in acct.positions.values():
+            inst = get_instrument(pos.symbol)
+            if pos.quantity and inst.currency == ccy:
+                total += (self.ex.mark_price(pos.symbol, now) - pos.average_cost) * pos.quantity
+        return total
+
+    def prime_assets(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        now = self._now()
+        s = self.ex.summary(acct, now)
+        base = (biz.get("base_currency") or BASE_CURRENCY).upper()
+        rate = fx_per_usd(base)
+        by_ccy = self.ex.position_value(acct, now)
+        currency_assets = []
+        for ccy in sorted(set(acct.cash) | set(by_ccy) | {"USD", "HKD", "CNH"}):
+            cash = acct.cash.get(ccy, ZERO)
+            currency_assets.append({
+                "currency": ccy, "cashBalance": cash, "cashAvailableForTrade": cash,
+                "grossPositionValue": abs(by_ccy.get(ccy, ZERO)), "stockMarketValue": by_ccy.get(ccy, ZERO),
+                "futuresMarketValue": ZERO, "optionMarketValue": ZERO,
+                "unrealizedPL": self._unrealized(acct, ccy, now), "realizedPL": acct.realized_pnl.get(ccy, ZERO),
+                # USD per unit of the currency, as Tiger's forexRate (HKD ~ 0.128).
+                "forexRate": (Decimal(1) / fx_per_usd(ccy)).quantize(Decimal("0.000001")),
+            })
+        in_base = {k: v * rate for k, v in s.items()}
+        segment = {
+            "capability": "RegTMargin" if acct.capability == "MGRN" else "Cash", "category": "S",
+            "currency": base, "cashBalance": in_base["cash"], "cashAvailableForTrade": in_base["buying_power"]
+            if acct.capability == "CASH" else in_base["excess_liquidity"],
+            "grossPositionValue": in_base["gross_position_value"], "equityWithLoan": in_base["equity_with_loan"],
+            "netLiquidation": in_base["net_liquidation"], "initMargin": in_base["init_margin"],
+            "maintainMargin": in_base["maint_margin"], "overnightMargin": in_base["maint_margin"],
+            "unrealizedPL": in_base["unrealized_pnl"], "unrealizedPLByCostOfCarry": in_base["unrealized_pnl"],
+            "realizedPL": in_base["realized_pnl"], "totalTodayPL": ZERO,
+            "excessLiquidation": in_base["excess_liquidity"], "overnightLiquidation": in_base["excess_liquidity"],
+            "buyingPower": in_base["buying_power"], "lockedFunds": ZERO, "leverage": self._leverage(s),
+            "uncollected": ZERO, "currencyAssets": currency_assets, "consolidatedSegTypes": ["SEC", "FUND"],
+        }
+        return {"accountId": acct.account, "updateTimestamp": int(now.timestamp() * 1000), "segments": [segment]}
+
+    def positions(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        now = self._now()
+        sec_type = (biz.get("sec_type") or "STK").upper()
+        market = (biz.get("market") or "ALL").upper()
+        currency = (biz.get("currency") or "ALL").upper()
+        symbol = normalize_symbol(biz["symbol"]) if biz.get("symbol") else None
+        items = []
+        for pos in sorted(acct.positions.values(), key=lambda x: x.symbol):
+            inst = get_instrument(pos.symbol)
+            if pos.quantity == 0 or sec_type not in ("STK", "ALL"):
+                continue
+            if (market != "ALL" and inst.market != market) or (currency != "ALL" and inst.currency != currency):
+                continue
+            if symbol and inst.symbol != symbol:
+                continue
+            quote = self.ex.quote(pos.symbol, now)
+            mark = quote.latest
+            value = pos.quantity * mark
+            unrealized = (mark - pos.average_cost) * pos.quantity
+            cost_basis = abs(pos.average_cost * pos.quantity)
+            salable = self.ex._salable(acct, pos.symbol) if pos.quantity > 0 else ZERO
+            pct = (unrealized / cost_basis).quantize(Decimal("0.0001")) if cost_basis else ZERO
+            today = (mark - quote.pre_close) * pos.quantity
+            items.append({
+                "account": acct.account, "symbol": inst.symbol, "secType": "STK", "market": inst.market,
+                "currency": inst.currency, "contractId": inst.contract_id, "identifier": inst.symbol,
+                "name": inst.name, "multiplier": 1.0, "position": pos.quantity, "positionScale": 0,
+                "positionQty": pos.quantity, "salableQty": salable, "averageCost": pos.average_cost,
+                "averageCostByAverage": pos.average_cost, "averageCostOfCarry": pos.average_cost,
+                "latestPrice": mark, "marketValue": value, "realizedPnl": pos.realized_pnl,
+                "realizedPnlByAverage": pos.realized_pnl, "unrealizedPnl": unrealized,
+                "unrealizedPnlByAverage": unrealized, "unrealizedPnlByCostOfCarry": unrealized,
+                "unrealizedPnlPercent": pct, "unrealizedPnlPercentByAverage": pct,
+                "unrealizedPnlPercentByCostOfCarry": pct, "status": 0, "updateTimestamp": int(now.timestamp() * 1000),
+                "comboTypes": [], "comboTypeMap": {}, "mmPercent": ZERO,
+                "mmValue": abs(value) * Decimal("0.25"), "todayPnl": today,
+                "todayPnlPercent": (today / abs(quote.pre_close * pos.quantity)).quantize(Decimal("0.0001")),
+                "categories": [], "lastClosePrice": quote.pre_close,
+            })
+        return {"items": items}
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def order_json(self, order: Order) -> dict:
+        inst = get_instrument(order.symbol)
+        latest = self.ex.quote(order.symbol).latest
+        return {
+            "symbol": order.symbol, "market": order.market, "secType": "STK", "currency": order.currency,
+            "identifier": order.symbol, "id": order.id, "externalId": str(order.order_id), "orderId": order.order_id,
+            "account": order.account, "action": order.action, "orderType": order.order_type,
+            "limitPrice": order.limit_price, "auxPrice": order.aux_price, "totalQuantity": order.quantity,
+            "totalQuantityScale": 0, "filledQuantity": order.filled, "filledQuantityScale": 0,
+            "filledCashAmount": order.filled_value, "avgFillPrice": order.avg_fill_price,
+            "timeInForce": order.time_in_force, "outsideRth": order.outside_rth, "commission": order.commission,
+            "gst": ZERO, "realizedPnl": order.realized_pnl,
+            # remark carries Tiger's own reason text when there is one, else the user's text.
+            "remark": order.reason or order.user_mark, "userMark": order.user_mark,
+            "liquidation": False, "openTime": order.open_time, "updateTime": order.update_time,
+            "latestTime": order.latest_time, "name": inst.name, "latestPrice": latest, "attrDesc": "",
+            "attrList": [], "algoStrategy": order.order_type, "status": order.wire_status, "source": "OpenApi",
+            "discount": 0, "replaceStatus": "NONE",
+            "cancelStatus": "RECEIVED" if order.status in ("PendingCancel", CANCELLED) else "NONE",
+            "canModify": order.can_modify, "canCancel": order.can_cancel, "isOpen": order.opens_position,
+            "orderDiscount": 0, "tradingSessionType": "PRE_RTH_POST" if order.outside_rth else "RTH",
+        }
+
+    def _filter_orders(self, acct: Account, biz: dict, keep: Callable[[Order], bool]) -> list[Order]:
+        symbol = normalize_symbol(biz["symbol"]) if biz.get("symbol") else None
+        market = (biz.get("market") or "ALL").upper()
+        sec_type = (biz.get("sec_type") or "ALL").upper()
+        states = set(biz.get("states") or [])
+        start, end = biz.get("start_date"), biz.get("end_date")
+        out = []
+        for order in acct.orders.values():
+            if not keep(order):
+                continue
+            if symbol and order.symbol != symbol:
+                continue
+            if market != "ALL" and order.market != market:
+                continue
+            if sec_type not in ("ALL", "STK"):
+                continue
+            if states and order.wire_status not in states and order.status not in states:
+                continue
+            if isinstance(start, int) and start > 0 and order.open_time < start:
+                continue
+            if isinstance(end, int) and end > 0 and order.open_time >= end:
+                continue
+            out.append(order)
+        out.sort(key=lambda o: (o.open_time, o.id), reverse=True)
+        return out
+
+    def orders(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        if biz.get("id") or biz.get("order_id"):
+            order = self.ex.find_order(acct, biz.get("id"), biz.get("order_id"))
+            # The SDK's get_order returns None for an empty object: how "no such order" reaches callers.
+            return self.order_json(order) if order else {}
+        found = self._filter_orders(acct, biz, lambda o: True)
+        limit = int(biz.get("limit") or 100)
+        return {"items": [self.order_json(o) for o in found[:limit]], "nextPageToken": None}
+
+    def active_orders(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        return {"items": [self.order_json(o) for o in self._filter_orders(acct, biz, lambda o: o.is_open)]}
+
+    def inactive_orders(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        done = {CANCELLED, INACTIVE, INVALID}
+        return {"items": [self.order_json(o) for o in self._filter_orders(acct, biz, lambda o: o.status in done)]}
+
+    def filled_orders(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        found = self._filter_orders(acct, biz, lambda o: o.status == FILLED or (not o.is_open and o.filled > 0))
+        return {"items": [self.order_json(o) for o in found]}
+
+    def order_no(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        return {"orderId": self.ex.allocate_order_id(acct)}
+
+    def preview_order(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        from .commission import order_commission
+        from .instruments import LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN
+        inst = get_instrument(biz.get("symbol") or "")
+        if inst is None:
+            raise p.GatewayError(acct.trade_error_code, "bad_request:We don't support trading of this stock now")
+        now = self._now()
+        before = self.ex.summary(acct, now)
+        quantity = dec(biz.get("total_quantity"), "total_quantity") or ZERO
+        action = (biz.get("action") or "BUY").upper()
+        order_type = (biz.get("order_type") or "MKT").upper()
+        quote = self.ex.quote(inst.symbol, now)
+        price = self.ex._estimate_price(order_type, action, dec(biz.get("limit_price")), dec(biz.get("aux_price")),
+                                        quote) or quote.latest
+        value = quantity * price
+        commission = order_commission(inst.market, quantity, value)
+        base_value = to_base(value, inst.currency)
+        init_rate = Decimal(1) if acct.capability == "CASH" else LONG_INITIAL_MARGIN
+        maint_rate = Decimal(1) if acct.capability == "CASH" else LONG_MAINTENANCE_MARGIN
+        sign = 1 if action == "BUY" else -1
+        data = {
+            "account": acct.account, "initMarginBefore": before["init_margin"],
+            "initMargin": max(ZERO, before["init_margin"] + sign * base_value * init_rate),
+            "maintMarginBefore": before["maint_margin"],
+            "maintMargin": max(ZERO, before["maint_margin"] + sign * base_value * maint_rate),
+            "marginCurrency": BASE_CURRENCY, "equityWithLoanBefore": before["equity_with_loan"],
+            "equityWithLoan": before["equity_with_loan"] - to_base(commission, inst.currency),
+            "minCommission": commission, "maxCommission": commission, "commissionCurrency": inst.currency,
+            "gst": ZERO, "isPass": True, "warningText": "",
+        }
+        try:
+            self.ex._check_order(acct, inst, action, order_type, quantity, dec(biz.get("limit_price")),
+                                 dec(biz.get("aux_price")), quote, now, exclude=None)
+        except p.GatewayError as exc:
+            data["isPass"] = False
+            data["warningText"] = exc.message
+        return data
+
+    def place_order(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        order = self.ex.place(acct, biz, fault)
+        snapshot = self.order_json(order)  # as placed: status Initial, like Tiger's reply
+        self.ex.accept(order, fault)
+        self.ex.match()
+        return {"id": order.id, "subIds": [], "order_id": order.order_id, "orders": [snapshot]}
+
+    def modify_order(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        order = self.ex.modify(acct, biz)
+        self.ex.match()
+        return {"id": order.id}
+
+    def cancel_order(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        if not biz.get("id") and not biz.get("order_id"):
+            raise p.field_empty("id")
+        order = self.ex.cancel(acct, biz.get("id"), biz.get("order_id"))
+        return {"id": order.id}
+
+    # --- contracts and market data --------------------------------------------------------
+
+    def contract(self, tiger_id, biz, fault):
+        symbol = biz.get("symbol")
+        if not symbol:
+            raise p.field_empty("symbol")
+        inst = get_instrument(symbol)
+        if inst is None or (biz.get("sec_type") or "STK").upper() != "STK":
+            return []
+        return [contract_json(inst)]
+
+    def contracts(self, tiger_id, biz, fault):
+        symbols = biz.get("symbols") or []
+        if not symbols:
+            raise p.field_empty("symbols")
+        if (biz.get("sec_type") or "STK").upper() != "STK":
+            return {"items": []}
+        return {"items": [contract_json(get_instrument(s)) for s in symbols if get_instrument(s)]}
+
+    def market_state(self, tiger_id, biz, fault):
+        market = (biz.get("market") or "ALL").upper()
+        now = self._now()
+        out = []
+        for name in ("US", "HK", "CN"):
+            if market not in ("ALL", name):
+                continue
+            cal = CALENDARS[name]
+            phase = cal.phase(now)
+            out.append({"market": name, "marketStatus": STATUS_TEXT[phase], "status": phase,
+                        "openTime": open_time_text(cal, now)})
+        return out
+
+    def quote_real_time(self, tiger_id, biz, fault):
+        now = self._now()
+        out = []
+        for symbol in self._symbols(biz):
+            q = self.ex.quote(symbol, now)
+            item = {"symbol": symbol, "open": q.open, "high": q.high, "low": q.low, "close": q.regular_latest,
+                    "preClose": q.pre_close, "latestPrice": q.regular_latest,
+                    "latestTime": int(now.timestamp() * 1000), "askPrice": q.ask, "askSize": q.ask_size,
+                    "bidPrice": q.bid, "bidSize": q.bid_size, "volume": q.volume, "status": "NORMAL",
+                    "adjPreClose": q.pre_close}
+            cal = CALENDARS[get_instrument(symbol).market]
+            if biz.get("include_hour_trading") and cal.is_extended(now):
+                tag = "Pre-Mkt" if q.phase == "PRE_HOUR_TRADING" else "Post-Mkt"
+                local = cal.local(now)
+                item["hourTrading"] = {"tag": tag, "latestPrice": q.latest, "preClose": q.regular_latest,
+                                       "latestTime": local.strftime("%H:%M ") + local.tzname(),
+                                       "volume": 0, "timestamp": int(now.timestamp() * 1000)}
+            out.append(item)
+        return out
+
+    def kline(self, tiger_id, biz, fault):
+        period = (biz.get("period") or "day").lower()
+        if period not in INTRADAY_PERIODS and period not in DAILY_PERIODS:
+            raise p.biz_error(f"period {period} is not supported")
+        limit = min(int(biz.get("limit") or 251), MAX_BARS)
+        now = self._now()
+        begin, end = _ms(biz.get("begin_time")), _ms(biz.get("end_time"))
+        until = min(now, dt.datetime.fromtimestamp(end / 1000, UTC)) if end else now
+        out = []
+        for symbol in self._symbols(biz):
+            inst = get_instrument(symbol)
+            bars = self._bars(inst, period, until, limit, begin)
+            out.append({"symbol": symbol, "period": period, "nextPageToken": None,
+                        "items": [{"time": b.time_ms, "open": b.open, "high": b.high, "low": b.low,
+                                   "close": b.close, "volume": b.volume, "amount": b.amount} for b in bars]})
+        return out
+
+    def _bars(self, inst, period: str, until: dt.datetime, limit: int, begin_ms: int | None) -> list[Bar]:
+        cal = CALENDARS[inst.market]
+        model = self.ex.prices
+        day = cal.session_date(until)
+        bars: list[Bar] = []
+        if period in INTRADAY_PERIODS:
+            size = INTRADAY_PERIODS[period]
+            while len(bars) < limit:
+                minutes = model.minute_bars(inst, day, until)
+                groups = [minutes[i:i + size] for i in range(0, len(minutes), size)]
+                bars = [aggregate(g) for g in groups if g] + bars
+                if begin_ms and minutes and minutes[0].time_ms <= begin_ms:
+                    break
+                day = cal.previous_trading_day(day)
+                if (until.date() - day).days > 400:
+                    break
+        else:
+            needed = {"day": limit, "week": limit * 5, "month": limit * 22, "year": limit * 252}[period]
+            needed = min(needed, 260 * 3)
+            days = []
+            cursor = day
+            while len(days) < needed:
+                days.append(cursor)
+                if begin_ms and _midnight_ms(cal, cursor) <= begin_ms:
+                    break
+                cursor = cal.previous_trading_day(cursor)
+            days.reverse()
+            dailies = [b for b in (model.day_bar(inst, d, until) for d in days) if b is not None]
+            if period == "day":
+                bars = dailies
+            else:
+                groups: dict[tuple, list[Bar]] = {}
+                for d, b in zip(days, dailies):
+                    key = {"week": d.isocalendar()[:2], "month": (d.year, d.month), "year": (d.year,)}[period]
+                    groups.setdefault(key, []).append(b)
+                bars = [aggregate(g) for g in groups.values()]
+        if begin_ms:
+            bars = [b for b in bars if b.time_ms >= begin_ms]
+        return bars[-limit:]
+
+    def trade_tick(self, tiger_id, biz, fault):
+        now = self._now()
+        limit = min(int(biz.get("limit") or 200), 2000)
+        out = []
+        for symbol in self._symbols(biz):
+            inst = get_instrument(symbol)
+            cal = CALENDARS[inst.market]
+            day = cal.session_date(now)
+            minutes = cal.regular_minutes(day)
+            first = minutes[0].timestamp()
+            last = min(now.timestamp(), minutes[-1].timestamp() + 60)
+            count = max(0, int((last - first) // TICK_SECONDS))
+            end_index = count if biz.get("end_index") in (None, -1) else min(int(biz["end_index"]), count)
+            begin_index = biz.get("begin_index")
+            begin_index = max(0, end_index - limit) if begin_index in (None, -1) else int(begin_index)
+            items, previous = [], None
+            for i in range(begin_index, end_index):
+                ts = first + i * TICK_SECONDS
+                price = self.ex.prices.price_at(symbol, dt.datetime.fromtimestamp(ts, UTC))
+                kind = "*" if previous is None or price == previous else ("+" if price > previous else "-")
+                volume = inst.lot_size * (1 + _seed_int(self.ex.prices.seed, symbol, day, i) % 9)
+                items.append({"time": int(ts * 1000), "volume": volume, "price": price, "type": kind})
+                previous = price
+            out.append({"symbol": symbol, "beginIndex": begin_index, "endIndex": end_index, "items": items})
+        return out
+
+    def option_expiration(self, tiger_id, biz, fault):
+        now = self._now()
+        cal = CALENDARS["US"]
+        out = []
+        for symbol in biz.get("symbols") or []:
+            symbol = normalize_symbol(symbol)
+            if symbol not in OPTION_UNDERLYINGS:
+                out.append({"symbol": symbol, "optionSymbols": [], "dates": [], "timestamps": [],
+                            "periodTags": [], "count": 0})
+                continue
+            expiries = self.ex.prices.option_expiries(symbol, now)
+            out.append({"symbol": symbol, "optionSymbols": [symbol] * len(expiries),
+                        "dates": [d.isoformat() for d, _ in expiries],
+                        "timestamps": [_midnight_ms(cal, d) for d, _ in expiries],
+                        "periodTags": [tag for _, tag in expiries], "count": len(expiries)})
+        return out
+
+    def option_chain(self, tiger_id, biz, fault):
+        now = self._now()
+        cal = CALENDARS["US"]
+        out = []
+        for basic in biz.get("option_basic") or []:
+            symbol = normalize_symbol(basic.get("symbol") or "")
+            expiry = basic.get("expiry")
+            if symbol not in OPTION_UNDERLYINGS or expiry is None:
+                continue
+            day = dt.datetime.fromtimestamp(int(expiry) / 1000, cal.tz).date()
+            if day not in {d for d, _ in self.ex.prices.option_expiries(symbol, now)}:
+                out.append({"symbol": symbol, "expiry": int(expiry), "items": []})
+                continue
+            items = []
+            for strike in self.ex.prices.option_strikes(symbol, now):
+                put = self.ex.prices.option_quote(symbol, day, strike, "PUT", now)
+                call = self.ex.prices.option_quote(symbol, day, strike, "CALL", now)
+                if not biz.get("return_greek_value"):
+                    for leg in (put, call):
+                        for greek in ("delta", "gamma", "theta", "vega", "rho"):
+                            leg.pop(greek)
+                items.append({"put": put, "call": call})
+            out.append({"symbol": symbol, "expiry": int(expiry), "items": items})
+        return out
+
+    def financial_exchange_rate(self, tiger_id, biz, fault):
+        """Units of each currency per US dollar, one value per day in the range."""
+        currencies = biz.get("currency_list") or []
+        if not currencies:
+            raise p.field_empty("currency_list")
+        begin = _ms(biz.get("begin_date")) or self.ex.clock.now_ms()
+        end = _ms(biz.get("end_date")) or begin
+        days = []
+        cursor = dt.datetime.fromtimestamp(begin / 1000, UTC).date()
+        last = dt.datetime.fromtimestamp(end / 1000, UTC).date()
+        while cursor <= last and len(days) < 400:
+            days.append(cursor)
+            cursor += dt.timedelta(days=1)
+        return [{"currency": c.upper(),
+                 "dailyValueList": [{"date": int(dt.datetime.combine(d, dt.time(0), tzinfo=UTC).timestamp() * 1000),
+                                     "value": fx_per_usd(c.upper())} for d in days]}
+                for c in currencies]
+
+    def all_symbols(self, tiger_id, biz, fault):
+        market = (biz.get("market") or "US").upper()
+        return [s for s, i in UNIVERSE.items() if i.market == market]
+
+
+def _ms(value) -> int | None:
+    if value in (None, "", -1, "-1"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise p.biz_error(f"time {value!r} must be a millisecond timestamp")
+
+
+def _midnight_ms(cal, day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(0), tzinfo=cal.tz).timestamp() * 1000)

@@ -1,0 +1,390 @@
+"""The simulator: HTTP gateway on 127.0.0.1 plus the Python API tests and the project use.
+
+    sim = Simulator(seed=42, clock="2026-03-10T15:00:00Z").start()
+    creds = sim.create_developer()
+    account = sim.open_account(creds.tiger_id, cash={"USD": Decimal("1000000")})
+    config = sim.client_config(creds, account)      # a tigeropen TigerOpenClientConfig
+    ...
+    sim.stop()
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from . import protocol as p
+from .clock import SimClock
+from .exchange import Developer, Exchange
+from .faults import FaultInjector
+from .gateway import Gateway
+from .persistence import StateStore, dump_exchange, load_exchange
+from .prices import PriceModel, Quote
+from .properties import write_properties
+from .ratelimit import RateLimiter, limit_message
+
+logger = logging.getLogger(__name__)
+
+DEMO_LICENSE = "TBUS"
+DEMO_CASH = {"USD": Decimal("1000000"), "HKD": Decimal("1000000")}
+DEMO_CASH_ACCOUNT_CASH = {"USD": Decimal("100000"), "HKD": Decimal("500000")}
+
+
+@dataclass(frozen=True)
+class DeveloperCredentials:
+    tiger_id: str
+    private_key: str  # base64 PKCS#1 DER body, as config.private_key takes it
+    license: str
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    credentials: DeveloperCredentials
+    accounts: tuple[str, ...]  # (margin account, cash account)
+
+    @property
+    def tiger_id(self) -> str:
+        return self.credentials.tiger_id
+
+    @property
+    def private_key(self) -> str:
+        return self.credentials.private_key
+
+    @property
+    def license(self) -> str:
+        return self.credentials.license
+
+    @property
+    def account(self) -> str:
+        return self.accounts[0]
+
+
+class _Drop(Exception):
+    """Close the connection without replying."""
+
+
+class Simulator:
+    def __init__(self, state_dir=None, seed: int = 42, clock=None, port: int = 0,
+                 rate_limit_window: float = 60.0, sign_responses: bool = False, host: str = "127.0.0.1",
+                 match_interval: float | None = 0.5):
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.sign_responses = sign_responses
+        self.match_interval = match_interval
+        self.clock = clock if isinstance(clock, SimClock) else SimClock(clock)
+        self.prices = PriceModel(seed)
+        self._dirty = threading.Event()
+        self.exchange = Exchange(self.prices, self.clock, on_change=self._dirty.set)
+        self.gateway = Gateway(self.exchange)
+        self.faults = FaultInjector()
+        self.rate_limiter = RateLimiter(rate_limit_window)
+        self._counts: Counter = Counter()
+        self._count_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._demo_tiger_id: str | None = None
+        self._next_developer = 1
+        self.store = StateStore(state_dir) if state_dir else None
+        self._signing_key = None
+        if self.store and self.store.exists():
+            self._load()
+        if self._signing_key is None:
+            self._signing_key = p.generate_private_key()
+            self._dirty.set()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> "Simulator":
+        if self._server is not None:
+            return self
+        self._server = _GatewayHTTPServer((self.host, self.port), _Handler, self)
+        self.port = self._server.server_address[1]
+        self._stopping.clear()
+        serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                 name=f"tigersim-http-{self.port}", daemon=True)
+        serve.start()
+        self._threads = [serve]
+        if self.match_interval or self.store:
+            ticker = threading.Thread(target=self._tick_loop, name="tigersim-ticker", daemon=True)
+            ticker.start()
+            self._threads.append(ticker)
+        logger.info("Tiger gateway simulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+        self.save()
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The exact URL to set as both ``server_url`` and ``quote_server_url``."""
+        return f"http://{self.host}:{self.port}/gateway"
+
+    @property
+    def public_key(self) -> str:
+        """Base64 SPKI of the response-signing key: ``config.tiger_public_key`` when signing is on."""
+        return p.public_key_to_b64(self._signing_key.public_key())
+
+    def _tick_loop(self) -> None:
+        interval = self.match_interval or 0.5
+        while not self._stopping.wait(interval):
+            try:
+                if self.match_interval:
+                    self.exchange.match()
+                self.save(only_if_dirty=True)
+            except Exception:  # the ticker must survive any one bad pass
+                logger.exception("simulator tick failed")
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        data = self.store.read()
+        load_exchange(self.exchange, data["exchange"])
+        self._demo_tiger_id = data.get("demo_tiger_id")
+        self._next_developer = data.get("next_developer", 1)
+        self._signing_key = p.private_key_from_b64(data["signing_key"])
+        logger.info("simulator state loaded from %s", self.store.path)
+
+    def save(self, only_if_dirty: bool = False) -> None:
+        if self.store is None or (only_if_dirty and not self._dirty.is_set()):
+            return
+        self._dirty.clear()
+        with self.exchange.lock:
+            data = {"exchange": dump_exchange(self.exchange), "demo_tiger_id": self._demo_tiger_id,
+                    "next_developer": self._next_developer,
+                    "signing_key": p.private_key_to_sdk_b64(self._signing_key), "seed": self.seed}
+        self.store.write(data)
+
+    # --- developers and accounts ----------------------------------------------------------
+
+    def create_developer(self, tiger_id: str | None = None, license: str = DEMO_LICENSE) -> DeveloperCredentials:
+        key = p.generate_private_key()
+        private_b64 = p.private_key_to_sdk_b64(key)
+        with self.exchange.lock:
+            if tiger_id is None:
+                while True:
+                    tiger_id = f"2026{self._next_developer:04d}"
+                    self._next_developer += 1
+                    if tiger_id not in self.exchange.developers:
+                        break
+            self.exchange.add_developer(Developer(tiger_id, p.public_key_to_b64(key.public_key()), license,
+                                                  private_b64))
+        return DeveloperCredentials(tiger_id, private_b64, license)
+
+    def register_developer(self, tiger_id: str, public_key: str, license: str = DEMO_LICENSE) -> None:
+        """Register an externally generated key pair (PEM or base64, SPKI or PKCS#1 public key)."""
+        spki = p.public_key_to_b64(p.load_public_key(public_key))
+        self.exchange.add_developer(Developer(str(tiger_id), spki, license))
+
+    def open_account(self, tiger_id: str, account: str | None = None, cash: dict | None = None,
+                     paper: bool = True, capability: str = "MGRN") -> str:
+        """Open an account for a developer; ``capability`` is MGRN (Reg-T margin) or CASH."""
+        cash = {"USD": Decimal("1000000")} if cash is None else cash
+        return self.exchange.open_account(tiger_id, account, cash, paper, capability)
+
+    def deposit(self, account: str, currency: str, amount: Decimal) -> Decimal:
+        with self.exchange.lock:
+            acct = self.exchange.accounts[account]
+            acct.cash[currency] = acct.cash.get(currency, Decimal("0")) + Decimal(str(amount))
+            self._dirty.set()
+            return acct.cash[currency]
+
+    def ensure_demo(self) -> DemoSetup:
+        """The demo developer and its two paper accounts (margin, cash); created once, persisted."""
+        with self.exchange.lock:
+            dev = self.exchange.developers.get(self._demo_tiger_id) if self._demo_tiger_id else None
+            if dev is None:
+                creds = self.create_developer()
+                self._demo_tiger_id = creds.tiger_id
+                self.open_account(creds.tiger_id, cash=DEMO_CASH, capability="MGRN")
+                self.open_account(creds.tiger_id, cash=DEMO_CASH_ACCOUNT_CASH, capability="CASH")
+                dev = self.exchange.developers[creds.tiger_id]
+            self._dirty.set()
+        creds = DeveloperCredentials(dev.tiger_id, dev.private_key_b64, dev.license)
+        return DemoSetup(creds, tuple(dev.accounts))
+
+    def write_properties(self, directory, credentials: DeveloperCredentials | DemoSetup | None = None,
+                         account: str | None = None, include_license: bool = True):
+        """Write ``tiger_openapi_config.properties`` for a developer (the demo one by default)."""
+        if credentials is None:
+            credentials = self.ensure_demo()
+        if account is None:
+            account = self.exchange.developers[credentials.tiger_id].accounts[0]
+        return write_properties(directory, tiger_id=credentials.tiger_id, account=account,
+                                private_key=credentials.private_key, server_url=self.url,
+                                license=credentials.license if include_license else None)
+
+    def client_config(self, credentials: DeveloperCredentials | DemoSetup, account: str | None = None,
+                      timeout: int = 15, retry: bool = False):
+        """A tigeropen config pointed at this simulator (imports the SDK lazily: it loads pandas)."""
+        from tigeropen.tiger_open_config import TigerOpenClientConfig
+        config = TigerOpenClientConfig(enable_dynamic_domain=False, props_path=_NO_PROPS)
+        config.tiger_id = credentials.tiger_id
+        config.private_key = credentials.private_key
+        config.license = credentials.license
+        config.account = account or self.exchange.developers[credentials.tiger_id].accounts[0]
+        config.server_url = self.url
+        config.quote_server_url = self.url
+        config.timeout = timeout
+        config.tiger_public_key = self.public_key if self.sign_responses else None
+        if not retry:
+            config.retry_max_tries = 0
+        return config
+
+    # --- inspection -----------------------------------------------------------------------
+
+    def quote(self, symbol: str) -> Quote:
+        return self.exchange.quote(symbol)
+
+    def match(self) -> int:
+        return self.exchange.match()
+
+    def request_count(self, method: str | None = None) -> int:
+        with self._count_lock:
+            return sum(self._counts.values()) if method is None else self._counts[method]
+
+    def reset_counts(self) -> None:
+        with self._count_lock:
+            self._counts.clear()
+
+    def _count(self, method: str) -> None:
+        with self._count_lock:
+            self._counts[method] += 1
+
+    # --- request pipeline -----------------------------------------------------------------
+
+    def process(self, body: bytes) -> tuple[int, bytes | None]:
+        """One gateway call: (HTTP status, response body), or a ``None`` body to drop the connection."""
+        now_ms = self.clock.now_ms()
+        request_timestamp = None
+        try:
+            params = p.parse_envelope(body)
+            request_timestamp = params["timestamp"]
+            method = params["method"]
+            self._count(method)
+            dev = self.exchange.developers.get(str(params["tiger_id"]))
+            if dev is None:
+                raise p.GatewayError(p.CODE_COMMON_PARAM, p.MSG_NO_DEVELOPER)
+            if not p.verify_signature(p.load_public_key(dev.public_key_b64), params):
+                raise p.GatewayError(p.CODE_COMMON_PARAM, p.MSG_BAD_SIGNATURE)
+            fault = self.faults.take(method)
+            if fault is not None:
+                early = self._apply_early_fault(fault, method)
+                if early is not None:
+                    return early
+            if not self.gateway.supports(method):
+                raise p.GatewayError(p.CODE_COMMON_PARAM, p.MSG_UNKNOWN_METHOD)
+            broken = self.rate_limiter.check(dev.tiger_id, method)
+            if broken is not None:
+                raise p.GatewayError(p.CODE_ACCESS_FORBIDDEN, limit_message(method, broken))
+            biz = p.parse_biz_content(params)
+            self.exchange.match()
+            data = self.gateway.handle(dev.tiger_id, method, biz, fault)
+            reply = p.success_body(data, self.clock.now_ms())
+            status = 200
+        except p.GatewayError as exc:
+            reply = p.error_body(exc.code, exc.message, now_ms)
+            status = exc.http_status
+            fault = None
+        except _Drop:
+            return 200, None
+        except Exception:
+            logger.exception("simulator failed to handle a request")
+            reply = p.error_body(p.CODE_SERVER_ERROR, p.MSG_SERVER_ERROR, now_ms)
+            status = 200
+            fault = None
+        if self.sign_responses and request_timestamp:
+            reply["sign"] = p.sign_text(self._signing_key, request_timestamp)
+        if fault is not None and fault.kind == "drop_after_accept":
+            seconds = fault.params.get("seconds")
+            if not seconds:
+                return 200, None
+            time.sleep(float(seconds))
+        return status, json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _apply_early_fault(self, fault, method: str) -> tuple[int, bytes | None] | None:
+        now_ms = self.clock.now_ms()
+        if fault.kind == "latency":
+            time.sleep(float(fault.params.get("seconds", 0.1)))
+            return None
+        if fault.kind == "http_error":
+            status = int(fault.params.get("status", 503))
+            return status, fault.params.get("body", "Service Unavailable").encode("utf-8")
+        if fault.kind == "drop":
+            raise _Drop()
+        if fault.kind == "rate_limit":
+            status = int(fault.params.get("status", 200))
+            limit = self.rate_limiter.limit_for(method) or 60
+            if status == 429:
+                body = p.error_body(p.CODE_RATE_LIMIT, limit_message(method, limit), now_ms)
+            else:
+                body = p.error_body(p.CODE_ACCESS_FORBIDDEN, limit_message(method, limit), now_ms)
+            return status, json.dumps(body).encode("utf-8")
+        if fault.kind == "server_error":
+            return 200, json.dumps(p.error_body(p.CODE_SERVER_ERROR, p.MSG_SERVER_ERROR, now_ms)).encode("utf-8")
+        return None
+
+
+# A folder that holds no properties file, so a config built here never picks up a stray
+# tiger_openapi_config.properties from the working directory.
+_NO_PROPS = "/nonexistent-tigersim-props"
+
+
+class _GatewayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address, handler, simulator: Simulator):
+        self.simulator = simulator
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the SDK reuses pooled urllib3 connections
+    server_version = "TigerSim/1.0"
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, reply = self.server.simulator.process(body)
+        if reply is None:
+            self.close_connection = True
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def do_GET(self):
+        reply = json.dumps({"status": "ok", "url": self.server.simulator.url}).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format, *args):  # never print: stdout may belong to an MCP server
+        logger.debug("%s - %s", self.address_string(), format % args)
