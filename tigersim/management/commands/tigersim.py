@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from tigersim.cli import add_arguments, serve
+
+
+class Command(BaseCommand):
+    help = ("Serve the Tiger OpenAPI gateway simulator on 127.0.0.1 and write "
+            "STATE/tiger_openapi_config.properties for its demo developer.")
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        serve(port=options["port"], state=options["state"], seed=options["seed"], clock=options["clock"],
+              rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"])
