@@ -28,3 +28,54 @@ def system_actor():
     from accounts.actors import Actor
 
     return Actor.system("cli", "test")
+
+
+# --- the Tiger gateway simulator, driven through the real SDK ---------------------------------------
+
+SIM_CLOCK = "2026-11-23T15:00:00Z"  # a Monday, 10:00 in New York: inside the regular session
+
+
+@pytest.fixture(scope="session")
+def sim():
+    """One simulator for the session; each test gets its own paper account(s) on it."""
+    from tigersim.server import Simulator
+
+    simulator = Simulator(seed=7, clock=SIM_CLOCK, rate_limit_window=60.0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def sim_developer(sim):
+    return sim.create_developer()
+
+
+@pytest.fixture
+def make_tiger_account(sim, sim_developer, settings):
+    """A TigerAccount bound to the simulator: a fresh paper account with USD 1,000,000 by default."""
+    from decimal import Decimal
+
+    from accounts.actors import Actor
+    from accounts.models import Scope, TigerAccount
+    from accounts.services import account_save
+
+    settings.TIGER_HTTP_TIMEOUT = 3
+    settings.TIGER_READ_RETRIES = 0
+
+    def make(*, cash=None, developer=None, **fields):
+        developer = developer or sim_developer
+        number = sim.open_account(developer.tiger_id, cash=cash or {"USD": Decimal("1000000")})
+        values = {
+            "label": f"Sim {number[-4:]}", "account_number": number, "tiger_id": developer.tiger_id,
+            "private_key": developer.private_key, "license": developer.license, "server_url": sim.url,
+            "permission": Scope.TRADE,
+        }
+        values.update(fields)
+        return account_save(actor=Actor.system("cli", "fixture"), account=TigerAccount(**values), changed=list(values))
+
+    return make
+
+
+@pytest.fixture
+def tiger_account(make_tiger_account):
+    return make_tiger_account()

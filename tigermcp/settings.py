@@ -176,6 +176,10 @@ TIGERSIM_EMBEDDED = env.bool("TIGERSIM_EMBEDDED", default=not PRODUCTION)
 TIGERSIM_PORT = env.int("TIGERSIM_PORT", default=9871)
 TIGERSIM_STATE_DIR = Path(env.str("TIGERSIM_STATE_DIR", default=str(DATA_DIR / "tigersim")))
 
+# The SDK's HTTP timeout, and how often it retries a failed read (it never retries orders).
+TIGER_HTTP_TIMEOUT = env.int("TIGER_HTTP_TIMEOUT", default=15)
+TIGER_READ_RETRIES = env.int("TIGER_READ_RETRIES", default=2)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
