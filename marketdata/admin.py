@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from marketdata.models import AccountHealth, PortfolioSnapshot
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the health checks and snapshot tasks."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountHealth)
+class AccountHealthAdmin(ReadOnlyAdmin):
+    list_display = ("account", "status", "latency_ms", "consecutive_failures", "checked_at", "last_ok_at", "last_error_code")
+    list_filter = ("status",)
+    list_select_related = ("account",)
+    search_fields = ("account__account_number", "account__label")
+
+
+@admin.register(PortfolioSnapshot)
+class PortfolioSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("taken_at", "net_liquidation", "base_currency", "cash", "market_value", "accounts_ok", "accounts_failed", "duration_ms")
+    date_hierarchy = "taken_at"

@@ -1,0 +1,103 @@
+"""Reads for the dashboard, /health and the health command."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import AccountStatus, TigerAccount
+from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
+from marketdata.services import HEARTBEAT_KEY
+
+# The heartbeat task runs every 30 s; three missed beats mean workers or beat are not running.
+HEARTBEAT_MAX_AGE = timedelta(seconds=120)
+# A health row older than this says the checks themselves stopped running.
+ACCOUNT_HEALTH_MAX_AGE = timedelta(minutes=5)
+
+
+def snapshot_latest() -> PortfolioSnapshot | None:
+    return PortfolioSnapshot.objects.order_by("-taken_at").first()
+
+
+def _check_database() -> dict:
+    started = time.monotonic()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "ok", "vendor": connection.vendor, "latency_ms": int((time.monotonic() - started) * 1000)}
+
+
+def _check_redis() -> dict:
+    if not settings.REDIS_URL:
+        return {"status": "not_configured", "detail": "in-process cache and rate limits (embedded default)"}
+    from marketdata.limits import redis_client
+
+    started = time.monotonic()
+    try:
+        redis_client().ping()
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "ok", "latency_ms": int((time.monotonic() - started) * 1000)}
+
+
+def _check_celery(now: datetime) -> dict:
+    from tigermcp.celery import app
+
+    if app.conf.task_always_eager:
+        return {"status": "eager", "detail": "tasks run inline (embedded default); no worker needed"}
+    from django.core.cache import cache
+
+    try:
+        raw = cache.get(HEARTBEAT_KEY)
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "down", "error": type(exc).__name__}
+    if not raw:
+        return {"status": "down", "last_heartbeat": None,
+                "detail": "no heartbeat yet: start `celery -A tigermcp worker` and `celery -A tigermcp beat`"}
+    beat = datetime.fromisoformat(raw)
+    age = (now - beat).total_seconds()
+    status = "ok" if now - beat <= HEARTBEAT_MAX_AGE else "down"
+    return {"status": status, "last_heartbeat": raw, "age_seconds": int(age)}
+
+
+def _account_rows(now: datetime) -> list[dict]:
+    healths = {h.account_id: h for h in AccountHealth.objects.all()}
+    rows = []
+    for account in TigerAccount.objects.filter(status=AccountStatus.ACTIVE).order_by("label"):
+        h = healths.get(account.pk)
+        if h is None or h.checked_at is None:
+            rows.append({"account": account.account_number, "label": account.label, "status": HealthStatus.UNKNOWN.value,
+                         "checked_at": None, "latency_ms": None, "consecutive_failures": 0, "last_error": ""})
+            continue
+        status = h.status
+        if status == HealthStatus.OK and now - h.checked_at > ACCOUNT_HEALTH_MAX_AGE:
+            status = "stale"
+        rows.append({
+            "account": account.account_number, "label": account.label, "status": status,
+            "checked_at": h.checked_at.isoformat(), "latency_ms": h.latency_ms,
+            "consecutive_failures": h.consecutive_failures,
+            # Error messages are ours (broker.py scrubs the SDK's); codes let a monitor match them.
+            "last_error": h.last_error if h.status != HealthStatus.OK else "",
+            "last_error_code": h.last_error_code if h.status != HealthStatus.OK else "",
+        })
+    return rows
+
+
+def health_report() -> dict:
+    """Overall status "ok" | "degraded" | "down". Down (HTTP 503) when the database, Redis or Celery
+    is down; degraded (still 200, so a load balancer keeps the instance) when an account fails."""
+    now = timezone.now()
+    components = {"database": _check_database(), "redis": _check_redis()}
+    components["celery"] = _check_celery(now)
+    accounts = _account_rows(now) if components["database"]["status"] == "ok" else []
+    down = any(c["status"] == "down" for c in components.values())
+    failing = [a for a in accounts if a["status"] in (HealthStatus.FAILING, HealthStatus.CIRCUIT_OPEN)]
+    status = "down" if down else ("degraded" if failing else "ok")
+    return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}

@@ -1,0 +1,57 @@
+"""Celery tasks: thin doors that take ids and call a service (scheduled by django-celery-beat,
+editable in the admin under Periodic tasks)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from accounts.actors import Actor
+from accounts.models import AccountStatus, TigerAccount
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="marketdata.health_check_account", ignore_result=True)
+def health_check_account(account_id: int) -> str | None:
+    from marketdata.services import account_health_check
+
+    account = TigerAccount.objects.filter(pk=account_id, status=AccountStatus.ACTIVE).first()
+    if account is None:
+        return None
+    return account_health_check(account=account).status
+
+
+@shared_task(name="marketdata.health_check_all", ignore_result=True)
+def health_check_all() -> int:
+    """Fan out one health check per active account, so one slow account delays no other."""
+    ids = list(TigerAccount.objects.filter(status=AccountStatus.ACTIVE).values_list("pk", flat=True))
+    for account_id in ids:
+        health_check_account.delay(account_id)
+    return len(ids)
+
+
+@shared_task(name="marketdata.portfolio_snapshot", ignore_result=True)
+def portfolio_snapshot(base_currency: str = "USD") -> int:
+    from marketdata.services import portfolio_snapshot_create
+
+    return portfolio_snapshot_create(actor=Actor.system("task", "beat"), base_currency=base_currency).pk
+
+
+@shared_task(name="marketdata.orders_reconcile", ignore_result=True)
+def orders_reconcile() -> object:
+    # trading owns reconciliation; imported here so marketdata does not depend on it at import time.
+    try:
+        from trading.services import orders_reconcile as reconcile
+    except ImportError:
+        logger.warning("trading.services.orders_reconcile is not available; reconciliation skipped")
+        return None
+    return reconcile(actor=Actor.system("task", "beat"))
+
+
+@shared_task(name="marketdata.celery_heartbeat", ignore_result=True)
+def celery_heartbeat() -> str:
+    from marketdata.services import celery_heartbeat_record
+
+    return celery_heartbeat_record().isoformat()

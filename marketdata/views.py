@@ -1,0 +1,14 @@
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from marketdata.selectors import health_report
+
+
+@require_GET
+def health(request):
+    """Unauthenticated by design (load balancers, monitors): statuses, latencies and error codes
+    only, never a secret or an account's money."""
+    report = health_report()
+    strict = request.GET.get("strict") in ("1", "true")
+    healthy = report["status"] == "ok" or (report["status"] == "degraded" and not strict)
+    return JsonResponse(report, status=200 if healthy else 503)
