@@ -79,3 +79,29 @@ def make_tiger_account(sim, sim_developer, settings):
 @pytest.fixture
 def tiger_account(make_tiger_account):
     return make_tiger_account()
+
+
+# --- a real browser for admin pages -----------------------------------------------------------------
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by Selenium through the system chromedriver (no downloads)."""
+    import shutil
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    _require("browser", bool(chromium and driver_path),
+             "needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
