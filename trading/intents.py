@@ -1,0 +1,135 @@
+"""The normalised order a caller asks for, and its canonical hash.
+
+The confirmation token is bound to this hash and the idempotency check compares it, so two spellings
+of the same order ("aapl", 10.0) and ("AAPL", 10) hash alike and any real difference does not.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+
+from trading.models import OrderType, Side, TimeInForce
+from tigermcp.errors import InvalidInput
+
+BAD_SIDE = "side must be BUY or SELL (got {value!r})."
+BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT (got {value!r})."
+BAD_TIF = "time_in_force must be DAY or GTC (got {value!r})."
+BAD_DECIMAL = "{field} must be a positive decimal number given as a string or integer, e.g. \"10\" or \"187.25\" (got {value!r})."
+TOO_PRECISE = "{field} has more than 6 decimal places ({value}); round it."
+NEEDS_LIMIT = "A {order_type} order needs limit_price; give one or use order_type MKT."
+NEEDS_STOP = "A {order_type} order needs stop_price."
+NO_LIMIT_HERE = "limit_price is only for LMT and STP_LMT orders; remove it or change order_type."
+NO_STOP_HERE = "stop_price is only for STP and STP_LMT orders; remove it or change order_type."
+BAD_SYMBOL = "symbol must be a ticker like AAPL or BRK.B (got {value!r})."
+WHOLE_SHARES = "quantity must be a whole number of shares (got {value}); fractional orders are not supported."
+ONLY_STOCKS = "Only stock orders (sec_type STK) are supported (got {value!r})."
+
+
+def _decimal(field: str, value, *, required: bool) -> Decimal | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(BAD_DECIMAL.format(field=field, value=value))
+        return None
+    if isinstance(value, float):
+        # Floats carry binary noise (0.1 + 0.2): accept only what round-trips through its repr.
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(BAD_DECIMAL.format(field=field, value=value)) from None
+    if not number.is_finite() or number <= 0:
+        raise InvalidInput(BAD_DECIMAL.format(field=field, value=value))
+    if number.as_tuple().exponent < -6 and number != number.quantize(Decimal("0.000001")):
+        raise InvalidInput(TOO_PRECISE.format(field=field, value=value))
+    return number
+
+
+def canonical_decimal(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    account_number: str
+    symbol: str
+    side: str
+    quantity: Decimal
+    order_type: str
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: str = "DAY"
+    outside_rth: bool = False
+    sec_type: str = "STK"
+    market: str = "US"
+    currency: str = "USD"
+
+    def canonical(self) -> dict:
+        data = asdict(self)
+        for key in ("quantity", "limit_price", "stop_price"):
+            data[key] = canonical_decimal(data[key])
+        return data
+
+    def hash(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_canonical(cls, data: dict) -> "OrderIntent":
+        values = dict(data)
+        for key in ("quantity", "limit_price", "stop_price"):
+            values[key] = None if values.get(key) is None else Decimal(values[key])
+        return cls(**values)
+
+    def with_changes(self, **changes) -> "OrderIntent":
+        return normalise_intent(**{**asdict(self), **changes})
+
+
+def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
+                     limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
+                     sec_type: str = "STK", market: str = "US", currency: str = "USD") -> OrderIntent:
+    symbol_n = (symbol or "").strip().upper()
+    if not symbol_n or len(symbol_n) > 32 or not all(c.isalnum() or c in ".-" for c in symbol_n):
+        raise InvalidInput(BAD_SYMBOL.format(value=symbol))
+    side_n = (side or "").strip().upper()
+    if side_n not in Side.values:
+        raise InvalidInput(BAD_SIDE.format(value=side))
+    type_n = (order_type or "").strip().upper()
+    if type_n not in OrderType.values:
+        raise InvalidInput(BAD_ORDER_TYPE.format(value=order_type))
+    tif_n = (time_in_force or "DAY").strip().upper()
+    if tif_n not in TimeInForce.values:
+        raise InvalidInput(BAD_TIF.format(value=time_in_force))
+    sec_n = (sec_type or "STK").strip().upper()
+    if sec_n != "STK":
+        raise InvalidInput(ONLY_STOCKS.format(value=sec_type))
+    qty = _decimal("quantity", quantity, required=True)
+    if qty != qty.to_integral_value():
+        raise InvalidInput(WHOLE_SHARES.format(value=quantity))
+    limit = _decimal("limit_price", limit_price, required=False)
+    stop = _decimal("stop_price", stop_price, required=False)
+    if type_n in (OrderType.LMT, OrderType.STP_LMT) and limit is None:
+        raise InvalidInput(NEEDS_LIMIT.format(order_type=type_n))
+    if type_n in (OrderType.STP, OrderType.STP_LMT) and stop is None:
+        raise InvalidInput(NEEDS_STOP.format(order_type=type_n))
+    if type_n in (OrderType.MKT, OrderType.STP) and limit is not None:
+        raise InvalidInput(NO_LIMIT_HERE)
+    if type_n in (OrderType.MKT, OrderType.LMT) and stop is not None:
+        raise InvalidInput(NO_STOP_HERE)
+    return OrderIntent(
+        account_number=str(account_number).strip(),
+        symbol=symbol_n,
+        side=side_n,
+        quantity=qty,
+        order_type=type_n,
+        limit_price=limit,
+        stop_price=stop,
+        time_in_force=tif_n,
+        outside_rth=bool(outside_rth),
+        sec_type=sec_n,
+        market=(market or "US").strip().upper(),
+        currency=(currency or "USD").strip().upper(),
+    )

@@ -1,0 +1,358 @@
+"""Orders, their fills, risk policies, confirmation tokens, the kill switch and the per-account
+trading state row that serialises order entry.
+
+An Order's status only changes through Order.set_status, which refuses illegal moves and writes one
+audit event in the caller's transaction.
+"""
+
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import Q
+
+from tigermcp.errors import Conflict
+
+
+class OrderStatus(models.TextChoices):
+    # Ours: the row is committed before the network call, so a crash mid-send leaves a trace.
+    PENDING_SUBMIT = "PENDING_SUBMIT", "Pending submit"
+    SUBMITTED = "SUBMITTED", "Submitted"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED", "Partially filled"
+    FILLED = "FILLED", "Filled"
+    CANCEL_PENDING = "CANCEL_PENDING", "Cancel pending"
+    CANCELLED = "CANCELLED", "Cancelled"
+    REJECTED = "REJECTED", "Rejected"
+    EXPIRED = "EXPIRED", "Expired"
+    # Ours: a submit was sent and no answer came back. Never resubmitted; reconciliation resolves it.
+    UNKNOWN = "UNKNOWN", "Unknown (being reconciled)"
+
+
+S = OrderStatus
+TERMINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED})
+WORKING = frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.CANCEL_PENDING})
+# Orders that may still add to the account's exposure (SEC 15c3-5 counts orders entered, not fills).
+OPEN = frozenset({S.PENDING_SUBMIT, S.UNKNOWN}) | WORKING
+
+# Reconciliation may learn of any later state at once (a market order can be Filled before we look),
+# so forward jumps are legal; going back from a terminal state never is.
+TRANSITIONS: dict[str, frozenset] = {
+    S.PENDING_SUBMIT: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED,
+                                 S.REJECTED, S.EXPIRED, S.UNKNOWN}),
+    S.UNKNOWN: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED,
+                          S.REJECTED, S.EXPIRED}),
+    S.SUBMITTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.REJECTED, S.EXPIRED}),
+    S.PARTIALLY_FILLED: frozenset({S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    # A refused cancel (already filled, or the broker said no) returns the order to working.
+    S.CANCEL_PENDING: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED}),
+    S.FILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+ILLEGAL_TRANSITION = "Order {order} cannot go from {current} to {new}: allowed next states are {allowed}."
+
+
+class InvalidOrderTransition(Conflict):
+    code = "invalid_order_transition"
+
+
+class Side(models.TextChoices):
+    BUY = "BUY", "Buy"
+    SELL = "SELL", "Sell"
+
+
+class OrderType(models.TextChoices):
+    MKT = "MKT", "Market"
+    LMT = "LMT", "Limit"
+    STP = "STP", "Stop"
+    STP_LMT = "STP_LMT", "Stop limit"
+
+
+class TimeInForce(models.TextChoices):
+    DAY = "DAY", "Day"
+    GTC = "GTC", "Good till cancelled"
+
+
+QTY = {"max_digits": 20, "decimal_places": 6}
+PRICE = {"max_digits": 20, "decimal_places": 6}
+MONEY = {"max_digits": 24, "decimal_places": 6}
+
+
+class Order(models.Model):
+    # Ours, also sent to Tiger in the order's remark ("tm:<client_ref>") so reconciliation can
+    # match an order whose acknowledgement was lost.
+    client_ref = models.CharField(max_length=32, unique=True, editable=False)
+    account = models.ForeignKey("accounts.TigerAccount", on_delete=models.PROTECT, related_name="orders")
+    idempotency_key = models.CharField(max_length=128)
+    payload_hash = models.CharField(max_length=64)
+
+    symbol = models.CharField(max_length=32)
+    sec_type = models.CharField(max_length=8, default="STK")
+    market = models.CharField(max_length=8, default="US")
+    currency = models.CharField(max_length=3, default="USD")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    order_type = models.CharField(max_length=8, choices=OrderType.choices)
+    quantity = models.DecimalField(**QTY)
+    limit_price = models.DecimalField(null=True, blank=True, **PRICE)
+    stop_price = models.DecimalField(null=True, blank=True, **PRICE)
+    time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, default=TimeInForce.DAY)
+    outside_rth = models.BooleanField(default=False)
+    # The price the risk check valued the order at (limit price, or the last quote for market
+    # orders): exposure sums remaining quantity × this.
+    reference_price = models.DecimalField(**PRICE)
+
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_SUBMIT,
+                              db_index=True)
+    status_reason = models.TextField(blank=True)
+    broker_id = models.CharField(max_length=40, blank=True, db_index=True)  # Tiger's global id
+    broker_order_id = models.BigIntegerField(null=True, blank=True)  # Tiger's per-account sequence
+    broker_status = models.CharField(max_length=20, blank=True)
+    filled_quantity = models.DecimalField(default=Decimal("0"), **QTY)
+    avg_fill_price = models.DecimalField(null=True, blank=True, **PRICE)
+    commission = models.DecimalField(null=True, blank=True, **MONEY)
+
+    actor_type = models.CharField(max_length=20)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200)
+    door = models.CharField(max_length=10)
+    request_id = models.CharField(max_length=64, blank=True)
+    risk_decision = models.JSONField(default=dict, blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    terminal_at = models.DateTimeField(null=True, blank=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "idempotency_key"], name="order_idempotency_key_per_account"),
+            models.UniqueConstraint(fields=["account", "broker_id"], condition=~Q(broker_id=""),
+                                    name="order_one_row_per_broker_order"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["account", "status"]), models.Index(fields=["account", "created_at"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.side} {self.quantity} {self.symbol} {self.order_type} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in WORKING
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return max(self.quantity - self.filled_quantity, Decimal("0"))
+
+    @property
+    def remark(self) -> str:
+        return f"tm:{self.client_ref}"
+
+    def audit_payload(self) -> dict:
+        return {
+            "order_id": self.pk,
+            "client_ref": self.client_ref,
+            "broker_id": self.broker_id,
+            "broker_order_id": self.broker_order_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "quantity": str(self.quantity),
+            "order_type": self.order_type,
+            "limit_price": None if self.limit_price is None else str(self.limit_price),
+            "stop_price": None if self.stop_price is None else str(self.stop_price),
+            "time_in_force": self.time_in_force,
+            "currency": self.currency,
+            "filled_quantity": str(self.filled_quantity),
+            "idempotency_key": self.idempotency_key,
+            "policy_version": self.policy_version,
+        }
+
+    def set_status(self, new_status: str, *, actor, reason: str = "", extra: dict | None = None) -> None:
+        """The one way a status changes: refuses illegal moves, saves, and writes one audit event in
+        the same transaction. Callers hold the row lock (select_for_update) when racing is possible."""
+        from django.utils import timezone
+
+        from audit.services import audit_record
+
+        current = self.status
+        if new_status not in TRANSITIONS.get(current, ()):
+            allowed = ", ".join(sorted(TRANSITIONS.get(current, ()))) or "none (terminal)"
+            raise InvalidOrderTransition(
+                ILLEGAL_TRANSITION.format(order=self.pk, current=current, new=new_status, allowed=allowed),
+                extra={"from": current, "to": new_status},
+            )
+        now = timezone.now()
+        self.status = new_status
+        if reason:
+            self.status_reason = reason[:2000]
+        if new_status in TERMINAL:
+            self.terminal_at = now
+        if new_status == S.SUBMITTED and self.submitted_at is None:
+            self.submitted_at = now
+        self.full_clean(validate_unique=False, validate_constraints=False)
+        with transaction.atomic():
+            self.save()
+            audit_record(
+                actor=actor,
+                event_type="order.transition",
+                account=self.account,
+                payload={**self.audit_payload(), "from": current, "to": new_status, "reason": reason,
+                         **(extra or {})},
+            )
+
+
+class Fill(models.Model):
+    """One execution. Tiger's order object carries cumulative filled quantity and average price, so
+    an execution is derived from each observed increase (execution_id = broker id : cumulative)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
+    execution_id = models.CharField(max_length=80)
+    quantity = models.DecimalField(**QTY)
+    price = models.DecimalField(**PRICE)
+    currency = models.CharField(max_length=3)
+    executed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["executed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "execution_id"], name="fill_once_per_execution")]
+
+    def __str__(self):
+        return f"{self.quantity} @ {self.price} {self.currency}"
+
+
+def _symbols(text: str) -> list[str]:
+    return sorted({s.strip().upper() for s in text.replace(",", " ").split() if s.strip()})
+
+
+class RiskPolicy(models.Model):
+    """Per-account limits, edited in admin. Each save (risk_policy_save) bumps `version`, keeps a
+    snapshot in RiskPolicyVersion and writes an audit event; orders record the version they passed."""
+
+    account = models.OneToOneField("accounts.TigerAccount", on_delete=models.CASCADE, related_name="risk_policy")
+    version = models.PositiveIntegerField(default=0, editable=False)
+    currency = models.CharField(max_length=3, default="USD",
+                                help_text="Currency of the money limits; orders in another currency are refused.")
+    max_order_quantity = models.DecimalField(default=Decimal("1000"), **QTY)
+    max_order_notional = models.DecimalField(default=Decimal("100000"), **MONEY)
+    price_collar_pct = models.DecimalField(
+        max_digits=6, decimal_places=3, default=Decimal("10"),
+        help_text="Refuse limit prices more than this % through the last quote (IBKR uses 10 for stocks).")
+    allowed_symbols = models.TextField(blank=True, help_text="Blank: every symbol. Otherwise a comma/space list.")
+    denied_symbols = models.TextField(blank=True, help_text="Comma/space list; wins over the allow list.")
+    allowed_order_types = models.CharField(max_length=60, default="MKT,LMT,STP,STP_LMT")
+    allowed_markets = models.CharField(max_length=60, default="US")
+    max_orders_per_minute = models.PositiveIntegerField(default=30)
+    duplicate_window_seconds = models.PositiveIntegerField(
+        default=10, help_text="Refuse an order with the same symbol, side and quantity within this many seconds.")
+    daily_loss_limit = models.DecimalField(
+        null=True, blank=True, default=Decimal("10000"), **MONEY,
+        help_text="Loss since the day's starting net liquidation; once reached, closing orders only. Blank: off.")
+    max_open_exposure = models.DecimalField(
+        default=Decimal("250000"), **MONEY,
+        help_text="Notional of all open and pending orders (remaining quantity × entry price) plus the new one.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "risk policies"
+
+    def __str__(self):
+        return f"Risk policy v{self.version} for {self.account.account_number}"
+
+    def snapshot(self) -> dict:
+        return {
+            "version": self.version,
+            "currency": self.currency,
+            "max_order_quantity": str(self.max_order_quantity),
+            "max_order_notional": str(self.max_order_notional),
+            "price_collar_pct": str(self.price_collar_pct),
+            "allowed_symbols": _symbols(self.allowed_symbols),
+            "denied_symbols": _symbols(self.denied_symbols),
+            "allowed_order_types": _symbols(self.allowed_order_types),
+            "allowed_markets": _symbols(self.allowed_markets),
+            "max_orders_per_minute": self.max_orders_per_minute,
+            "duplicate_window_seconds": self.duplicate_window_seconds,
+            "daily_loss_limit": None if self.daily_loss_limit is None else str(self.daily_loss_limit),
+            "max_open_exposure": str(self.max_open_exposure),
+        }
+
+
+class RiskPolicyVersion(models.Model):
+    policy = models.ForeignKey(RiskPolicy, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField()
+    actor_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["policy", "version"], name="one_snapshot_per_policy_version")]
+
+
+class AccountTradingState(models.Model):
+    """One row per account, locked (select_for_update) while an order is checked against the
+    account's limits and its PENDING_SUBMIT row inserted: order entry on one account is serial."""
+
+    account = models.OneToOneField("accounts.TigerAccount", on_delete=models.CASCADE, related_name="trading_state")
+    trading_day = models.DateField(null=True, blank=True)
+    day_start_equity = models.DecimalField(null=True, blank=True, **MONEY)
+    equity_currency = models.CharField(max_length=3, blank=True)
+    closing_only_day = models.DateField(null=True, blank=True,
+                                        help_text="The daily loss limit was reached on this day: closing orders only.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Trading state of {self.account_id}"
+
+
+class ConfirmAction(models.TextChoices):
+    PLACE = "place", "Place"
+    MODIFY = "modify", "Modify"
+    CANCEL = "cancel", "Cancel"
+
+
+class ConfirmationToken(models.Model):
+    """A single-use token from a preview, bound to the account and the hash of the exact order.
+    Only the token's SHA-256 is stored; used_at is set by one conditional UPDATE (single use)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    action = models.CharField(max_length=8, choices=ConfirmAction.choices)
+    account = models.ForeignKey("accounts.TigerAccount", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    payload = models.JSONField()
+    payload_hash = models.CharField(max_length=64)
+    risk_decision = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.action} token for {self.account_id} ({'used' if self.used_at else 'unused'})"
+
+
+class KillSwitch(models.Model):
+    """A row with no account is the global switch. Every process reads it from the database."""
+
+    # "global" or "account:<pk>": one row per scope, enforced by the database.
+    scope = models.CharField(max_length=40, unique=True, editable=False)
+    account = models.OneToOneField("accounts.TigerAccount", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="kill_switch")
+    active = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True)
+    changed_by = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "kill switches"
+
+    def __str__(self):
+        scope = self.account.account_number if self.account_id else "GLOBAL"
+        return f"Kill switch {scope}: {'ON' if self.active else 'off'}"
