@@ -48,6 +48,8 @@ BAD_SIGNATURE = (
     "match the developer id's registered public key. Re-enter the key in the admin."
 )
 REJECTED = "Tiger rejected {api} for account {account}: {message}"
+MARKET_HOURS_HINT = (" Outside regular trading hours only limit orders with outside_rth=true are accepted; "
+                     "use one, or wait for the regular session.")
 NO_CREDENTIALS = "Account {account} has no {what} stored. Add it in the admin (Accounts → Tiger accounts)."
 
 # Calls that change state at the broker: never retried, and a lost reply means "outcome unknown".
@@ -325,8 +327,8 @@ class BrokerClient:
             if api in MUTATING:
                 return OutcomeUnknown(OUTCOME_UNKNOWN.format(api=api, account=self.account_number, detail=f"Tiger error {code}: {message}"))
             return BrokerUnavailable(UNAVAILABLE.format(api=api, account=self.account_number, detail=f"Tiger error {code}: {message}"))
-        if "market" in lowered and "closed" in lowered:
-            return BrokerRejected(REJECTED.format(api=api, account=self.account_number, message=message), code="market_closed")
+        if ("market" in lowered and "closed" in lowered) or "pre-market" in lowered or "after-hours" in lowered:
+            return BrokerRejected(REJECTED.format(api=api, account=self.account_number, message=message) + MARKET_HOURS_HINT, code="market_closed")
         return BrokerRejected(REJECTED.format(api=api, account=self.account_number, message=message), extra={"tiger_code": code})
 
     def _call(self, api: str, fn, *args, **kwargs):

@@ -27,7 +27,10 @@ def serve(*, port: int, state: str, seed: int = 42, clock: str | None = None, ra
     sim = Simulator(state_dir=state, seed=seed, clock=parse_instant(clock) if clock else None, port=port,
                     rate_limit_window=rate_limit_window, sign_responses=sign_responses).start()
     sim.ensure_demo()
-    path = sim.write_properties(state)
+    # No licence in the file: a props-only client keeps the SDK's default dynamic domain on, and with a
+    # licence set that lookup would repoint it at Tiger's real gateway on a machine that can reach it.
+    # Without one the SDK asks this simulator for it (user_license), so the file still suffices.
+    path = sim.write_properties(state, include_license=False)
     if sign_responses:
         (path.parent / "tigersim_public_key.txt").write_text(sim.public_key + "\n")
     logger.info("tigersim serving %s; properties file %s", sim.url, path)

@@ -205,3 +205,16 @@ def test_sdk_debug_logging_never_shows_credentials(tiger_account, caplog):
     text = caplog.text
     assert tiger_account.private_key not in text
     assert tiger_account.private_key[:40] not in text
+
+
+def test_market_order_before_the_open_says_what_is_allowed(tiger_account, sim):
+    from datetime import datetime, timezone
+
+    now = sim.clock.now()
+    sim.clock.set(datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))  # 08:00 in New York: pre-market
+    try:
+        with pytest.raises(BrokerRejected) as err:
+            broker_for(tiger_account).place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
+    finally:
+        sim.clock.set(now)
+    assert err.value.code == "market_closed" and "outside_rth=true" in err.value.message
