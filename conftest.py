@@ -23,6 +23,19 @@ def pytest_runtest_setup(item):
         _require("redis", bool(settings.REDIS_URL), "needs Redis: set REDIS_URL=redis://…")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_state():
+    """Cache, circuit breakers and rate-limit windows are shared state (Redis in CI): each test
+    starts clean, so one test's failures never open another test's circuit."""
+    from django.core.cache import cache
+
+    from marketdata.limits import rate_limit_reset
+
+    cache.clear()
+    rate_limit_reset()
+    yield
+
+
 @pytest.fixture
 def system_actor():
     from accounts.actors import Actor
@@ -61,6 +74,8 @@ def make_tiger_account(sim, sim_developer, settings):
 
     settings.TIGER_HTTP_TIMEOUT = 3
     settings.TIGER_READ_RETRIES = 0
+    # The session's developer would otherwise carry one test's calls into the next one's window.
+    sim.rate_limiter.reset()
 
     def make(*, cash=None, developer=None, **fields):
         developer = developer or sim_developer

@@ -11,7 +11,6 @@ what to do and carry no secret (the SDK's own messages embed signed request para
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -24,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from audit.redaction import RedactingFilter, scrub_text
+from marketdata.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
 from tigermcp.errors import (
     BadCredentials,
     BrokerError,
@@ -278,8 +278,8 @@ class BrokerClient:
         for what in ("tiger_id", "private_key"):
             if not getattr(account, what):
                 raise CredentialError(NO_CREDENTIALS.format(account=account.account_number, what=what), code="missing_credentials")
-        # The limiter keys on the developer id without revealing it.
-        self.developer_key = hashlib.sha256(account.tiger_id.encode()).hexdigest()[:16]
+        # Tiger limits per developer id: the limiter keys on a hash of it, never the id itself.
+        self.developer_key = tiger_id_hash(account.tiger_id)
 
         config = TigerOpenClientConfig(enable_dynamic_domain=False)
         config.tiger_id = account.tiger_id
@@ -332,8 +332,11 @@ class BrokerClient:
         return BrokerRejected(REJECTED.format(api=api, account=self.account_number, message=message), extra={"tiger_code": code})
 
     def _call(self, api: str, fn, *args, **kwargs):
+        """Every broker call: under Tiger's limits (shared by all processes), through the account's
+        circuit breaker, with the SDK's errors translated."""
+        rate_limit_acquire(tiger_id_hash=self.developer_key, api=api)
         started = time.monotonic()
-        with self._translate(api):
+        with circuit_guard(self.account_id, label=self.account_number), self._translate(api):
             result = fn(*args, **kwargs)
         logger.debug("tiger %s for %s took %.0f ms", api, self.account_number, (time.monotonic() - started) * 1000)
         return result
