@@ -1,0 +1,123 @@
+"""Reads on orders, exposure and switches. Services call the account-level helpers under the
+account's row lock; doors call orders_list / order_get, which check the actor's grants."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.actors import Actor
+from accounts.models import Scope
+from accounts.selectors import account_for_actor, accounts_for_actor
+from tigermcp.errors import NotFound
+from trading.models import OPEN, KillSwitch, Order, OrderStatus
+
+NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
+BAD_STATUS_FILTER = "status must be one of {allowed} (got {value!r})."
+
+
+def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
+    """Remaining notional of every order that may still execute: open and pending, valued at the
+    price the risk check used. Summed in Python so Decimal stays exact on every database."""
+    rows = Order.objects.filter(account=account, status__in=OPEN)
+    if exclude_order_id is not None:
+        rows = rows.exclude(pk=exclude_order_id)
+    total = Decimal("0")
+    for quantity, filled, price in rows.values_list("quantity", "filled_quantity", "reference_price"):
+        total += max(quantity - filled, Decimal("0")) * price
+    return total
+
+
+def orders_entered_since(*, account, since) -> int:
+    return Order.objects.filter(account=account, created_at__gte=since).count()
+
+
+def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_order_id=None) -> int | None:
+    if not window_seconds:
+        return None
+    rows = Order.objects.filter(
+        account=account, symbol=intent.symbol, side=intent.side, quantity=intent.quantity,
+        created_at__gte=now - timedelta(seconds=window_seconds),
+    ).exclude(status=OrderStatus.REJECTED)
+    if exclude_order_id is not None:
+        rows = rows.exclude(pk=exclude_order_id)
+    latest = rows.order_by("-created_at").values_list("created_at", flat=True).first()
+    if latest is None:
+        return None
+    return max(int((now - latest).total_seconds()), 0)
+
+
+def open_same_side_remaining(*, account, symbol: str, side: str, exclude_order_id=None) -> Decimal:
+    rows = Order.objects.filter(account=account, symbol=symbol, side=side, status__in=OPEN)
+    if exclude_order_id is not None:
+        rows = rows.exclude(pk=exclude_order_id)
+    return sum((max(q - f, Decimal("0")) for q, f in rows.values_list("quantity", "filled_quantity")), Decimal("0"))
+
+
+def kill_switch_scope(*, account) -> str | None:
+    """"global", "account" or None. Read from the database on every check, so every process agrees."""
+    scopes = set(KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account=account))
+                 .values_list("scope", flat=True))
+    if "global" in scopes:
+        return "global"
+    return "account" if scopes else None
+
+
+def orders_list(*, actor: Actor, account_number: str | None = None, status: str | None = None,
+                open_only: bool = False, limit: int = 50) -> QuerySet[Order]:
+    """The actor's orders, newest first: one account, or every account they may read."""
+    if account_number:
+        accounts = [account_for_actor(actor, account_number, scope=Scope.READ)]
+        rows = Order.objects.filter(account__in=accounts)
+    else:
+        rows = Order.objects.filter(account__in=accounts_for_actor(actor, scope=Scope.READ))
+    if status:
+        if status not in OrderStatus.values:
+            raise_status = BAD_STATUS_FILTER.format(allowed=", ".join(OrderStatus.values), value=status)
+            from tigermcp.errors import InvalidInput
+
+            raise InvalidInput(raise_status)
+        rows = rows.filter(status=status)
+    if open_only:
+        rows = rows.filter(status__in=OPEN)
+    return rows.select_related("account").order_by("-created_at", "-id")[: max(1, min(int(limit), 500))]
+
+
+def order_get(*, actor: Actor, account_number: str, order_id: int) -> Order:
+    account = account_for_actor(actor, account_number, scope=Scope.READ)
+    order = Order.objects.select_related("account").filter(account=account, pk=order_id).first()
+    if order is None:
+        raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account_number), code="unknown_order")
+    return order
+
+
+def _s(value) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def order_as_dict(order: Order) -> dict:
+    """The shape every door shows (API, MCP): money and quantities as strings, currency beside them."""
+    return {
+        "order_id": order.pk,
+        "account_number": order.account.account_number,
+        "broker_id": order.broker_id or None,
+        "broker_order_id": order.broker_order_id,
+        "status": order.status,
+        "status_reason": order.status_reason,
+        "symbol": order.symbol,
+        "side": order.side,
+        "order_type": order.order_type,
+        "quantity": _s(order.quantity),
+        "filled_quantity": _s(order.filled_quantity),
+        "limit_price": _s(order.limit_price),
+        "stop_price": _s(order.stop_price),
+        "avg_fill_price": _s(order.avg_fill_price),
+        "currency": order.currency,
+        "time_in_force": order.time_in_force,
+        "outside_rth": order.outside_rth,
+        "idempotency_key": order.idempotency_key,
+        "policy_version": order.policy_version,
+        "created_at": order.created_at.isoformat(),
+        "submitted_at": order.submitted_at.isoformat() if order.submitted_at else None,
+        "terminal_at": order.terminal_at.isoformat() if order.terminal_at else None,
+    }

@@ -1,0 +1,37 @@
+from decimal import Decimal
+
+import pytest
+
+
+@pytest.fixture
+def account(sim, make_tiger_account):
+    # Its own developer id: Tiger's per-developer rate limits then never leak between tests.
+    return make_tiger_account(developer=sim.create_developer())
+
+
+@pytest.fixture
+def last_price(account):
+    from trading.market import last_price as fetch
+
+    def get(symbol="AAPL") -> Decimal:
+        return fetch(account, symbol)
+
+    return get
+
+
+@pytest.fixture
+def place(system_actor, account):
+    """Preview and place through the services, as every door does."""
+    from trading.services import order_place, order_preview
+
+    def run(*, key=None, actor=None, acct=None, **order):
+        import uuid
+
+        acct = acct or account
+        values = {"symbol": "AAPL", "side": "BUY", "quantity": "10", "order_type": "MKT"}
+        values.update(order)
+        preview = order_preview(actor=actor or system_actor, account_number=acct.account_number, **values)
+        return order_place(actor=actor or system_actor, account_number=acct.account_number,
+                           confirmation_token=preview.confirmation_token, idempotency_key=key or uuid.uuid4().hex)
+
+    return run
