@@ -1,0 +1,167 @@
+"""Streamable HTTP transport: an ASGI app that authenticates every request, then hands it to the
+MCP SDK's session manager.
+
+- `Authorization: Bearer tmmcp_…` must name a usable McpToken (stored hashed; expiry, revocation and
+  the client's is_active are checked on every request) → 401 otherwise.
+- A browser `Origin` must be loopback or listed in TIGERMCP_MCP_ALLOWED_ORIGINS → 403 otherwise
+  (DNS-rebinding and cross-site requests from web pages).
+- The Host header must be loopback, the bind address, or in ALLOWED_HOSTS → 421 otherwise.
+
+Used by `run_mcp --transport http` and mountable at /mcp in the project's ASGI app:
+`mcp_asgi_app()` returns the instance to route `/mcp` to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+logger = logging.getLogger(__name__)
+
+ACTOR_SCOPE_KEY = "tigermcp.actor"
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' with an MCP token created in admin (Accounts › MCP tokens)."
+FOREIGN_ORIGIN = "Origin {origin} is not allowed to use this MCP server. Add it to TIGERMCP_MCP_ALLOWED_ORIGINS if it should be."
+BAD_HOST = "Host {host} is not served here. Add it to ALLOWED_HOSTS if it should be."
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _reply(send, status: int, code: str, message: str, extra_headers=()) -> None:
+    body = json.dumps({"error": code, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra_headers]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _authenticate(plain: str):
+    from accounts.actors import Actor
+    from mcp_bridge.context import _closing
+    from mcp_bridge.selectors import mcp_token_resolve
+
+    token = _closing(mcp_token_resolve, plain=plain)
+    return Actor.for_mcp_client(token.client)
+
+
+class McpHttpApp:
+    def __init__(self, *, path: str = "/mcp", bind_host: str = "127.0.0.1"):
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from mcp_bridge.server import build_server
+
+        async def resolve(ctx):
+            request = getattr(ctx, "request", None)
+            scope = getattr(request, "scope", None) or {}
+            return scope.get(ACTOR_SCOPE_KEY)
+
+        self.path = path
+        self.bind_host = bind_host
+        self.server = build_server(resolve)
+        # Host and Origin are checked here (with the project's settings), before authentication.
+        self.app = self.server.streamable_http_app(
+            streamable_http_path=path,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self._manager_task: asyncio.Task | None = None
+        self._manager_ready: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+
+    # -- the SDK's session manager needs a long-lived task group: start it on first use, so the
+    #    app works both under a server that sends lifespan events and mounted inside another app.
+    async def _ensure_manager(self) -> None:
+        if self._manager_task is not None and not self._manager_task.done():
+            await self._manager_ready.wait()
+            return
+        self._manager_ready = asyncio.Event()
+        self._stop = asyncio.Event()
+
+        async def run():
+            async with self.server.session_manager.run():
+                self._manager_ready.set()
+                await self._stop.wait()
+
+        self._manager_task = asyncio.ensure_future(run())
+        await self._manager_ready.wait()
+
+    async def _shutdown(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._manager_task is not None:
+            try:
+                await asyncio.wait_for(self._manager_task, timeout=5)
+            except (asyncio.TimeoutError, Exception):  # shutting down: nothing left to report to
+                self._manager_task.cancel()
+
+    def _host_allowed(self, host: str | None) -> bool:
+        if not host:
+            return False
+        domain, _port = split_domain_port(host)
+        if domain in LOOPBACK or domain == self.bind_host or host.startswith("[::1]"):
+            return True
+        return validate_host(domain, settings.ALLOWED_HOSTS)
+
+    @staticmethod
+    def _origin_allowed(origin: str | None) -> bool:
+        if not origin:
+            return True  # not a browser: MCP clients send no Origin
+        if origin in getattr(settings, "TIGERMCP_MCP_ALLOWED_ORIGINS", []):
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await self._shutdown()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        host = _header(scope, b"host")
+        if not self._host_allowed(host):
+            return await _reply(send, 421, "bad_host", BAD_HOST.format(host=host))
+        origin = _header(scope, b"origin")
+        if not self._origin_allowed(origin):
+            logger.warning("MCP HTTP: refused foreign Origin %r", origin)
+            return await _reply(send, 403, "foreign_origin", FOREIGN_ORIGIN.format(origin=origin))
+        authorization = _header(scope, b"authorization") or ""
+        scheme, _, plain = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not plain.strip():
+            return await _reply(send, 401, "missing_token", MISSING_TOKEN, [(b"www-authenticate", b'Bearer realm="tigermcp"')])
+        from asgiref.sync import sync_to_async
+
+        from tigermcp.errors import ApplicationError
+
+        try:
+            actor = await sync_to_async(_authenticate, thread_sensitive=False)(plain.strip())
+        except ApplicationError as exc:
+            return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
+        await self._ensure_manager()
+        # The SDK routes on the path; a mount may hand us a prefix-stripped path.
+        scope = {**scope, ACTOR_SCOPE_KEY: actor, "path": self.path}
+        await self.app(scope, receive, send)
+
+
+_app: McpHttpApp | None = None
+
+
+def mcp_asgi_app() -> McpHttpApp:
+    """The one /mcp app of this process (for tigermcp/asgi.py to route to)."""
+    global _app
+    if _app is None:
+        _app = McpHttpApp(path="/mcp")
+    return _app

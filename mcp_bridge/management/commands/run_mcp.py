@@ -1,0 +1,86 @@
+"""Serve the MCP tools to an assistant: stdio (default) or streamable HTTP.
+
+stdio: stdout carries protocol bytes only (logs go to stderr); the server acts as one configured MCP
+client (`--client`, TIGERMCP_MCP_CLIENT, or in the embedded default the "local" client with trade on
+the demo paper accounts). HTTP: every request authenticates with an MCP token from admin.
+"""
+
+import logging
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+logger = logging.getLogger("mcp_bridge.run_mcp")
+
+
+class Command(BaseCommand):
+    help = "Serve the TigerMCP tools over MCP (stdio by default, or streamable HTTP)."
+    # System checks import every URLconf and admin module: seconds an assistant waits for nothing.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+        parser.add_argument("--client", default=None,
+                            help="stdio: the MCP client (admin › MCP clients) to act as. Default: "
+                                 "TIGERMCP_MCP_CLIENT, or the local demo client in the embedded default.")
+        parser.add_argument("--host", default="127.0.0.1", help="http: address to bind (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8765, help="http: port (default 8765).")
+
+    def handle(self, *args, **options):
+        if options["transport"] == "http":
+            return self._serve_http(options["host"], options["port"])
+        return self._serve_stdio(options["client"])
+
+    def _stdio_actor(self, client_name):
+        from accounts.actors import Actor
+        from mcp_bridge.selectors import mcp_client_get_active
+        from mcp_bridge.services import LOCAL_CLIENT, mcp_local_client_ensure
+        from tigermcp.errors import ApplicationError
+
+        name = client_name or os.environ.get("TIGERMCP_MCP_CLIENT") or getattr(settings, "TIGERMCP_MCP_CLIENT", "") or ""
+        try:
+            if not name:
+                if settings.PRODUCTION:
+                    raise CommandError("Name the MCP client to act as: --client NAME or TIGERMCP_MCP_CLIENT "
+                                       "(create it and its grants in admin).")
+                client = mcp_local_client_ensure(actor=Actor.system("cli", "run_mcp"))
+            else:
+                client = mcp_client_get_active(name=name)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        if client.name == LOCAL_CLIENT and not name:
+            logger.info("Acting as the local MCP client (trade on demo paper accounts only).")
+        return Actor.for_mcp_client(client)
+
+    def _serve_stdio(self, client_name):
+        import anyio
+
+        from django.db import close_old_connections
+
+        actor = self._stdio_actor(client_name)
+        # The set-up above ran on this thread; tools run on worker threads with their own connections.
+        close_old_connections()
+
+        from mcp_bridge.server import build_server
+
+        async def resolve(ctx):
+            return actor
+
+        server = build_server(resolve)
+        logger.info("Serving MCP over stdio as %s.", actor.label)
+        anyio.run(server.run_stdio_async)
+
+    def _serve_http(self, host, port):
+        import uvicorn
+
+        from mcp_bridge.asgi import McpHttpApp
+
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            logger.warning("Binding the MCP HTTP server to %s: reachable beyond this machine. "
+                           "Serve it behind TLS.", host)
+        app = McpHttpApp(path="/mcp", bind_host=host)
+        logger.info("Serving MCP over streamable HTTP at http://%s:%s/mcp", host, port)
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+        sys.stderr.flush()

@@ -1,0 +1,43 @@
+"""Writes for the MCP door: the embedded default's local identity."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.actors import Actor
+from accounts.models import AccessGrant, Environment, McpClient, Scope
+from accounts.services import grant_set, mcp_client_create
+from audit.services import audit_record
+from mcp_bridge.selectors import demo_paper_accounts
+
+LOCAL_CLIENT = "local"
+LOCAL_CLIENT_DESCRIPTION = "run_mcp in the embedded default: trade on the demo paper accounts only."
+
+
+def mcp_local_client_ensure(*, actor: Actor, accounts=None) -> McpClient:
+    """The "local" MCP client, granted trade on the demo paper accounts, so a newcomer's assistant
+    can try the whole flow on paper at once.
+
+    Only adds grants the client does not have yet: an admin who narrowed them keeps their choice.
+    Live accounts are never granted here, even if passed in.
+    """
+    accounts = demo_paper_accounts() if accounts is None else accounts
+    with transaction.atomic():
+        client = McpClient.objects.filter(name=LOCAL_CLIENT).first()
+        if client is None:
+            client = mcp_client_create(actor=actor, name=LOCAL_CLIENT, description=LOCAL_CLIENT_DESCRIPTION)
+        granted = set(AccessGrant.objects.filter(mcp_client=client).values_list("account_id", flat=True))
+        for account in accounts:
+            if account.environment != Environment.PAPER or account.pk in granted:
+                continue
+            grant_set(actor=actor, account=account, scope=Scope.TRADE, mcp_client=client)
+    return client
+
+
+def mcp_client_deactivate(*, actor: Actor, client: McpClient) -> McpClient:
+    with transaction.atomic():
+        client.is_active = False
+        client.full_clean()
+        client.save(update_fields=["is_active"])
+        audit_record(actor=actor, event_type="mcp_client.deactivated", payload={"name": client.name})
+    return client

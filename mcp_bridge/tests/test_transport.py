@@ -1,0 +1,160 @@
+"""run_mcp over stdio and streamable HTTP: identity, clean stdout, bearer tokens, Origin."""
+
+import json
+import subprocess
+import sys
+
+import httpx2
+import pytest
+
+from mcp_bridge.asgi import FOREIGN_ORIGIN, MISSING_TOKEN
+from mcp_bridge.selectors import BAD_TOKEN, UNKNOWN_CLIENT
+from mcp_bridge.tests.conftest import ROOT
+
+pytestmark = pytest.mark.anyio
+
+# What each client sees in list_accounts: account key -> can_trade.
+VISIBLE = {
+    "trader": {"paper_a": True, "paper_b": False, "live_x": False},
+    "reader": {"paper_a": False, "paper_ro": False},
+    "nobody": {},
+}
+
+
+def _visible(world, result) -> dict[str, bool]:
+    by_number = {v: k for k, v in world.accounts.items()}
+    return {by_number[a["account"]]: a["can_trade"] for a in result.structured_content["accounts"]}
+
+
+@pytest.mark.parametrize("client", sorted(VISIBLE))
+async def test_stdio_acts_as_the_named_client(world, client):
+    async with world.stdio("--client", client) as mcp:
+        result = await mcp.call_tool("list_accounts", {})
+    assert not result.is_error
+    assert _visible(world, result) == VISIBLE[client]
+
+
+async def test_stdio_client_from_environment(world):
+    async with world.stdio(env={"TIGERMCP_MCP_CLIENT": "reader"}) as mcp:
+        result = await mcp.call_tool("list_accounts", {})
+    assert _visible(world, result) == VISIBLE["reader"]
+
+
+async def test_embedded_default_is_local_client_with_trade_on_paper_only(world):
+    async with world.stdio() as mcp:
+        result = await mcp.call_tool("list_accounts", {})
+    seen = _visible(world, result)
+    # paper_ro is granted trade but the account itself is read-only; the live account is never granted.
+    assert seen == {"paper_a": True, "paper_b": True, "paper_ro": False}
+    rows = world.run_sql(
+        "select a.environment, g.scope from accounts_accessgrant g join accounts_tigeraccount a on a.id = g.account_id "
+        "join accounts_mcpclient c on c.id = g.mcp_client_id where c.name = 'local'")
+    assert rows and all(env == "paper" for env, _ in rows)
+
+
+@pytest.mark.parametrize("name", ["off", "ghost"])
+def test_stdio_refuses_an_unknown_or_inactive_client_without_touching_stdout(world, name):
+    done = subprocess.run([sys.executable, "manage.py", "run_mcp", "--client", name], cwd=ROOT, env=world.env,
+                          input="", capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert UNKNOWN_CLIENT.format(name=name) in done.stderr
+
+
+def test_stdio_stdout_carries_protocol_bytes_only(world):
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_accounts", "arguments": {}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "get_account_summary", "arguments": {"account": "nope"}}},
+    ]
+    env = {**world.env, "LOG_LEVEL": "DEBUG"}
+    proc = subprocess.Popen([sys.executable, "manage.py", "run_mcp", "--client", "trader"], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    proc.stdin.flush()
+    replies, lines = [], []
+    while len([r for r in replies if r.get("id") in (1, 2, 3, 4)]) < 4:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        replies.append(json.loads(line))  # every stdout line is a JSON-RPC message
+    rest, stderr = proc.communicate(timeout=60)  # closes stdin: the server exits on EOF
+    replies += [json.loads(line) for line in rest.splitlines()]
+    assert all(r.get("jsonrpc") == "2.0" for r in replies), stderr
+    assert {r.get("id") for r in replies} >= {1, 2, 3, 4}
+    error = next(r for r in replies if r.get("id") == 4)
+    assert error["result"]["isError"] is True, error  # an error reply is still protocol, not a traceback
+    assert "DEBUG" in stderr  # the logs went to stderr
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+def _post_initialize(url, headers):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+    return httpx2.post(url, json=body, headers={"Accept": "application/json, text/event-stream", **headers}, timeout=30)
+
+
+def test_http_requires_a_usable_bearer_token(world, http_server):
+    server = http_server()
+    missing = _post_initialize(server.url, {})
+    assert missing.status_code == 401
+    assert missing.json()["message"] == MISSING_TOKEN
+    assert "bearer" in missing.headers["www-authenticate"].lower()
+    for token in ("tmmcp_not-a-token", world.tokens["revoked"], world.tokens["expired"], world.tokens["off"],
+                  "Basic abc"):
+        reply = _post_initialize(server.url, {"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 401, token
+        assert reply.json()["message"] == BAD_TOKEN
+    ok = _post_initialize(server.url, {"Authorization": f"Bearer {world.tokens['reader']}"})
+    assert ok.status_code == 200
+
+
+def test_http_checks_origin(world, http_server):
+    server = http_server()
+    auth = {"Authorization": f"Bearer {world.tokens['trader']}"}
+    foreign = _post_initialize(server.url, {**auth, "Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    assert foreign.json()["message"] == FOREIGN_ORIGIN.format(origin="https://evil.example")
+    # Refused before authentication: a page cannot probe tokens.
+    assert _post_initialize(server.url, {"Origin": "http://attacker.test:8765"}).status_code == 403
+    local = _post_initialize(server.url, {**auth, "Origin": f"http://127.0.0.1:{server.port}"})
+    assert local.status_code == 200
+    assert _post_initialize(server.url, {**auth, "Host": "evil.example"}).status_code == 421
+
+
+@pytest.mark.parametrize("client", sorted(VISIBLE))
+async def test_http_token_is_scoped_by_its_clients_grants(world, http_server, client):
+    server = http_server()
+    async with server.client(world.tokens[client]) as mcp:
+        result = await mcp.call_tool("list_accounts", {})
+    assert _visible(world, result) == VISIBLE[client]
+
+
+async def test_http_identity_is_per_request_not_per_process(world, http_server):
+    server = http_server()
+    async with server.client(world.tokens["trader"]) as trader, server.client(world.tokens["reader"]) as reader:
+        for _ in range(3):
+            t = await trader.call_tool("list_accounts", {})
+            r = await reader.call_tool("list_accounts", {})
+            assert _visible(world, t) == VISIBLE["trader"]
+            assert _visible(world, r) == VISIBLE["reader"]
+
+
+async def test_resource_and_prompts(world):
+    async with world.stdio("--client", "reader") as mcp:
+        resources = await mcp.list_resources()
+        assert [str(r.uri) for r in resources.resources] == ["tigermcp://accounts"]
+        content = await mcp.read_resource("tigermcp://accounts")
+        data = json.loads(content.contents[0].text)
+        assert {a["account"] for a in data["accounts"]} == {world.accounts["paper_a"], world.accounts["paper_ro"]}
+        prompts = await mcp.list_prompts()
+        assert {p.name for p in prompts.prompts} == {"portfolio_review", "pre_trade_checklist"}
+        checklist = await mcp.get_prompt("pre_trade_checklist", {"symbol": "AAPL", "side": "BUY", "quantity": "10"})
+        text = checklist.messages[0].content.text
+        assert "preview_order" in text and "confirmation_token" in text
