@@ -746,9 +746,9 @@ def _matches(row: Order, bo) -> bool:
         return False
     if bo.quantity != row.quantity:
         return False
-    if (bo.limit_price or None) != (row.limit_price or None):
-        return False
-    return bo.open_time is None or bo.open_time >= row.created_at - timedelta(seconds=5)
+    # No time window: the broker's clock is not ours (the simulator's certainly is not), and only
+    # orders no row has claimed are candidates, oldest first.
+    return (bo.limit_price or None) == (row.limit_price or None)
 
 
 def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds: int = UNKNOWN_GRACE_SECONDS) -> ReconcileReport:
