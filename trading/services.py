@@ -415,10 +415,14 @@ def _intent_of(order: Order) -> OrderIntent:
                        sec_type=order.sec_type, market=order.market, currency=order.currency)
 
 
+# Row locks on orders always use of=("self",): locking the joined account row too would collide with
+# the foreign-key share locks every order insert takes on it (a deadlock with the audit head lock).
+
+
 def _transition(order_pk: int, new_status: str, *, actor, reason: str = "", only_from=None, **changes) -> Order:
     """Lock the row, re-read it, and move it if it still is where the caller thinks it is."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
         if only_from is not None and order.status not in only_from:
             return order
         for name, value in changes.items():
@@ -457,7 +461,7 @@ def _submit(*, order: Order, actor) -> Order:
 
 def _apply_ack(order_pk: int, result, *, actor) -> Order:
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
         order.broker_id = order.broker_id or str(result.broker_id)
         order.broker_order_id = order.broker_order_id or result.order_id
         if order.status in (S.PENDING_SUBMIT, S.UNKNOWN):
@@ -544,7 +548,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
         try:
             state = _lock_state(account)
             _consume_token(actor=actor, account=account, token=token)
-            order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+            order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
             if order.status not in (S.SUBMITTED, S.PARTIALLY_FILLED):
                 raise _CommitThenRaise(Conflict(NOT_WORKING.format(order_id=order.pk, status=order.status, verb="modified"),
                                                 code="order_not_working"))
@@ -573,7 +577,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
         return order
     except BrokerError as exc:
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+            order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
             for name, value in old.items():
                 setattr(order, name, value)
             order.save()
@@ -581,7 +585,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
                          payload={**order.audit_payload(), "reason": exc.message})
         raise
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
         order.quantity, order.limit_price, order.stop_price = new.quantity, new.limit_price, new.stop_price
         order.reference_price = Decimal(decision.reference_price)
         order.save()
@@ -623,7 +627,7 @@ def order_cancel(*, actor: Actor, account_number: str, order_id: int, confirmati
 
 def _cancel_at_broker(*, order: Order, actor, reason: str, raise_errors: bool = False) -> Order:
     with transaction.atomic():
-        locked = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
         if locked.status not in (S.SUBMITTED, S.PARTIALLY_FILLED) or not locked.broker_id:
             return locked
         previous = locked.status
@@ -681,7 +685,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
     """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
     changes = {"fills": 0, "transition": None}
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
         if order.is_terminal:
             return changes
         now = timezone.now()
