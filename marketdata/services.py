@@ -13,7 +13,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
 from typing import Callable
 
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 MAX_SYMBOLS = 50
 BAR_PERIODS = ("1min", "3min", "5min", "10min", "15min", "30min", "45min", "60min",
-               "2hour", "3hour", "4hour", "6hour", "day", "week", "month")
+               "2hour", "3hour", "4hour", "6hour", "day", "week", "month", "year")
 MAX_BARS = 1200
 MARKETS = ("US", "HK", "CN", "SG", "ALL")
 
@@ -125,8 +125,8 @@ def bars_get(
         raise InvalidInput(BAD_PERIOD.format(period=period, periods=", ".join(BAR_PERIODS)), code="bad_period")
     if not 1 <= int(limit) <= MAX_BARS:
         raise InvalidInput(BAD_LIMIT.format(max=MAX_BARS, limit=limit), code="bad_limit")
-    begin_ms = int(begin_time.timestamp() * 1000) if begin_time else -1
-    end_ms = int(end_time.timestamp() * 1000) if end_time else -1
+    begin_ms = _epoch_ms(begin_time) if begin_time else -1
+    end_ms = _epoch_ms(end_time) if end_time else -1
     broker_token = None
     if page_token:
         # Our own cursor ("t:<end ms>") when the broker gave none; the broker's token otherwise.
@@ -150,6 +150,13 @@ def bars_get(
             earliest = max(rows[0].time for rows in full)
             next_token = f"t:{int(earliest.timestamp() * 1000) - 1}"
     return BarsResult(period=period, bars=page.bars, next_page_token=next_token)
+
+
+def _epoch_ms(value: datetime) -> int:
+    # A naive time is taken as UTC (the project's only time zone), never the server's local time.
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt_timezone.utc)
+    return int(value.timestamp() * 1000)
 
 
 def trade_ticks_get(*, actor: Actor, symbols, limit: int = 100, account_number: str | None = None,
@@ -436,21 +443,24 @@ def _combine(base, accounts, errors, fx_rates, warnings) -> PortfolioAggregate:
     )
 
 
+def as_jsonable(value):
+    """Dataclasses, Decimals and datetimes as JSON-safe values: Decimals as strings, never floats."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): as_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return as_jsonable(asdict(value))
+    return value
+
+
 def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
     """JSON-safe form (Decimals as strings, currencies beside amounts) for snapshots and doors."""
-    def clean(value):
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, (datetime, date)):
-            return value.isoformat()
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        if hasattr(value, "__dataclass_fields__"):
-            return clean(asdict(value))
-        return value
-
+    clean = as_jsonable
     return {
         "base_currency": aggregate.base_currency,
         "as_of": clean(aggregate.as_of),

@@ -33,3 +33,11 @@ def test_an_admin_edit_survives_re_running_the_defaults():
     PeriodicTask.objects.filter(name="Portfolio snapshot").update(enabled=False)
     migration.add_schedules(apps, None)
     assert PeriodicTask.objects.get(name="Portfolio snapshot").enabled is False
+
+
+def test_reconciliation_task_calls_trading(sim, make_tiger_account):
+    from marketdata.tasks import orders_reconcile
+
+    make_tiger_account(developer=sim.create_developer())
+    # No open orders anywhere: trading's service runs and reports no account to reconcile.
+    assert orders_reconcile.delay().get() == 0
