@@ -17,7 +17,10 @@ def dstr(value) -> str | None:
         return None
     if not isinstance(value, Decimal):
         value = Decimal(str(value))
-    return format(value.normalize() if value == value.to_integral() else value, "f")
+    if not value.is_finite():
+        return None
+    # normalize() drops storage padding (202.350000 -> 202.35); "f" keeps 1E+6 as 1000000.
+    return format(value.normalize(), "f")
 
 
 class UntrustedText(BaseModel):
@@ -54,19 +57,22 @@ class AccountsResult(BaseModel):
 
 class AccountHealth(BaseModel):
     account: str
-    environment: Literal["paper", "live"]
-    ok: bool
+    label: str
+    status: str = Field(description="ok | failing | circuit_open | stale | unknown (not checked yet).")
+    checked_at: str | None = None
     latency_ms: int | None = None
-    error: str | None = None
+    last_error: str | None = None
 
 
 class HealthResult(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: str = Field(description="ok | degraded (an account fails) | down (database, cache or workers down).")
     server: str
     version: str
     caller: str
-    read_only: bool
-    accounts: list[AccountHealth]
+    read_only_deployment: bool
+    can_trade: bool = Field(description="Whether you have any account you may trade (write tools are listed).")
+    components: dict[str, str] = Field(description="database, redis, celery: each ok | down | not_configured ….")
+    accounts: list[AccountHealth] = Field(description="Your accounts only, from the latest scheduled checks.")
     checked_at: str
 
 
@@ -106,17 +112,36 @@ class AccountFailure(BaseModel):
 
 
 class PortfolioAccount(BaseModel):
-    summary: AccountSummary
+    account: str
+    label: str
+    environment: Literal["paper", "live"]
+    net_liquidation: Money
+    cash: Money
+    buying_power: Money
+    market_value: Money
+    unrealized_pnl: Money
+    realized_pnl: Money
+    net_liquidation_in_base: Money
     positions: list[PositionOut]
+
+
+class CombinedPosition(BaseModel):
+    symbol: str
+    market: str | None = None
+    currency: str | None = None
+    quantity: str | None = None
+    market_value: Money | None = None
+    accounts: list[str] = Field(default_factory=list)
 
 
 class PortfolioResult(BaseModel):
     base_currency: str = Field(description="Currency of the totals.")
-    total_net_liquidation: Money
-    total_cash: Money
-    total_unrealized_pnl: Money
+    totals: dict[str, Money] = Field(description="net_liquidation, cash, market_value, unrealized_pnl, realized_pnl in base_currency.")
     accounts: list[PortfolioAccount]
+    positions: list[CombinedPosition] = Field(description="Positions combined across accounts.")
     failed: list[AccountFailure] = Field(description="Accounts that could not be read; the others are complete.")
+    warnings: list[str]
+    as_of: str
 
 
 class OrderOut(BaseModel):
@@ -246,6 +271,7 @@ class PreviewResult(BaseModel):
 
 
 class OrderActionResult(BaseModel):
-    status: str
+    status: str = Field(description="confirmation_required | SUBMITTED | REJECTED | UNKNOWN | CANCEL_PENDING | CANCELLED | FILLED …")
     order: OrderOut | None = None
-    message: str
+    preview: PreviewResult | None = Field(default=None, description="Set when confirmation is required: show it, then call again with its token.")
+    message: str = Field(description="What happened and what to do next.")

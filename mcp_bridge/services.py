@@ -41,3 +41,45 @@ def mcp_client_deactivate(*, actor: Actor, client: McpClient) -> McpClient:
         client.save(update_fields=["is_active"])
         audit_record(actor=actor, event_type="mcp_client.deactivated", payload={"name": client.name})
     return client
+
+
+CONFIRMATION_MISMATCH = (
+    "This confirmation token was issued for a different order: {diffs}. Nothing was placed or changed. "
+    "Call {preview} with the order you want, show it to the user, and confirm with the new token."
+)
+
+
+def _differences(previewed: dict, given: dict) -> list[str]:
+    return [f"{key} previewed {previewed.get(key)!r}, given {value!r}"
+            for key, value in given.items() if previewed.get(key) != value]
+
+
+def confirmation_match_check(*, actor: Actor, account, plain: str | None, action: str, given: dict,
+                             order_id: int | None = None) -> None:
+    """An MCP tool repeats the order's parameters beside the token: refuse (and audit) when they
+    differ from what the token confirms, so the model cannot confirm one order and send another.
+
+    Tokens that are missing, unknown, used or expired are left to trading.services, which refuses
+    them with its own messages."""
+    import hashlib
+
+    from trading.models import ConfirmationToken
+    from tigermcp.errors import PermissionDenied
+
+    if not plain:
+        return
+    token = ConfirmationToken.objects.filter(token_hash=hashlib.sha256(plain.encode()).hexdigest()).first()
+    if token is None or token.account_id != account.pk or token.action != action:
+        return
+    previewed = token.payload.get("new", token.payload) if action == "modify" else token.payload
+    diffs = _differences(previewed, given)
+    if order_id is not None and token.order_id != order_id:
+        diffs.append(f"order_id previewed {token.order_id}, given {order_id}")
+    if not diffs:
+        return
+    with transaction.atomic():
+        audit_record(actor=actor, event_type="confirmation.refused", account=account,
+                     payload={"action": action, "reason": "mismatch", "token_id": token.pk, "differences": diffs})
+    preview = {"place": "preview_order", "modify": "modify_order without a token", "cancel": "cancel_order without a token"}[action]
+    raise PermissionDenied(CONFIRMATION_MISMATCH.format(diffs="; ".join(diffs), preview=preview),
+                           code="confirmation_mismatch")

@@ -102,8 +102,10 @@ class World:
     def run_sql(self, sql: str, params=()):
         import sqlite3
 
-        with contextlib.closing(sqlite3.connect(self.db)) as conn:
-            return conn.execute(sql, params).fetchall()
+        with contextlib.closing(sqlite3.connect(self.db, timeout=20)) as conn:
+            rows = conn.execute(sql, params).fetchall()
+            conn.commit()
+            return rows
 
 
 @pytest.fixture
