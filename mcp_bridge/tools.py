@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
 
 from django.conf import settings
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -33,7 +32,7 @@ DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idemp
 
 WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order"})
 WRITE_UNAVAILABLE = ("{tool} is not available to you: you have no account you may trade{why}. "
-                     "Use the read tools, or ask an admin for a trade grant on a paper account.")
+                     "Use the read tools, or ask an admin for a trade grant on a paper account. (code: write_unavailable)")
 
 # Parameter types shared by every tool that takes them (the same names and meaning everywhere).
 AccountParam = Annotated[
@@ -93,7 +92,6 @@ async def list_accounts() -> AccountsResult:
 
 
 async def require_write(tool: str) -> None:
-    from accounts.selectors import why_not_tradeable  # noqa: F401  (kept close to the rule it explains)
     from mcp_bridge.selectors import actor_can_trade
 
     actor = current_actor()

@@ -158,3 +158,30 @@ async def test_resource_and_prompts(world):
         checklist = await mcp.get_prompt("pre_trade_checklist", {"symbol": "AAPL", "side": "BUY", "quantity": "10"})
         text = checklist.messages[0].content.text
         assert "preview_order" in text and "confirmation_token" in text
+
+
+async def test_http_preview_confirm_flow_and_per_token_tool_lists(world, http_server):
+    from decimal import Decimal
+
+    server = http_server()
+    price = str((world.sim.quote("AAPL").regular_latest * Decimal("0.95")).quantize(Decimal("0.01")))
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "2", "order_type": "LMT", "limit_price": price}
+    async with server.client(world.tokens["reader"]) as reader:
+        assert "place_order" not in {t.name for t in (await reader.list_tools()).tools}
+    progress = []
+
+    async def on_progress(done, total, message):
+        progress.append(done)
+
+    async with server.client(world.tokens["trader"]) as trader:
+        names = {t.name for t in (await trader.list_tools()).tools}
+        assert {"preview_order", "place_order", "modify_order", "cancel_order", "get_health"} <= names
+        preview = (await trader.call_tool("preview_order", order)).structured_content
+        placed = await trader.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]})
+        assert placed.structured_content["status"] == "SUBMITTED"
+        portfolio = await trader.call_tool("get_portfolio", {}, progress_callback=on_progress)
+        assert not portfolio.is_error and progress
+        health = await trader.call_tool("get_health", {})
+        assert health.structured_content["caller"] == "mcp:trader"
+    [at_broker] = world.sim.exchange.accounts[world.accounts["paper_a"]].orders.values()
+    assert at_broker.quantity == 2
