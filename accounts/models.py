@@ -109,6 +109,10 @@ class ApiToken(HashedToken):
     """A REST API client. Its access is its own AccessGrants, not its owner's."""
 
     TOKEN_PREFIX = "tmapi"
+
+    class Meta:
+        verbose_name = "API token"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     def __str__(self):
@@ -117,6 +121,9 @@ class ApiToken(HashedToken):
 
 class McpClient(models.Model):
     """An MCP client identity (Claude Desktop on a laptop, a team's Claude Code...)."""
+
+    class Meta:
+        verbose_name = "MCP client"
 
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
@@ -131,6 +138,9 @@ class McpToken(HashedToken):
     """Bearer token for the MCP HTTP transport; authenticates as its client."""
 
     TOKEN_PREFIX = "tmmcp"
+
+    class Meta:
+        verbose_name = "MCP token"
     client = models.ForeignKey(McpClient, on_delete=models.CASCADE, related_name="tokens")
 
     def __str__(self):

@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+admin.site.site_header = "TigerMCP"
+admin.site.site_title = "TigerMCP"
+admin.site.index_title = "Accounts, orders, risk and audit"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("accounts.urls")),
