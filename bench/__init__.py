@@ -1,0 +1,1 @@
+"""Benchmarks and soak tests: `python -m bench.<name>`; each prints its figures."""

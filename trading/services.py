@@ -69,6 +69,7 @@ UNKNOWN_GRACE_SECONDS = 60
 # A PENDING_SUBMIT row younger than this may be mid-send in another process: leave it alone.
 PENDING_STALE_SECONDS = 45
 BROKER_LIST_LIMIT = 300
+COVERAGE_MARGIN_SECONDS = 10
 NEW_YORK = ZoneInfo("America/New_York")
 
 # Message templates (tests assert them).
@@ -767,10 +768,13 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
         return report
     client = tiger.broker(account)
     broker_orders = client.orders(limit=BROKER_LIST_LIMIT)
-    # "Not in the list" proves "never placed" only for orders newer than the list's oldest entry.
-    full_list = len(broker_orders) < BROKER_LIST_LIMIT
-    oldest = min((b.open_time for b in broker_orders if b.open_time), default=None)
+    # "Not in the list" proves "never placed" only when the list reaches back past the row: it is
+    # complete, or it holds one of our orders entered well before this one. Judged by our own clock,
+    # never by comparing the broker's timestamps with ours.
     by_id = {bo.broker_id: bo for bo in broker_orders}
+    full_list = len(broker_orders) < BROKER_LIST_LIMIT
+    earliest_listed = (Order.objects.filter(account=account, broker_id__in=list(by_id))
+                       .order_by("created_at").values_list("created_at", flat=True).first())
     linked = set(Order.objects.filter(account=account).exclude(broker_id="").values_list("broker_id", flat=True))
     now = timezone.now()
     for row in rows:
@@ -793,7 +797,8 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                 bo = next((b for b in sorted(candidates, key=lambda b: (b.open_time is None, b.open_time))
                            if _matches(row, b)), None)
         if bo is None:
-            covered = full_list or (oldest is not None and oldest <= row.created_at - timedelta(seconds=5))
+            covered = full_list or (earliest_listed is not None
+                                    and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
             if not row.broker_id and age >= unknown_grace_seconds and covered:
                 _transition(row.pk, S.REJECTED, actor=actor, reason=NOT_FOUND_AT_BROKER.format(seconds=int(age)),
                             only_from={S.UNKNOWN, S.PENDING_SUBMIT})

@@ -1,0 +1,181 @@
+"""Soak the order path: N orders through preview → place, with faults injected at random into the
+simulator's place_order (lost answers after acceptance, 5xx, dropped connections, rate-limit
+replies, latency, partial fills), some client retries with the same idempotency key, periodic
+reconciliation; then compare our rows with the simulator's ground truth.
+
+    python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--seed 1]
+
+Runs on a throw-away SQLite database in a temporary folder (pass --use-database-url to use
+DATABASE_URL instead) and its own in-process simulator. Exit status 1 if any order was duplicated
+at the broker or lost.
+"""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+FAULT_KINDS = ("latency", "http_error", "drop", "drop_after_accept", "rate_limit", "server_error", "partial_fill")
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "GOOGL", "META", "SPY")
+SIM_CLOCK = "2026-11-23T15:00:00Z"  # a Monday inside New York's regular session
+
+
+def _setup(use_database_url: bool) -> None:
+    data = tempfile.mkdtemp(prefix="tigermcp-soak-")
+    os.environ["TIGERMCP_DATA_DIR"] = data
+    os.environ["TIGERSIM_EMBEDDED"] = "false"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tigermcp.settings")
+    if not use_database_url:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("LOG_LEVEL", "CRITICAL")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        # Several client threads write: take SQLite's write lock at BEGIN, so a read transaction is
+        # never refused its upgrade ("database is locked"). Recommended for the project's settings too.
+        db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    import logging
+
+    logging.getLogger("tiger_openapi").setLevel(logging.CRITICAL)
+    logging.getLogger("trading").setLevel(logging.CRITICAL)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.TIGER_HTTP_TIMEOUT = 3
+    settings.TIGER_READ_RETRIES = 0
+    # The simulator runs with a 1 s rate window (Tiger's 60 s would cap the soak at 120 orders a
+    # minute); the client-side limiter follows it. The circuit breaker is set out of reach so every
+    # fault reaches the order path instead of short-circuiting it.
+    settings.MARKETDATA_RATE_WINDOW_SECONDS = 1.0
+    settings.MARKETDATA_CIRCUIT_FAILURES = 10**9
+    call_command("migrate", verbosity=0)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--fault-rate", type=float, default=0.25, help="probability of a fault on each place_order")
+    parser.add_argument("--retry-rate", type=float, default=0.1, help="probability the client retries with the same key")
+    parser.add_argument("--reconcile-every", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=6, help="client threads placing orders at once")
+    parser.add_argument("--use-database-url", action="store_true")
+    args = parser.parse_args(argv)
+    _setup(args.use_database_url)
+
+    from accounts.actors import Actor
+    from accounts.models import Scope, TigerAccount
+    from accounts.services import account_save
+    from tigermcp.errors import ApplicationError
+    from tigersim.server import Simulator
+    from trading import services
+    from trading.models import Order, OrderStatus
+
+    actor = Actor.system("cli", "bench.soak_orders")
+    sim = Simulator(seed=args.seed, clock=SIM_CLOCK, rate_limit_window=1.0).start()
+    try:
+        dev = sim.create_developer()
+        number = sim.open_account(dev.tiger_id, cash={"USD": Decimal("100000000")})
+        account = account_save(actor=actor, account=TigerAccount(
+            label="soak", account_number=number, tiger_id=dev.tiger_id, private_key=dev.private_key,
+            license=dev.license, server_url=sim.url, permission=Scope.TRADE), changed=["label"])
+        policy = services.risk_policy_for(account=account)
+        policy.max_orders_per_minute = 1_000_000
+        policy.duplicate_window_seconds = 0
+        policy.max_order_notional = Decimal("10000000")
+        policy.max_open_exposure = Decimal("1000000000")
+        policy.daily_loss_limit = None
+        services.risk_policy_save(actor=actor, policy=policy)
+
+        sim.faults.random_mode(args.fault_rate, seed=args.seed, kinds=FAULT_KINDS, methods={"place_order"})
+        outcomes, errors = Counter(), Counter()
+        tally = {"replays": 0, "replay_mismatch": 0}
+        lock = threading.Lock()
+
+        def one(i: int) -> None:
+            from django.db import connection
+
+            r = random.Random(args.seed * 1_000_003 + i)
+            symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
+            order = {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5))}
+            if r.random() < 0.5:
+                order["order_type"] = "MKT"
+            else:
+                last = Decimal(str(sim.quote(symbol).regular_latest))
+                offset = Decimal(str(r.uniform(-0.01, 0.01)))
+                order.update(order_type="LMT", limit_price=str((last * (1 + offset)).quantize(Decimal("0.01"))))
+            key = uuid.uuid4().hex
+            try:
+                preview = services.order_preview(actor=actor, account_number=number, **order)
+                placed = services.order_place(actor=actor, account_number=number,
+                                              confirmation_token=preview.confirmation_token, idempotency_key=key)
+                with lock:
+                    outcomes[placed.status] += 1
+                if r.random() < args.retry_rate:  # the client lost our answer and retries
+                    again = services.order_place(actor=actor, account_number=number,
+                                                 confirmation_token=preview.confirmation_token, idempotency_key=key)
+                    with lock:
+                        tally["replays"] += 1
+                        tally["replay_mismatch"] += again.pk != placed.pk
+            except ApplicationError as exc:
+                with lock:
+                    errors[exc.code] += 1
+            if (i + 1) % args.reconcile_every == 0:
+                services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+            connection.close()
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            for future in [pool.submit(one, i) for i in range(args.orders)]:
+                future.result()
+        replays, replay_mismatch = tally["replays"], tally["replay_mismatch"]
+        elapsed = time.monotonic() - started
+        sim.faults.clear()
+        for _ in range(10):
+            services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+            if not Order.objects.filter(account=account, status__in=[OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT]).exists():
+                break
+            time.sleep(0.2)
+
+        # Ground truth: the simulator's own book for this account.
+        book = list(sim.exchange.accounts[number].orders.values())
+        rows = {o.client_ref: o for o in Order.objects.filter(account=account)}
+        by_ref = Counter(b.user_mark for b in book)
+        duplicates = sum(n - 1 for ref, n in by_ref.items() if n > 1)
+        unclaimed = [b for b in book if not b.user_mark.startswith("tm:") or b.user_mark[3:] not in rows]
+        wrong_link = [b for b in book if b.user_mark[3:] in rows and rows[b.user_mark[3:]].broker_id != str(b.id)]
+        book_ids = {str(b.id) for b in book}
+        phantom = [o for o in rows.values() if o.broker_id and o.broker_id not in book_ids]
+        unresolved = [o for o in rows.values() if o.status in (OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT)]
+        lost = len(unclaimed) + len(wrong_link) + len(phantom) + len(unresolved)
+        final = Counter(o.status for o in rows.values())
+        injected = Counter(kind for method, kind in sim.faults.history if method == "place_order")
+
+        print(f"orders submitted (order_place calls): {args.orders} in {elapsed:.1f} s with {args.workers} client "
+              f"threads ({args.orders / elapsed:.1f}/s, preview + place each)")
+        print(f"faults injected on place_order: {sum(injected.values())} {dict(sorted(injected.items()))}")
+        print(f"first answers: {dict(sorted(outcomes.items()))}; refused before sending: {dict(errors)}")
+        print(f"client retries with the same key: {replays}, answered with a different order: {replay_mismatch}")
+        print(f"final statuses after reconciliation: {dict(sorted(final.items()))}")
+        print(f"broker orders: {len(book)}; our rows linked to one: {sum(1 for o in rows.values() if o.broker_id)}")
+        print(f"duplicate broker orders: {duplicates}")
+        print(f"orders lost: {lost} (unclaimed at broker {len(unclaimed)}, mislinked {len(wrong_link)}, "
+              f"linked but absent {len(phantom)}, still unknown {len(unresolved)})")
+        return 1 if duplicates or lost or replay_mismatch else 0
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Admin: a door onto trading.services. Orders are read-only (money, state, timestamps); one-way
+moves go through actions that call the services. Risk policy saves go through risk_policy_save
+(new version + audit); the kill switch through kill_switch_set (which also cancels working orders)."""
+
+from django.contrib import admin, messages
+
+from accounts.actors import Actor
+from tigermcp.errors import ApplicationError
+from trading import services
+from trading.models import Fill, KillSwitch, Order, RiskPolicy, RiskPolicyVersion
+
+
+def _actor(request) -> Actor:
+    return Actor.for_user(request.user, door="admin")
+
+
+class FillInline(admin.TabularInline):
+    model = Fill
+    extra = 0
+    can_delete = False
+    readonly_fields = ["execution_id", "quantity", "price", "currency", "executed_at", "recorded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "symbol", "side", "quantity", "order_type", "limit_price", "status",
+                    "filled_quantity", "avg_fill_price", "currency", "broker_id", "door", "created_at"]
+    list_filter = ["status", "side", "order_type", "door"]
+    search_fields = ["symbol", "broker_id", "client_ref", "idempotency_key", "account__account_number"]
+    list_select_related = ["account"]
+    inlines = [FillInline]
+    actions = ["cancel_orders", "reconcile_accounts"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel selected working orders at Tiger")
+    def cancel_orders(self, request, queryset):
+        done = failed = 0
+        for order in queryset.select_related("account"):
+            try:
+                # The admin's own confirmation is this action; the token path keeps one code path.
+                preview = services.order_cancel_preview(actor=_actor(request), account_number=order.account.account_number,
+                                                        order_id=order.pk)
+                services.order_cancel(actor=_actor(request), account_number=order.account.account_number,
+                                      order_id=order.pk, confirmation_token=preview.confirmation_token)
+                done += 1
+            except ApplicationError as exc:
+                failed += 1
+                self.message_user(request, f"Order {order.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"Cancel requested for {done} order(s); {failed} refused.")
+
+    @admin.action(description="Reconcile the selected orders' accounts with Tiger")
+    def reconcile_accounts(self, request, queryset):
+        numbers = sorted(set(queryset.values_list("account__account_number", flat=True)))
+        for number in numbers:
+            try:
+                r = services.orders_reconcile(actor=_actor(request), account_number=number)
+                self.message_user(request, f"{number}: {r.transitions} transition(s), {r.fills} fill(s), "
+                                           f"{len(r.unresolved)} unresolved.")
+            except ApplicationError as exc:
+                self.message_user(request, f"{number}: {exc.message}", messages.ERROR)
+
+
+class RiskPolicyVersionInline(admin.TabularInline):
+    model = RiskPolicyVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["version", "snapshot", "created_at", "actor_label"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RiskPolicy)
+class RiskPolicyAdmin(admin.ModelAdmin):
+    list_display = ["account", "version", "max_order_quantity", "max_order_notional", "price_collar_pct",
+                    "max_orders_per_minute", "daily_loss_limit", "max_open_exposure", "currency", "updated_at"]
+    list_select_related = ["account"]
+    readonly_fields = ["version", "updated_at"]
+    inlines = [RiskPolicyVersionInline]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.risk_policy_save(actor=_actor(request), policy=obj)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KillSwitch)
+class KillSwitchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "active", "reason", "changed_by", "changed_at"]
+    list_select_related = ["account"]
+    readonly_fields = ["scope", "account", "active", "reason", "changed_by", "changed_at"]
+    actions = ["turn_on_global", "turn_off_global"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _report(self, request, result):
+        self.message_user(request, f"Kill switch {result.scope}: {'ON' if result.active else 'off'}; "
+                                   f"cancel requested for {len(result.cancel_requested)} order(s), "
+                                   f"{len(result.cancel_failed)} failed, {len(result.unresolved)} unresolved.")
+
+    @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
+    def turn_on_global(self, request, queryset):
+        try:
+            self._report(request, services.kill_switch_set(actor=_actor(request), active=True, reason="admin"))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(description="Turn the GLOBAL kill switch off")
+    def turn_off_global(self, request, queryset):
+        try:
+            self._report(request, services.kill_switch_set(actor=_actor(request), active=False))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def changelist_view(self, request, extra_context=None):
+        # Actions need a selection; the global switch row may not exist yet, so make it visible.
+        KillSwitch.objects.get_or_create(scope="global")
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,55 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from audit.models import AuditEvent
+from trading.models import KillSwitch, RiskPolicy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123456")
+    client.force_login(user)
+    return client
+
+
+def test_policy_edit_in_admin_makes_a_version_and_an_audit_event(admin_client, account):
+    from trading.services import risk_policy_for
+
+    policy = risk_policy_for(account=account)
+    url = f"/admin/trading/riskpolicy/{policy.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    data = {"account": account.pk, "currency": "USD", "max_order_quantity": "50", "max_order_notional": "5000",
+            "price_collar_pct": "5", "allowed_symbols": "", "denied_symbols": "GME", "allowed_order_types": "LMT",
+            "allowed_markets": "US", "max_orders_per_minute": "10", "duplicate_window_seconds": "5",
+            "daily_loss_limit": "1000", "max_open_exposure": "20000",
+            "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    policy.refresh_from_db()
+    assert policy.version == 2 and policy.max_order_quantity == Decimal("50")
+    event = AuditEvent.objects.filter(event_type="risk_policy.updated").latest("seq")
+    assert event.door == "admin" and event.actor_label == "root" and event.payload["max_order_quantity"] == "50"
+
+
+def test_global_kill_switch_admin_action(admin_client):
+    assert admin_client.get("/admin/trading/killswitch/").status_code == 200
+    row = KillSwitch.objects.get(scope="global")
+    response = admin_client.post("/admin/trading/killswitch/", {"action": "turn_on_global", "_selected_action": [row.pk]})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.active and row.changed_by == "root"
+    assert AuditEvent.objects.filter(event_type="kill_switch.on", door="admin").count() == 1
+
+
+def test_order_admin_pages_render(admin_client, place):
+    order = place(quantity="1")
+    assert admin_client.get("/admin/trading/order/").status_code == 200
+    assert admin_client.get(f"/admin/trading/order/{order.pk}/change/").status_code == 200
+    response = admin_client.post("/admin/trading/order/", {"action": "reconcile_accounts", "_selected_action": [order.pk]})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.reconciled_at is not None
