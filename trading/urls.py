@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from trading.api import OrderCancelApi, OrderDetailApi, OrderListApi, OrderPlaceApi, OrderPreviewApi
+
+urlpatterns = [
+    path("orders/", OrderListApi.as_view(), name="api-orders"),
+    path("orders/preview/", OrderPreviewApi.as_view(), name="api-order-preview"),
+    path("orders/place/", OrderPlaceApi.as_view(), name="api-order-place"),
+    path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="api-order"),
+    path("orders/<int:order_id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
+]

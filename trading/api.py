@@ -1,0 +1,90 @@
+"""REST door onto trading.services / selectors: thin views, no logic. Errors go through the
+project's exception handler (stable code + a message that says how to fix the call)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import actor_from_request
+from trading import selectors, services
+
+
+class OrderListQuery(serializers.Serializer):
+    account_number = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    open_only = serializers.BooleanField(required=False, default=False)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
+
+
+class PreviewIn(serializers.Serializer):
+    account_number = serializers.CharField()
+    symbol = serializers.CharField(max_length=32)
+    side = serializers.ChoiceField(choices=["BUY", "SELL"])
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
+    order_type = serializers.ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    time_in_force = serializers.ChoiceField(choices=["DAY", "GTC"], default="DAY")
+    outside_rth = serializers.BooleanField(default=False)
+
+
+class PlaceIn(serializers.Serializer):
+    account_number = serializers.CharField()
+    confirmation_token = serializers.CharField()
+    idempotency_key = serializers.CharField(max_length=128)
+
+
+class CancelIn(serializers.Serializer):
+    account_number = serializers.CharField()
+    confirmation_token = serializers.CharField(required=False, allow_blank=True)
+
+
+def _valid(serializer_class, data) -> dict:
+    s = serializer_class(data=data)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+class OrderListApi(APIView):
+    @extend_schema(parameters=[OrderListQuery])
+    def get(self, request):
+        q = _valid(OrderListQuery, request.query_params)
+        rows = selectors.orders_list(actor=actor_from_request(request), **q)
+        return Response({"orders": [selectors.order_as_dict(o) for o in rows]})
+
+
+class OrderDetailApi(APIView):
+    def get(self, request, order_id: int):
+        account_number = request.query_params.get("account_number", "")
+        order = selectors.order_get(actor=actor_from_request(request), account_number=account_number, order_id=order_id)
+        return Response({"order": selectors.order_as_dict(order)})
+
+
+class OrderPreviewApi(APIView):
+    @extend_schema(request=PreviewIn)
+    def post(self, request):
+        preview = services.order_preview(actor=actor_from_request(request), **_valid(PreviewIn, request.data))
+        return Response(preview.as_dict())
+
+
+class OrderPlaceApi(APIView):
+    @extend_schema(request=PlaceIn)
+    def post(self, request):
+        order = services.order_place(actor=actor_from_request(request), **_valid(PlaceIn, request.data))
+        return Response({"order": selectors.order_as_dict(order)}, status=201)
+
+
+class OrderCancelApi(APIView):
+    """Without confirmation_token: returns the cancel preview (with its token). With it: cancels."""
+
+    @extend_schema(request=CancelIn)
+    def post(self, request, order_id: int):
+        data = _valid(CancelIn, request.data)
+        actor = actor_from_request(request)
+        if not data.get("confirmation_token"):
+            preview = services.order_cancel_preview(actor=actor, account_number=data["account_number"], order_id=order_id)
+            return Response(preview.as_dict())
+        order = services.order_cancel(actor=actor, account_number=data["account_number"], order_id=order_id,
+                                      confirmation_token=data["confirmation_token"])
+        return Response({"order": selectors.order_as_dict(order)})

@@ -1,0 +1,47 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.actors import Actor
+from accounts.models import Scope
+from accounts.services import api_token_create, grant_set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(account):
+    token, plain = api_token_create(actor=Actor.system("cli"), name="script")
+    grant_set(actor=Actor.system("cli"), account=account, scope=Scope.TRADE, api_token=token)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    return client
+
+
+def test_preview_place_list_get_cancel_over_the_api(api, account, last_price):
+    n = account.account_number
+    limit = str((last_price() * 9 / 10).quantize(last_price().__class__("0.01")))
+    r = api.post("/api/orders/preview/", {"account_number": n, "symbol": "AAPL", "side": "BUY", "quantity": "2",
+                                          "order_type": "LMT", "limit_price": limit}, format="json")
+    assert r.status_code == 200 and r.json()["risk"]["accepted"] is True
+    token = r.json()["confirmation_token"]
+    r = api.post("/api/orders/place/", {"account_number": n, "confirmation_token": token, "idempotency_key": "api-1"},
+                 format="json")
+    assert r.status_code == 201 and r.json()["order"]["status"] == "SUBMITTED"
+    order = r.json()["order"]
+    assert order["quantity"] == "2.000000" and order["currency"] == "USD"
+    assert [o["order_id"] for o in api.get("/api/orders/").json()["orders"]] == [order["order_id"]]
+    assert api.get(f"/api/orders/{order['order_id']}/", {"account_number": n}).json()["order"]["broker_id"]
+    r = api.post(f"/api/orders/{order['order_id']}/cancel/", {"account_number": n}, format="json")
+    token = r.json()["confirmation_token"]
+    r = api.post(f"/api/orders/{order['order_id']}/cancel/", {"account_number": n, "confirmation_token": token},
+                 format="json")
+    assert r.status_code == 200 and r.json()["order"]["status"] in ("CANCEL_PENDING", "CANCELLED")
+
+
+def test_risk_refusal_is_a_422_with_rule_limit_value(api, account):
+    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "AAPL", "side": "BUY",
+                                          "quantity": "5000", "order_type": "MKT"}, format="json")
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "risk_refused" and err["details"]["rule"] == "max_quantity"
+    assert err["details"]["limit"] == "1000" and err["details"]["value"] == "5000"
