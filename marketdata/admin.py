@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from marketdata.models import AccountHealth, PortfolioSnapshot
 
@@ -22,6 +22,16 @@ class AccountHealthAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     list_select_related = ("account",)
     search_fields = ("account__account_number", "account__label")
+    actions = ["check_now"]
+
+    @admin.action(description="Run a health check now")
+    def check_now(self, request, queryset):
+        from marketdata.services import account_health_check
+
+        results = [account_health_check(account=h.account) for h in queryset.select_related("account")]
+        ok = sum(1 for h in results if h.status == "ok")
+        level = messages.SUCCESS if ok == len(results) else messages.WARNING
+        self.message_user(request, f"Checked {len(results)} account(s): {ok} ok, {len(results) - ok} failing.", level)
 
 
 @admin.register(PortfolioSnapshot)

@@ -114,3 +114,16 @@ def test_snapshot_is_stored_with_decimal_strings(two_accounts):
     assert stored.data["totals"]["net_liquidation"] == {"amount": stored.data["totals"]["net_liquidation"]["amount"], "currency": "USD"}
     assert Decimal(stored.data["totals"]["net_liquidation"]["amount"]).quantize(Decimal("0.0001")) == stored.net_liquidation
     assert isinstance(stored.data["positions"][0]["quantity"], str)
+
+
+def test_an_account_with_an_open_circuit_says_so_and_others_still_answer(two_accounts, settings):
+    from marketdata.limits import circuit_record_failure
+
+    a, b = two_accounts
+    settings.MARKETDATA_CIRCUIT_FAILURES = 2
+    circuit_record_failure(a.pk, "broker_unavailable: gateway down")
+    circuit_record_failure(a.pk, "broker_unavailable: gateway down")
+    agg = portfolio_aggregate(actor=Actor.system("api", "test"))
+    assert [(e.account_number, e.code) for e in agg.errors] == [(a.account_number, "circuit_open")]
+    assert "UTC (in " in agg.errors[0].message
+    assert [p.account_number for p in agg.accounts] == [b.account_number]

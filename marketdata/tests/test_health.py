@@ -124,3 +124,13 @@ def test_health_admin_is_read_only(admin_client, account):
     assert reply.status_code == 200 and account.account_number in reply.content.decode()
     assert admin_client.get("/admin/marketdata/accounthealth/add/").status_code == 403
     assert admin_client.get("/admin/marketdata/portfoliosnapshot/").status_code == 200
+
+
+def test_admin_action_runs_a_check_now(admin_client, account):
+    health = account_health_check(account=account)
+    first = health.checked_at
+    reply = admin_client.post("/admin/marketdata/accounthealth/",
+                              {"action": "check_now", "_selected_action": [health.pk]}, follow=True)
+    assert reply.status_code == 200 and "Checked 1 account(s): 1 ok, 0 failing." in reply.content.decode()
+    health.refresh_from_db()
+    assert health.checked_at > first
