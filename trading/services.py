@@ -689,6 +689,8 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
         order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
         if order.is_terminal:
             return changes
+        if not order.broker_id and Order.objects.filter(account=order.account, broker_id=bo.broker_id).exists():
+            return changes  # another row claimed this broker order meanwhile
         now = timezone.now()
         order.broker_id = order.broker_id or bo.broker_id
         order.broker_order_id = order.broker_order_id or bo.order_id
@@ -794,7 +796,10 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
             candidates = [b for b in broker_orders if b.broker_id not in linked]
             bo = next((b for b in candidates if b.remark == row.remark), None)
             if bo is None:
-                bo = next((b for b in sorted(candidates, key=lambda b: (b.open_time is None, b.open_time))
+                # Fallback for a broker that dropped our remark: never an order that carries another
+                # row's "tm:" mark (that one is mid-acknowledgement elsewhere, not ours).
+                anonymous = [b for b in candidates if not (b.remark or "").startswith("tm:")]
+                bo = next((b for b in sorted(anonymous, key=lambda b: (b.open_time is None, b.open_time))
                            if _matches(row, b)), None)
         if bo is None:
             covered = full_list or (earliest_listed is not None
