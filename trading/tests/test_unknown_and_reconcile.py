@@ -105,3 +105,13 @@ def test_young_pending_submit_rows_are_left_alone(system_actor, account, sim):
     report = orders_reconcile(actor=system_actor, account_number=account.account_number)
     row.refresh_from_db()
     assert row.status == S.PENDING_SUBMIT and report.checked == 1 and report.transitions == 0
+
+
+def test_a_broker_order_marked_for_another_row_is_never_claimed(system_actor, account, sim, place):
+    sim.faults.inject("place_order", "drop_after_accept")
+    order = place(quantity="8")
+    [at_broker] = broker_orders(sim, account)
+    at_broker.user_mark = "tm:someone-else"  # same attributes, but another row's order
+    report = orders_reconcile(actor=system_actor, account_number=account.account_number)
+    order.refresh_from_db()
+    assert order.status == S.UNKNOWN and order.broker_id == "" and report.unresolved == [order.pk]
