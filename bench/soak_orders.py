@@ -121,7 +121,7 @@ def main(argv=None) -> int:
                 placed = services.order_place(actor=actor, account_number=number,
                                               confirmation_token=preview.confirmation_token, idempotency_key=key)
                 with lock:
-                    outcomes[placed.status] += 1
+                    outcomes[str(placed.status)] += 1
                 if r.random() < args.retry_rate:  # the client lost our answer and retries
                     again = services.order_place(actor=actor, account_number=number,
                                                  confirmation_token=preview.confirmation_token, idempotency_key=key)
