@@ -259,11 +259,24 @@ def market_for(symbol: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _install_sdk_log_scrubbing() -> None:
-    """The SDK logs whole signed requests at DEBUG and puts parameters into exception messages."""
+_sdk_configured = False
+
+
+def _configure_sdk() -> None:
+    """Once per process: scrub the SDK's logging (it logs whole signed requests at DEBUG and puts
+    parameters into exception messages), and give its module-level urllib3 pool room for the
+    concurrent calls aggregation makes (its default keeps one connection per host)."""
+    global _sdk_configured
+    if _sdk_configured:
+        return
+    import urllib3
+    from tigeropen.common.util import web_utils
+
     sdk_logger = logging.getLogger("tiger_openapi")
     if not any(isinstance(f, RedactingFilter) for f in sdk_logger.filters):
         sdk_logger.addFilter(RedactingFilter())
+    web_utils.http_pool = urllib3.PoolManager(maxsize=settings.TIGER_HTTP_POOL_SIZE)
+    _sdk_configured = True
 
 
 class BrokerClient:
@@ -272,7 +285,7 @@ class BrokerClient:
         from tigeropen.tiger_open_config import TigerOpenClientConfig
         from tigeropen.trade.trade_client import TradeClient
 
-        _install_sdk_log_scrubbing()
+        _configure_sdk()
         self.account_id = account.pk
         self.account_number = account.account_number
         for what in ("tiger_id", "private_key"):
@@ -334,10 +347,12 @@ class BrokerClient:
     def _call(self, api: str, fn, *args, **kwargs):
         """Every broker call: under Tiger's limits (shared by all processes), through the account's
         circuit breaker, with the SDK's errors translated."""
-        rate_limit_acquire(tiger_id_hash=self.developer_key, api=api)
         started = time.monotonic()
-        with circuit_guard(self.account_id, label=self.account_number), self._translate(api):
-            result = fn(*args, **kwargs)
+        # The circuit first: a call it refuses must not spend rate-limit budget.
+        with circuit_guard(self.account_id, label=self.account_number):
+            rate_limit_acquire(tiger_id_hash=self.developer_key, api=api)
+            with self._translate(api):
+                result = fn(*args, **kwargs)
         logger.debug("tiger %s for %s took %.0f ms", api, self.account_number, (time.monotonic() - started) * 1000)
         return result
 
@@ -485,7 +500,8 @@ class BrokerClient:
             realized_pnl=dec(o.realized_pnl),
             can_modify=o.can_modify,
             is_open=o.is_open,
-            remark=str(getattr(o, "remark", None) or o.user_mark or ""),
+            # The SDK puts Tiger's `remark` (a reject or expiry reason) on `reason`; ours is `user_mark`.
+            remark=str(getattr(o, "reason", None) or getattr(o, "remark", None) or o.user_mark or ""),
             open_time=from_millis(o.order_time),
             update_time=from_millis(o.update_time),
         )

@@ -60,6 +60,9 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several threads (MCP tools, aggregation) write: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Take the write lock at BEGIN: a deferred transaction that later upgrades fails at once with
+    # "database is locked" instead of waiting.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
 # Live trading needs this AND the account's own live flag (accounts.TigerAccount).
 TIGER_LIVE_TRADING_ENABLED = parse_strict_bool(
@@ -184,6 +187,15 @@ TIGERSIM_STATE_DIR = Path(env.str("TIGERSIM_STATE_DIR", default=str(DATA_DIR / "
 # The SDK's HTTP timeout, and how often it retries a failed read (it never retries orders).
 TIGER_HTTP_TIMEOUT = env.int("TIGER_HTTP_TIMEOUT", default=15)
 TIGER_READ_RETRIES = env.int("TIGER_READ_RETRIES", default=2)
+TIGER_HTTP_POOL_SIZE = env.int("TIGER_HTTP_POOL_SIZE", default=32)
+
+# In front of Tiger (marketdata.limits): callers wait this long for a rate-limit slot before getting
+# "rate limited, retry in N s"; an account's circuit opens after this many consecutive failures and
+# stays open this long; portfolio aggregation fans out over at most this many threads.
+MARKETDATA_RATE_LIMIT_MAX_WAIT = env.float("MARKETDATA_RATE_LIMIT_MAX_WAIT", default=2.0)
+MARKETDATA_CIRCUIT_FAILURES = env.int("MARKETDATA_CIRCUIT_FAILURES", default=5)
+MARKETDATA_CIRCUIT_COOLDOWN = env.float("MARKETDATA_CIRCUIT_COOLDOWN", default=30.0)
+MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=25)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from marketdata import views as marketdata_views
+
 admin.site.site_header = "TigerMCP"
 admin.site.site_title = "TigerMCP"
 admin.site.index_title = "Accounts, orders, risk and audit"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health", marketdata_views.health, name="health"),
     path("api/", include("accounts.urls")),
     path("api/", include("trading.urls")),
     path("api/", include("marketdata.urls")),

@@ -363,6 +363,9 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the SDK reuses pooled urllib3 connections
+    # Headers and body go out in separate writes: with Nagle on, each reply waits ~40 ms for the
+    # client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "TigerSim/1.0"
 
     def do_POST(self):

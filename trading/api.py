@@ -1,7 +1,8 @@
 """REST door onto trading.services / selectors: thin views, no logic. Errors go through the
 project's exception handler (stable code + a message that says how to fix the call)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,7 +48,7 @@ def _valid(serializer_class, data) -> dict:
 
 
 class OrderListApi(APIView):
-    @extend_schema(parameters=[OrderListQuery])
+    @extend_schema(operation_id="orders_list", parameters=[OrderListQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _valid(OrderListQuery, request.query_params)
         rows = selectors.orders_list(actor=actor_from_request(request), **q)
@@ -55,6 +56,8 @@ class OrderListApi(APIView):
 
 
 class OrderDetailApi(APIView):
+    @extend_schema(operation_id="orders_get", responses=OpenApiTypes.OBJECT,
+                   parameters=[OpenApiParameter("account_number", str, required=True)])
     def get(self, request, order_id: int):
         account_number = request.query_params.get("account_number", "")
         order = selectors.order_get(actor=actor_from_request(request), account_number=account_number, order_id=order_id)
@@ -62,14 +65,14 @@ class OrderDetailApi(APIView):
 
 
 class OrderPreviewApi(APIView):
-    @extend_schema(request=PreviewIn)
+    @extend_schema(request=PreviewIn, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         preview = services.order_preview(actor=actor_from_request(request), **_valid(PreviewIn, request.data))
         return Response(preview.as_dict())
 
 
 class OrderPlaceApi(APIView):
-    @extend_schema(request=PlaceIn)
+    @extend_schema(request=PlaceIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         order = services.order_place(actor=actor_from_request(request), **_valid(PlaceIn, request.data))
         return Response({"order": selectors.order_as_dict(order)}, status=201)
@@ -78,7 +81,7 @@ class OrderPlaceApi(APIView):
 class OrderCancelApi(APIView):
     """Without confirmation_token: returns the cancel preview (with its token). With it: cancels."""
 
-    @extend_schema(request=CancelIn)
+    @extend_schema(request=CancelIn, responses=OpenApiTypes.OBJECT)
     def post(self, request, order_id: int):
         data = _valid(CancelIn, request.data)
         actor = actor_from_request(request)

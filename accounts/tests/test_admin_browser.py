@@ -17,7 +17,7 @@ def login(browser, live_server):
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("pw-ops-7654321")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    assert "Site administration" in browser.title
+    assert "Accounts, orders, risk and audit | TigerMCP" == browser.title
 
 
 def test_admin_adds_an_account_and_never_sees_the_key_again(browser, live_server, tmp_path):
