@@ -9,11 +9,13 @@ context into worker threads, so service calls made through `run_service` see it 
 from __future__ import annotations
 
 import contextvars
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import anyio.to_thread
-from django.db import close_old_connections
+from django.db import connections
 
 from accounts.actors import Actor
 from tigermcp.errors import PermissionDenied
@@ -40,14 +42,34 @@ def unbind_actor(token: contextvars.Token) -> None:
     _actor.reset(token)
 
 
+# Django closes connections at the end of each HTTP request; MCP tool calls run on pooled worker
+# threads it knows nothing about. Reconnecting on every call costs more than many tool calls
+# themselves, so a worker keeps its connection for CONNECTION_MAX_AGE seconds, like CONN_MAX_AGE
+# would, and drops it at once after a database error. Idle workers exit after a few seconds and
+# their connections go with them.
+CONNECTION_MAX_AGE = 60.0
+_opened = threading.local()
+
+
+def _release_connections() -> None:
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        born = getattr(_opened, conn.alias, None)
+        if born is None:
+            setattr(_opened, conn.alias, now)
+            born = now
+        if conn.errors_occurred or conn.in_atomic_block or now - born > CONNECTION_MAX_AGE:
+            conn.close()
+            setattr(_opened, conn.alias, None)
+
+
 def _closing(fn: Callable[..., T], *args, **kwargs) -> T:
-    # Worker threads are pooled and Django never closes their connections on its own: drop stale
-    # ones before (and, with CONN_MAX_AGE=0, every one after) so no connection outlives its use.
-    close_old_connections()
     try:
         return fn(*args, **kwargs)
     finally:
-        close_old_connections()
+        _release_connections()
 
 
 async def run_service(fn: Callable[..., T], *args, **kwargs) -> T:

@@ -15,6 +15,16 @@ from django.core.management.base import BaseCommand, CommandError
 logger = logging.getLogger("mcp_bridge.run_mcp")
 
 
+async def serve_stdio(server) -> None:
+    from mcp_bridge.stdio import stdio_pipes
+
+    # MCPServer.run_stdio_async does the same with the SDK's thread-based stdio transport; the
+    # low-level server is what it runs, there is no public handle on it.
+    lowlevel = server._lowlevel_server
+    async with stdio_pipes() as (read_stream, write_stream):
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+
 class Command(BaseCommand):
     help = "Serve the TigerMCP tools over MCP (stdio by default, or streamable HTTP)."
     # System checks import every URLconf and admin module: seconds an assistant waits for nothing.
@@ -70,7 +80,7 @@ class Command(BaseCommand):
 
         server = build_server(resolve)
         logger.info("Serving MCP over stdio as %s.", actor.label)
-        anyio.run(server.run_stdio_async)
+        anyio.run(serve_stdio, server)
 
     def _serve_http(self, host, port):
         import uvicorn
