@@ -1,7 +1,6 @@
 """Trading's only ways to reach the broker for facts: last price, position, equity.
 
-Kept in one place so the market data app's cache can replace `last_price` later without touching
-the risk code.
+Kept in one place so the risk code never knows where the facts come from.
 """
 
 from decimal import Decimal
@@ -17,8 +16,12 @@ def broker(account):
 
 
 def last_price(account, symbol: str) -> Decimal | None:
-    """The last traded price, or None when the broker has none (the risk check then refuses)."""
-    for quote in broker(account).quotes([symbol]):
+    """The last traded price, or None when the broker has none (the risk check then refuses).
+    Through the market-data cache: a price collar of a few percent does not need a quote younger
+    than the quote time-to-live, and a burst of previews must not spend Tiger's quote budget."""
+    from marketdata.services import account_quotes
+
+    for quote in account_quotes(account=account, symbols=[symbol]):
         if quote.symbol.upper() == symbol.upper():
             return quote.latest_price
     return None
