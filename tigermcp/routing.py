@@ -1,1 +1,7 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from trading.consumers import OrderUpdatesConsumer
+
+websocket_urlpatterns = [
+    path("ws/orders/", OrderUpdatesConsumer.as_asgi()),
+]

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from tigermcp.errors import Conflict
+from trading.live import order_update_publish
 
 
 class OrderStatus(models.TextChoices):
@@ -206,6 +207,8 @@ class Order(models.Model):
                 payload={**self.audit_payload(), "from": current, "to": new_status, "reason": reason,
                          **(extra or {})},
             )
+            order_id = self.pk
+            transaction.on_commit(lambda: order_update_publish(order_id))
 
 
 class Fill(models.Model):

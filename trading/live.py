@@ -1,0 +1,28 @@
+"""Live order updates: each committed transition is pushed to the `orders` channel group, which the
+admin's order list listens to over a websocket (trading.consumers). With REDIS_URL the channel layer
+is Redis and updates cross processes (an order placed through run_mcp shows in the browser); the
+embedded default's in-process layer only carries the web process's own updates."""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger("tigermcp.trading.live")
+
+GROUP = "orders"
+
+
+def order_update_publish(order_id: int) -> None:
+    """Called on commit: a lost update only costs a refresh, never the transition itself."""
+    from trading.models import Order
+    from trading.selectors import order_as_dict
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        order = Order.objects.select_related("account").get(pk=order_id)
+        async_to_sync(layer.group_send)(GROUP, {"type": "order.update", "order": order_as_dict(order)})
+    except Exception:
+        logger.warning("live update for order %s not published", order_id, exc_info=True)
