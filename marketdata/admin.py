@@ -1,19 +1,7 @@
 from django.contrib import admin, messages
 
 from marketdata.models import AccountHealth, PortfolioSnapshot
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by the health checks and snapshot tasks."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from tigermcp.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(AccountHealth)

@@ -97,3 +97,17 @@ def test_api_token_shown_once_and_stored_hashed(admin_client):
     api = admin_client.__class__()
     assert api.get("/api/accounts/", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 200
     assert api.get("/api/accounts/", HTTP_AUTHORIZATION="Bearer tmapi_wrong").status_code == 401
+
+
+def test_per_account_kill_switch_from_the_account_list(admin_client):
+    from trading.models import KillSwitch
+
+    account = make_account()
+    response = admin_client.post(reverse("admin:accounts_tigeraccount_changelist"),
+                                 {"action": "kill_switch_on", "_selected_action": [account.pk]}, follow=True)
+    assert "kill switch ON" in response.content.decode()
+    assert KillSwitch.objects.get(account=account).active is True
+    assert AuditEvent.objects.filter(event_type="kill_switch.on", account=account, door="admin").exists()
+    admin_client.post(reverse("admin:accounts_tigeraccount_changelist"),
+                      {"action": "kill_switch_off", "_selected_action": [account.pk]})
+    assert KillSwitch.objects.get(account=account).active is False
