@@ -165,3 +165,19 @@ def mcp_asgi_app() -> McpHttpApp:
     if _app is None:
         _app = McpHttpApp(path="/mcp")
     return _app
+
+
+def mount_mcp(app, *, path: str = "/mcp"):
+    """Wrap the project's HTTP ASGI app so that `path` goes to the MCP transport and everything
+    else to `app`: in tigermcp/asgi.py, `"http": mount_mcp(django_asgi_app)`."""
+    mcp_app = None
+
+    async def router(scope, receive, send):
+        nonlocal mcp_app
+        if scope["type"] == "http" and (scope["path"] == path or scope["path"] == path + "/"):
+            if mcp_app is None:
+                mcp_app = mcp_asgi_app()
+            return await mcp_app(scope, receive, send)
+        return await app(scope, receive, send)
+
+    return router

@@ -120,11 +120,12 @@ def _free_port() -> int:
 
 
 class HttpServer:
-    def __init__(self, world: World, env: dict | None = None):
+    def __init__(self, world: World, env: dict | None = None, command: list[str] | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
+        command = command or [sys.executable, "manage.py", "run_mcp", "--transport", "http", "--port", "{port}"]
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_mcp", "--transport", "http", "--port", str(self.port)],
+            [part.format(port=self.port) for part in command],
             cwd=ROOT, env={**world.env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60
@@ -158,8 +159,8 @@ class HttpServer:
 def http_server(world):
     servers = []
 
-    def start(env: dict | None = None) -> HttpServer:
-        server = HttpServer(world, env)
+    def start(env: dict | None = None, command: list[str] | None = None) -> HttpServer:
+        server = HttpServer(world, env, command)
         servers.append(server)
         return server
 

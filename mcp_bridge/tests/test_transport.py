@@ -185,3 +185,17 @@ async def test_http_preview_confirm_flow_and_per_token_tool_lists(world, http_se
         assert health.structured_content["caller"] == "mcp:trader"
     [at_broker] = world.sim.exchange.accounts[world.accounts["paper_a"]].orders.values()
     assert at_broker.quantity == 2
+
+
+async def test_mcp_mounted_in_the_asgi_app(world, http_server):
+    server = http_server(command=[sys.executable, "-m", "uvicorn", "mcp_bridge.tests.asgi_app:application",
+                                  "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning"])
+    assert _post_initialize(server.url, {}).status_code == 401
+    assert _post_initialize(server.url, {"Origin": "https://evil.example",
+                                         "Authorization": f"Bearer {world.tokens['trader']}"}).status_code == 403
+    async with server.client(world.tokens["reader"]) as mcp:
+        result = await mcp.call_tool("list_accounts", {})
+    assert _visible(world, result) == VISIBLE["reader"]
+    # Everything else is still Django's.
+    admin = httpx2.get(f"http://127.0.0.1:{server.port}/admin/login/", timeout=30)
+    assert admin.status_code == 200 and "csrfmiddlewaretoken" in admin.text
