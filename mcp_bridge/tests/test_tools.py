@@ -114,6 +114,12 @@ async def test_read_tools_return_decimal_strings_with_currencies(world):
         assert "Call list_accounts" in error_text(unknown)
         assert world.accounts["paper_a"] in error_text(unknown)  # errors name the accounts the caller may use
 
+        # No credential ever leaves the server, in results or errors.
+        outputs = [summary, positions, quotes, bars, ticks, contract, chain, status, health, error_text(unknown)]
+        outputs.append((await mcp.read_resource("tigermcp://accounts")).contents[0].text)
+        text = repr(outputs)
+        assert world.developer.private_key[20:80] not in text
+
 
 async def test_get_portfolio_aggregates_with_progress(world):
     seen = []
