@@ -47,7 +47,10 @@ class Gateway:
         return method in self.handlers
 
     def handle(self, tiger_id: str, method: str, biz: dict, fault=None):
-        return self.handlers[method](tiger_id, biz, fault)
+        # Under the exchange lock: a read must see one consistent state, never an account whose
+        # positions the matcher is changing mid-iteration (requests run on many threads).
+        with self.ex.lock:
+            return self.handlers[method](tiger_id, biz, fault)
 
     # --- helpers --------------------------------------------------------------------------
 
