@@ -25,9 +25,9 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# A request sent on a keep-alive connection within a few ms of the previous reply stalls ~40 ms
-# against the simulator's HTTP server (TCP delayed ACK); Tiger's gateway is not measured here, so
-# each round starts after a short pause (--pause) and every path sees the same, stall-free gateway.
+# Calls are spaced (--pause) as an assistant's are, not fired in a tight loop: the figures are then
+# what one tool call costs. (Before the simulator disabled Nagle, back-to-back calls on one
+# keep-alive connection also stalled ~40 ms on TCP's delayed ACK; the pause kept that out too.)
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

@@ -56,7 +56,8 @@ async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
     try:
         return await run_service(fn, *args, **kwargs)
     except ApplicationError as exc:
-        raise ToolError(f"{exc.message} (code: {exc.code})") from exc
+        rule = exc.extra.get("rule") if isinstance(exc.extra, dict) else None
+        raise ToolError(f"{exc.message} (code: {exc.code}{f', rule: {rule}' if rule else ''})") from exc
 
 
 def iso(value) -> str | None:

@@ -48,7 +48,7 @@ def calls(price: str):
 def denied(result) -> bool:
     if not result.is_error:
         return False
-    match = re.search(r"\(code: ([a-z_]+)\)", result.content[0].text)
+    match = re.search(r"\(code: ([a-z_]+)", result.content[0].text)
     return bool(match) and match.group(1) in DENIAL_CODES
 
 

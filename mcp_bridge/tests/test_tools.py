@@ -1,10 +1,13 @@
 """Every tool through run_mcp over stdio, against the gateway simulator."""
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 
 from mcp_bridge.schemas import UNTRUSTED_NOTE
+from mcp_bridge.tests.conftest import ROOT
 from mcp_bridge.tools import WRITE_TOOLS, WRITE_UNAVAILABLE
 
 pytestmark = pytest.mark.anyio
@@ -262,3 +265,21 @@ async def test_prompt_injection_in_an_order_remark_leads_to_no_order(world):
         assert no_token.is_error
     assert [o.id for o in sim_orders(world)] == [planted.id]
     assert world.run_sql("select count(*) from trading_order")[0][0] == 0
+
+
+async def test_refusal_at_place_names_the_rule(world):
+    """A rule that passes at preview and fails at place (here: the kill switch, turned on in between)
+    is a tool error that names the rule; nothing is placed."""
+    price = working_price(world.sim)
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT", "limit_price": price}
+    async with world.stdio("--client", "trader") as mcp:
+        token = ok(await mcp.call_tool("preview_order", order))["confirmation_token"]
+        done = subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); from accounts.actors import Actor; "
+             "from trading.services import kill_switch_set; "
+             "kill_switch_set(actor=Actor.system('cli', 'ops'), active=True, reason='test')"],
+            cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        refused = await mcp.call_tool("place_order", {**order, "confirmation_token": token})
+    assert "rule: kill_switch" in error_text(refused)
+    assert sim_orders(world) == []
