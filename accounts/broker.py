@@ -107,6 +107,8 @@ class Assets:
     unrealized_pnl: Decimal | None
     realized_pnl: Decimal | None
     cash_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # Value of one unit of each currency in `currency` (Tiger's forexRate); the same reply carries it.
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,8 @@ class BrokerClient:
             for currency, asset in segment.currency_assets.items()
             if dec(asset.cash_balance) is not None
         }
+        rates = {segment.currency: Decimal(1)}
+        rates.update({c: dec(a.forex_rate) for c, a in segment.currency_assets.items() if dec(a.forex_rate)})
         return Assets(
             account=self.account_number,
             currency=segment.currency,
@@ -377,19 +381,13 @@ class BrokerClient:
             unrealized_pnl=dec(segment.unrealized_pl),
             realized_pnl=dec(segment.realized_pl),
             cash_by_currency=by_currency,
+            fx_rates=rates,
         )
 
     def fx_rates(self) -> dict[str, Decimal]:
         """The value of one unit of each currency in the account's base currency, as Tiger reports it
         (currencyAssets[].forexRate): amount * rate = amount in the base currency."""
-        portfolio = self._call("prime_assets", self._trade.get_prime_assets, account=self.account_number)
-        segment = portfolio.segments.get("S")
-        rates = {segment.currency: Decimal(1)}
-        for currency, asset in segment.currency_assets.items():
-            rate = dec(asset.forex_rate)
-            if rate:
-                rates[currency] = rate
-        return rates
+        return self.assets().fx_rates
 
     def positions(self) -> list[Position]:
         rows = self._call("positions", self._trade.get_positions, account=self.account_number) or []

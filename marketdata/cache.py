@@ -32,7 +32,6 @@ DEFAULT_TTL = {
     "option_expirations": 3600,
     "option_chain": 30,
     "market_status": 60,
-    "fx_rates": 300,
 }
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20

@@ -75,7 +75,7 @@ API_ALIASES: dict[str, str] = {
     # accounts.broker.BrokerClient methods
     "quotes": "quote_real_time", "bars": "kline", "trade_ticks": "trade_tick",
     "option_expirations": "option_expiration", "market_status": "market_state",
-    "open_orders": "active_orders", "order": "orders", "fx_rates": "financial_exchange_rate",
+    "open_orders": "active_orders", "order": "orders",
 }
 # Calls to an API we do not know are held to the common middle limit, as Tiger does.
 DEFAULT_LIMIT = MEDIUM

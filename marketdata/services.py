@@ -217,13 +217,6 @@ def market_status_get(*, actor: Actor, market: str = "US", account_number: str |
 # --- FX ---------------------------------------------------------------------------------------------
 
 
-def fx_rates_get(*, account: TigerAccount) -> dict[str, Decimal]:
-    """Tiger's forexRate per currency: the value of ONE unit of that currency in the account's base
-    currency (HKD ≈ 0.128 for a USD account), cached."""
-    key = cache_key("fx_rates", _gateway_tag(account), account.account_number)
-    return cached_fetch(key, ttl_for("fx_rates"), lambda: _broker(account).fx_rates())
-
-
 def fx_convert(amount: Decimal, currency: str, base: str, rates: dict[str, Decimal]) -> Decimal | None:
     """`amount` of `currency` in `base`, through the rates' common pivot; None without a rate."""
     if amount is None:
@@ -254,6 +247,7 @@ class AccountPortfolio:
     cash_by_currency: dict[str, Decimal]
     positions: list
     latency_ms: int
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)
     # The same figures in the aggregate's base currency (None where no FX rate was available).
     net_liquidation_base: Decimal | None = None
     cash_base: Decimal | None = None
@@ -306,6 +300,7 @@ def _read_account(account: TigerAccount) -> AccountPortfolio:
         currency=assets.currency, net_liquidation=assets.net_liquidation, cash=assets.cash,
         buying_power=assets.buying_power, unrealized_pnl=assets.unrealized_pnl, realized_pnl=assets.realized_pnl,
         market_value=market_value, cash_by_currency=dict(assets.cash_by_currency), positions=list(positions),
+        fx_rates=dict(assets.fx_rates),
         latency_ms=int((time.monotonic() - started) * 1000),
     )
 
@@ -344,8 +339,6 @@ def portfolio_aggregate(
     if accounts:
         workers = max(1, min(_aggregate_workers(), total + 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aggregate") as pool:
-            # FX comes from the first account that answers; fetched alongside, not after, the reads.
-            fx_future = pool.submit(_fx_from_any, accounts)
             futures = {pool.submit(_read_account, a): a for a in accounts}
             done = 0
             from concurrent.futures import as_completed
@@ -359,28 +352,15 @@ def portfolio_aggregate(
                 done += 1
                 if progress is not None:
                     progress(done, total, account.account_number)
-            try:
-                fx_rates = fx_future.result()
-            except Exception as exc:  # noqa: BLE001
-                warnings.append(f"FX rates unavailable ({getattr(exc, 'message', type(exc).__name__)}); only {base} amounts are totalled.")
     ordered = [results[a.account_number] for a in accounts if a.account_number in results]
+    # Tiger's rates ride on every account's assets reply: take them from the first that answered.
+    fx_rates = next((dict(r.fx_rates) for r in ordered if r.fx_rates), {})
+    if ordered and not fx_rates:
+        warnings.append(f"FX rates unavailable; only {base} amounts are totalled.")
     errors.sort(key=lambda e: e.account_number)
     aggregate = _combine(base, ordered, errors, fx_rates, warnings)
     aggregate.duration_ms = int((time.monotonic() - started) * 1000)
     return aggregate
-
-
-def _fx_from_any(accounts: list[TigerAccount]) -> dict[str, Decimal]:
-    last: Exception | None = None
-    try:
-        for account in accounts[:3]:
-            try:
-                return fx_rates_get(account=account)
-            except BrokerError as exc:
-                last = exc
-    finally:
-        connections.close_all()
-    raise last or BrokerError("no account could provide FX rates")
 
 
 def _combine(base, accounts, errors, fx_rates, warnings) -> PortfolioAggregate:
