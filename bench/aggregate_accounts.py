@@ -12,7 +12,9 @@ import argparse
 import sys
 import time
 
-from marketdata.bench_support import bench_accounts, bench_django, bench_simulator, median_ms
+import tempfile
+
+from marketdata.bench_support import GatewayProcess, bench_accounts, bench_django, bench_simulator, median_ms
 
 
 def main(argv=None) -> int:
@@ -29,23 +31,27 @@ def main(argv=None) -> int:
     from marketdata.limits import api_limit
     from marketdata.services import portfolio_aggregate
 
-    sim = bench_simulator()
+    sim = bench_simulator(state_dir=tempfile.mkdtemp(prefix="tigermcp-bench-gateway-"))
+    # Ten accounts per developer id, as a firm's sub-accounts would be; each scenario has its own
+    # developers so one scenario's calls do not eat another's budget. The last scenario puts all 50
+    # on ONE developer id.
+    scenarios = {1: bench_accounts(sim, 1, label="One"), 20: bench_accounts(sim, 20, label="Twenty"),
+                 50: bench_accounts(sim, 50, label="Fifty")}
+    shared = bench_accounts(sim, 50, per_developer=50, positions=(), label="Shared")
+    # Measured against the gateway in its own process, as Tiger's is remote.
+    gateway = GatewayProcess(sim, latency=args.latency)
     try:
-        # Ten accounts per developer id, as a firm's sub-accounts would be; each scenario has its own
-        # developers so one scenario's calls do not eat another's budget.
-        scenarios = {1: bench_accounts(sim, 1, label="One"), 20: bench_accounts(sim, 20, label="Twenty"),
-                     50: bench_accounts(sim, 50, label="Fifty")}
         actor = Actor.system("cli", "bench")
-        sim.faults.inject("*", "latency", times=None, seconds=args.latency)
-        print(f"gateway latency {args.latency * 1000:.0f} ms per call; {args.runs} runs per scenario (median); "
+        print(f"gateway latency {args.latency * 1000:.0f} ms per call (simulator in its own process); "
+              f"{args.runs} runs per scenario (median); "
               f"aggregation bound {getattr(settings, 'MARKETDATA_AGGREGATE_WORKERS', 25)} threads")
         results = {}
         for count, accounts in scenarios.items():
             numbers = [a.account_number for a in accounts]
             samples, errors = [], 0
-            sim.reset_counts()
+            before = gateway.request_counts()
             for _ in range(args.runs):
-                cache_clear_marketdata()  # FX rates fetched every run, as on a cold cache
+                cache_clear_marketdata()  # every run on a cold cache
                 started = time.perf_counter()
                 agg = portfolio_aggregate(actor=actor, account_numbers=numbers)
                 samples.append(time.perf_counter() - started)
@@ -53,7 +59,8 @@ def main(argv=None) -> int:
                 assert len(agg.accounts) + len(agg.errors) == count
             results[count] = median_ms(samples)
             per_dev = -(-count // 10) if count > 1 else 1
-            calls = {m: sim.request_count(m) for m in ("prime_assets", "positions")}
+            after = gateway.request_counts()
+            calls = {m: after.get(m, 0) - before.get(m, 0) for m in ("prime_assets", "positions")}
             worst = max(calls[m] / per_dev for m in calls)
             limit = api_limit("prime_assets")
             print(f"{count:>3} accounts: {results[count]:7.0f} ms  ({results[count] / results[1]:.2f}x one account)  "
@@ -61,7 +68,6 @@ def main(argv=None) -> int:
                   f"(≤ {worst:.0f} per developer per API in {args.runs} runs; Tiger allows {limit}/min)")
         # All 50 on ONE developer id: a run costs 51 prime_assets calls of Tiger's 60/min, so a second
         # run within the minute must be held back by our limiter, never refused by Tiger.
-        shared = bench_accounts(sim, 50, per_developer=50, positions=(), label="Shared")
         numbers = [a.account_number for a in shared]
         for attempt in (1, 2):
             cache_clear_marketdata()
@@ -78,8 +84,7 @@ def main(argv=None) -> int:
               f"50 accounts ≤ 4x: {'met' if ok50 else 'MISSED'} ({results[50] / results[1]:.2f}x)")
         return 0 if ok20 and ok50 else 1
     finally:
-        sim.faults.clear()
-        sim.stop()
+        gateway.stop()
 
 
 if __name__ == "__main__":

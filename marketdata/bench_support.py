@@ -40,10 +40,10 @@ def bench_django(name: str) -> str:
     return data_dir
 
 
-def bench_simulator():
+def bench_simulator(state_dir: str | None = None):
     from tigersim.server import Simulator
 
-    return Simulator(seed=11, clock=SIM_CLOCK, match_interval=None).start()
+    return Simulator(state_dir=state_dir, seed=11, clock=SIM_CLOCK, match_interval=None).start()
 
 
 def bench_accounts(sim, count: int, *, per_developer: int = 10, positions=(("AAPL", 10), ("MSFT", 5)),
@@ -75,3 +75,44 @@ def bench_accounts(sim, count: int, *, per_developer: int = 10, positions=(("AAP
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+class GatewayProcess:
+    """The simulator in a process of its own, as Tiger's gateway is: its CPU does not compete with
+    the measured process for the GIL. Built from an in-process simulator's saved state, on the same
+    port, so the accounts' server_url stays valid."""
+
+    def __init__(self, sim, *, latency: float):
+        import subprocess
+        import sys
+        import urllib.request
+
+        self._urlopen = urllib.request.urlopen
+        self.port = sim.port
+        state_dir = sim.store.dir
+        sim.stop()  # saves the state
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tigersim", "--port", str(self.port), "--state", str(state_dir),
+             "--seed", str(sim.seed), "--clock", SIM_CLOCK, "--latency", str(latency)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        import time
+
+        for _ in range(200):
+            try:
+                self.request_counts()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the simulator process did not start")
+
+    def request_counts(self) -> dict[str, int]:
+        import json
+
+        with self._urlopen(f"http://127.0.0.1:{self.port}/", timeout=2) as reply:
+            return json.load(reply)["requests"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)

@@ -18,15 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock", default=None, help="start instant, ISO-8601 (default: real time)")
     parser.add_argument("--rate-limit-window", type=float, default=60.0, help="rate-limit window in seconds")
     parser.add_argument("--sign-responses", action="store_true", help="sign responses with the simulator's key")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds added to every gateway call (benchmarks: a remote gateway's round trip)")
 
 
 def serve(*, port: int, state: str, seed: int = 42, clock: str | None = None, rate_limit_window: float = 60.0,
-          sign_responses: bool = False, stop_event: threading.Event | None = None):
+          sign_responses: bool = False, latency: float = 0.0, stop_event: threading.Event | None = None):
     from .server import Simulator
 
     sim = Simulator(state_dir=state, seed=seed, clock=parse_instant(clock) if clock else None, port=port,
                     rate_limit_window=rate_limit_window, sign_responses=sign_responses).start()
     sim.ensure_demo()
+    if latency:
+        sim.faults.inject("*", "latency", times=None, seconds=latency)
     # No licence in the file: a props-only client keeps the SDK's default dynamic domain on, and with a
     # licence set that lookup would repoint it at Tiger's real gateway on a machine that can reach it.
     # Without one the SDK asks this simulator for it (user_license), so the file still suffices.
@@ -53,4 +57,4 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(port=args.port, state=args.state, seed=args.seed, clock=args.clock,
-          rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses)
+          rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses, latency=args.latency)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import socket
 import threading
 import time
 from collections import Counter
@@ -123,6 +124,7 @@ class Simulator:
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_open_connections()
             self._server.server_close()
             self._server = None
         for thread in self._threads:
@@ -264,6 +266,10 @@ class Simulator:
         with self._count_lock:
             return sum(self._counts.values()) if method is None else self._counts[method]
 
+    def request_counts(self) -> dict[str, int]:
+        with self._count_lock:
+            return dict(self._counts)
+
     def reset_counts(self) -> None:
         with self._count_lock:
             self._counts.clear()
@@ -358,7 +364,30 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address, handler, simulator: Simulator):
         self.simulator = simulator
+        self._open: set = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, handler)
+
+    # Keep-alive connections outlive serve_forever(): their handler threads would go on answering
+    # from a stopped simulator. Track them so stop() can close them.
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        with self._open_lock:
+            open_now = list(self._open)
+        for request in open_now:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -382,7 +411,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply)
 
     def do_GET(self):
-        reply = json.dumps({"status": "ok", "url": self.server.simulator.url}).encode("utf-8")
+        sim = self.server.simulator
+        # Also the request counts per method, so a benchmark can count calls to a gateway it does
+        # not share a process with.
+        reply = json.dumps({"status": "ok", "url": sim.url, "requests": sim.request_counts()}).encode("utf-8")
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))

@@ -94,3 +94,17 @@ def test_stand_alone_server_and_properties_only_client(tmp_path, command):
         out, _ = proc.communicate(timeout=20)
     assert out == b""  # nothing on stdout: it may be an MCP server's protocol channel
     assert "private_key=" in props.read_text() and oct(props.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_stopped_simulator_answers_no_one_not_even_pooled_connections():
+    from tigeropen.trade.trade_client import TradeClient
+
+    from tigersim.server import Simulator
+
+    sim = Simulator(seed=3, clock="2026-03-10T15:00:00Z", match_interval=None).start()
+    demo = sim.ensure_demo()
+    client = TradeClient(sim.client_config(demo))
+    assert client.get_managed_accounts()  # opens a keep-alive connection in the SDK's pool
+    sim.stop()
+    with pytest.raises(Exception):
+        client.get_managed_accounts()

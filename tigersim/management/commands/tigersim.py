@@ -12,4 +12,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         serve(port=options["port"], state=options["state"], seed=options["seed"], clock=options["clock"],
-              rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"])
+              rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"],
+              latency=options["latency"])
