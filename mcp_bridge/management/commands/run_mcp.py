@@ -11,6 +11,7 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 logger = logging.getLogger("mcp_bridge.run_mcp")
 
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8765, help="http: port (default 8765).")
 
     def handle(self, *args, **options):
+        # No pages are rendered here; with DEBUG on (the embedded default) Django would time and keep
+        # every SQL statement of a long-lived process, a cost on every tool call for nothing.
+        for connection in connections.all():
+            connection.force_debug_cursor = False
+        settings.DEBUG = False
         if options["transport"] == "http":
             return self._serve_http(options["host"], options["port"])
         return self._serve_stdio(options["client"])
