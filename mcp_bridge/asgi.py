@@ -114,7 +114,7 @@ class McpHttpApp:
     def _origin_allowed(origin: str | None) -> bool:
         if not origin:
             return True  # not a browser: MCP clients send no Origin
-        if origin in getattr(settings, "TIGERMCP_MCP_ALLOWED_ORIGINS", []):
+        if origin in settings.TIGERMCP_MCP_ALLOWED_ORIGINS:
             return True
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")

@@ -72,9 +72,14 @@ TIGER_LIVE_TRADING_ENABLED = parse_strict_bool(
 TIGERMCP_READ_ONLY = parse_strict_bool(
     "TIGERMCP_READ_ONLY", env.str("TIGERMCP_READ_ONLY", default="false")
 )
+# The MCP client run_mcp acts as over stdio (blank: the local demo client in the embedded default).
+TIGERMCP_MCP_CLIENT = env.str("TIGERMCP_MCP_CLIENT", default="")
+# Browser origins allowed to call /mcp besides loopback, e.g. https://tools.example.com
+TIGERMCP_MCP_ALLOWED_ORIGINS = env.list("TIGERMCP_MCP_ALLOWED_ORIGINS", default=[])
 
+# daphne is not an app here: scripts/run starts it as `python -m daphne`, and as an app it would
+# make every process (run_mcp too) import Twisted at start-up.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

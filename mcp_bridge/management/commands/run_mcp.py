@@ -6,7 +6,6 @@ the demo paper accounts). HTTP: every request authenticates with an MCP token fr
 """
 
 import logging
-import os
 import sys
 
 from django.conf import settings
@@ -55,7 +54,7 @@ class Command(BaseCommand):
         from mcp_bridge.services import LOCAL_CLIENT, mcp_local_client_ensure
         from tigermcp.errors import ApplicationError
 
-        name = client_name or os.environ.get("TIGERMCP_MCP_CLIENT") or getattr(settings, "TIGERMCP_MCP_CLIENT", "") or ""
+        name = client_name or settings.TIGERMCP_MCP_CLIENT
         try:
             if not name:
                 if settings.PRODUCTION:
