@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +29,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' with an MCP token created in admin (Accounts › MCP tokens)."
 FOREIGN_ORIGIN = "Origin {origin} is not allowed to use this MCP server. Add it to TIGERMCP_MCP_ALLOWED_ORIGINS if it should be."
 BAD_HOST = "Host {host} is not served here. Add it to ALLOWED_HOSTS if it should be."
+UNKNOWN_SESSION = "No such MCP session for this token. Start a new session (initialize) with your own token."
+# Sessions remembered per process; the oldest are forgotten first (they have long ended by then).
+MAX_SESSIONS = 10_000
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -72,6 +76,9 @@ class McpHttpApp:
             streamable_http_path=path,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
+        # mcp-session-id → the MCP client whose token opened it: a session is only ever continued
+        # with a token of the same client (a session id alone must not carry someone's session).
+        self._session_owner: OrderedDict[str, int] = OrderedDict()
         self._manager_task: asyncio.Task | None = None
         self._manager_ready: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
@@ -150,10 +157,29 @@ class McpHttpApp:
             actor = await sync_to_async(_authenticate, thread_sensitive=False)(plain.strip())
         except ApplicationError as exc:
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
+        owner = actor.mcp_client.pk
+        session_id = _header(scope, b"mcp-session-id")
+        if session_id is not None and self._session_owner.get(session_id, owner) != owner:
+            logger.warning("MCP HTTP: client %s tried to continue another client's session", owner)
+            return await _reply(send, 404, "unknown_session", UNKNOWN_SESSION)
+
+        async def send_and_record_session(message):
+            if message["type"] == "http.response.start":
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"mcp-session-id":
+                        self._remember_session(value.decode("latin-1"), owner)
+            await send(message)
+
         await self._ensure_manager()
         # The SDK routes on the path; a mount may hand us a prefix-stripped path.
         scope = {**scope, ACTOR_SCOPE_KEY: actor, "path": self.path}
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, send_and_record_session)
+
+    def _remember_session(self, session_id: str, owner: int) -> None:
+        self._session_owner.setdefault(session_id, owner)
+        self._session_owner.move_to_end(session_id)
+        while len(self._session_owner) > MAX_SESSIONS:
+            self._session_owner.popitem(last=False)
 
 
 _app: McpHttpApp | None = None

@@ -7,7 +7,7 @@ import sys
 import httpx2
 import pytest
 
-from mcp_bridge.asgi import FOREIGN_ORIGIN, MISSING_TOKEN
+from mcp_bridge.asgi import FOREIGN_ORIGIN, MISSING_TOKEN, UNKNOWN_SESSION
 from mcp_bridge.selectors import BAD_TOKEN, UNKNOWN_CLIENT
 from mcp_bridge.tests.conftest import ROOT
 
@@ -126,6 +126,23 @@ def test_http_checks_origin(world, http_server):
     local = _post_initialize(server.url, {**auth, "Origin": f"http://127.0.0.1:{server.port}"})
     assert local.status_code == 200
     assert _post_initialize(server.url, {**auth, "Host": "evil.example"}).status_code == 421
+
+
+def test_http_session_continues_only_with_a_token_of_the_client_that_opened_it(world, http_server):
+    server = http_server()
+    opened = _post_initialize(server.url, {"Authorization": f"Bearer {world.tokens['trader']}"})
+    assert opened.status_code == 200
+    session = opened.headers["mcp-session-id"]
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "mcp-session-id": session,
+               "mcp-protocol-version": "2025-06-18"}
+    stolen = httpx2.post(server.url, json=listing, timeout=30,
+                         headers={**headers, "Authorization": f"Bearer {world.tokens['reader']}"})
+    assert stolen.status_code == 404
+    assert stolen.json()["message"] == UNKNOWN_SESSION
+    own = httpx2.post(server.url, json=listing, timeout=30,
+                      headers={**headers, "Authorization": f"Bearer {world.tokens['trader']}"})
+    assert own.status_code != 404
 
 
 @pytest.mark.parametrize("client", sorted(VISIBLE))
