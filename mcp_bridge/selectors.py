@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import AccountStatus, Environment, McpClient, McpToken, Scope, TigerAccount
@@ -30,7 +33,18 @@ def mcp_token_resolve(*, plain: str) -> McpToken:
     token = McpToken.objects.select_related("client").filter(token_hash=McpToken.hash(plain)).first()
     if token is None or not token.is_usable() or not token.client.is_active:
         raise PermissionDenied(BAD_TOKEN, code="bad_token")
+    _touch(token)
     return token
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _touch(token: McpToken) -> None:
+    """Admins see when a token was last used; to the minute is enough, and saves a write per request."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        McpToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
 def actor_can_trade(actor: Actor) -> bool:

@@ -113,6 +113,11 @@ def test_http_requires_a_usable_bearer_token(world, http_server):
         assert reply.json()["message"] == BAD_TOKEN
     ok = _post_initialize(server.url, {"Authorization": f"Bearer {world.tokens['reader']}"})
     assert ok.status_code == 200
+    # The admin sees when a token was last used (and that a refused one was not).
+    prefix = world.tokens["reader"][:10]
+    assert world.run_sql("SELECT last_used_at FROM accounts_mcptoken WHERE prefix = ?", (prefix,))[0][0] is not None
+    prefix = world.tokens["revoked"][:10]
+    assert world.run_sql("SELECT last_used_at FROM accounts_mcptoken WHERE prefix = ?", (prefix,))[0][0] is None
 
 
 def test_http_checks_origin(world, http_server):
