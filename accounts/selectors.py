@@ -23,9 +23,7 @@ def _grants_for(actor: Actor):
 
 
 def accounts_for_actor(actor: Actor, *, scope: str = Scope.READ) -> QuerySet[TigerAccount]:
-    # Credentials stay encrypted until something needs them (the broker client, once per account):
-    # picking accounts decrypts nothing.
-    accounts = TigerAccount.objects.filter(status=AccountStatus.ACTIVE).defer(*TigerAccount.SECRET_FIELDS)
+    accounts = TigerAccount.objects.filter(status=AccountStatus.ACTIVE)
     if scope == Scope.TRADE:
         if settings.TIGERMCP_READ_ONLY:
             return accounts.none()
@@ -41,7 +39,7 @@ def accounts_for_actor(actor: Actor, *, scope: str = Scope.READ) -> QuerySet[Tig
         result = accounts.filter(pk__in=grants.values("account_id"))
     if scope == Scope.TRADE:
         result = [a for a in result if not a.is_live or a.can_trade_live()]
-        return TigerAccount.objects.filter(pk__in=[a.pk for a in result]).defer(*TigerAccount.SECRET_FIELDS)
+        return TigerAccount.objects.filter(pk__in=[a.pk for a in result])
     return result
 
 
