@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.models import TigerAccount, fingerprint
 from accounts.tests.factories import CANARY_KEY
@@ -17,7 +18,8 @@ def login(browser, live_server):
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("pw-ops-7654321")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    assert "Accounts, orders, risk and audit | TigerMCP" == browser.title
+    # click() returns before the next page loads: wait for it, as a person would.
+    WebDriverWait(browser, 10).until(lambda b: b.title == "Accounts, orders, risk and audit | TigerMCP")
 
 
 def test_admin_adds_an_account_and_never_sees_the_key_again(browser, live_server, tmp_path):
@@ -31,7 +33,7 @@ def test_admin_adds_an_account_and_never_sees_the_key_again(browser, live_server
         field.send_keys(value)
     browser.find_element(By.NAME, "_save").click()
 
-    assert "was added successfully" in browser.page_source
+    WebDriverWait(browser, 10).until(lambda b: "was added successfully" in b.page_source)
     account = TigerAccount.objects.get(account_number="20269999999999999")
     assert account.private_key == CANARY_KEY
 
