@@ -6,8 +6,8 @@ latency; this transport reads and writes the same newline-delimited JSON-RPC on 
 pipes instead, and keeps the SDK's message types, parsing and serialisation.
 
 It also owns the rule that stdout carries protocol bytes only: the protocol gets a private
-duplicate of fd 1, and fd 1 itself is pointed at stderr for as long as the server runs, so a stray
-print() from any library lands in the log, never in the protocol stream.
+duplicate of fd 1, and fd 1 itself is pointed at stderr for as long as the server runs, so output
+that any library prints by mistake lands in the log, never in the protocol stream.
 """
 
 from __future__ import annotations
