@@ -445,18 +445,16 @@ def _idempotency_key(token: str) -> str:
 def _place(actor, account_number, params: dict, token: str | None) -> OrderActionResult:
     from accounts.models import Scope
     from marketdata.routing import account_route
-    from mcp_bridge.services import confirmation_match_check
     from trading.intents import normalise_intent
     from trading.models import Order
     from trading.services import order_place
 
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, **params)
-    confirmation_match_check(actor=actor, account=account, plain=token, action="place", given=intent.canonical())
     key = _idempotency_key(token) if token else ""
     replay = bool(key) and Order.objects.filter(account=account, idempotency_key=key).exists()
     order = order_place(actor=actor, account_number=account.account_number, confirmation_token=token or "",
-                        idempotency_key=key or "mcp:no-token")
+                        idempotency_key=key or "mcp:no-token", expected=intent.canonical())
     out = _our_order(order)
     if replay:
         message = REPLAYED
@@ -485,7 +483,6 @@ async def place_order(
 def _modify(actor, account_number, order_id, changes: dict, token: str | None) -> OrderActionResult:
     from accounts.models import Scope
     from marketdata.routing import account_route
-    from mcp_bridge.services import confirmation_match_check
     from trading.intents import canonical_decimal
     from trading.risk import RiskRefused
     from trading.services import order_modify, order_modify_preview
@@ -500,8 +497,8 @@ def _modify(actor, account_number, order_id, changes: dict, token: str | None) -
         result = _preview_result(account, preview, "modify_order")
         return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
     given = {k: canonical_decimal(v) for k, v in changes.items() if v is not None}
-    confirmation_match_check(actor=actor, account=account, plain=token, action="modify", given=given, order_id=order_id)
-    order = order_modify(actor=actor, account_number=account.account_number, order_id=order_id, confirmation_token=token)
+    order = order_modify(actor=actor, account_number=account.account_number, order_id=order_id,
+                         confirmation_token=token, expected=given)
     return OrderActionResult(status=order.status, order=_our_order(order), message=MODIFIED.format(order_id=order.pk))
 
 
@@ -522,7 +519,6 @@ async def modify_order(
 def _cancel(actor, account_number, order_id, token: str | None) -> OrderActionResult:
     from accounts.models import Scope
     from marketdata.routing import account_route
-    from mcp_bridge.services import confirmation_match_check
     from trading.services import order_cancel, order_cancel_preview
 
     account = account_route(actor, account_number, scope=Scope.TRADE)
@@ -530,7 +526,6 @@ def _cancel(actor, account_number, order_id, token: str | None) -> OrderActionRe
         preview = order_cancel_preview(actor=actor, account_number=account.account_number, order_id=order_id)
         result = _preview_result(account, preview, "cancel_order")
         return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
-    confirmation_match_check(actor=actor, account=account, plain=token, action="cancel", given={}, order_id=order_id)
     order = order_cancel(actor=actor, account_number=account.account_number, order_id=order_id, confirmation_token=token)
     return OrderActionResult(status=order.status, order=_our_order(order),
                              message=CANCEL_SENT.format(order_id=order.pk, status=order.status))

@@ -273,6 +273,28 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     return token
 
 
+CONFIRMATION_MISMATCH = (
+    "This confirmation token was issued for a different order: {diffs}. Nothing was placed or changed. "
+    "Preview the order you want again, show it to the user, and confirm with the new token."
+)
+
+
+def _check_expected(*, actor, account, token: ConfirmationToken, previewed: dict, expected: dict | None) -> None:
+    """A door that repeats the order beside its token (MCP does: the model restates what it is
+    confirming) gets a refusal, audited, when the two differ: no confirming one order and sending
+    another."""
+    if expected is None:
+        return
+    diffs = [f"{key} previewed {previewed.get(key)!r}, given {value!r}"
+             for key, value in expected.items() if previewed.get(key) != value]
+    if not diffs:
+        return
+    with transaction.atomic():
+        audit_record(actor=actor, event_type="confirmation.refused", account=account,
+                     payload={"action": token.action, "reason": "mismatch", "token_id": token.pk, "differences": diffs})
+    raise PermissionDenied(CONFIRMATION_MISMATCH.format(diffs="; ".join(diffs)), code="confirmation_mismatch")
+
+
 def _refuse_confirmation(actor, account, action, why: str, token: ConfirmationToken | None = None) -> None:
     audit_record(actor=actor, event_type="confirmation.refused", account=account,
                  payload={"action": action, "reason": why, "token_id": token.pk if token else None})
@@ -342,16 +364,19 @@ def _replay(order: Order, payload_hash: str, key: str) -> Order:
     return order
 
 
-def order_place(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str) -> Order:
+def order_place(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str,
+                expected: dict | None = None) -> Order:
     """Place the previewed order. Idempotent by key: the same key and order returns the original
     Order (whatever its status); the same key with a different order, or while the first is still
     being sent, is refused (Conflict). The returned Order is SUBMITTED, REJECTED (with
-    status_reason), or UNKNOWN when Tiger's answer was lost: never resent; reconciliation resolves it."""
+    status_reason), or UNKNOWN when Tiger's answer was lost: never resent; reconciliation resolves it.
+    `expected`: the canonical order the caller believes it confirms; refused if the token says otherwise."""
     account = account_for_actor(actor, account_number, scope=Scope.TRADE)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 128:
         raise InvalidInput(KEY_REQUIRED, code="idempotency_key_required")
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE)
+    _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected)
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
@@ -530,7 +555,8 @@ def order_modify_preview(*, actor: Actor, account_number: str, order_id: int, qu
                         payload_hash=payload_hash, decision=decision.as_dict(), order=order)
 
 
-def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmation_token: str) -> Order:
+def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmation_token: str,
+                 expected: dict | None = None) -> Order:
     """Apply a previewed change. Risk is checked again under the account lock. While the change is
     in flight the order counts at the larger of its old and new notional."""
     account = account_for_actor(actor, account_number, scope=Scope.TRADE)
@@ -538,6 +564,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
     if token.order_id != int(order_id):
         _refuse_confirmation(actor, account, ConfirmAction.MODIFY, "wrong_order", token)
         raise PermissionDenied(TOKEN_WRONG_ORDER.format(token_order=token.order_id, order=order_id), code="confirmation_invalid")
+    _check_expected(actor=actor, account=account, token=token, previewed=token.payload["new"], expected=expected)
     order = _working_order(account, order_id, "modified")
     new = OrderIntent.from_canonical(token.payload["new"])
     policy = risk_policy_for(account=account)

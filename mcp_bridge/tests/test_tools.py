@@ -164,7 +164,7 @@ async def test_preview_then_place_exactly_the_previewed_order(world):
 async def test_missing_reused_expired_and_mismatched_tokens_place_nothing(world):
     from trading.services import TOKEN_EXPIRED, TOKEN_MISSING
 
-    from mcp_bridge.services import CONFIRMATION_MISMATCH
+    from trading.services import CONFIRMATION_MISMATCH
     from mcp_bridge.tools_broker import REPLAYED
 
     price = working_price(world.sim)

@@ -184,3 +184,20 @@ def test_kill_switch_turned_on_between_commit_and_send_stops_the_send(system_act
     result = services._submit(order=order, actor=system_actor)
     assert result.status == S.REJECTED and result.status_reason == services.KILLED_BEFORE_SEND
     assert broker_orders(sim, account) == []
+
+
+def test_an_order_restated_beside_its_token_must_match_what_was_previewed(system_actor, account, sim, last_price):
+    limit = (last_price() * Decimal("0.95")).quantize(Decimal("0.01"))
+    preview = order_preview(actor=system_actor, account_number=account.account_number, symbol="AAPL", side="BUY",
+                            quantity="5", order_type="LMT", limit_price=str(limit))
+    restated = dict(preview.order, quantity="500")
+    with pytest.raises(PermissionDenied) as err:
+        order_place(actor=system_actor, account_number=account.account_number, idempotency_key="k-m",
+                    confirmation_token=preview.confirmation_token, expected=restated)
+    assert err.value.code == "confirmation_mismatch" and "quantity previewed '5', given '500'" in err.value.message
+    assert broker_orders(sim, account) == [] and not Order.objects.exists()
+    assert AuditEvent.objects.filter(event_type="confirmation.refused", payload__reason="mismatch").exists()
+    # The token was not spent: confirming what was actually previewed still works.
+    order = order_place(actor=system_actor, account_number=account.account_number, idempotency_key="k-m",
+                        confirmation_token=preview.confirmation_token, expected=dict(preview.order))
+    assert order.status == S.SUBMITTED and order.quantity == 5
