@@ -1,14 +1,19 @@
 """Which accounts may an actor read or trade. The only way services pick accounts."""
 
+import re
+
 from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
-from tigermcp.errors import NotFound, PermissionDenied
+from tigermcp.errors import InvalidInput, NotFound, PermissionDenied
 
 NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
 NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
+BAD_ACCOUNT_NUMBER = ("'{account}' is not an account number (letters, digits, '-' and '_', at most 64). "
+                      "Accounts you can {verb}: {usable}.")
+_ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NOT_TRADEABLE = "Account '{account}' is read-only for you: {why}. Accounts you can trade: {usable}."
 
 
@@ -53,6 +58,11 @@ def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.R
     the accounts they can use (so a caller can correct the call)."""
     verb = "trade" if scope == Scope.TRADE else "read"
     allowed = accounts_for_actor(actor, scope=scope)
+    if not _ACCOUNT_NUMBER.fullmatch(account_number or ""):
+        # Checked before it reaches a query: a NUL byte, for one, is an error in PostgreSQL.
+        shown = (account_number or "")[:64].encode("unicode_escape").decode()
+        raise InvalidInput(BAD_ACCOUNT_NUMBER.format(account=shown, verb=verb, usable=_listing(allowed)),
+                           code="bad_account_number")
     account = allowed.filter(account_number=account_number).first()
     if account is not None:
         return account

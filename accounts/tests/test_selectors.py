@@ -91,3 +91,18 @@ def test_grants_are_audited_and_need_one_holder(world, system_actor):
     assert AuditEvent.objects.filter(event_type="grant.revoked").count() == 1
     with pytest.raises(InvalidInput, match="exactly one holder"):
         grant_set(actor=system_actor, account=world["a"], scope=Scope.READ, user=world["user"], mcp_client=world["client"])
+
+
+@pytest.mark.parametrize("number", ["bad\x00number", "x" * 65, "", "drop table;"])
+def test_malformed_account_number_is_refused_before_any_query(world, system_actor, number):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.selectors import BAD_ACCOUNT_NUMBER
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(InvalidInput) as err:
+        account_for_actor(system_actor, number)
+    assert err.value.code == "bad_account_number"
+    assert err.value.message.startswith(BAD_ACCOUNT_NUMBER.split("'")[0]) and world["a"].account_number in err.value.message
+    assert "\x00" not in err.value.message
+    assert all("bad" not in q["sql"] for q in queries.captured_queries)
