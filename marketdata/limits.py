@@ -26,7 +26,7 @@ import time
 import uuid
 from collections import deque
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
 from django.core.cache import cache

@@ -27,7 +27,7 @@ from accounts.selectors import accounts_for_actor
 from marketdata.cache import cache_key, cached_fetch, ttl_for
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.routing import account_route
-from tigermcp.errors import ApplicationError, BrokerError, CircuitOpen, InvalidInput
+from tigermcp.errors import ApplicationError, CircuitOpen, InvalidInput
 
 logger = logging.getLogger(__name__)
 

@@ -44,9 +44,7 @@ from trading import selectors
 from trading.intents import OrderIntent, canonical_decimal, normalise_intent
 from trading.models import (
     OPEN,
-    TERMINAL,
     TRANSITIONS,
-    WORKING,
     AccountTradingState,
     ConfirmAction,
     ConfirmationToken,

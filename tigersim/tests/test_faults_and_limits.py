@@ -1,5 +1,4 @@
 import time
-from decimal import Decimal
 
 import pytest
 from tigeropen.common.consts import OrderStatus

@@ -1,7 +1,6 @@
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 
 from tigersim.market_calendar import CALENDARS
 from tigersim.prices import PriceModel

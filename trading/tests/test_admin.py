@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
-from trading.models import KillSwitch, RiskPolicy
+from trading.models import KillSwitch
 
 pytestmark = pytest.mark.django_db
 

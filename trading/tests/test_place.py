@@ -14,7 +14,6 @@ from audit.models import AuditEvent
 from tigermcp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from trading import services
 from trading.models import ConfirmationToken, Order, OrderStatus
-from trading.risk import RiskRefused
 from trading.services import order_place, order_preview
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from audit.models import AuditEvent
 from trading import services
-from trading.models import AccountTradingState, OrderStatus, RiskPolicy, RiskPolicyVersion
+from trading.models import AccountTradingState, OrderStatus, RiskPolicyVersion
 from trading.risk import RiskRefused
 from trading.services import risk_policy_for, risk_policy_save, trading_day
 
