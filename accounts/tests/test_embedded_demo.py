@@ -2,18 +2,14 @@
 the built-in simulator, reachable from a second process through the real SDK."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tigermcp.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def manage(*args, data_dir, port):

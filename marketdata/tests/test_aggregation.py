@@ -1,4 +1,3 @@
-import socket
 from decimal import Decimal
 
 import pytest
@@ -10,14 +9,10 @@ from accounts.models import Scope
 from accounts.services import grant_set
 from marketdata.models import PortfolioSnapshot
 from marketdata.services import fx_convert, portfolio_aggregate, portfolio_snapshot_create
+from tigermcp.testing import free_port
 
 pytestmark = pytest.mark.django_db
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -88,7 +83,7 @@ def test_totals_in_another_base_currency_use_the_brokers_fx(two_accounts):
 def test_one_failing_account_is_reported_beside_the_others(two_accounts, make_tiger_account, developer, settings):
     settings.TIGER_HTTP_TIMEOUT = 1
     a, b = two_accounts
-    down = make_tiger_account(developer=developer, label="Down", server_url=f"http://127.0.0.1:{_free_port()}/gateway")
+    down = make_tiger_account(developer=developer, label="Down", server_url=f"http://127.0.0.1:{free_port()}/gateway")
     agg = portfolio_aggregate(actor=Actor.system("api", "test"))
     assert [e.account_number for e in agg.errors] == [down.account_number]
     failure = agg.errors[0]

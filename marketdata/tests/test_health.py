@@ -1,5 +1,4 @@
 import json
-import socket
 
 import pytest
 from django.core.management import call_command
@@ -9,14 +8,10 @@ from accounts.actors import Actor
 from marketdata.models import AccountHealth, HealthStatus
 from marketdata.services import account_health_check, celery_heartbeat_record
 from marketdata.tasks import health_check_all
+from tigermcp.testing import free_port
 
 pytestmark = pytest.mark.django_db
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -35,7 +30,7 @@ def celery_not_eager():
 
 
 def _break(account):
-    account.server_url = f"http://127.0.0.1:{_free_port()}/gateway"
+    account.server_url = f"http://127.0.0.1:{free_port()}/gateway"
     return account_save(actor=Actor.system("cli"), account=account, changed=["server_url"])
 
 
@@ -80,7 +75,7 @@ def test_health_endpoint_reports_components_and_accounts(client, account, settin
 
 
 def test_health_is_down_without_redis(client, settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     reply = client.get("/api/health")
     assert reply.status_code == 503
     assert reply.json()["redis"]["status"] == "down" and reply.json()["status"] == "down"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tigermcp.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 US_SESSION = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)  # Tuesday 11:00 New York
 
@@ -113,15 +115,10 @@ def world(tmp_path, mcp_template, mcp_sim):
     return World(tmp_path, mcp_template, mcp_sim)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class HttpServer:
     def __init__(self, world: World, env: dict | None = None, command: list[str] | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         command = command or [sys.executable, "manage.py", "run_mcp", "--transport", "http", "--port", "{port}"]
         self.proc = subprocess.Popen(
