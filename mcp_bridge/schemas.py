@@ -275,3 +275,54 @@ class OrderActionResult(BaseModel):
     order: OrderOut | None = None
     preview: PreviewResult | None = Field(default=None, description="Set when confirmation is required: show it, then call again with its token.")
     message: str = Field(description="What happened and what to do next.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Published JSON schemas
+# --------------------------------------------------------------------------------------------------
+
+_DEFS = "#/$defs/"
+# Keywords whose value maps names to schemas (the names themselves are data, not keywords).
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_VALUES = ("items", "additionalProperties", "not", "contains")
+
+
+def compact_schema(schema: dict) -> dict:
+    """The same schema, smaller and quicker to check: `$ref`s into `$defs` inlined, pydantic's
+    titles (a field's name again) dropped, and `anyOf` of bare types written as a `type` list
+    (`{"type": ["string", "null"]}`). Every tool's schemas are read by the model on each turn and the
+    output schema is checked by the client on each call, so both costs recur; the meaning is unchanged.
+    A recursive definition keeps its `$ref`."""
+    defs = schema.get("$defs", {})
+    kept: dict[str, dict] = {}
+
+    def walk(node: dict, expanding: tuple[str, ...]) -> dict:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFS) and set(node) <= {"$ref", "$defs"}:
+            name = ref.removeprefix(_DEFS)
+            if name in expanding:  # recursive: keep the reference and its definition
+                kept[name] = defs[name]
+                return node
+            return walk(defs[name], (*expanding, name))
+        out = {}
+        for key, value in node.items():
+            if key == "title" or key == "$defs":
+                continue
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                value = {name: walk(sub, expanding) for name, sub in value.items()}
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                value = [walk(sub, expanding) for sub in value]
+            elif key in _SCHEMA_VALUES and isinstance(value, dict):
+                value = walk(value, expanding)
+            out[key] = value
+        branches = out.get("anyOf")
+        if branches and all(set(b) == {"type"} and isinstance(b["type"], str) for b in branches):
+            del out["anyOf"]
+            out["type"] = [b["type"] for b in branches]
+        return out
+
+    result = walk(schema, ())
+    if kept:
+        result["$defs"] = {name: walk(definition, (name,)) for name, definition in kept.items()}
+    return result

@@ -13,9 +13,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
 
 from accounts.actors import Actor
 from mcp_bridge.context import bind_actor, run_service, unbind_actor
+from mcp_bridge.schemas import compact_schema
 from mcp_bridge.selectors import actor_can_trade
 
 logger = logging.getLogger(__name__)
@@ -60,8 +62,27 @@ def identity_middleware(resolve_actor: ActorResolver):
     return middleware
 
 
+def build_tools() -> list[Tool]:
+    """Every tool, with compact schemas (mcp_bridge.schemas.compact_schema)."""
+    from mcp_bridge import tools
+
+    built = []
+
+    def add(fn, **options) -> None:
+        tool = Tool.from_function(fn, **options)
+        tool.parameters = compact_schema(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            # Read on each call (FuncMetadata's documented contract); results are still validated
+            # against the return type's model, the schema is what is published.
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
+        built.append(tool)
+
+    tools.register(add)
+    return built
+
+
 def build_server(resolve_actor: ActorResolver) -> MCPServer:
-    from mcp_bridge import prompts, tools
+    from mcp_bridge import prompts
 
     server = MCPServer(
         SERVER_NAME,
@@ -71,7 +92,7 @@ def build_server(resolve_actor: ActorResolver) -> MCPServer:
         middleware=[identity_middleware(resolve_actor)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,
+        tools=build_tools(),
     )
-    tools.register(server)
     prompts.register(server)
     return server

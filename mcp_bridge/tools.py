@@ -101,8 +101,9 @@ async def require_write(tool: str) -> None:
         raise ToolError(WRITE_UNAVAILABLE.format(tool=tool, why=why))
 
 
-def register(server) -> None:
-    server.add_tool(list_accounts, annotations=READ, title="List accounts")
+def register(add) -> None:
+    """Pass every tool to `add(fn, **Tool.from_function options)` (mcp_bridge.server.build_tools)."""
+    add(list_accounts, annotations=READ, title="List accounts")
     from mcp_bridge import tools_broker
 
-    tools_broker.register(server)
+    tools_broker.register(add)

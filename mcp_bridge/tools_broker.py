@@ -547,10 +547,10 @@ READ_TOOLS = {
 }
 
 
-def register(server) -> None:
+def register(add) -> None:
     for fn, title in READ_TOOLS.items():
-        server.add_tool(fn, annotations=READ, title=title)
-    server.add_tool(preview_order, annotations=PREVIEW, title="Preview order")
-    server.add_tool(place_order, annotations=DESTRUCTIVE, title="Place order")
-    server.add_tool(modify_order, annotations=DESTRUCTIVE, title="Modify order")
-    server.add_tool(cancel_order, annotations=DESTRUCTIVE, title="Cancel order")
+        add(fn, annotations=READ, title=title)
+    add(preview_order, annotations=PREVIEW, title="Preview order")
+    add(place_order, annotations=DESTRUCTIVE, title="Place order")
+    add(modify_order, annotations=DESTRUCTIVE, title="Modify order")
+    add(cancel_order, annotations=DESTRUCTIVE, title="Cancel order")

@@ -1,5 +1,6 @@
 """Every tool through run_mcp over stdio, against the gateway simulator."""
 
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -61,6 +62,9 @@ async def test_tool_list_annotations_and_schemas(world):
                 "outside_rth"} <= set(props), name
     assert "confirmation_token" in tools["place_order"].input_schema["properties"]
     assert "confirmation_token" not in tools["preview_order"].input_schema["properties"]
+    # Published compact (the client checks every result against it; see test_schemas.py).
+    published = json.dumps([[t.input_schema, t.output_schema] for t in tools.values()])
+    assert '"$ref"' not in published and '"title"' not in published
 
 
 @pytest.mark.parametrize("client, env", [("reader", {}), ("nobody", {}), ("trader", {"TIGERMCP_READ_ONLY": "true"})])
