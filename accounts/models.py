@@ -61,6 +61,14 @@ class TigerAccount(models.Model):
     def __str__(self):
         return f"{self.label} ({self.account_number}, {self.environment})"
 
+    def validate_constraints(self, exclude=None):
+        # Making this account the default moves the flag from the old default (account_save does it
+        # in the same transaction), so another default is not an input error; the database still
+        # refuses two defaults.
+        if self.is_default:
+            exclude = {*(exclude or ()), "is_default"}
+        super().validate_constraints(exclude=exclude)
+
     @property
     def is_live(self) -> bool:
         return self.environment == Environment.LIVE

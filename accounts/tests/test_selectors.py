@@ -106,3 +106,47 @@ def test_malformed_account_number_is_refused_before_any_query(world, system_acto
     assert err.value.message.startswith(BAD_ACCOUNT_NUMBER.split("'")[0]) and world["a"].account_number in err.value.message
     assert "\x00" not in err.value.message
     assert all("bad" not in q["sql"] for q in queries.captured_queries)
+
+
+def test_read_check_asks_the_database_on_every_call(world, system_actor):
+    """account_for_actor(READ) re-runs a query compiled once per caller: one query per call, and a
+    revoked grant, a disabled account or an edited label counts on the very next call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actor = Actor.for_mcp_client(world["client"])
+    grant = grant_set(actor=system_actor, account=world["a"], scope=Scope.READ, mcp_client=world["client"])
+    grant_set(actor=system_actor, account=world["b"], scope=Scope.READ, mcp_client=world["client"])
+    number = world["a"].account_number
+    assert account_for_actor(actor, number).label == "Alpha"
+    with CaptureQueriesContext(connection) as queries:
+        first = account_for_actor(actor, number)
+    assert len(queries.captured_queries) == 1
+    first.label = "changed by a caller"  # callers get copies
+    assert account_for_actor(actor, number).label == "Alpha"
+
+    world["a"].label = "Alpha 2"
+    world["a"].save()
+    assert account_for_actor(actor, number).label == "Alpha 2"
+
+    grant_revoke(actor=system_actor, grant=grant)
+    with pytest.raises(NotFound):
+        account_for_actor(actor, number)
+    assert account_for_actor(actor, world["b"].account_number) == world["b"]
+    world["b"].status = AccountStatus.DISABLED
+    world["b"].save()
+    with pytest.raises(NotFound):
+        account_for_actor(actor, world["b"].account_number)
+
+
+def test_a_new_default_account_takes_the_flag_and_bumps_the_old_ones_version(world, system_actor):
+    from accounts.services import account_save
+
+    world["a"].is_default = True
+    account_save(actor=system_actor, account=world["a"], changed=["is_default"])
+    before = type(world["a"]).objects.get(pk=world["a"].pk).updated_at
+    world["b"].is_default = True
+    account_save(actor=system_actor, account=world["b"], changed=["is_default"])
+    after = type(world["a"]).objects.get(pk=world["a"].pk)
+    assert after.is_default is False and after.updated_at > before
+    assert account_for_actor(system_actor, world["a"].account_number).is_default is False
