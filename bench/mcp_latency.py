@@ -47,16 +47,18 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:.2f} ms, p90 {p90 * 1000:.2f} ms, min {ordered[0] * 1000:.2f} ms"
 
 
-async def interleaved(calls: int, direct, ours_params, ours_args: list[dict], official_params, pause: float) -> dict:
-    """Each round times one direct call, one through run_mcp and (if given) one through the official
-    server, back to back, so a busy machine slows all three alike."""
+async def interleaved(calls: int, direct, ours_params, ours_args: list[dict], official_params, floor_params,
+                      pause: float) -> dict:
+    """Each round times one direct call, one through run_mcp, one no-op through a bare mcp server and (if
+    given) one through the official server, back to back, so a busy machine slows all alike."""
     from contextlib import AsyncExitStack
 
     from mcp import Client
 
-    samples = {"direct": [], "ours": [], "official": []}
+    samples = {"direct": [], "ours": [], "official": [], "floor": []}
     async with AsyncExitStack() as stack:
         ours = await stack.enter_async_context(Client(ours_params, read_timeout_seconds=60))
+        floor = await stack.enter_async_context(Client(floor_params, read_timeout_seconds=60))
         theirs = None
         if official_params is not None:
             theirs = await stack.enter_async_context(Client(official_params, read_timeout_seconds=60))
@@ -65,6 +67,7 @@ async def interleaved(calls: int, direct, ours_params, ours_args: list[dict], of
             direct(i)
             await anyio.sleep(pause)
             await ours.call_tool("get_positions", ours_args[i % len(ours_args)])
+            await floor.call_tool("noop", {})
             if theirs is not None and i < 3:
                 await anyio.sleep(pause)
                 await theirs.call_tool("get_positions", {})
@@ -79,6 +82,10 @@ async def interleaved(calls: int, direct, ours_params, ours_args: list[dict], of
             await anyio.sleep(pause)
             if result.is_error or not result.structured_content["positions"]:
                 raise RuntimeError(f"run_mcp get_positions failed: {result.content[0].text}")
+            started = time.perf_counter()
+            await floor.call_tool("noop", {})
+            samples["floor"].append(time.perf_counter() - started)
+            await anyio.sleep(pause)
             if theirs is not None and i % 5 == 0:  # its one developer id: under 60 calls a minute
                 await anyio.sleep(pause)
                 started = time.perf_counter()
@@ -154,7 +161,9 @@ def main(argv=None) -> int:
     ours = StdioServerParameters(command=sys.executable, args=["manage.py", "run_mcp", "--client", "bench"],
                                  env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
     arguments = [{"account": a.account_number} for a in accounts]
-    samples = anyio.run(interleaved, args.calls, direct, ours, arguments, official_params, args.pause)
+    floor = StdioServerParameters(command=sys.executable, args=["-m", "bench.mcp_noop_server"],
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
+    samples = anyio.run(interleaved, args.calls, direct, ours, arguments, official_params, floor, args.pause)
     served.terminate()
     served.wait(timeout=10)
 
@@ -163,6 +172,8 @@ def main(argv=None) -> int:
     print(f"  tigeropen direct:           {percentiles(samples['direct'])}")
     print(f"  run_mcp over stdio (mcp):   {percentiles(samples['ours'])}")
     print(f"  added by run_mcp at p50:    {p50['ours'] - p50['direct']:.2f} ms   (target <= 2 ms)")
+    print(f"  floor: a no-op tool on a bare mcp server (bench/mcp_noop_server.py): {percentiles(samples['floor'])}")
+    print("         (what any server on this SDK adds through the mcp client over stdio, before doing any work)")
     if samples["official"]:
         print(f"  official tigermcp (stdio):  {percentiles(samples['official'])}")
         print(f"  run_mcp vs official at p50: {p50['ours'] - p50['official']:+.2f} ms   (target < 0)")

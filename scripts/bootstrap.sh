@@ -16,3 +16,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
+# Byte-compile the project (quick when nothing changed). Where PYTHONDONTWRITEBYTECODE is set, Python
+# would otherwise compile every module again on every start: ~0.3 s of run_mcp's start-up here.
+.venv/bin/python -m compileall -q -x '/(\.venv|data|\.git)/' . >/dev/null
