@@ -63,8 +63,8 @@ def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.R
     if not _ACCOUNT_NUMBER.fullmatch(account_number or ""):
         # Checked before it reaches a query: a NUL byte, for one, is an error in PostgreSQL.
         shown = (account_number or "")[:64].encode("unicode_escape").decode()
-        raise InvalidInput(BAD_ACCOUNT_NUMBER.format(account=shown, verb=verb, usable=_listing(accounts_for_actor(actor, scope=scope))),
-                           code="bad_account_number")
+        usable = _listing(accounts_for_actor(actor, scope=scope))
+        raise InvalidInput(BAD_ACCOUNT_NUMBER.format(account=shown, verb=verb, usable=usable), code="bad_account_number")
     if scope == Scope.READ:
         account = _readable_account(actor, account_number)
         if account is not None:

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
 from marketdata import services
-from marketdata.selectors import snapshot_latest
-from tigermcp.errors import InvalidInput, NotFound
+from marketdata.selectors import snapshot_latest_for
+from tigermcp.errors import InvalidInput
 
 ACCOUNT = OpenApiParameter("account", str, description="Account number; omit for your default account.")
 SYMBOLS = OpenApiParameter("symbols", str, required=True, description="Comma-separated, e.g. AAPL,MSFT,00700.")
@@ -76,12 +76,5 @@ class PortfolioApi(APIView):
 class SnapshotLatestApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        # Snapshots combine every account, so only callers who may read every account see them.
-        actor = actor_from_request(request)
-        if not (actor.kind == "user" and actor.user.is_superuser):
-            raise NotFound("Portfolio snapshots cover every account; only administrators can read them. "
-                           "Use GET /api/portfolio for your own accounts.", code="not_found")
-        snapshot = snapshot_latest()
-        if snapshot is None:
-            raise NotFound("No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them.")
+        snapshot = snapshot_latest_for(actor_from_request(request))
         return Response({"taken_at": snapshot.taken_at.isoformat(), **snapshot.data})

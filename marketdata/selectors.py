@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus, TigerAccount
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY
+from tigermcp.errors import NotFound
 
 # The heartbeat task runs every 30 s; three missed beats mean workers or beat are not running.
 HEARTBEAT_MAX_AGE = timedelta(seconds=120)
@@ -21,6 +22,32 @@ ACCOUNT_HEALTH_MAX_AGE = timedelta(minutes=5)
 
 def snapshot_latest() -> PortfolioSnapshot | None:
     return PortfolioSnapshot.objects.order_by("-taken_at").first()
+
+
+def health_report_for(actor) -> dict:
+    """health_report() with only the accounts the actor may read."""
+    from accounts.models import Scope
+    from accounts.selectors import accounts_for_actor
+
+    report = health_report()
+    mine = set(accounts_for_actor(actor, scope=Scope.READ).values_list("account_number", flat=True))
+    report["accounts"] = [r for r in report["accounts"] if r["account"] in mine]
+    return report
+
+
+SNAPSHOT_ADMINS_ONLY = ("Portfolio snapshots cover every account; only administrators can read them. "
+                        "Use GET /api/portfolio for your own accounts.")
+NO_SNAPSHOT = "No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them."
+
+
+def snapshot_latest_for(actor) -> PortfolioSnapshot:
+    """The latest snapshot, for a caller who may read every account (it combines them all)."""
+    if not (actor.kind == "user" and actor.user.is_superuser):
+        raise NotFound(SNAPSHOT_ADMINS_ONLY, code="not_found")
+    snapshot = snapshot_latest()
+    if snapshot is None:
+        raise NotFound(NO_SNAPSHOT)
+    return snapshot
 
 
 def _check_database() -> dict:

@@ -62,6 +62,7 @@ from mcp_bridge.tools import (
     iso,
     require_write,
 )
+from trading.models import OPEN
 
 SymbolsParam = Annotated[list[str], Field(description="Tickers, e.g. [\"AAPL\", \"MSFT\"]; at most 50.", min_length=1, max_length=50)]
 TokenParam = Annotated[str | None, Field(description="confirmation_token from the preview. Without it nothing is placed or changed.")]
@@ -128,7 +129,7 @@ def _our_order(order) -> OrderOut:
         filled_quantity=dstr(order.filled_quantity), limit_price=_price(order.limit_price, c),
         stop_price=_price(order.stop_price, c), avg_fill_price=_price(order.avg_fill_price, c),
         time_in_force=order.time_in_force, outside_rth=order.outside_rth, status=order.status,
-        is_open=order.status in ("PENDING_SUBMIT", "SUBMITTED", "PARTIALLY_FILLED", "CANCEL_PENDING", "UNKNOWN"),
+        is_open=order.status in OPEN,
         remark=untrusted(order.status_reason), open_time=iso(order.created_at),
         update_time=iso(order.terminal_at or order.submitted_at),
     )
@@ -344,16 +345,10 @@ async def get_market_status(
 
 
 def _health(actor) -> dict:
-    from marketdata.selectors import health_report
-    from mcp_bridge.selectors import accounts_listing
-
-    report = health_report()
-    mine = {a.account_number for a, _ in accounts_listing(actor)}
-    report["accounts"] = [r for r in report["accounts"] if r["account"] in mine]
+    from marketdata.selectors import health_report_for
     from mcp_bridge.selectors import actor_can_trade
 
-    report["can_trade"] = actor_can_trade(actor)
-    return report
+    return {**health_report_for(actor), "can_trade": actor_can_trade(actor)}
 
 
 async def get_health() -> HealthResult:
@@ -446,17 +441,15 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
     from accounts.models import Scope
     from marketdata.routing import account_route
     from trading.intents import normalise_intent
-    from trading.models import Order
     from trading.services import order_place
 
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, **params)
-    key = _idempotency_key(token) if token else ""
-    replay = bool(key) and Order.objects.filter(account=account, idempotency_key=key).exists()
+    key = _idempotency_key(token) if token else "mcp:no-token"
     order = order_place(actor=actor, account_number=account.account_number, confirmation_token=token or "",
-                        idempotency_key=key or "mcp:no-token", expected=intent.canonical())
+                        idempotency_key=key, expected=intent.canonical())
     out = _our_order(order)
-    if replay:
+    if order.replayed:
         message = REPLAYED
     elif order.status == "REJECTED":
         message = REJECTED.format(reason=order.status_reason or "no reason given")

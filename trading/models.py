@@ -81,6 +81,9 @@ MONEY = {"max_digits": 24, "decimal_places": 6}
 
 
 class Order(models.Model):
+    # Set by trading.services.order_place when it returns the order an earlier call placed.
+    replayed = False
+
     # Ours, also sent to Tiger in the order's remark ("tm:<client_ref>") so reconciliation can
     # match an order whose acknowledgement was lost.
     client_ref = models.CharField(max_length=32, unique=True, editable=False)

@@ -359,14 +359,15 @@ def _replay(order: Order, payload_hash: str, key: str) -> Order:
         raise Conflict(KEY_REUSED.format(key=key, order_id=order.pk), code="idempotency_key_reused")
     if order.status == S.PENDING_SUBMIT:
         raise Conflict(IN_PROGRESS.format(order_id=order.pk, key=key), code="order_in_progress")
+    order.replayed = True
     return order
 
 
 def order_place(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str,
                 expected: dict | None = None) -> Order:
     """Place the previewed order. Idempotent by key: the same key and order returns the original
-    Order (whatever its status); the same key with a different order, or while the first is still
-    being sent, is refused (Conflict). The returned Order is SUBMITTED, REJECTED (with
+    Order (whatever its status) with `replayed` set; the same key with a different order, or while
+    the first is still being sent, is refused (Conflict). The returned Order is SUBMITTED, REJECTED (with
     status_reason), or UNKNOWN when Tiger's answer was lost: never resent; reconciliation resolves it.
     `expected`: the canonical order the caller believes it confirms; refused if the token says otherwise."""
     account = account_for_actor(actor, account_number, scope=Scope.TRADE)

@@ -81,6 +81,7 @@ def test_same_key_and_order_returns_the_original_without_a_second_broker_order(s
     third = order_place(actor=system_actor, account_number=account.account_number, confirmation_token=spare,
                         idempotency_key="same")
     assert again.pk == first.pk == third.pk
+    assert (first.replayed, again.replayed, third.replayed) == (False, True, True)
     assert len(broker_orders(sim, account)) == 1
     assert Order.objects.filter(account=account).count() == 1
     # The spare token was not spent by the replay.
