@@ -116,8 +116,7 @@ class TigerAccountAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{account.account_number}: {exc.message}", messages.ERROR)
                 continue
-            self.message_user(request, f"{account.account_number}: kill switch {'ON' if active else 'off'}"
-                                       + (f", cancel requested for {len(result.cancel_requested)} order(s)" if active else ""))
+            self.message_user(request, result.summary())
 
     @admin.action(description="Kill switch ON for selected accounts (refuse new orders, cancel working ones)")
     def kill_switch_on(self, request, queryset):

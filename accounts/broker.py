@@ -384,11 +384,6 @@ class BrokerClient:
             fx_rates=rates,
         )
 
-    def fx_rates(self) -> dict[str, Decimal]:
-        """The value of one unit of each currency in the account's base currency, as Tiger reports it
-        (currencyAssets[].forexRate): amount * rate = amount in the base currency."""
-        return self.assets().fx_rates
-
     def positions(self) -> list[Position]:
         rows = self._call("positions", self._trade.get_positions, account=self.account_number) or []
         return [
@@ -626,9 +621,10 @@ def broker_for(account) -> BrokerClient:
     if client is not None:
         return client
     if settings.TIGERSIM_EMBEDDED:
-        from accounts.demo import embedded_simulator_ensure
+        from accounts.demo import embedded_simulator_ensure, embedded_simulator_url
 
-        embedded_simulator_ensure()
+        if account.server_url == embedded_simulator_url():  # only accounts bound to it need it up
+            embedded_simulator_ensure()
     with _clients_lock:
         client = _clients.get(key)
         if client is None:

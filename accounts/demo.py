@@ -1,9 +1,14 @@
 """The embedded default's first-run set-up: a demo admin (and, with the simulator, demo accounts)."""
 
+import json
+import logging
 import os
 import secrets
+import threading
+import urllib.request
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -30,13 +35,6 @@ def demo_admin_ensure(*, data_dir: Path) -> tuple[str, str]:
 
 
 # --- the embedded Tiger gateway simulator ---------------------------------------------------------
-
-import json  # noqa: E402
-import logging  # noqa: E402
-import threading  # noqa: E402
-import urllib.request  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 
 logger = logging.getLogger("tigermcp.demo")
 

@@ -31,6 +31,14 @@ def fingerprint(secret: str | None) -> str:
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
+class TigerAccountQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # updated_at is the row's version: accounts.selectors and accounts.broker keep rows and clients
+        # by (pk, updated_at), so a bulk update moves it as save() does (auto_now does not run here).
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
 class TigerAccount(models.Model):
     label = models.CharField(max_length=100)
     account_number = models.CharField(max_length=64, unique=True)
@@ -51,6 +59,8 @@ class TigerAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     SECRET_FIELDS = ("tiger_id", "private_key", "license")
+
+    objects = TigerAccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["label"]

@@ -40,9 +40,7 @@ def account_save(*, actor: Actor, account: TigerAccount, changed: list[str] | No
     secrets_changed = [f for f in changed if f in TigerAccount.SECRET_FIELDS]
     with transaction.atomic():
         if account.is_default:
-            # updated_at is the row's version (accounts.selectors keeps rows by it): set it here too.
-            TigerAccount.objects.filter(is_default=True).exclude(pk=account.pk).update(
-                is_default=False, updated_at=timezone.now())
+            TigerAccount.objects.filter(is_default=True).exclude(pk=account.pk).update(is_default=False)
         account.save()
         audit_record(
             actor=actor,

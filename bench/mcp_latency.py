@@ -10,10 +10,7 @@ server (PyPI; needs `mcp<2` in its own virtualenv), measured when --official poi
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import socket
-import subprocess
 import statistics
 import sys
 import tempfile
@@ -28,17 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Calls are spaced (--pause) as an assistant's are, not fired in a tight loop: the figures are then
 # what one tool call costs. (Before the simulator disabled Nagle, back-to-back calls on one
 # keep-alive connection also stalled ~40 ms on TCP's delayed ACK; the pause kept that out too.)
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"simulator did not listen on {port}")
 
 
 def percentiles(samples: list[float]) -> str:
@@ -105,16 +91,14 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from marketdata.bench_support import SIM_CLOCK, bench_accounts, bench_django
+    from marketdata.bench_support import GatewayProcess, bench_accounts, bench_django, bench_simulator
 
     data_dir = bench_django("mcp-latency")
-    from tigersim.server import Simulator
 
     # Tiger allows 60 position reads per minute per developer id, and the simulator and our own limiter
     # enforce it: spread the calls over enough developer ids (one account each) to stay under; the
     # official server (one account in its properties file) is called every fifth round.
-    state = Path(tempfile.mkdtemp(dir=data_dir))
-    sim = Simulator(state_dir=state, seed=11, clock=SIM_CLOCK, match_interval=None).start()
+    sim = bench_simulator(str(Path(tempfile.mkdtemp(dir=data_dir))))
     developers = -(-(2 * args.calls + 40) // 50)  # direct and run_mcp share each id
     from mcp import StdioServerParameters
     from tigeropen.trade.trade_client import TradeClient
@@ -122,36 +106,28 @@ def main(argv=None) -> int:
     from accounts.actors import Actor
     from accounts.models import Scope
     from accounts.services import grant_set, mcp_client_create
-    from tigersim.server import DeveloperCredentials
 
     *accounts, official_account = bench_accounts(sim, developers + 1, per_developer=1, label="Latency")
     client = mcp_client_create(actor=Actor.system("cli", "bench"), name="bench")
     trades = []
     for account in accounts:
         grant_set(actor=Actor.system("cli", "bench"), account=account, scope=Scope.READ, mcp_client=client)
-        dev = sim.exchange.developers[account.tiger_id]
-        creds = DeveloperCredentials(dev.tiger_id, dev.private_key_b64, dev.license)
-        trades.append((TradeClient(sim.client_config(creds, account.account_number)), account.account_number))
+        trades.append((TradeClient(sim.client_config(sim.credentials(account.tiger_id), account.account_number)),
+                       account.account_number))
     official_params = None
     official = Path(args.official)
     if official.exists():
         props = Path(tempfile.mkdtemp(dir=data_dir))
-        dev = sim.exchange.developers[official_account.tiger_id]
-        creds = DeveloperCredentials(dev.tiger_id, dev.private_key_b64, dev.license)
         # Without the licence: with one, the SDK's dynamic-domain lookup rewrites the URLs to Tiger's hosts.
-        sim.write_properties(props, creds, account=official_account.account_number, include_license=False)
+        sim.write_properties(props, sim.credentials(official_account.tiger_id), account=official_account.account_number,
+                             include_license=False)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
         env["TIGEROPEN_PROPS_PATH"] = str(props)
         official_params = StdioServerParameters(command=str(official), args=["-m", "tigermcp.server"], env=env,
                                                 cwd=str(props))
     # Serve the same state from its own process: a simulator inside this process would compete with
     # the direct client for this interpreter's CPU, and not with the servers'.
-    sim.stop()
-    served = subprocess.Popen([sys.executable, "-m", "tigersim", "--state", str(state), "--port", str(sim.port),
-                               "--clock", SIM_CLOCK], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    atexit.register(served.terminate)
-    wait_for_port(sim.port)
+    served = GatewayProcess(sim, latency=0)
 
     def direct(i: int) -> None:
         trade, number = trades[i % len(trades)]
@@ -163,9 +139,10 @@ def main(argv=None) -> int:
     arguments = [{"account": a.account_number} for a in accounts]
     floor = StdioServerParameters(command=sys.executable, args=["-m", "bench.mcp_noop_server"],
                                   env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
-    samples = anyio.run(interleaved, args.calls, direct, ours, arguments, official_params, floor, args.pause)
-    served.terminate()
-    served.wait(timeout=10)
+    try:
+        samples = anyio.run(interleaved, args.calls, direct, ours, arguments, official_params, floor, args.pause)
+    finally:
+        served.stop()
 
     p50 = {k: statistics.median(v) * 1000 for k, v in samples.items() if v}
     print(f"get_positions, {args.calls} interleaved rounds ({args.pause * 1000:.0f} ms apart), simulator in its own process")

@@ -117,12 +117,9 @@ def main(argv=None) -> int:
     official = Path(args.official)
     if official.exists():
         props = Path(tempfile.mkdtemp(dir=data_dir))
-        creds = sim.exchange.developers[account.tiger_id]
-        from tigersim.server import DeveloperCredentials
-
         # Without the licence: with one, the SDK's dynamic-domain lookup rewrites the URLs to Tiger's hosts.
-        sim.write_properties(props, DeveloperCredentials(creds.tiger_id, creds.private_key_b64, creds.license),
-                             account=account.account_number, include_license=False)
+        sim.write_properties(props, sim.credentials(account.tiger_id), account=account.account_number,
+                             include_license=False)
         off_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
         off_env["TIGEROPEN_PROPS_PATH"] = str(props)
         off_cmd = [str(official), "-m", "tigermcp.server"]

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from marketdata.models import AccountHealth, PortfolioSnapshot
+from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from tigermcp.admin_readonly import ReadOnlyAdmin
 
 
@@ -17,7 +17,7 @@ class AccountHealthAdmin(ReadOnlyAdmin):
         from marketdata.services import account_health_check
 
         results = [account_health_check(account=h.account) for h in queryset.select_related("account")]
-        ok = sum(1 for h in results if h.status == "ok")
+        ok = sum(1 for h in results if h.status == HealthStatus.OK)
         level = messages.SUCCESS if ok == len(results) else messages.WARNING
         self.message_user(request, f"Checked {len(results)} account(s): {ok} ok, {len(results) - ok} failing.", level)
 

@@ -31,15 +31,7 @@ from datetime import datetime, timezone as dt_timezone
 from django.conf import settings
 from django.core.cache import cache
 
-from tigermcp.errors import (
-    BadCredentials,
-    BrokerError,
-    BrokerRejected,
-    BrokerUnavailable,
-    CircuitOpen,
-    OutcomeUnknown,
-    RateLimited,
-)
+from tigermcp.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -246,9 +238,9 @@ CIRCUIT_OPEN = (
     "until then use another account or check the account's health in the admin."
 )
 
-# Failures that say the account or gateway is unwell. A rejected order, a rate limit or a bad
-# argument says nothing about the account's health, so they neither open nor close the circuit.
-COUNTED_FAILURES = (BrokerUnavailable, OutcomeUnknown, BadCredentials)
+# A rejected order, a rate limit or a bad argument says nothing about the account's health, so they
+# neither open nor close the circuit. Every other BrokerError (unavailable, outcome unknown, bad
+# credentials, an unexpected reply) counts as a failure.
 NOT_COUNTED = (BrokerRejected, RateLimited, CircuitOpen)
 
 
@@ -304,9 +296,9 @@ def circuit_check(account_id: int, *, label: str | None = None) -> None:
 
 
 def circuit_record_success(account_id: int) -> None:
-    if cache.get(_state_key(account_id)) is not None:
-        cache.delete(_state_key(account_id))
-    cache.delete(_trial_key(account_id))
+    """Close the circuit: forget the failure count and any trial marker (one round trip; deleting a
+    missing key is harmless)."""
+    cache.delete_many([_state_key(account_id), _trial_key(account_id)])
 
 
 def circuit_record_failure(account_id: int, error: BaseException | str | None = None) -> dict:
@@ -333,10 +325,6 @@ def _describe(error: BaseException | str) -> str:
     return f"{code}: {message}"[:200]
 
 
-def circuit_reset(account_id: int) -> None:
-    cache.delete_many([_state_key(account_id), _trial_key(account_id)])
-
-
 @contextmanager
 def circuit_guard(account_id: int, *, label: str | None = None):
     """Wrap one broker call: refuse at once while the circuit is open, then record the outcome.
@@ -351,11 +339,9 @@ def circuit_guard(account_id: int, *, label: str | None = None):
         # Says nothing about health, but a trial call must not block the next trial forever.
         cache.delete(_trial_key(account_id))
         raise
-    except COUNTED_FAILURES as exc:
-        circuit_record_failure(account_id, exc)
-        raise
     except BrokerError as exc:
-        # Other broker errors (an unexpected reply) count too: the account is not usable right now.
+        # Unavailable, outcome unknown, bad credentials or an unexpected reply: the account is not
+        # usable right now.
         circuit_record_failure(account_id, exc)
         raise
     except Exception:
@@ -368,5 +354,5 @@ def circuit_guard(account_id: int, *, label: str | None = None):
 __all__ = [
     "rate_limit_acquire", "rate_limit_reset", "tiger_id_hash", "api_limit", "api_name",
     "circuit_guard", "circuit_check", "circuit_record_success", "circuit_record_failure",
-    "circuit_state", "circuit_is_open", "circuit_reset", "RATE_LIMITED", "CIRCUIT_OPEN",
+    "circuit_state", "circuit_is_open", "RATE_LIMITED", "CIRCUIT_OPEN",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
-from accounts.selectors import account_for_actor, accounts_for_actor
+from accounts.selectors import _listing, account_for_actor, accounts_for_actor
 from tigermcp.errors import InvalidInput, NotFound
 
 NO_ACCOUNT_CHOSEN = (
@@ -19,10 +19,6 @@ NO_ACCOUNT_CHOSEN = (
     "{usable}."
 )
 NO_USABLE_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
-
-
-def _listing(accounts) -> str:
-    return ", ".join(f"{a.account_number} ({a.label})" for a in accounts) or "none"
 
 
 def account_route(
@@ -41,12 +37,15 @@ def account_route(
         # A stale context default (grant revoked, account disabled) is an error, not a silent switch
         # to another account: the caller believes they are talking to this one.
         return account_for_actor(actor, context, scope=scope)
-    usable = list(accounts_for_actor(actor, scope=scope))
-    if not usable:
-        raise NotFound(NO_USABLE_ACCOUNTS.format(verb=verb), code="no_accounts")
-    default = next((a for a in usable if a.is_default), None)
+    usable = accounts_for_actor(actor, scope=scope)
+    # At most one account is the default (a unique constraint), so no full listing is needed to find
+    # it; every usable account is loaded only for the error that lists them.
+    default = usable.filter(is_default=True).first()
     if default is not None:
         return default
-    if len(usable) == 1:
-        return usable[0]
+    first_two = list(usable[:2])
+    if not first_two:
+        raise NotFound(NO_USABLE_ACCOUNTS.format(verb=verb), code="no_accounts")
+    if len(first_two) == 1:
+        return first_two[0]
     raise InvalidInput(NO_ACCOUNT_CHOSEN.format(verb=verb, usable=_listing(usable)), code="account_required")

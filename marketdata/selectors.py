@@ -117,6 +117,12 @@ def _account_rows(now: datetime) -> list[dict]:
     return rows
 
 
+def health_is_ok(report: dict, strict: bool = False) -> bool:
+    """Whether a health_report() counts as healthy: "ok" always, "degraded" only when not strict,
+    "down" never. The one rule for /health's HTTP status and the health command's exit status."""
+    return report["status"] == "ok" or (report["status"] == "degraded" and not strict)
+
+
 def health_report() -> dict:
     """Overall status "ok" | "degraded" | "down". Down (HTTP 503) when the database, Redis or Celery
     is down; degraded (still 200, so a load balancer keeps the instance) when an account fails."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
-from accounts.selectors import accounts_for_actor
+from accounts.selectors import account_for_actor, accounts_for_actor
 from marketdata.cache import cache_key, cached_fetch, ttl_for
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.routing import account_route
@@ -32,6 +32,9 @@ from tigermcp.errors import ApplicationError, CircuitOpen, InvalidInput
 logger = logging.getLogger(__name__)
 
 MAX_SYMBOLS = 50
+# The longest symbol accepted; the same limit as trading.intents.normalise_intent (a literal 32 there),
+# so an order that passed intent validation is never refused as bad_symbol by its price check.
+MAX_SYMBOL_LENGTH = 32
 BAR_PERIODS = ("1min", "3min", "5min", "10min", "15min", "30min", "45min", "60min",
                "2hour", "3hour", "4hour", "6hour", "day", "week", "month", "year")
 MAX_BARS = 1200
@@ -60,7 +63,7 @@ def _clean_symbols(symbols) -> list[str]:
     cleaned: list[str] = []
     for raw in symbols or []:
         symbol = str(raw).strip().upper()
-        if not symbol or len(symbol) > 20 or not all(c.isalnum() or c in ".-" for c in symbol):
+        if not symbol or len(symbol) > MAX_SYMBOL_LENGTH or not all(c.isalnum() or c in ".-" for c in symbol):
             raise InvalidInput(BAD_SYMBOL.format(symbol=str(raw)[:30]), code="bad_symbol")
         if symbol not in cleaned:
             cleaned.append(symbol)
@@ -326,18 +329,16 @@ def portfolio_aggregate(
     base = (base_currency or "USD").strip().upper()
     if len(base) != 3 or not base.isalpha():
         raise InvalidInput(f"base_currency must be a 3-letter code like USD or HKD (got {base_currency!r}).", code="bad_currency")
-    accounts = list(accounts_for_actor(actor, scope=Scope.READ))
     if account_numbers:
-        from accounts.selectors import account_for_actor
-
         accounts = [account_for_actor(actor, n, scope=Scope.READ) for n in account_numbers]
+    else:
+        accounts = list(accounts_for_actor(actor, scope=Scope.READ))
     results: dict[str, AccountPortfolio] = {}
     errors: list[AccountFailure] = []
-    fx_rates: dict[str, Decimal] = {}
     warnings: list[str] = []
     total = len(accounts)
     if accounts:
-        workers = max(1, min(_aggregate_workers(), total + 1))
+        workers = max(1, min(_aggregate_workers(), total))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aggregate") as pool:
             futures = {pool.submit(_read_account, a): a for a in accounts}
             done = 0

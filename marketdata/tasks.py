@@ -40,17 +40,14 @@ def portfolio_snapshot(base_currency: str = "USD") -> int:
 
 
 @shared_task(name="marketdata.orders_reconcile", ignore_result=True)
-def orders_reconcile() -> int | None:
+def orders_reconcile() -> int:
     """Every account with open, pending or UNKNOWN orders; returns how many accounts were checked."""
     # trading owns reconciliation; imported here so marketdata does not depend on it at import time.
-    try:
-        from trading.services import orders_reconcile_all
-    except ImportError:
-        logger.warning("trading.services.orders_reconcile_all is not available; reconciliation skipped")
-        return None
+    from trading.services import orders_reconcile_all
+
     reports = orders_reconcile_all(actor=Actor.system("task", "beat"))
     for report in reports:
-        if getattr(report, "error", None):
+        if report.error:
             logger.warning("reconciliation of %s failed: %s", report.account_number, report.error)
     return len(reports)
 

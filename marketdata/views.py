@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from marketdata.selectors import health_report
+from marketdata.selectors import health_is_ok, health_report
 
 
 @require_GET
@@ -10,5 +10,4 @@ def health(request):
     only, never a secret or an account's money."""
     report = health_report()
     strict = request.GET.get("strict") in ("1", "true")
-    healthy = report["status"] == "ok" or (report["status"] == "degraded" and not strict)
-    return JsonResponse(report, status=200 if healthy else 503)
+    return JsonResponse(report, status=200 if health_is_ok(report, strict) else 503)

@@ -48,15 +48,6 @@ async def _reply(send, status: int, code: str, message: str, extra_headers=()) -
     await send({"type": "http.response.body", "body": body})
 
 
-def _authenticate(plain: str):
-    from accounts.actors import Actor
-    from mcp_bridge.context import _closing
-    from mcp_bridge.selectors import mcp_token_resolve
-
-    token = _closing(mcp_token_resolve, plain=plain)
-    return Actor.for_mcp_client(token.client)
-
-
 class McpHttpApp:
     def __init__(self, *, path: str = "/mcp", bind_host: str = "127.0.0.1"):
         from mcp.server.transport_security import TransportSecuritySettings
@@ -113,7 +104,7 @@ class McpHttpApp:
         if not host:
             return False
         domain, _port = split_domain_port(host)
-        if domain in LOOPBACK or domain == self.bind_host or host.startswith("[::1]"):
+        if domain in LOOPBACK or domain == self.bind_host:
             return True
         return validate_host(domain, settings.ALLOWED_HOSTS)
 
@@ -124,7 +115,7 @@ class McpHttpApp:
         if origin in settings.TIGERMCP_MCP_ALLOWED_ORIGINS:
             return True
         parts = urlsplit(origin)
-        return parts.scheme in ("http", "https") and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+        return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -149,12 +140,13 @@ class McpHttpApp:
         scheme, _, plain = authorization.partition(" ")
         if scheme.lower() != "bearer" or not plain.strip():
             return await _reply(send, 401, "missing_token", MISSING_TOKEN, [(b"www-authenticate", b'Bearer realm="tigermcp"')])
-        from asgiref.sync import sync_to_async
-
+        from accounts.actors import Actor
+        from mcp_bridge.context import run_service
+        from mcp_bridge.selectors import mcp_token_resolve
         from tigermcp.errors import ApplicationError
 
         try:
-            actor = await sync_to_async(_authenticate, thread_sensitive=False)(plain.strip())
+            actor = Actor.for_mcp_client((await run_service(mcp_token_resolve, plain=plain.strip())).client)
         except ApplicationError as exc:
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
         owner = actor.mcp_client.pk

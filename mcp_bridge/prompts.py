@@ -6,8 +6,6 @@ import json
 
 from mcp.server.mcpserver.prompts import base
 
-from mcp_bridge.context import current_actor
-
 ACCOUNTS_URI = "tigermcp://accounts"
 
 
@@ -15,7 +13,6 @@ async def accounts_resource() -> str:
     """Your Tiger accounts (number, label, paper/live, whether you may trade), as JSON."""
     from mcp_bridge.tools import list_accounts
 
-    current_actor()
     result = await list_accounts()
     return json.dumps(result.model_dump(mode="json"), indent=1)
 

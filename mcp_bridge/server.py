@@ -23,6 +23,7 @@ from mcp_bridge.selectors import actor_can_trade
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "tigermcp"
+SERVER_VERSION = "1.0.0"
 INSTRUCTIONS = (
     "TigerMCP: Tiger Brokers accounts (portfolio, quotes, orders) for the accounts you are granted. "
     "Call list_accounts first. Orders take two steps: preview_order (risk checks, broker preview, "
@@ -31,11 +32,6 @@ INSTRUCTIONS = (
 )
 
 ActorResolver = Callable[[object], Awaitable[Actor | None]]
-
-
-def _tool_names(result) -> list[str]:
-    tools = result.get("tools", []) if isinstance(result, dict) else getattr(result, "tools", [])
-    return [t["name"] if isinstance(t, dict) else t.name for t in tools]
 
 
 def identity_middleware(resolve_actor: ActorResolver):
@@ -88,7 +84,7 @@ def build_server(resolve_actor: ActorResolver) -> MCPServer:
         SERVER_NAME,
         title="TigerMCP",
         instructions=INSTRUCTIONS,
-        version="1.0.0",
+        version=SERVER_VERSION,
         middleware=[identity_middleware(resolve_actor)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,

@@ -62,7 +62,7 @@ from mcp_bridge.tools import (
     iso,
     require_write,
 )
-from trading.models import OPEN
+from trading.models import OPEN, OrderStatus
 
 SymbolsParam = Annotated[list[str], Field(description="Tickers, e.g. [\"AAPL\", \"MSFT\"]; at most 50.", min_length=1, max_length=50)]
 TokenParam = Annotated[str | None, Field(description="confirmation_token from the preview. Without it nothing is placed or changed.")]
@@ -353,12 +353,12 @@ def _health(actor) -> dict:
 
 async def get_health() -> HealthResult:
     """Is TigerMCP working: database, cache, workers, and the latest check of each of your accounts."""
-    from mcp_bridge.server import SERVER_NAME
+    from mcp_bridge.server import SERVER_NAME, SERVER_VERSION
 
     actor = current_actor()
     report = await call(_health, actor)
     return HealthResult(
-        status=report["status"], server=SERVER_NAME, version="1.0.0", caller=actor.label,
+        status=report["status"], server=SERVER_NAME, version=SERVER_VERSION, caller=actor.label,
         read_only_deployment=settings.TIGERMCP_READ_ONLY, can_trade=report["can_trade"],
         components={k: str(report[k].get("status")) for k in ("database", "redis", "celery") if isinstance(report.get(k), dict)},
         accounts=[AccountHealth(account=r["account"], label=r["label"], status=str(r["status"]),
@@ -374,11 +374,9 @@ async def get_health() -> HealthResult:
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth) -> dict:
-    from accounts.broker import currency_for, market_for
-
+    # Market and currency follow from the symbol (trading.intents.normalise_intent).
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
-                stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
-                market=market_for(symbol.strip().upper()), currency=currency_for(symbol.strip().upper()))
+                stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth)
 
 
 def _preview_result(account, preview, tool: str) -> PreviewResult:
@@ -451,9 +449,9 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
     out = _our_order(order)
     if order.replayed:
         message = REPLAYED
-    elif order.status == "REJECTED":
+    elif order.status == OrderStatus.REJECTED:
         message = REJECTED.format(reason=order.status_reason or "no reason given")
-    elif order.status == "UNKNOWN":
+    elif order.status == OrderStatus.UNKNOWN:
         message = UNKNOWN
     else:
         message = PLACED.format(environment=account.environment, account=account.account_number, broker_id=order.broker_id)

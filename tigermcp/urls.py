@@ -14,6 +14,5 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("trading.urls")),
     path("api/", include("marketdata.urls")),
-    path("", include("mcp_bridge.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -193,6 +193,11 @@ class Simulator:
                                                   private_b64))
         return DeveloperCredentials(tiger_id, private_b64, license)
 
+    def credentials(self, tiger_id: str) -> DeveloperCredentials:
+        """What a client of this developer id needs (its private key included: simulator only)."""
+        dev = self.exchange.developers[tiger_id]
+        return DeveloperCredentials(dev.tiger_id, dev.private_key_b64, dev.license)
+
     def register_developer(self, tiger_id: str, public_key: str, license: str = DEMO_LICENSE) -> None:
         """Register an externally generated key pair (PEM or base64, SPKI or PKCS#1 public key)."""
         spki = p.public_key_to_b64(p.load_public_key(public_key))
@@ -222,8 +227,7 @@ class Simulator:
                 self.open_account(creds.tiger_id, cash=DEMO_CASH_ACCOUNT_CASH, capability="CASH")
                 dev = self.exchange.developers[creds.tiger_id]
             self._dirty.set()
-        creds = DeveloperCredentials(dev.tiger_id, dev.private_key_b64, dev.license)
-        return DemoSetup(creds, tuple(dev.accounts))
+        return DemoSetup(self.credentials(dev.tiger_id), tuple(dev.accounts))
 
     def write_properties(self, directory, credentials: DeveloperCredentials | DemoSetup | None = None,
                          account: str | None = None, include_license: bool = True):

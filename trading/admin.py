@@ -4,14 +4,10 @@ moves go through actions that call the services. Risk policy saves go through ri
 
 from django.contrib import admin, messages
 
-from accounts.actors import Actor
+from accounts.admin import admin_actor
 from tigermcp.errors import ApplicationError
 from trading import services
 from trading.models import Fill, KillSwitch, Order, RiskPolicy, RiskPolicyVersion
-
-
-def _actor(request) -> Actor:
-    return Actor.for_user(request.user, door="admin")
 
 
 class FillInline(admin.TabularInline):
@@ -46,12 +42,13 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected working orders at Tiger")
     def cancel_orders(self, request, queryset):
         done = failed = 0
+        actor = admin_actor(request)  # one click, one request_id across its preview and cancel events
         for order in queryset.select_related("account"):
             try:
                 # The admin's own confirmation is this action; the token path keeps one code path.
-                preview = services.order_cancel_preview(actor=_actor(request), account_number=order.account.account_number,
+                preview = services.order_cancel_preview(actor=actor, account_number=order.account.account_number,
                                                         order_id=order.pk)
-                services.order_cancel(actor=_actor(request), account_number=order.account.account_number,
+                services.order_cancel(actor=actor, account_number=order.account.account_number,
                                       order_id=order.pk, confirmation_token=preview.confirmation_token)
                 done += 1
             except ApplicationError as exc:
@@ -64,7 +61,7 @@ class OrderAdmin(admin.ModelAdmin):
         numbers = sorted(set(queryset.values_list("account__account_number", flat=True)))
         for number in numbers:
             try:
-                r = services.orders_reconcile(actor=_actor(request), account_number=number)
+                r = services.orders_reconcile(actor=admin_actor(request), account_number=number)
                 self.message_user(request, f"{number}: {r.transitions} transition(s), {r.fills} fill(s), "
                                            f"{len(r.unresolved)} unresolved.")
             except ApplicationError as exc:
@@ -91,7 +88,7 @@ class RiskPolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            services.risk_policy_save(actor=_actor(request), policy=obj)
+            services.risk_policy_save(actor=admin_actor(request), policy=obj)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
@@ -113,21 +110,19 @@ class KillSwitchAdmin(admin.ModelAdmin):
         return False
 
     def _report(self, request, result):
-        self.message_user(request, f"Kill switch {result.scope}: {'ON' if result.active else 'off'}; "
-                                   f"cancel requested for {len(result.cancel_requested)} order(s), "
-                                   f"{len(result.cancel_failed)} failed, {len(result.unresolved)} unresolved.")
+        self.message_user(request, result.summary())
 
     @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
     def turn_on_global(self, request, queryset):
         try:
-            self._report(request, services.kill_switch_set(actor=_actor(request), active=True, reason="admin"))
+            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=True, reason="admin"))
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
     @admin.action(description="Turn the GLOBAL kill switch off")
     def turn_off_global(self, request, queryset):
         try:
-            self._report(request, services.kill_switch_set(actor=_actor(request), active=False))
+            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=False))
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 

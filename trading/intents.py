@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
+from accounts.broker import currency_for, market_for
 from trading.models import OrderType, Side, TimeInForce
 from tigermcp.errors import InvalidInput
 
@@ -90,7 +91,9 @@ class OrderIntent:
 
 def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
                      limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
-                     sec_type: str = "STK", market: str = "US", currency: str = "USD") -> OrderIntent:
+                     sec_type: str = "STK", market: str | None = None, currency: str | None = None) -> OrderIntent:
+    """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
+    must agree on them: they are part of the hash the confirmation token is bound to."""
     symbol_n = (symbol or "").strip().upper()
     if not symbol_n or len(symbol_n) > 32 or not all(c.isalnum() or c in ".-" for c in symbol_n):
         raise InvalidInput(BAD_SYMBOL.format(value=symbol))
@@ -130,6 +133,6 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         time_in_force=tif_n,
         outside_rth=bool(outside_rth),
         sec_type=sec_n,
-        market=(market or "US").strip().upper(),
-        currency=(currency or "USD").strip().upper(),
+        market=(market or market_for(symbol_n)).strip().upper(),
+        currency=(currency or currency_for(symbol_n)).strip().upper(),
     )

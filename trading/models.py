@@ -30,9 +30,13 @@ class OrderStatus(models.TextChoices):
 
 S = OrderStatus
 TERMINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED})
-WORKING = frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.CANCEL_PENDING})
+# Acknowledged by Tiger and not being cancelled: the orders that may be modified or cancelled.
+ACTIVE = frozenset({S.SUBMITTED, S.PARTIALLY_FILLED})
+WORKING = ACTIVE | {S.CANCEL_PENDING}
+# Not (yet) acknowledged by Tiger: being sent, or sent with the answer lost (reconciliation resolves them).
+UNACKED = frozenset({S.PENDING_SUBMIT, S.UNKNOWN})
 # Orders that may still add to the account's exposure (SEC 15c3-5 counts orders entered, not fills).
-OPEN = frozenset({S.PENDING_SUBMIT, S.UNKNOWN}) | WORKING
+OPEN = UNACKED | WORKING
 
 # Reconciliation may learn of any later state at once (a market order can be Filled before we look),
 # so forward jumps are legal; going back from a terminal state never is.
@@ -146,10 +150,6 @@ class Order(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
-
-    @property
-    def is_working(self) -> bool:
-        return self.status in WORKING
 
     @property
     def remaining_quantity(self) -> Decimal:

@@ -8,7 +8,7 @@ entry, and this decides. A refusal names the rule, its limit and the order's val
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from trading.intents import OrderIntent
+from trading.intents import OrderIntent, canonical_decimal
 from tigermcp.errors import PermissionDenied
 
 # Message templates (tests assert them). Each says what to change.
@@ -28,11 +28,6 @@ MSG = {
     "duplicate_intent": "An order with the same symbol, side and quantity ({value}) was entered {age}s ago (window {limit}s). If you really want a second one, wait or change the quantity.",
     "max_open_exposure": "Open exposure would be {value} {currency} (open and pending orders plus this one), above the limit {limit} {currency}; cancel orders or reduce quantity.",
 }
-
-RULE_ORDER = ["kill_switch", "closing_only", "currency", "market", "order_type", "denied_symbol", "allowed_symbol",
-              "max_quantity", "no_quote", "price_collar", "max_notional", "orders_per_minute", "duplicate_intent",
-              "max_open_exposure"]
-
 
 @dataclass(frozen=True)
 class PolicyView:
@@ -122,9 +117,8 @@ def reference_price(intent: OrderIntent, last_price: Decimal | None) -> Decimal 
 
 
 def _fmt(value) -> str:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+    # Limits and values are Decimals, ints or words ("ON", "a last price"): only Decimals are canonicalised.
+    return canonical_decimal(value) if isinstance(value, Decimal) else str(value)
 
 
 def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:

@@ -23,8 +23,8 @@ def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     total = Decimal("0")
-    for quantity, filled, price in rows.values_list("quantity", "filled_quantity", "reference_price"):
-        total += max(quantity - filled, Decimal("0")) * price
+    for order in rows.only("quantity", "filled_quantity", "reference_price"):
+        total += order.remaining_quantity * order.reference_price
     return total
 
 
@@ -51,7 +51,7 @@ def open_same_side_remaining(*, account, symbol: str, side: str, exclude_order_i
     rows = Order.objects.filter(account=account, symbol=symbol, side=side, status__in=OPEN)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
-    return sum((max(q - f, Decimal("0")) for q, f in rows.values_list("quantity", "filled_quantity")), Decimal("0"))
+    return sum((o.remaining_quantity for o in rows.only("quantity", "filled_quantity")), Decimal("0"))
 
 
 def kill_switch_scope(*, account) -> str | None:

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Scope, TigerAccount
+from accounts.models import HashedToken, Scope, TigerAccount
 from accounts.selectors import account_for_actor, accounts_for_actor
 from audit.services import audit_record
 from tigermcp.errors import (
@@ -43,8 +43,10 @@ from trading import market as tiger
 from trading import selectors
 from trading.intents import OrderIntent, canonical_decimal, normalise_intent
 from trading.models import (
+    ACTIVE,
     OPEN,
     TRANSITIONS,
+    UNACKED,
     AccountTradingState,
     ConfirmAction,
     ConfirmationToken,
@@ -144,6 +146,13 @@ class _Facts:
     position: Decimal | None = None
 
 
+def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
+    """Money lost since the day's starting equity (negative: gained); None until today's start is known."""
+    if state is None or state.trading_day != today or state.day_start_equity is None or net_liquidation is None:
+        return None
+    return state.day_start_equity - net_liquidation
+
+
 def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy) -> _Facts:
     """Network reads, before any lock. A position is only fetched when it decides something."""
     facts = _Facts(last_price=tiger.last_price(account, intent.symbol))
@@ -151,11 +160,8 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
         facts.net_liquidation, _currency = tiger.net_liquidation(account)
     state = AccountTradingState.objects.filter(account=account).first()
     today = trading_day()
-    losing = bool(
-        state and state.trading_day == today and state.day_start_equity is not None
-        and facts.net_liquidation is not None and policy.daily_loss_limit is not None
-        and state.day_start_equity - facts.net_liquidation >= policy.daily_loss_limit
-    )
+    day_loss = _day_loss(state, facts.net_liquidation, today)
+    losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
     if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
         facts.position = tiger.position_quantity(account, intent.symbol)
     return facts
@@ -163,8 +169,7 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
 
 def _lock_state(account: TigerAccount) -> AccountTradingState:
     """Take the account's order-entry lock (call inside transaction.atomic)."""
-    AccountTradingState.objects.get_or_create(account=account)
-    return AccountTradingState.objects.select_for_update().get(account=account)
+    return AccountTradingState.objects.select_for_update().get_or_create(account=account)[0]
 
 
 def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exclude_order_id=None,
@@ -172,14 +177,12 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
     """Decide with the lock held; writes the risk decision event (and the closing-only switch)."""
     now = timezone.now()
     today = trading_day(now)
-    day_loss = None
-    if facts.net_liquidation is not None:
-        if state.trading_day != today or state.day_start_equity is None:
-            # First look at the account today: today's losses are measured from here.
-            state.trading_day = today
-            state.day_start_equity = facts.net_liquidation
-            state.save()
-        day_loss = state.day_start_equity - facts.net_liquidation
+    if facts.net_liquidation is not None and (state.trading_day != today or state.day_start_equity is None):
+        # First look at the account today: today's losses are measured from here.
+        state.trading_day = today
+        state.day_start_equity = facts.net_liquidation
+        state.save()
+    day_loss = _day_loss(state, facts.net_liquidation, today)
     closable = None
     if facts.position is not None:
         same_side_open = selectors.open_same_side_remaining(account=account, symbol=intent.symbol, side=intent.side,
@@ -232,10 +235,6 @@ class OrderPreview:
         return asdict(self)
 
 
-def _token_hash(plain: str) -> str:
-    return hashlib.sha256(plain.encode()).hexdigest()
-
-
 def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, decision: dict,
                  order: Order | None = None, broker_preview: dict | None = None) -> OrderPreview:
     plain = "tmc_" + secrets.token_urlsafe(24)
@@ -243,7 +242,7 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     expires = now + timedelta(seconds=CONFIRMATION_TTL_SECONDS)
     with transaction.atomic():
         token = ConfirmationToken.objects.create(
-            token_hash=_token_hash(plain), action=action, account=account, order=order, payload=payload,
+            token_hash=HashedToken.hash(plain), action=action, account=account, order=order, payload=payload,
             payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label, created_at=now,
             expires_at=expires,
         )
@@ -260,7 +259,7 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     if not plain:
         _refuse_confirmation(actor, account, action, "missing")
         raise InvalidInput(TOKEN_MISSING, code="confirmation_missing")
-    token = ConfirmationToken.objects.filter(token_hash=_token_hash(plain)).first()
+    token = ConfirmationToken.objects.filter(token_hash=HashedToken.hash(plain)).first()
     if token is None or token.account_id != account.pk:
         _refuse_confirmation(actor, account, action, "invalid")
         raise PermissionDenied(TOKEN_INVALID.format(account=account.account_number), code="confirmation_invalid")
@@ -329,7 +328,7 @@ class _CommitThenRaise(Exception):
 
 def order_preview(*, actor: Actor, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
-                  market: str = "US", currency: str = "USD") -> OrderPreview:
+                  market: str | None = None, currency: str | None = None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
@@ -444,18 +443,19 @@ def _intent_of(order: Order) -> OrderIntent:
 # the foreign-key share locks every order insert takes on it (a deadlock with the audit head lock).
 
 
-def _transition(order_pk: int, new_status: str, *, actor, reason: str = "", only_from=None, **changes) -> Order:
-    """Lock the row, re-read it, and move it if it still is where the caller thinks it is."""
+def _lock_order(pk: int) -> Order:
+    """Lock one order row (call inside transaction.atomic) and read it afresh, with its account."""
+    return Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=pk)
+
+
+def _transition(order_pk: int, new_status: str, *, actor, only_from, reason: str = "") -> Order:
+    """Lock the row, re-read it, and move it if it still is where the caller thinks it is
+    (`only_from`, which never holds `new_status`)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
-        if only_from is not None and order.status not in only_from:
+        order = _lock_order(order_pk)
+        if order.status not in only_from:
             return order
-        for name, value in changes.items():
-            setattr(order, name, value)
-        if order.status == new_status:
-            order.save()
-        else:
-            order.set_status(new_status, actor=actor, reason=reason)
+        order.set_status(new_status, actor=actor, reason=reason)
     return order
 
 
@@ -477,7 +477,7 @@ def _submit(*, order: Order, actor) -> Order:
         return _transition(order.pk, S.UNKNOWN, actor=actor, reason=reason, only_from={S.PENDING_SUBMIT})
     order = _apply_ack(order.pk, result, actor=actor)
     if order.risk_decision.get("risk_increasing", True) and selectors.kill_switch_scope(account=order.account) \
-            and order.status in (S.SUBMITTED, S.PARTIALLY_FILLED):
+            and order.status in ACTIVE:
         # The switch went on while this order was in flight: the sweep may have missed it.
         _cancel_at_broker(order=order, actor=actor, reason="kill switch")
         order.refresh_from_db()
@@ -486,10 +486,10 @@ def _submit(*, order: Order, actor) -> Order:
 
 def _apply_ack(order_pk: int, result, *, actor) -> Order:
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
+        order = _lock_order(order_pk)
         order.broker_id = order.broker_id or str(result.broker_id)
         order.broker_order_id = order.broker_order_id or result.order_id
-        if order.status in (S.PENDING_SUBMIT, S.UNKNOWN):
+        if order.status in UNACKED:
             order.set_status(S.SUBMITTED, actor=actor, reason="acknowledged by Tiger")
         else:  # reconciliation got there first
             order.save()
@@ -505,8 +505,8 @@ def _working_order(account, order_id: int, verb: str) -> Order:
     if order is None:
         raise InvalidInput(selectors.NO_SUCH_ORDER.format(order_id=order_id, account=account.account_number),
                            code="unknown_order")
-    if order.status not in (S.SUBMITTED, S.PARTIALLY_FILLED):
-        if order.status in (S.UNKNOWN, S.PENDING_SUBMIT):
+    if order.status not in ACTIVE:
+        if order.status in UNACKED:
             raise Conflict(NOT_ACKED.format(order_id=order.pk, status=order.status), code="order_not_acknowledged")
         raise Conflict(NOT_WORKING.format(order_id=order.pk, status=order.status, verb=verb), code="order_not_working")
     return order
@@ -575,8 +575,8 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
         try:
             state = _lock_state(account)
             _consume_token(actor=actor, account=account, token=token)
-            order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
-            if order.status not in (S.SUBMITTED, S.PARTIALLY_FILLED):
+            order = _lock_order(order.pk)
+            if order.status not in ACTIVE:
                 raise _CommitThenRaise(Conflict(NOT_WORKING.format(order_id=order.pk, status=order.status, verb="modified"),
                                                 code="order_not_working"))
             decision = _evaluate_locked(actor=actor, account=account, intent=new, policy=policy, facts=facts, state=state,
@@ -604,7 +604,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
         return order
     except BrokerError as exc:
         with transaction.atomic():
-            order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+            order = _lock_order(order.pk)
             for name, value in old.items():
                 setattr(order, name, value)
             order.save()
@@ -612,7 +612,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
                          payload={**order.audit_payload(), "reason": exc.message})
         raise
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
+        order = _lock_order(order.pk)
         order.quantity, order.limit_price, order.stop_price = new.quantity, new.limit_price, new.stop_price
         order.reference_price = Decimal(decision.reference_price)
         order.save()
@@ -654,8 +654,8 @@ def order_cancel(*, actor: Actor, account_number: str, order_id: int, confirmati
 
 def _cancel_at_broker(*, order: Order, actor, reason: str, raise_errors: bool = False) -> Order:
     with transaction.atomic():
-        locked = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order.pk)
-        if locked.status not in (S.SUBMITTED, S.PARTIALLY_FILLED) or not locked.broker_id:
+        locked = _lock_order(order.pk)
+        if locked.status not in ACTIVE or not locked.broker_id:
             return locked
         previous = locked.status
         locked.set_status(S.CANCEL_PENDING, actor=actor, reason=reason)
@@ -712,7 +712,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
     """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
     changes = {"fills": 0, "transition": None}
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_pk)
+        order = _lock_order(order_pk)
         if order.is_terminal:
             return changes
         if not order.broker_id and Order.objects.filter(account=order.account, broker_id=bo.broker_id).exists():
@@ -745,7 +745,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
         if bo.stop_price is not None:
             order.stop_price = bo.stop_price
         target = map_tiger_status(bo)
-        if order.status == S.CANCEL_PENDING and target in (S.SUBMITTED, S.PARTIALLY_FILLED) and not cancel_refused:
+        if order.status == S.CANCEL_PENDING and target in ACTIVE and not cancel_refused:
             target = S.CANCEL_PENDING  # Tiger has not processed the cancel yet
         reason = f"cancel refused: {cancel_refused}" if cancel_refused else (bo.remark if target in (S.REJECTED, S.EXPIRED) else "")
         if target != order.status and target in TRANSITIONS[order.status]:
@@ -769,9 +769,6 @@ class ReconcileReport:
     unresolved: list[int] = field(default_factory=list)
     external_orders: int = 0
     error: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _matches(row: Order, bo) -> bool:
@@ -832,14 +829,14 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                                     and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
             if not row.broker_id and age >= unknown_grace_seconds and covered:
                 _transition(row.pk, S.REJECTED, actor=actor, reason=NOT_FOUND_AT_BROKER.format(seconds=int(age)),
-                            only_from={S.UNKNOWN, S.PENDING_SUBMIT})
+                            only_from=UNACKED)
                 report.never_placed += 1
                 report.transitions += 1
             else:
                 report.unresolved.append(row.pk)
             continue
         linked.add(bo.broker_id)
-        was_unknown = row.status in (S.UNKNOWN, S.PENDING_SUBMIT)
+        was_unknown = row.status in UNACKED
         changes = _apply_broker_order(row.pk, bo, actor=actor)
         report.fills += changes["fills"]
         if changes["transition"]:
@@ -875,8 +872,13 @@ class KillSwitchResult:
     cancel_failed: dict = field(default_factory=dict)
     unresolved: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        """One line for an operator: what the switch is now and what happened to working orders."""
+        line = f"{self.scope}: kill switch {'ON' if self.active else 'off'}"
+        if self.active:
+            line += (f"; cancel requested for {len(self.cancel_requested)} order(s), "
+                     f"{len(self.cancel_failed)} failed, {len(self.unresolved)} unresolved")
+        return line + "."
 
 
 def _is_operator(actor: Actor) -> bool:
@@ -892,8 +894,7 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
     account = account_for_actor(actor, account_number, scope=Scope.READ) if account_number else None
     scope = f"account:{account.pk}" if account else "global"
     with transaction.atomic():
-        KillSwitch.objects.get_or_create(scope=scope, defaults={"account": account})
-        switch = KillSwitch.objects.select_for_update().get(scope=scope)
+        switch = KillSwitch.objects.select_for_update().get_or_create(scope=scope, defaults={"account": account})[0]
         switch.active = bool(active)
         switch.reason = (reason or "")[:300]
         switch.changed_by = actor.label
@@ -908,16 +909,16 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
     rows = Order.objects.select_related("account").filter(status__in=OPEN)
     if account is not None:
         rows = rows.filter(account=account)
-    for number in sorted({o.account.account_number for o in rows if o.status in (S.UNKNOWN, S.PENDING_SUBMIT)}):
+    for number in sorted({o.account.account_number for o in rows if o.status in UNACKED}):
         try:  # find UNKNOWN orders first, so working ones among them get cancelled too
             orders_reconcile(actor=actor, account_number=number)
         except ApplicationError as exc:
             logger.warning("kill switch: reconciling %s failed: %s", number, exc.message)
     for order in Order.objects.select_related("account").filter(pk__in=[o.pk for o in rows]).order_by("id"):
-        if order.status in (S.UNKNOWN, S.PENDING_SUBMIT):
+        if order.status in UNACKED:
             result.unresolved.append(order.pk)
             continue
-        if order.status not in (S.SUBMITTED, S.PARTIALLY_FILLED):
+        if order.status not in ACTIVE:
             continue
         done = _cancel_at_broker(order=order, actor=actor, reason="kill switch")
         if done.status in (S.CANCEL_PENDING, S.CANCELLED) or done.is_terminal:

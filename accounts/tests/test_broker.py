@@ -33,8 +33,24 @@ def test_assets_and_fx(tiger_account):
     assert assets.currency == "USD"
     assert assets.cash == Decimal("1000000") and assets.cash_by_currency["USD"] == Decimal("1000000")
     assert assets.net_liquidation == Decimal("1000000")
-    rates = broker.fx_rates()
+    rates = assets.fx_rates
     assert rates["USD"] == 1 and Decimal("0.1") < rates["HKD"] < Decimal("0.2")
+
+
+def test_only_accounts_bound_to_the_embedded_simulator_start_it(tiger_account, settings, monkeypatch):
+    import socket
+
+    from accounts import demo
+    from tigermcp.testing import free_port
+
+    monkeypatch.setattr(demo, "_embedded", None)
+    settings.TIGERSIM_EMBEDDED = True
+    settings.TIGERSIM_PORT = free_port()
+    assert tiger_account.server_url != demo.embedded_simulator_url()
+    broker_for(tiger_account)
+    assert demo._embedded is None
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", settings.TIGERSIM_PORT), timeout=0.5).close()
 
 
 def test_quotes_match_the_simulated_market(tiger_account, sim):

@@ -96,6 +96,17 @@ def test_symbol_validation(account, actor):
         quotes_get(actor=actor, symbols=[])
 
 
+def test_symbol_length_matches_order_intents():
+    """Up to 32 characters, as trading.intents.normalise_intent accepts: an order for a long symbol
+    is never refused as bad_symbol by its price check after passing intent validation."""
+    from marketdata.services import _clean_symbols
+
+    assert _clean_symbols(["a" * 21, "B" * 32]) == ["A" * 21, "B" * 32]
+    with pytest.raises(InvalidInput) as err:
+        _clean_symbols(["C" * 33])
+    assert err.value.code == "bad_symbol"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("period", ["1min", "15min", "60min", "day", "week", "month"])
 def test_bars_for_each_period(account, actor, period):

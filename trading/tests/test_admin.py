@@ -53,3 +53,19 @@ def test_order_admin_pages_render(admin_client, place):
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.reconciled_at is not None
+
+
+def test_order_admin_cancel_action_audits_one_click_under_one_request_id(admin_client, place, account, system_actor):
+    from accounts.models import Scope
+    from accounts.services import grant_set
+
+    grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=get_user_model().objects.get(username="root"))
+    order = place(quantity="1", order_type="LMT", limit_price="1")
+    seq = AuditEvent.objects.latest("seq").seq
+    response = admin_client.post("/admin/trading/order/", {"action": "cancel_orders", "_selected_action": [order.pk]})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status in ("CANCEL_PENDING", "CANCELLED")
+    events = AuditEvent.objects.filter(seq__gt=seq, door="admin")
+    assert {"confirmation.issued", "confirmation.used", "order.transition"} <= {e.event_type for e in events}
+    assert len({e.request_id for e in events}) == 1

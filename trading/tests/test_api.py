@@ -45,3 +45,26 @@ def test_risk_refusal_is_a_422_with_rule_limit_value(api, account):
     err = r.json()["error"]
     assert err["code"] == "risk_refused" and err["details"]["rule"] == "max_quantity"
     assert err["details"]["limit"] == "1000" and err["details"]["value"] == "5000"
+
+
+def test_rest_preview_of_an_hk_symbol_is_priced_in_hk_and_hkd(api, account, last_price, system_actor):
+    # The REST door passes no market or currency: they come from the symbol, as on the MCP door.
+    from trading.services import risk_policy_for, risk_policy_save
+
+    policy = risk_policy_for(account=account)
+    policy.currency, policy.allowed_markets = "HKD", "HK"
+    risk_policy_save(actor=system_actor, policy=policy)
+    limit = str((last_price("00700") * 9 / 10).quantize(last_price("00700").__class__("0.01")))
+    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "00700", "side": "BUY",
+                                          "quantity": "100", "order_type": "LMT", "limit_price": limit}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["risk"]["accepted"] is True
+    assert r.json()["order"]["market"] == "HK" and r.json()["order"]["currency"] == "HKD"
+
+
+def test_rest_preview_of_an_hk_symbol_is_refused_by_a_usd_policy_on_its_currency(api, account):
+    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "00700", "side": "BUY",
+                                          "quantity": "100", "order_type": "MKT"}, format="json")
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["details"]["rule"] == "currency" and err["details"]["value"] == "HKD"

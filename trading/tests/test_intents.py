@@ -46,3 +46,12 @@ def test_bad_orders_are_refused_with_a_fixable_message(kwargs, message):
 
 def test_quantities_are_decimal():
     assert isinstance(normalise_intent(account_number="A", symbol="X", side="BUY", quantity=1, order_type="MKT").quantity, Decimal)
+
+
+@pytest.mark.parametrize("symbol, market, currency", [("00700", "HK", "HKD"), ("aapl", "US", "USD")])
+def test_market_and_currency_default_to_the_symbols(symbol, market, currency):
+    intent = normalise_intent(account_number="A", symbol=symbol, side="BUY", quantity=100, order_type="MKT")
+    assert (intent.market, intent.currency) == (market, currency)
+    given = normalise_intent(account_number="A", symbol=symbol, side="BUY", quantity=100, order_type="MKT",
+                             market="us", currency="usd")
+    assert (given.market, given.currency) == ("US", "USD")

@@ -118,3 +118,11 @@ def test_management_commands(system_actor, account, sim, place, last_price, caps
     call_command("kill_switch", "off", "--account", account.account_number)
     assert not KillSwitch.objects.get(account=account).active
     assert AuditEvent.objects.filter(event_type="kill_switch.off", door="cli").count() == 1
+
+
+def test_kill_switch_summary_reports_failed_and_unresolved_cancels():
+    from trading.services import KillSwitchResult
+
+    on = KillSwitchResult(scope="DU1", active=True, cancel_requested=[1], cancel_failed={2: "x"}, unresolved=[3])
+    assert on.summary() == "DU1: kill switch ON; cancel requested for 1 order(s), 1 failed, 1 unresolved."
+    assert KillSwitchResult(scope="global", active=False).summary() == "global: kill switch off."

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import McpClient, Scope
+from accounts.models import HashedToken, McpClient, Scope
 from accounts.services import grant_set
 from audit.models import AuditEvent
 from tigermcp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -100,7 +100,7 @@ def test_same_key_different_order_is_refused(account, place, sim):
 def test_same_key_while_in_flight_is_refused_as_in_progress(system_actor, account, sim):
     preview = order_preview(actor=system_actor, account_number=account.account_number, symbol="AAPL", side="BUY",
                             quantity="3", order_type="MKT")
-    token = ConfirmationToken.objects.get(token_hash=services._token_hash(preview.confirmation_token))
+    token = ConfirmationToken.objects.get(token_hash=HashedToken.hash(preview.confirmation_token))
     from trading.tests.factories import make_order
 
     pending = make_order(account=account, idempotency_key="flying", payload_hash=token.payload_hash)
@@ -176,7 +176,7 @@ def test_broker_rejection_is_a_rejected_order(account, sim, place):
 def test_kill_switch_turned_on_between_commit_and_send_stops_the_send(system_actor, account, sim):
     preview = order_preview(actor=system_actor, account_number=account.account_number, symbol="AAPL", side="BUY",
                             quantity="1", order_type="MKT")
-    token = ConfirmationToken.objects.get(token_hash=services._token_hash(preview.confirmation_token))
+    token = ConfirmationToken.objects.get(token_hash=HashedToken.hash(preview.confirmation_token))
     from trading.tests.factories import make_order
 
     order = make_order(account=account, payload_hash=token.payload_hash, risk_decision={"risk_increasing": True})

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from marketdata.selectors import health_report
+from marketdata.selectors import health_is_ok, health_report
 
 
 class Command(BaseCommand):
@@ -37,5 +37,5 @@ class Command(BaseCommand):
                 if row["consecutive_failures"]:
                     line += f", {row['consecutive_failures']} consecutive failures: {row['last_error']}"
                 self.stdout.write(line)
-        if report["status"] == "down" or (options["strict"] and report["status"] != "ok"):
+        if not health_is_ok(report, options["strict"]):
             raise SystemExit(1)

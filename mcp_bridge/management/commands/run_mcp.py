@@ -92,9 +92,9 @@ class Command(BaseCommand):
     def _serve_http(self, host, port):
         import uvicorn
 
-        from mcp_bridge.asgi import McpHttpApp
+        from mcp_bridge.asgi import LOOPBACK, McpHttpApp
 
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in LOOPBACK:
             logger.warning("Binding the MCP HTTP server to %s: reachable beyond this machine. "
                            "Serve it behind TLS.", host)
         app = McpHttpApp(path="/mcp", bind_host=host)
