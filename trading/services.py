@@ -584,7 +584,7 @@ def order_alert_resolve(*, actor: Actor, alert_id: int, note: str = "") -> Order
     if not _is_operator(actor):
         raise PermissionDenied(OPERATORS_ONLY.replace("use the kill switch", "resolve alerts"), code="operators_only")
     with transaction.atomic():
-        alert = OrderAlert.objects.select_for_update().select_related("account", "order").get(pk=alert_id)
+        alert = OrderAlert.objects.select_for_update(of=("self",)).select_related("account").get(pk=alert_id)
         if alert.resolved_at is None:
             alert.resolved_at = timezone.now()
             alert.resolved_by = actor.label[:200]
