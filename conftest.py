@@ -1,10 +1,19 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    if (ROOT / ".env").exists() and os.environ.get("TIGERMCP_READ_DOT_ENV") != "false":
+        raise pytest.UsageError(
+            f"{ROOT / '.env'} was read into the settings and would change what the tests run against. "
+            "Run the tests with ./scripts/test, or set TIGERMCP_READ_DOT_ENV=false.")
 
 
 def _require(marker: str, available: bool, reason: str):
