@@ -16,20 +16,37 @@ def pytest_configure(config):
             "Run the tests with ./scripts/test, or set TIGERMCP_READ_DOT_ENV=false.")
 
 
-def _require(marker: str, available: bool, reason: str):
-    if available:
-        return
+def _browser_available() -> bool:
+    import shutil
+
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+def _missing_services(item) -> list[str]:
+    """What the test needs that this machine lacks, each with how to provide it."""
+    missing = []
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing.append("needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite cannot show row locks or triggers)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        missing.append("needs Redis: set REDIS_URL=redis://…")
+    if (item.get_closest_marker("browser") or "browser" in getattr(item, "fixturenames", ())) and not _browser_available():
+        missing.append("needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
+    return missing
+
+
+def pytest_collection_modifyitems(config, items):
+    # Skipped at collection, so the summary names each test (with --no-fold-skipped in pytest.ini)
+    # rather than the line of this file that skipped it.
     if IN_CI:
-        pytest.fail(f"{reason}; under CI=true this must not be skipped (.ci/run starts the services).")
-    pytest.skip(reason)
+        return
+    for item in items:
+        if missing := _missing_services(item):
+            item.add_marker(pytest.mark.skip(reason="; ".join(missing)))
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres"):
-        _require("postgres", connection.vendor == "postgresql",
-                 "needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite cannot show row locks or triggers)")
-    if item.get_closest_marker("redis"):
-        _require("redis", bool(settings.REDIS_URL), "needs Redis: set REDIS_URL=redis://…")
+    if IN_CI and (missing := _missing_services(item)):
+        pytest.fail(f"{'; '.join(missing)}; under CI=true this must not be skipped (.ci/run starts the services).")
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +131,6 @@ def browser():
     import shutil
 
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    _require("browser", bool(chromium and driver_path),
-             "needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
