@@ -49,6 +49,18 @@ def pytest_runtest_setup(item):
         pytest.fail(f"{'; '.join(missing)}; under CI=true this must not be skipped (.ci/run starts the services).")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django would name the test database test_<NAME> for every run: give this run's its own."""
+    from tigermcp.testing import TEST_RUN_ID
+
+    for db in settings.DATABASES.values():
+        test = db.setdefault("TEST", {})
+        if db["ENGINE"].endswith("sqlite3") and not test.get("NAME"):
+            continue  # in memory: private to the run already
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{TEST_RUN_ID}"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_shared_state():
     """Cache, circuit breakers and rate-limit windows are shared state (Redis in CI): each test

@@ -1,7 +1,12 @@
 """What the test suites of several apps share (never imported by product code)."""
 
 import os
+import secrets
 import socket
+
+# Part of the name of each database a test run creates (pytest-django's, the MCP tests'), so that two
+# runs against one server never drop each other's.
+TEST_RUN_ID = secrets.token_hex(4)
 
 
 def free_port() -> int:
