@@ -69,7 +69,7 @@ DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="tigermcp_app")
 # After every commit that wrote audit events, the chain's tip (sequence, MAC) is appended here, outside
 # the database: manage.py verify_audit reports a chain that is behind it (a deleted tail) as broken.
 # Every process that writes (web, workers, run_mcp) must append to the same file.
-AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default=str(DATA_DIR / "audit_checkpoint.log")))
+AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default="") or DATA_DIR / "audit_checkpoint.log")
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several threads (MCP tools, aggregation) write: wait for the lock instead of failing.
