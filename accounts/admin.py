@@ -22,7 +22,7 @@ from tigermcp.errors import ApplicationError
 
 
 def admin_actor(request) -> Actor:
-    return Actor.for_user(request.user, door="admin")
+    return Actor.for_user(request.user, door="admin", request_id=getattr(request, "request_id", None))
 
 
 class WriteOnlyTextarea(forms.Textarea):

@@ -28,7 +28,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
 
 def actor_from_request(request) -> Actor:
-    request_id = request.headers.get("X-Request-ID") or None
+    # Checked and bounded by tigermcp.request_headers (a fresh id where the header was unsafe).
+    request_id = getattr(request, "request_id", None)
     if isinstance(request.auth, ApiToken):
         return Actor.for_api_token(request.auth, request_id=request_id)
     return Actor.for_user(request.user, door="api", request_id=request_id)

@@ -66,10 +66,13 @@ def embedded_simulator_ensure():
     with _embedded_lock:
         if _embedded is not None or _simulator_answers():
             return _embedded
+        from tigersim.persistence import StateFolderBusy
         from tigersim.server import Simulator
 
         try:
             _embedded = Simulator(state_dir=settings.TIGERSIM_STATE_DIR, port=settings.TIGERSIM_PORT).start()
+        except StateFolderBusy:
+            return None  # another process owns the state and is starting to serve it
         except OSError:
             # Another process bound the port between our check and our start: use theirs.
             if not _simulator_answers():

@@ -114,6 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later step (and every response) sees the checked request id and stored headers.
+    "tigermcp.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the app itself (daphne serves no files of its own).
     "whitenoise.middleware.WhiteNoiseMiddleware",
