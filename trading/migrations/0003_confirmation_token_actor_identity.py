@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0001_initial'),
+        ('trading', '0002_order_alerts_and_status_changed_at'),
     ]
 
     operations = [
