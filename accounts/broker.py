@@ -146,7 +146,8 @@ class BrokerOrder:
     realized_pnl: Decimal | None
     can_modify: bool | None
     is_open: bool | None
-    remark: str
+    remark: str  # Tiger's own text: a reject or expiry reason, else the order's user mark
+    reference: str  # the user mark we sent ("tm:<client_ref>"), echoed back: identifies our order
     open_time: datetime | None
     update_time: datetime | None
 
@@ -514,6 +515,7 @@ class BrokerClient:
             is_open=o.is_open,
             # The SDK puts Tiger's `remark` (a reject or expiry reason) on `reason`; ours is `user_mark`.
             remark=str(getattr(o, "reason", None) or getattr(o, "remark", None) or o.user_mark or ""),
+            reference=str(o.user_mark or ""),
             open_time=from_millis(o.order_time),
             update_time=from_millis(o.update_time),
         )

@@ -94,6 +94,16 @@ def _check_celery(now: datetime) -> dict:
     return {"status": status, "last_heartbeat": raw, "age_seconds": int(age)}
 
 
+def _check_order_alerts() -> dict:
+    from trading.selectors import order_alerts_open
+
+    count = order_alerts_open().count()
+    if not count:
+        return {"status": "ok", "open_alerts": 0}
+    return {"status": "alert", "open_alerts": count,
+            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
+
+
 def _account_rows(now: datetime) -> list[dict]:
     healths = {h.account_id: h for h in AccountHealth.objects.all()}
     rows = []
@@ -130,7 +140,10 @@ def health_report() -> dict:
     components = {"database": _check_database(), "redis": _check_redis()}
     components["celery"] = _check_celery(now)
     accounts = _account_rows(now) if components["database"]["status"] == "ok" else []
+    if components["database"]["status"] == "ok":
+        components["orders"] = _check_order_alerts()
     down = any(c["status"] == "down" for c in components.values())
     failing = [a for a in accounts if a["status"] in (HealthStatus.FAILING, HealthStatus.CIRCUIT_OPEN)]
-    status = "down" if down else ("degraded" if failing else "ok")
+    alerting = components.get("orders", {}).get("status") == "alert"
+    status = "down" if down else ("degraded" if failing or alerting else "ok")
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}
