@@ -82,6 +82,8 @@ TOKEN_USED = "This confirmation token was already used. Call the preview again t
 TOKEN_EXPIRED = "This confirmation token expired (tokens live {ttl} s). Call the preview again."
 TOKEN_WRONG_ACTION = "This token confirms a {token_action}, not a {action}. Use the token from the matching preview."
 TOKEN_WRONG_ORDER = "This token confirms a change to order {token_order}, not order {order}."
+TOKEN_OTHER_ACTOR = ("This confirmation token was issued to another caller; only whoever previewed an order can "
+                     "confirm it. Call the preview yourself and confirm with the token it returns.")
 KEY_REQUIRED = "idempotency_key is required (1 to 128 characters). Reuse a key only to retry the same order."
 KEY_REUSED = "Idempotency key {key!r} was already used for a different order (order {order_id}). Use a new key for a new order."
 IN_PROGRESS = "Order {order_id} (idempotency key {key!r}) is still being submitted. Wait a moment, then look it up with get_order."
@@ -272,8 +274,8 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     with transaction.atomic():
         token = ConfirmationToken.objects.create(
             token_hash=HashedToken.hash(plain), action=action, account=account, order=order, payload=payload,
-            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label, created_at=now,
-            expires_at=expires,
+            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label,
+            actor_identity=actor.identity, created_at=now, expires_at=expires,
         )
         audit_record(actor=actor, event_type="confirmation.issued", account=account,
                      payload={"action": action, "token_id": token.pk, "order_hash": payload_hash,
@@ -292,6 +294,9 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     if token is None or token.account_id != account.pk:
         _refuse_confirmation(actor, account, action, "invalid")
         raise PermissionDenied(TOKEN_INVALID.format(account=account.account_number), code="confirmation_invalid")
+    if token.actor_identity != actor.identity:
+        _refuse_confirmation(actor, account, action, "other_actor", token)
+        raise PermissionDenied(TOKEN_OTHER_ACTOR, code="confirmation_other_actor")
     if token.action != action:
         _refuse_confirmation(actor, account, action, "wrong_action", token)
         raise PermissionDenied(TOKEN_WRONG_ACTION.format(token_action=token.action, action=action),
