@@ -61,3 +61,49 @@ def embedded_field_key(data_dir: Path) -> str:
         path,
     )
     return key
+
+
+AUDIT_HMAC_KEY_MIN_LENGTH = 32
+
+
+def parse_audit_hmac_key(value: str) -> bytes:
+    """The audit chain's MAC key. Long enough that it cannot be guessed from the MACs it signs."""
+    value = (value or "").strip()
+    if len(value) < AUDIT_HMAC_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"AUDIT_HMAC_KEY must be at least {AUDIT_HMAC_KEY_MIN_LENGTH} characters (got {len(value)}). "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value.encode()
+
+
+def embedded_audit_hmac_key(data_dir: Path) -> bytes:
+    """The embedded default's audit MAC key: generated once into the data folder.
+
+    Losing this file makes every event written so far fail verification, hence the loud warning.
+    """
+    import secrets
+
+    path = data_dir / "audit_hmac.key"
+    if path.exists():
+        return parse_audit_hmac_key(path.read_text())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Written whole under a temporary name, then linked into place: a process starting at the same
+    # moment never reads a half-written key, and the first link wins.
+    tmp = data_dir / f".audit_hmac.key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return parse_audit_hmac_key(path.read_text())
+    finally:
+        tmp.unlink()
+    logger.warning(
+        "Generated a new audit MAC key at %s. Back it up and keep it off the database host: without it "
+        "manage.py verify_audit cannot vouch for the audit trail. In production set AUDIT_HMAC_KEY instead.",
+        path,
+    )
+    return key.encode()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import environ
 
-from tigermcp.config import embedded_field_key, parse_key_list, parse_strict_bool
+from tigermcp.config import embedded_field_key, parse_audit_hmac_key, parse_key_list, parse_strict_bool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,9 @@ if PRODUCTION:
     FIELD_ENCRYPTION_KEYS = parse_key_list(
         "FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS")
     )
+    # Checked here so that a missing key stops the process at boot, but not kept: audit.keys reads it
+    # where it is used, so no settings dump (diffsettings, a debug page) can show it.
+    parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Not a secret worth protecting: the embedded default only listens on 127.0.0.1.
@@ -58,8 +61,19 @@ else:
     FIELD_ENCRYPTION_KEYS = (
         parse_key_list("FIELD_ENCRYPTION_KEYS", _keys) if _keys else [embedded_field_key(DATA_DIR)]
     )
+    if env.str("AUDIT_HMAC_KEY", default=""):
+        parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))  # checked, not kept (see above)
 
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# PostgreSQL: the role the app runs as. migrate (run as the tables' owner) creates it if it can and
+# grants it what the app needs: no UPDATE, DELETE or TRUNCATE on the audit tables (audit.dbroles).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="tigermcp_app")
+
+# After every commit that wrote audit events, the chain's tip (sequence, MAC) is appended here, outside
+# the database: manage.py verify_audit reports a chain that is behind it (a deleted tail) as broken.
+# Every process that writes (web, workers, run_mcp) must append to the same file.
+AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default="") or DATA_DIR / "audit_checkpoint.log")
+
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several threads (MCP tools, aggregation) write: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)

@@ -16,11 +16,12 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://tigermcp@127.0.0.1:5432/tigermcp",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "AUDIT_HMAC_KEY": "5f0c1e9a7b3d42a8e6c9f1b2d4a7e0c3b5d8f2a4c6e9b1d3f5a7c9e2b4d6f8a0",
 }
 
 
 def manage(*args, env_overrides, drop=()):
-    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_")
+    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_")
     env.update(env_overrides)
     for key in drop:
         env.pop(key, None)
@@ -34,10 +35,16 @@ def test_production_settings_pass_check_deploy():
 
 
 def test_production_without_a_secret_fails_at_boot():
-    for missing in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL"):
+    for missing in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "DATABASE_URL", "REDIS_URL"):
         result = manage("check", env_overrides=PRODUCTION_ENV, drop=[missing])
         assert result.returncode != 0
         assert missing in result.stderr
+
+
+def test_short_audit_key_stops_the_process():
+    result = manage("check", env_overrides={**PRODUCTION_ENV, "AUDIT_HMAC_KEY": "short"})
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be at least 32 characters" in result.stderr
 
 
 def test_live_switch_with_sloppy_value_stops_the_process(tmp_path):
@@ -69,7 +76,7 @@ def test_a_dot_env_beside_the_settings_is_read_unless_the_test_switch_says_no(tm
     (tmp_path / ".env").write_text("TIGERMCP_READ_ONLY=true\n")
 
     def read_only(switch: str) -> str:
-        env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "SECRET_KEY")
+        env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY")
         env.update({"TIGERMCP_READ_DOT_ENV": switch, "TIGERMCP_DATA_DIR": str(tmp_path / "data")})
         done = subprocess.run([sys.executable, "-c", "import tigermcp.settings as s; print(s.TIGERMCP_READ_ONLY)"],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
