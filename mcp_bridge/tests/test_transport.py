@@ -240,9 +240,10 @@ async def test_http_preview_confirm_flow_and_per_token_tool_lists(world, http_se
     assert at_broker.quantity == 2
 
 
-async def test_mcp_mounted_in_the_asgi_app(world, http_server):
-    server = http_server(command=[sys.executable, "-m", "uvicorn", "mcp_bridge.tests.asgi_app:application",
-                                  "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning"])
+async def test_mcp_is_served_by_the_projects_own_asgi_application(world, http_server):
+    # tigermcp.asgi:application under daphne, exactly as scripts/run and the Dockerfile serve it.
+    server = http_server(command=[sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", "{port}",
+                                  "tigermcp.asgi:application"])
     assert _post_initialize(server.url, {}).status_code == 401
     assert _post_initialize(server.url, {"Origin": "https://evil.example",
                                          "Authorization": f"Bearer {world.tokens['trader']}"}).status_code == 403
