@@ -5,6 +5,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN TIGERMCP_DATA_DIR=/tmp/build python manage.py collectstatic --noinput
+# The audit checkpoint's folder (a volume shared by every app container in docker-compose.yml).
+RUN mkdir -p /var/lib/tigermcp/audit && chown nobody /var/lib/tigermcp/audit
 USER nobody
 EXPOSE 8000
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "tigermcp.asgi:application"]

@@ -4,11 +4,13 @@ from rest_framework import authentication, exceptions
 from accounts.actors import Actor
 from accounts.models import ApiToken
 
-BAD_TOKEN = "Invalid, expired or revoked API token. Create a new one in the admin (Accounts → API tokens)."
+BAD_TOKEN = ("Invalid, expired or revoked API token, or its owner's user account is inactive. "
+             "Create a new one in the admin (Accounts → API tokens).")
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer tmapi_…`. Tokens are looked up by hash; the plain value is never stored."""
+    """`Authorization: Bearer tmapi_…`. Tokens are looked up by hash; the plain value is never stored.
+    Expiry, revocation and the owner's is_active are checked on every request."""
 
     keyword = "Bearer"
 
@@ -28,7 +30,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
 
 def actor_from_request(request) -> Actor:
-    request_id = request.headers.get("X-Request-ID") or None
+    # Checked and bounded by tigermcp.request_headers (a fresh id where the header was unsafe).
+    request_id = getattr(request, "request_id", None)
     if isinstance(request.auth, ApiToken):
         return Actor.for_api_token(request.auth, request_id=request_id)
     return Actor.for_user(request.user, door="api", request_id=request_id)

@@ -149,14 +149,18 @@ class HashedToken(models.Model):
 
 
 class ApiToken(HashedToken):
-    """A REST API client. Its access is its own AccessGrants, not its owner's."""
+    """A REST API client. Its access is its own AccessGrants, not its owner's; but it works only while
+    its owner (if it has one) is an active user, and is deleted with them."""
 
     TOKEN_PREFIX = "tmapi"
 
     class Meta:
         verbose_name = "API token"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+
+    def is_usable(self) -> bool:
+        return super().is_usable() and (self.owner is None or self.owner.is_active)
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
@@ -185,6 +189,9 @@ class McpToken(HashedToken):
     class Meta:
         verbose_name = "MCP token"
     client = models.ForeignKey(McpClient, on_delete=models.CASCADE, related_name="tokens")
+
+    def is_usable(self) -> bool:
+        return super().is_usable() and self.client.is_active
 
     def __str__(self):
         return f"{self.client.name}: {self.name} ({self.prefix}…)"

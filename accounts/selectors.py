@@ -26,7 +26,9 @@ def _grants_for(actor: Actor):
     if actor.kind == "api_token":
         return AccessGrant.objects.filter(api_token=actor.api_token)
     if actor.kind == "mcp_client":
-        return AccessGrant.objects.filter(mcp_client=actor.mcp_client)
+        # stdio acts as one client for the life of the process: its grants end the moment the client
+        # is deactivated (HTTP also refuses the client's tokens then), with no extra query per call.
+        return AccessGrant.objects.filter(mcp_client=actor.mcp_client, mcp_client__is_active=True)
     return AccessGrant.objects.none()
 
 

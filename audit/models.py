@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -8,10 +9,15 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(models.Model):
-    """Append-only and hash-chained: each row carries the hash of the one before it.
+    """Append-only and hash-chained: each row carries the hash of the one before it, and a MAC keyed
+    with a secret the database does not hold (audit.keys), chained over the previous event's MAC.
 
-    Written only by audit.services.audit_record; on PostgreSQL a trigger refuses UPDATE and DELETE.
-    `account` has no database constraint so that no cascade can ever touch this table.
+    The hash alone shows a careless edit; the MAC shows an edit by someone who recomputed the hashes.
+    Events written before the MAC existed have `mac` blank: they may only come first, and the first
+    event with a MAC vouches for them (its hash covers theirs).
+
+    Written only by audit.services.audit_record; on PostgreSQL triggers refuse UPDATE, DELETE and
+    TRUNCATE. `account` has no database constraint so that no cascade can ever touch this table.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -34,6 +40,7 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-seq"]
@@ -59,10 +66,18 @@ class AuditEvent(models.Model):
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def compute_mac(self, key: bytes, prev_mac: str) -> str:
+        """HMAC-SHA256 over this event's hash (which covers its content, number and predecessor's
+        hash) and the previous event's MAC: a link nobody without the key can forge or re-link."""
+        return hmac.new(key, f"{prev_mac}:{self.hash}".encode(), hashlib.sha256).hexdigest()
+
 
 class AuditHead(models.Model):
     """The chain's tip: one row, locked by every writer, so events are numbered without gaps or
-    forks under concurrency, and a deleted tail is detectable."""
+    forks under concurrency. On PostgreSQL a trigger allows it one move only: forward by one, onto
+    the event just written; it cannot be deleted or truncated. A deleted tail together with this row
+    is caught by the checkpoint outside the database (audit.checkpoint)."""
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    mac = models.CharField(max_length=64, blank=True, default="")

@@ -35,6 +35,19 @@ def health_report_for(actor) -> dict:
     return report
 
 
+COMPONENTS = ("database", "redis", "celery")
+HEALTH_DETAIL = ("Per-account detail needs a staff login or a token: send 'Authorization: Bearer tmapi_…' "
+                 "with an API token from the admin (Accounts → API tokens).")
+
+
+def health_report_public() -> dict:
+    """What anyone may see (load balancers, monitors): the overall status and the state of each
+    component; no account number, label or error text."""
+    report = health_report()
+    return {"status": report["status"], "checked_at": report["checked_at"],
+            **{name: {"status": report[name]["status"]} for name in COMPONENTS}, "detail": HEALTH_DETAIL}
+
+
 SNAPSHOT_ADMINS_ONLY = ("Portfolio snapshots cover every account; only administrators can read them. "
                         "Use GET /api/portfolio for your own accounts.")
 NO_SNAPSHOT = "No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them."
@@ -94,6 +107,16 @@ def _check_celery(now: datetime) -> dict:
     return {"status": status, "last_heartbeat": raw, "age_seconds": int(age)}
 
 
+def _check_order_alerts() -> dict:
+    from trading.selectors import order_alerts_open
+
+    count = order_alerts_open().count()
+    if not count:
+        return {"status": "ok", "open_alerts": 0}
+    return {"status": "alert", "open_alerts": count,
+            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
+
+
 def _account_rows(now: datetime) -> list[dict]:
     healths = {h.account_id: h for h in AccountHealth.objects.all()}
     rows = []
@@ -130,7 +153,10 @@ def health_report() -> dict:
     components = {"database": _check_database(), "redis": _check_redis()}
     components["celery"] = _check_celery(now)
     accounts = _account_rows(now) if components["database"]["status"] == "ok" else []
+    if components["database"]["status"] == "ok":
+        components["orders"] = _check_order_alerts()
     down = any(c["status"] == "down" for c in components.values())
     failing = [a for a in accounts if a["status"] in (HealthStatus.FAILING, HealthStatus.CIRCUIT_OPEN)]
-    status = "down" if down else ("degraded" if failing else "ok")
+    alerting = components.get("orders", {}).get("status") == "alert"
+    status = "down" if down else ("degraded" if failing or alerting else "ok")
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}

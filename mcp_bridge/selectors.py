@@ -31,7 +31,7 @@ def mcp_token_resolve(*, plain: str) -> McpToken:
     if not plain.startswith(TOKEN_PREFIX):
         raise PermissionDenied(BAD_TOKEN, code="bad_token")
     token = McpToken.objects.select_related("client").filter(token_hash=McpToken.hash(plain)).first()
-    if token is None or not token.is_usable() or not token.client.is_active:
+    if token is None or not token.is_usable():
         raise PermissionDenied(BAD_TOKEN, code="bad_token")
     _touch(token)
     return token

@@ -7,6 +7,7 @@ the call; nothing else about an unexpected failure leaves the server.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,9 +23,10 @@ from mcp_bridge.schemas import (
     AccountInfo,
     AccountsResult,
 )
-from tigermcp.errors import ApplicationError
+from tigermcp.errors import ApplicationError, internal_error
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 PREVIEW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
@@ -58,6 +60,9 @@ async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
     except ApplicationError as exc:
         rule = exc.extra.get("rule") if isinstance(exc.extra, dict) else None
         raise ToolError(f"{exc.message} (code: {exc.code}{f', rule: {rule}' if rule else ''})") from exc
+    except Exception as exc:  # a bug: the model gets a reference, the log gets the cause
+        err = internal_error(exc, logger)
+        raise ToolError(f"{err.message} (code: {err.code})") from exc
 
 
 def iso(value) -> str | None:

@@ -71,7 +71,7 @@ OrderIdParam = Annotated[int, Field(description="TigerMCP order id (order_ref in
 PLACED = "Placed on {environment} account {account}: Tiger order id {broker_id}. Use get_order to follow fills."
 REPLAYED = "This confirmation token was already used: this is the order it placed. Nothing new was placed."
 REJECTED = "Tiger rejected the order: {reason}. Nothing is working at the broker."
-UNKNOWN = ("The order was sent but Tiger's answer was lost: it may or may not be working. Do NOT place it again. "
+UNKNOWN = ("The order's outcome is unknown ({reason}): it may or may not be working. Do NOT place it again. "
            "Check get_orders in a minute; reconciliation resolves it.")
 PREVIEW_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call {tool} "
                 "with the same parameters and confirmation_token before {expires}.")
@@ -452,7 +452,7 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
     elif order.status == OrderStatus.REJECTED:
         message = REJECTED.format(reason=order.status_reason or "no reason given")
     elif order.status == OrderStatus.UNKNOWN:
-        message = UNKNOWN
+        message = UNKNOWN.format(reason=(order.status_reason or "Tiger's answer was lost").rstrip("."))
     else:
         message = PLACED.format(environment=account.environment, account=account.account_number, broker_id=order.broker_id)
     return OrderActionResult(status=order.status, order=out, message=message)

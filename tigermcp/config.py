@@ -97,11 +97,47 @@ def _read_or_generate(path: Path, generate: Callable[[], str], generated_warning
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = generate()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process generated it first: use theirs
-        return path.read_text().strip()
+    # Written whole under a temporary name, then linked into place: a process starting at the same
+    # moment never reads a half-written key, and the first link wins.
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        tmp.unlink()
     logger.warning(generated_warning.format(path=path))
     return value
+
+
+AUDIT_HMAC_KEY_MIN_LENGTH = 32
+AUDIT_KEY_GENERATED = (
+    "Generated a new audit MAC key at {path}. Back it up and keep it off the database host: without it "
+    "manage.py verify_audit cannot vouch for the audit trail. In production set AUDIT_HMAC_KEY instead."
+)
+
+
+def parse_audit_hmac_key(value: str) -> bytes:
+    """The audit chain's MAC key. Long enough that it cannot be guessed from the MACs it signs."""
+    value = (value or "").strip()
+    if len(value) < AUDIT_HMAC_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"AUDIT_HMAC_KEY must be at least {AUDIT_HMAC_KEY_MIN_LENGTH} characters (got {len(value)}). "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value.encode()
+
+
+def embedded_audit_hmac_key(data_dir: Path) -> bytes:
+    """The embedded default's audit MAC key: generated once into the data folder.
+
+    Losing this file makes every event written so far fail verification, hence the loud warning.
+    """
+    import secrets
+
+    return parse_audit_hmac_key(
+        _read_or_generate(data_dir / "audit_hmac.key", lambda: secrets.token_hex(32), AUDIT_KEY_GENERATED)
+    )

@@ -40,6 +40,27 @@ class Conflict(ApplicationError):
     http_status = 409
 
 
+class InternalError(ApplicationError):
+    """A bug or an unforeseen failure. The message says what happened to the caller's request (for an
+    order: not sent, or outcome unknown) and carries a reference to the logged cause, never its text."""
+
+    code = "internal_error"
+    http_status = 500
+
+
+INTERNAL = ("Internal error (reference {ref}): the request did not complete. The cause is logged under that "
+            "reference; nothing about it was guessed.")
+
+
+def internal_error(exc: BaseException, logger, what: str = INTERNAL) -> InternalError:
+    """Log `exc` with its traceback under a fresh reference and return the error a door shows instead."""
+    import uuid
+
+    ref = uuid.uuid4().hex[:12]
+    logger.error("internal error %s: %s", ref, type(exc).__name__, exc_info=exc)
+    return InternalError(what.format(ref=ref), extra={"reference": ref})
+
+
 class CredentialError(ApplicationError):
     """A stored credential cannot be used (missing key, wrong key, unreadable RSA key)."""
 

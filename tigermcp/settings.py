@@ -12,12 +12,15 @@ from pathlib import Path
 
 import environ
 
-from tigermcp.config import parse_key_list, parse_strict_bool, require_secret
+from tigermcp.config import parse_audit_hmac_key, parse_key_list, parse_strict_bool, require_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A checkout's .env configures that checkout's deployment. The test suite (scripts/test) sets
+# TIGERMCP_READ_DOT_ENV=false so that what it runs against never depends on one.
+if parse_strict_bool("TIGERMCP_READ_DOT_ENV", env.str("TIGERMCP_READ_DOT_ENV", default="true")):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 TIGERMCP_ENV = env.str("TIGERMCP_ENV", default="embedded")
 if TIGERMCP_ENV not in ("embedded", "production"):
@@ -42,6 +45,9 @@ if PRODUCTION:
     for _secret in SECRETS_READ_WHERE_USED:
         require_secret(_secret)
     parse_key_list("FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS"))
+    # Checked here so that a missing key stops the process at boot, but not kept: audit.keys reads it
+    # where it is used, so no settings dump (diffsettings, a debug page) can show it.
+    parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Not a secret worth protecting: the embedded default only listens on 127.0.0.1.
@@ -58,8 +64,19 @@ else:
     # Unset: generated once into the data folder when first used.
     if env.str("FIELD_ENCRYPTION_KEYS", default=""):
         parse_key_list("FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS"))
+    if env.str("AUDIT_HMAC_KEY", default=""):
+        parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))  # checked, not kept (see above)
 
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# PostgreSQL: the role the app runs as. migrate (run as the tables' owner) creates it if it can and
+# grants it what the app needs: no UPDATE, DELETE or TRUNCATE on the audit tables (audit.dbroles).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="tigermcp_app")
+
+# After every commit that wrote audit events, the chain's tip (sequence, MAC) is appended here, outside
+# the database: manage.py verify_audit reports a chain that is behind it (a deleted tail) as broken.
+# Every process that writes (web, workers, run_mcp) must append to the same file.
+AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default="") or DATA_DIR / "audit_checkpoint.log")
+
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several threads (MCP tools, aggregation) write: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
@@ -103,6 +120,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later step (and every response) sees the checked request id and stored headers.
+    "tigermcp.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the app itself (daphne serves no files of its own).
     "whitenoise.middleware.WhiteNoiseMiddleware",

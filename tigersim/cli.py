@@ -7,6 +7,7 @@ import signal
 import threading
 
 from .clock import parse_instant
+from .persistence import StateFolderBusy
 
 logger = logging.getLogger(__name__)
 
@@ -56,5 +57,8 @@ def main(argv=None) -> None:
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(port=args.port, state=args.state, seed=args.seed, clock=args.clock,
-          rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses, latency=args.latency)
+    try:
+        serve(port=args.port, state=args.state, seed=args.seed, clock=args.clock,
+              rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses, latency=args.latency)
+    except StateFolderBusy as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")

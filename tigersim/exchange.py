@@ -11,7 +11,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 from . import protocol as p
 from .clock import SimClock
@@ -181,8 +180,27 @@ class Account:
         return p.CODE_PAPER_ACCOUNT if self.paper else p.CODE_PRIME_ACCOUNT
 
 
+class Changes:
+    """What changed since the state was last written: the store writes exactly these rows."""
+
+    def __init__(self):
+        self.developers: set[str] = set()
+        self.accounts: set[str] = set()
+        self.orders: dict[int, Order] = {}
+        self.counters = False
+
+    def __bool__(self) -> bool:
+        return bool(self.developers or self.accounts or self.orders or self.counters)
+
+    def clear(self) -> None:
+        self.developers.clear()
+        self.accounts.clear()
+        self.orders.clear()
+        self.counters = False
+
+
 class Exchange:
-    def __init__(self, prices: PriceModel, clock: SimClock, on_change: Callable[[], None] | None = None):
+    def __init__(self, prices: PriceModel, clock: SimClock):
         self.prices = prices
         self.clock = clock
         self.lock = threading.RLock()
@@ -192,7 +210,8 @@ class Exchange:
         self.next_account_seq = 1
         # Displayed liquidity already taken, per (symbol, side, quote bucket).
         self._taken: dict[tuple[str, str, int], Decimal] = {}
-        self._on_change = on_change or (lambda: None)
+        # Read and cleared by the simulator's commit, under ``lock``.
+        self.changes = Changes()
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -271,7 +290,7 @@ class Exchange:
             if existing:
                 dev.accounts = existing.accounts
             self.developers[dev.tiger_id] = dev
-            self._on_change()
+            self.changes.developers.add(dev.tiger_id)
             return dev
 
     def open_account(self, tiger_id: str, account: str | None, cash: dict[str, Decimal], paper: bool,
@@ -292,14 +311,16 @@ class Exchange:
             self.accounts[account] = Account(account, tiger_id, capability, paper,
                                              {c.upper(): Decimal(str(v)) for c, v in cash.items()})
             dev.accounts.append(account)
-            self._on_change()
+            self.changes.developers.add(tiger_id)
+            self.changes.accounts.add(account)
+            self.changes.counters = True
             return account
 
     def allocate_order_id(self, acct: Account) -> int:
         with self.lock:
             order_id = acct.next_order_id
             acct.next_order_id += 1
-            self._on_change()
+            self.changes.accounts.add(acct.account)
             return order_id
 
     # --- orders ---------------------------------------------------------------------------
@@ -379,7 +400,8 @@ class Exchange:
                     cap -= cap % inst.lot_size
                 order.fill_cap = min(quantity, max(Decimal(inst.lot_size), Decimal(str(cap))))
             acct.orders[order.id] = order
-            self._on_change()
+            self.changes.orders[order.id] = order
+            self.changes.counters = True
             return order
 
     def accept(self, order: Order, fault=None) -> None:
@@ -392,7 +414,7 @@ class Exchange:
             elif order.status == INITIAL:
                 order.status = SUBMITTED
             order.update_time = now_ms
-            self._on_change()
+            self.changes.orders[order.id] = order
 
     def _order_day(self, inst: Instrument, now: dt.datetime) -> dt.date:
         """The trading day a DAY order belongs to: today until its close, else the next one."""
@@ -497,7 +519,7 @@ class Exchange:
             # PendingCancel until the next matching pass, which completes the cancel.
             order.status = PENDING_CANCEL
             order.update_time = self.clock.now_ms()
-            self._on_change()
+            self.changes.orders[order.id] = order
             return order
 
     def modify(self, acct: Account, biz: dict) -> Order:
@@ -537,7 +559,7 @@ class Exchange:
             if biz.get("outside_rth") is not None:
                 order.outside_rth = bool(biz.get("outside_rth")) and order.market == "US"
             order.update_time = self.clock.now_ms()
-            self._on_change()
+            self.changes.orders[order.id] = order
             return order
 
     # --- matching -------------------------------------------------------------------------
@@ -547,7 +569,6 @@ class Exchange:
         now = now or self.clock.now()
         fills = 0
         with self.lock:
-            changed = False
             for acct in self.accounts.values():
                 for order in list(acct.orders.values()):
                     if not order.is_open:
@@ -555,7 +576,7 @@ class Exchange:
                     if order.status == PENDING_CANCEL:
                         order.status = CANCELLED
                         order.update_time = int(now.timestamp() * 1000)
-                        changed = True
+                        self.changes.orders[order.id] = order
                         continue
                     if order.status in (INITIAL, PENDING_NEW):
                         continue
@@ -563,15 +584,11 @@ class Exchange:
                         order.status = CANCELLED
                         order.reason = MSG_EXPIRED
                         order.update_time = int(now.timestamp() * 1000)
-                        changed = True
+                        self.changes.orders[order.id] = order
                         continue
-                    made = self._match_order(acct, order, now)
-                    fills += made
-                    changed = changed or made > 0
+                    fills += self._match_order(acct, order, now)
             if len(self._taken) > 50_000:
                 self._taken.clear()
-            if changed:
-                self._on_change()
         return fills
 
     def _expired(self, order: Order, now: dt.datetime) -> bool:
@@ -597,6 +614,7 @@ class Exchange:
             if not trigger:
                 return 0
             order.triggered = True
+            self.changes.orders[order.id] = order
         if order.order_type in ("LMT", "STP_LMT"):
             if (buy and touch > order.limit_price) or (not buy and touch < order.limit_price):
                 return 0
@@ -658,6 +676,8 @@ class Exchange:
         order.fills.append(Fill(now_ms, qty, price, commission))
         order.status = FILLED if order.filled >= order.quantity else PARTIALLY_FILLED
         order.update_time = order.latest_time = now_ms
+        self.changes.orders[order.id] = order
+        self.changes.accounts.add(acct.account)
         logger.debug("fill %s %s %s %s @ %s", order.account, order.action, qty, order.symbol, price)
 
 

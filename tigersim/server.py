@@ -24,7 +24,7 @@ from .clock import SimClock
 from .exchange import Developer, Exchange
 from .faults import FaultInjector
 from .gateway import Gateway
-from .persistence import StateStore, dump_exchange, load_exchange
+from .persistence import MSG_BUSY, StateFolderBusy, StateLock, StateStore, load_legacy
 from .prices import PriceModel, Quote
 from .properties import write_properties
 from .ratelimit import RateLimiter, limit_message
@@ -73,6 +73,22 @@ class Simulator:
     def __init__(self, state_dir=None, seed: int = 42, clock=None, port: int = 0,
                  rate_limit_window: float = 60.0, sign_responses: bool = False, host: str = "127.0.0.1",
                  match_interval: float | None = 0.5):
+        # The owner lock first, before any work: it is also how a process finds out, cheaply, that
+        # another one owns the folder.
+        self.state_lock: StateLock | None = None
+        if state_dir:
+            lock = StateLock(state_dir)
+            if not lock.try_acquire():
+                raise StateFolderBusy(MSG_BUSY.format(path=state_dir, pid=lock.holder()))
+            self.state_lock = lock
+        try:
+            self._setup(state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval)
+        except BaseException:
+            if self.state_lock is not None:
+                self.state_lock.release()
+            raise
+
+    def _setup(self, state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval):
         self.seed = seed
         self.host = host
         self.port = port
@@ -80,8 +96,7 @@ class Simulator:
         self.match_interval = match_interval
         self.clock = clock if isinstance(clock, SimClock) else SimClock(clock)
         self.prices = PriceModel(seed)
-        self._dirty = threading.Event()
-        self.exchange = Exchange(self.prices, self.clock, on_change=self._dirty.set)
+        self.exchange = Exchange(self.prices, self.clock)
         self.gateway = Gateway(self.exchange)
         self.faults = FaultInjector()
         self.rate_limiter = RateLimiter(rate_limit_window)
@@ -90,15 +105,17 @@ class Simulator:
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._stop_lock = threading.Lock()
         self._demo_tiger_id: str | None = None
         self._next_developer = 1
-        self.store = StateStore(state_dir) if state_dir else None
         self._signing_key = None
-        if self.store and self.store.exists():
-            self._load()
+        self.store: StateStore | None = None
+        if state_dir:
+            self._open_store(state_dir)
         if self._signing_key is None:
             self._signing_key = p.generate_private_key()
-            self._dirty.set()
+            self.exchange.changes.counters = True
+        self.commit()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -112,7 +129,7 @@ class Simulator:
                                  name=f"tigersim-http-{self.port}", daemon=True)
         serve.start()
         self._threads = [serve]
-        if self.match_interval or self.store:
+        if self.match_interval:
             ticker = threading.Thread(target=self._tick_loop, name="tigersim-ticker", daemon=True)
             ticker.start()
             self._threads.append(ticker)
@@ -120,16 +137,26 @@ class Simulator:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.close_open_connections()
-            self._server.server_close()
-            self._server = None
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        self.save()
+        """Close the port, write what is left and release the state folder. Safe to call from any
+        thread, more than once, and from two threads at once (an exit hook and a watcher)."""
+        with self._stop_lock:
+            self._stopping.set()
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.close_open_connections()
+                self._server.server_close()
+                self._server = None
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(timeout=5)
+            self._threads = []
+            with self.exchange.lock:
+                self.commit()
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+            if self.state_lock is not None:
+                self.state_lock.release()
 
     def __enter__(self) -> "Simulator":
         return self.start()
@@ -151,31 +178,55 @@ class Simulator:
         interval = self.match_interval or 0.5
         while not self._stopping.wait(interval):
             try:
-                if self.match_interval:
+                with self.exchange.lock:
                     self.exchange.match()
-                self.save(only_if_dirty=True)
+                    self.commit()
             except Exception:  # the ticker must survive any one bad pass
                 logger.exception("simulator tick failed")
 
     # --- persistence ----------------------------------------------------------------------
 
-    def _load(self) -> None:
-        data = self.store.read()
-        load_exchange(self.exchange, data["exchange"])
-        self._demo_tiger_id = data.get("demo_tiger_id")
-        self._next_developer = data.get("next_developer", 1)
-        self._signing_key = p.private_key_from_b64(data["signing_key"])
-        logger.info("simulator state loaded from %s", self.store.path)
+    def _open_store(self, state_dir) -> None:
+        store = StateStore(state_dir)
+        try:
+            if not store.is_empty():
+                self._load_meta(store.load(self.exchange))
+                logger.info("simulator state loaded from %s", store.path)
+            elif store.legacy_path.exists():
+                data = store.read_legacy()
+                load_legacy(self.exchange, data["exchange"])
+                self._load_meta(data)
+                store.write_all(self.exchange, self._meta())
+                # Kept, renamed, as a backup; the new file is the state from now on.
+                store.legacy_path.rename(store.legacy_path.with_name(store.legacy_path.name + ".migrated"))
+                logger.info("simulator state migrated from %s to %s", store.legacy_path, store.path)
+        except BaseException:
+            store.close()
+            raise
+        self.store = store
 
-    def save(self, only_if_dirty: bool = False) -> None:
-        if self.store is None or (only_if_dirty and not self._dirty.is_set()):
-            return
-        self._dirty.clear()
+    def _load_meta(self, meta: dict) -> None:
+        self._demo_tiger_id = meta.get("demo_tiger_id")
+        self._next_developer = meta.get("next_developer", 1)
+        self._signing_key = p.private_key_from_b64(meta["signing_key"])
+
+    def _meta(self) -> dict:
+        return {"demo_tiger_id": self._demo_tiger_id, "next_developer": self._next_developer,
+                "signing_key": p.private_key_to_sdk_b64(self._signing_key), "seed": self.seed}
+
+    def commit(self) -> None:
+        """Write what changed since the last commit, durably. Every reply that acknowledges or shows
+        a change is sent only after this returned for it (it runs under the exchange lock)."""
         with self.exchange.lock:
-            data = {"exchange": dump_exchange(self.exchange), "demo_tiger_id": self._demo_tiger_id,
-                    "next_developer": self._next_developer,
-                    "signing_key": p.private_key_to_sdk_b64(self._signing_key), "seed": self.seed}
-        self.store.write(data)
+            changes = self.exchange.changes
+            if not changes:
+                return
+            if self.store is not None:
+                self.store.write(self.exchange, changes, self._meta() if changes.counters else None)
+            changes.clear()
+
+    def save(self) -> None:
+        self.commit()
 
     # --- developers and accounts ----------------------------------------------------------
 
@@ -189,8 +240,10 @@ class Simulator:
                     self._next_developer += 1
                     if tiger_id not in self.exchange.developers:
                         break
+                self.exchange.changes.counters = True
             self.exchange.add_developer(Developer(tiger_id, p.public_key_to_b64(key.public_key()), license,
                                                   private_b64))
+            self.commit()
         return DeveloperCredentials(tiger_id, private_b64, license)
 
     def credentials(self, tiger_id: str) -> DeveloperCredentials:
@@ -201,19 +254,25 @@ class Simulator:
     def register_developer(self, tiger_id: str, public_key: str, license: str = DEMO_LICENSE) -> None:
         """Register an externally generated key pair (PEM or base64, SPKI or PKCS#1 public key)."""
         spki = p.public_key_to_b64(p.load_public_key(public_key))
-        self.exchange.add_developer(Developer(str(tiger_id), spki, license))
+        with self.exchange.lock:
+            self.exchange.add_developer(Developer(str(tiger_id), spki, license))
+            self.commit()
 
     def open_account(self, tiger_id: str, account: str | None = None, cash: dict | None = None,
                      paper: bool = True, capability: str = "MGRN") -> str:
         """Open an account for a developer; ``capability`` is MGRN (Reg-T margin) or CASH."""
         cash = {"USD": Decimal("1000000")} if cash is None else cash
-        return self.exchange.open_account(tiger_id, account, cash, paper, capability)
+        with self.exchange.lock:
+            number = self.exchange.open_account(tiger_id, account, cash, paper, capability)
+            self.commit()
+            return number
 
     def deposit(self, account: str, currency: str, amount: Decimal) -> Decimal:
         with self.exchange.lock:
             acct = self.exchange.accounts[account]
             acct.cash[currency] = acct.cash.get(currency, Decimal("0")) + Decimal(str(amount))
-            self._dirty.set()
+            self.exchange.changes.accounts.add(account)
+            self.commit()
             return acct.cash[currency]
 
     def ensure_demo(self) -> DemoSetup:
@@ -226,7 +285,8 @@ class Simulator:
                 self.open_account(creds.tiger_id, cash=DEMO_CASH, capability="MGRN")
                 self.open_account(creds.tiger_id, cash=DEMO_CASH_ACCOUNT_CASH, capability="CASH")
                 dev = self.exchange.developers[creds.tiger_id]
-            self._dirty.set()
+                self.exchange.changes.counters = True
+                self.commit()
         return DemoSetup(self.credentials(dev.tiger_id), tuple(dev.accounts))
 
     def write_properties(self, directory, credentials: DeveloperCredentials | DemoSetup | None = None,
@@ -263,7 +323,10 @@ class Simulator:
         return self.exchange.quote(symbol)
 
     def match(self) -> int:
-        return self.exchange.match()
+        with self.exchange.lock:
+            fills = self.exchange.match()
+            self.commit()
+            return fills
 
     def request_count(self, method: str | None = None) -> int:
         with self._count_lock:
@@ -308,8 +371,15 @@ class Simulator:
             if broken is not None:
                 raise p.GatewayError(p.CODE_ACCESS_FORBIDDEN, limit_message(method, broken))
             biz = p.parse_biz_content(params)
-            self.exchange.match()
-            data = self.gateway.handle(dev.tiger_id, method, biz, fault)
+            with self.exchange.lock:
+                if self._stopping.is_set() and self.state_lock is not None:
+                    raise _Drop()  # a request that raced stop(): its change could not be written
+                try:
+                    self.exchange.match()
+                    data = self.gateway.handle(dev.tiger_id, method, biz, fault)
+                finally:
+                    # Before any reply, even a refusal: nothing the client sees may be lost in a crash.
+                    self.commit()
             reply = p.success_body(data, self.clock.now_ms())
             status = 200
         except p.GatewayError as exc:

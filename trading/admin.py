@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from accounts.admin import admin_actor
 from tigermcp.errors import ApplicationError
 from trading import services
-from trading.models import Fill, KillSwitch, Order, RiskPolicy, RiskPolicyVersion
+from trading.models import Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
 
 
 class FillInline(admin.TabularInline):
@@ -62,8 +62,7 @@ class OrderAdmin(admin.ModelAdmin):
         for number in numbers:
             try:
                 r = services.orders_reconcile(actor=admin_actor(request), account_number=number)
-                self.message_user(request, f"{number}: {r.transitions} transition(s), {r.fills} fill(s), "
-                                           f"{len(r.unresolved)} unresolved.")
+                self.message_user(request, r.summary(), messages.WARNING if r.alerts else messages.INFO)
             except ApplicationError as exc:
                 self.message_user(request, f"{number}: {exc.message}", messages.ERROR)
 
@@ -110,7 +109,7 @@ class KillSwitchAdmin(admin.ModelAdmin):
         return False
 
     def _report(self, request, result):
-        self.message_user(request, result.summary())
+        self.message_user(request, result.summary(), messages.WARNING if result.cancels_not_sent else messages.INFO)
 
     @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
     def turn_on_global(self, request, queryset):
@@ -130,3 +129,33 @@ class KillSwitchAdmin(admin.ModelAdmin):
         # Actions need a selection; the global switch row may not exist yet, so make it visible.
         KillSwitch.objects.get_or_create(scope="global")
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(OrderAlert)
+class OrderAlertAdmin(admin.ModelAdmin):
+    """Orders the product refused to act on because it could not identify them at Tiger."""
+
+    list_display = ["created_at", "kind", "account", "order", "broker_id", "message", "resolved_at", "resolved_by"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["account", "order"]
+    actions = ["resolve"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in OrderAlert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark the selected alerts resolved (after checking the orders at Tiger)")
+    def resolve(self, request, queryset):
+        actor = admin_actor(request)
+        try:
+            for alert in queryset.filter(resolved_at__isnull=True):
+                services.order_alert_resolve(actor=actor, alert_id=alert.pk)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, "Alerts resolved.")

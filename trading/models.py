@@ -45,10 +45,13 @@ TRANSITIONS: dict[str, frozenset] = {
                                  S.REJECTED, S.EXPIRED, S.UNKNOWN}),
     S.UNKNOWN: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED,
                           S.REJECTED, S.EXPIRED}),
-    S.SUBMITTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.REJECTED, S.EXPIRED}),
-    S.PARTIALLY_FILLED: frozenset({S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    # A working order goes back to UNKNOWN when the broker can no longer positively identify it (its
+    # broker id now names an order without our reference): nothing acts on it until that is resolved.
+    S.SUBMITTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.REJECTED, S.EXPIRED,
+                            S.UNKNOWN}),
+    S.PARTIALLY_FILLED: frozenset({S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED, S.UNKNOWN}),
     # A refused cancel (already filled, or the broker said no) returns the order to working.
-    S.CANCEL_PENDING: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED}),
+    S.CANCEL_PENDING: frozenset({S.SUBMITTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.UNKNOWN}),
     S.FILLED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REJECTED: frozenset(),
@@ -130,6 +133,9 @@ class Order(models.Model):
 
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the status last changed (reconciliation saves the row on every pass, so updated_at cannot
+    # tell how long an order has been CANCEL_PENDING).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     terminal_at = models.DateTimeField(null=True, blank=True)
     reconciled_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +200,7 @@ class Order(models.Model):
             )
         now = timezone.now()
         self.status = new_status
+        self.status_changed_at = now
         if reason:
             self.status_reason = reason[:2000]
         if new_status in TERMINAL:
@@ -325,7 +332,7 @@ class ConfirmAction(models.TextChoices):
 
 
 class ConfirmationToken(models.Model):
-    """A single-use token from a preview, bound to the account and the hash of the exact order.
+    """A single-use token from a preview, bound to the account, the previewer and the hash of the exact order.
     Only the token's SHA-256 is stored; used_at is set by one conditional UPDATE (single use)."""
 
     token_hash = models.CharField(max_length=64, unique=True)
@@ -336,6 +343,9 @@ class ConfirmationToken(models.Model):
     payload_hash = models.CharField(max_length=64)
     risk_decision = models.JSONField(default=dict, blank=True)
     actor_label = models.CharField(max_length=200)
+    # Actor.identity of the previewer: only they may confirm (another caller with trade on the
+    # account cannot place an order someone else previewed).
+    actor_identity = models.CharField(max_length=220, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -362,3 +372,34 @@ class KillSwitch(models.Model):
     def __str__(self):
         scope = self.account.account_number if self.account_id else "GLOBAL"
         return f"Kill switch {scope}: {'ON' if self.active else 'off'}"
+
+
+class AlertKind(models.TextChoices):
+    BROKER_ID_CONFLICT = "broker_id_conflict", "Broker id already bound to another order"
+    REFERENCE_MISMATCH = "reference_mismatch", "Broker order does not carry our reference"
+    UNIDENTIFIED_MATCH = "unidentified_match", "Broker order without our reference may be this order"
+
+
+class OrderAlert(models.Model):
+    """Something about an order that the product refused to act on and a person must look at: it
+    shows on the admin home page and in /health until an operator resolves it."""
+
+    kind = models.CharField(max_length=24, choices=AlertKind.choices)
+    account = models.ForeignKey("accounts.TigerAccount", on_delete=models.CASCADE, related_name="order_alerts")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    broker_id = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open alert per order, kind and broker id: reconciliation passes do not pile them up.
+            models.UniqueConstraint(fields=["order", "kind", "broker_id"], condition=Q(resolved_at__isnull=True),
+                                    name="one_open_alert_per_order_kind_broker_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: order {self.order_id} ({self.broker_id or 'no broker id'})"

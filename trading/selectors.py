@@ -10,7 +10,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, accounts_for_actor
 from tigermcp.errors import NotFound
-from trading.models import OPEN, KillSwitch, Order, OrderStatus
+from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
 BAD_STATUS_FILTER = "status must be one of {allowed} (got {value!r})."
@@ -121,3 +121,8 @@ def order_as_dict(order: Order) -> dict:
         "submitted_at": order.submitted_at.isoformat() if order.submitted_at else None,
         "terminal_at": order.terminal_at.isoformat() if order.terminal_at else None,
     }
+
+
+def order_alerts_open() -> QuerySet:
+    """Alerts no operator has resolved yet (orders the product refused to act on), newest first."""
+    return OrderAlert.objects.filter(resolved_at__isnull=True).select_related("account", "order")

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from tigermcp.errors import (
     Conflict,
     CredentialError,
     InvalidInput,
+    internal_error,
     OutcomeUnknown,
     PermissionDenied,
     RateLimited,
@@ -48,11 +50,13 @@ from trading.models import (
     TRANSITIONS,
     UNACKED,
     AccountTradingState,
+    AlertKind,
     ConfirmAction,
     ConfirmationToken,
     Fill,
     KillSwitch,
     Order,
+    OrderAlert,
     OrderStatus,
     RiskPolicy,
     RiskPolicyVersion,
@@ -79,6 +83,8 @@ TOKEN_USED = "This confirmation token was already used. Call the preview again t
 TOKEN_EXPIRED = "This confirmation token expired (tokens live {ttl} s). Call the preview again."
 TOKEN_WRONG_ACTION = "This token confirms a {token_action}, not a {action}. Use the token from the matching preview."
 TOKEN_WRONG_ORDER = "This token confirms a change to order {token_order}, not order {order}."
+TOKEN_OTHER_ACTOR = ("This confirmation token was issued to another caller; only whoever previewed an order can "
+                     "confirm it. Call the preview yourself and confirm with the token it returns.")
 KEY_REQUIRED = "idempotency_key is required (1 to 128 characters). Reuse a key only to retry the same order."
 KEY_REUSED = "Idempotency key {key!r} was already used for a different order (order {order_id}). Use a new key for a new order."
 IN_PROGRESS = "Order {order_id} (idempotency key {key!r}) is still being submitted. Wait a moment, then look it up with get_order."
@@ -90,7 +96,34 @@ NOTHING_TO_MODIFY = "Give at least one of quantity, limit_price, stop_price that
 BELOW_FILLED = "The new quantity {quantity} is below the {filled} already filled."
 NOT_FOUND_AT_BROKER = "Tiger's order list does not show this order {seconds} s after it was sent: it was never placed."
 KILLED_BEFORE_SEND = "The kill switch was turned on before the order was sent; it was not sent."
+BROKER_ID_TAKEN = ("Tiger answered with broker id {broker_id}, which already belongs to order {holder}: it was not "
+                   "bound to order {order}. The order's outcome is unknown until reconciliation finds it by its "
+                   "reference ({reference}); an alert is open for an operator.")
+REFERENCE_MISMATCH = ("Tiger's order {broker_id} {found}, not this order's {reference}: the broker id no longer "
+                      "identifies order {order}. Nothing is sent for it until reconciliation finds it by its reference "
+                      "or an operator resolves the alert.")
+VANISHED = ("Tiger's full order list does not carry this order's reference {reference} {seconds} s after it was "
+            "entered, and its broker id {broker_id} names another order: Tiger no longer has it.")
+UNIDENTIFIED = ("Tiger's order {broker_id} has no reference of ours but the same symbol, side, type, quantity and "
+                "price as order {order}: it may be this order. Left UNKNOWN for an operator; it is never bound by "
+                "its attributes alone.")
+CANCEL_NOT_PROCESSED = ("Tiger still shows the order working {seconds} s after the cancel was requested: the cancel "
+                        "was not processed, the order is working again. Cancel it again if you still want it gone.")
+ACK_NOT_RECORDED = ("Outcome unknown: Tiger acknowledged the order but the acknowledgement could not be recorded "
+                    "({error}); reconciliation will resolve it.")
+NOT_SENT_INTERNAL = ("Internal error (reference {ref}) before the order was sent: nothing was placed. The cause is "
+                     "logged under that reference; try again, and report it if it repeats.")
+UNKNOWN_INTERNAL = ("Internal error (reference {ref}) while order {order} was being sent: its outcome is unknown "
+                    "and reconciliation will resolve it (get_order shows the result). The cause is logged under that "
+                    "reference.")
+NOT_CANCELLED_UNIDENTIFIED = ("Order {order} was not cancelled: Tiger's order under its broker id {broker_id} could "
+                              "not be positively identified as this order. It is now UNKNOWN with an alert for an operator.")
+NOT_MODIFIED_UNIDENTIFIED = ("Order {order} was not modified: Tiger's order under its broker id {broker_id} could "
+                             "not be positively identified as this order. It is now UNKNOWN with an alert for an operator.")
+# A cancel Tiger still has not acted on after this long was lost: the order goes back to working.
+CANCEL_STALE_SECONDS = 60
 OPERATORS_ONLY = "Only operators (staff users, management commands) may use the kill switch."
+CANCELS_NOT_SENT = "cancels not sent (read-only deployment)"
 NOT_SENT_ERRORS = (BrokerRejected, RateLimited, BrokerUnavailable, CircuitOpen, BadCredentials, CredentialError)
 
 
@@ -243,8 +276,8 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     with transaction.atomic():
         token = ConfirmationToken.objects.create(
             token_hash=HashedToken.hash(plain), action=action, account=account, order=order, payload=payload,
-            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label, created_at=now,
-            expires_at=expires,
+            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label,
+            actor_identity=actor.identity, created_at=now, expires_at=expires,
         )
         audit_record(actor=actor, event_type="confirmation.issued", account=account,
                      payload={"action": action, "token_id": token.pk, "order_hash": payload_hash,
@@ -263,6 +296,9 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     if token is None or token.account_id != account.pk:
         _refuse_confirmation(actor, account, action, "invalid")
         raise PermissionDenied(TOKEN_INVALID.format(account=account.account_number), code="confirmation_invalid")
+    if token.actor_identity != actor.identity:
+        _refuse_confirmation(actor, account, action, "other_actor", token)
+        raise PermissionDenied(TOKEN_OTHER_ACTOR, code="confirmation_other_actor")
     if token.action != action:
         _refuse_confirmation(actor, account, action, "wrong_action", token)
         raise PermissionDenied(TOKEN_WRONG_ACTION.format(token_action=token.action, action=action),
@@ -369,6 +405,26 @@ def order_place(*, actor: Actor, account_number: str, confirmation_token: str, i
     the first is still being sent, is refused (Conflict). The returned Order is SUBMITTED, REJECTED (with
     status_reason), or UNKNOWN when Tiger's answer was lost: never resent; reconciliation resolves it.
     `expected`: the canonical order the caller believes it confirms; refused if the token says otherwise."""
+    try:
+        order = _order_enter(actor=actor, account_number=account_number, confirmation_token=confirmation_token,
+                             idempotency_key=idempotency_key, expected=expected)
+    except ApplicationError:
+        raise
+    except Exception as exc:  # nothing has been sent: say so, and log why
+        raise internal_error(exc, logger, NOT_SENT_INTERNAL) from exc
+    if order.replayed:
+        return order
+    try:
+        return _submit(order=order, actor=actor)
+    except ApplicationError:
+        raise
+    except Exception as exc:  # the row is committed: reconciliation finds out whether Tiger has it
+        raise internal_error(exc, logger, UNKNOWN_INTERNAL.replace("{order}", str(order.pk))) from exc
+
+
+def _order_enter(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str,
+                 expected: dict | None) -> Order:
+    """Check, confirm and commit the PENDING_SUBMIT row (or return the replayed original)."""
     account = account_for_actor(actor, account_number, scope=Scope.TRADE)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 128:
@@ -410,7 +466,7 @@ def order_place(*, actor: Actor, account_number: str, confirmation_token: str, i
         raise refusal
     if order is None:
         return _replay(existing, token.payload_hash, key)
-    return _submit(order=order, actor=actor)
+    return order
 
 
 def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: RiskDecision, payload_hash: str) -> Order:
@@ -475,7 +531,12 @@ def _submit(*, order: Order, actor) -> Order:
         logger.exception("place_order failed unexpectedly for order %s", order.pk)
         reason = exc.message if isinstance(exc, BrokerError) else f"unexpected error ({type(exc).__name__})"
         return _transition(order.pk, S.UNKNOWN, actor=actor, reason=reason, only_from={S.PENDING_SUBMIT})
-    order = _apply_ack(order.pk, result, actor=actor)
+    try:
+        order = _apply_ack(order.pk, result, actor=actor)
+    except Exception as exc:  # Tiger has the order; we failed to write that down
+        logger.exception("recording Tiger's acknowledgement %s of order %s failed", result.broker_id, order.pk)
+        return _transition(order.pk, S.UNKNOWN, actor=actor, reason=ACK_NOT_RECORDED.format(error=type(exc).__name__),
+                           only_from={S.PENDING_SUBMIT})
     if order.risk_decision.get("risk_increasing", True) and selectors.kill_switch_scope(account=order.account) \
             and order.status in ACTIVE:
         # The switch went on while this order was in flight: the sweep may have missed it.
@@ -485,15 +546,99 @@ def _submit(*, order: Order, actor) -> Order:
 
 
 def _apply_ack(order_pk: int, result, *, actor) -> Order:
+    broker_id = str(result.broker_id)
     with transaction.atomic():
         order = _lock_order(order_pk)
-        order.broker_id = order.broker_id or str(result.broker_id)
+        holder = _broker_id_holder(order, broker_id)
+        if holder is not None or (order.broker_id and order.broker_id != broker_id):
+            _binding_refused(order, broker_id, holder or order.pk, actor=actor)
+            return order
+        order.broker_id = broker_id
         order.broker_order_id = order.broker_order_id or result.order_id
         if order.status in UNACKED:
             order.set_status(S.SUBMITTED, actor=actor, reason="acknowledged by Tiger")
         else:  # reconciliation got there first
             order.save()
     return order
+
+
+# ---------------------------------------------------------------------------------------------------
+# Identity: a broker id is bound to one order only, and only to the order whose reference Tiger echoes
+# ---------------------------------------------------------------------------------------------------
+
+def _broker_id_holder(order: Order, broker_id: str) -> int | None:
+    """The other order of ours already bound to `broker_id`, if any."""
+    return (Order.objects.filter(account_id=order.account_id, broker_id=broker_id).exclude(pk=order.pk)
+            .values_list("pk", flat=True).first())
+
+
+def order_alert_raise(*, actor, kind: str, order: Order, broker_id: str, message: str) -> OrderAlert:
+    """Open an alert for an operator (once per order, kind and broker id), with its audit event."""
+    with transaction.atomic():
+        alert = OrderAlert.objects.filter(order=order, kind=kind, broker_id=broker_id, resolved_at__isnull=True).first()
+        if alert is not None:
+            return alert
+        alert = OrderAlert.objects.create(kind=kind, account_id=order.account_id, order=order, broker_id=broker_id,
+                                          message=message, created_at=timezone.now())
+        audit_record(actor=actor, event_type="order.alert", account=order.account,
+                     payload={**order.audit_payload(), "alert": kind, "alert_broker_id": broker_id, "message": message})
+    logger.warning("order %s: %s", order.pk, message)
+    return alert
+
+
+def order_alert_resolve(*, actor: Actor, alert_id: int, note: str = "") -> OrderAlert:
+    """An operator has looked at the alert: it leaves the home page and /health (audited)."""
+    if not _is_operator(actor):
+        raise PermissionDenied(OPERATORS_ONLY.replace("use the kill switch", "resolve alerts"), code="operators_only")
+    with transaction.atomic():
+        alert = OrderAlert.objects.select_for_update(of=("self",)).select_related("account").get(pk=alert_id)
+        if alert.resolved_at is None:
+            alert.resolved_at = timezone.now()
+            alert.resolved_by = actor.label[:200]
+            alert.save(update_fields=["resolved_at", "resolved_by"])
+            audit_record(actor=actor, event_type="order.alert_resolved", account=alert.account,
+                         payload={"alert_id": alert.pk, "alert": alert.kind, "order_id": alert.order_id,
+                                  "broker_id": alert.broker_id, "note": note[:500]})
+    return alert
+
+
+def _to_unknown(order: Order, *, actor, reason: str) -> None:
+    """Stop acting on a locked order whose identity at the broker is in doubt."""
+    if order.status != S.UNKNOWN and S.UNKNOWN in TRANSITIONS[order.status]:
+        order.set_status(S.UNKNOWN, actor=actor, reason=reason)
+
+
+def _binding_refused(order: Order, broker_id: str, holder: int, *, actor) -> None:
+    """Call with the order locked: `broker_id` belongs to order `holder`, so it is not bound to `order`."""
+    message = BROKER_ID_TAKEN.format(broker_id=broker_id, holder=holder, order=order.pk, reference=order.remark)
+    _to_unknown(order, actor=actor, reason=message)
+    order_alert_raise(actor=actor, kind=AlertKind.BROKER_ID_CONFLICT, order=order, broker_id=broker_id, message=message)
+
+
+def _identity_lost(order_pk: int, bo, broker_id: str, *, actor) -> Order:
+    """Tiger's order under our broker id is missing or carries another reference: UNKNOWN and an alert."""
+    found = f"carries reference {bo.reference!r}" if bo is not None else "cannot be found"
+    with transaction.atomic():
+        order = _lock_order(order_pk)
+        message = REFERENCE_MISMATCH.format(broker_id=broker_id, found=found, reference=order.remark, order=order.pk)
+        _to_unknown(order, actor=actor, reason=message)
+        order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=broker_id,
+                          message=message)
+    return order
+
+
+def _positively_identified(order: Order, *, actor) -> bool:
+    """Before acting on a broker order: Tiger's order under our broker id carries our reference. If it
+    does not (or Tiger has no such order) the row goes UNKNOWN with an alert and nothing is sent.
+    Transport errors propagate: the caller has sent nothing yet."""
+    try:
+        bo = tiger.broker(order.account).order(order.broker_id)
+    except BrokerRejected:
+        bo = None
+    if bo is not None and bo.reference == order.remark:
+        return True
+    _identity_lost(order.pk, bo, order.broker_id, actor=actor)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -565,6 +710,9 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
         raise PermissionDenied(TOKEN_WRONG_ORDER.format(token_order=token.order_id, order=order_id), code="confirmation_invalid")
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload["new"], expected=expected)
     order = _working_order(account, order_id, "modified")
+    if not _positively_identified(order, actor=actor):
+        raise Conflict(NOT_MODIFIED_UNIDENTIFIED.format(order=order.pk, broker_id=order.broker_id),
+                       code="order_not_identified")
     new = OrderIntent.from_canonical(token.payload["new"])
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, new, policy)
@@ -653,9 +801,24 @@ def order_cancel(*, actor: Actor, account_number: str, order_id: int, confirmati
 
 
 def _cancel_at_broker(*, order: Order, actor, reason: str, raise_errors: bool = False) -> Order:
+    """Cancel one working order at Tiger, only once Tiger's order under its broker id is positively
+    this order (its reference matches); otherwise the row goes UNKNOWN with an alert and nothing is sent."""
+    if order.status not in ACTIVE or not order.broker_id:
+        return order
+    try:
+        identified = _positively_identified(order, actor=actor)
+    except BrokerError:
+        if raise_errors:
+            raise
+        return Order.objects.select_related("account").get(pk=order.pk)  # not sent: the order still works
+    if not identified:
+        if raise_errors:
+            raise Conflict(NOT_CANCELLED_UNIDENTIFIED.format(order=order.pk, broker_id=order.broker_id),
+                           code="order_not_identified")
+        return Order.objects.select_related("account").get(pk=order.pk)
     with transaction.atomic():
         locked = _lock_order(order.pk)
-        if locked.status not in ACTIVE or not locked.broker_id:
+        if locked.status not in ACTIVE or locked.broker_id != order.broker_id:
             return locked
         previous = locked.status
         locked.set_status(S.CANCEL_PENDING, actor=actor, reason=reason)
@@ -710,13 +873,26 @@ def map_tiger_status(bo) -> str:
 
 def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None = None) -> dict:
     """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
-    changes = {"fills": 0, "transition": None}
+    changes = {"fills": 0, "transition": None, "stuck": False, "alert": False}
     with transaction.atomic():
         order = _lock_order(order_pk)
         if order.is_terminal:
             return changes
-        if not order.broker_id and Order.objects.filter(account=order.account, broker_id=bo.broker_id).exists():
-            return changes  # another row claimed this broker order meanwhile
+        if bo.reference != order.remark or (order.broker_id and order.broker_id != bo.broker_id):
+            changes["alert"] = True
+            found = f"carries reference {bo.reference!r}" if bo.broker_id == order.broker_id else \
+                f"({bo.broker_id}) is not the one bound to it ({order.broker_id})"
+            message = REFERENCE_MISMATCH.format(broker_id=bo.broker_id, found=found, reference=order.remark,
+                                                order=order.pk)
+            _to_unknown(order, actor=actor, reason=message)
+            order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=bo.broker_id,
+                              message=message)
+            return changes
+        holder = None if order.broker_id else _broker_id_holder(order, bo.broker_id)
+        if holder is not None:
+            changes["alert"] = True
+            _binding_refused(order, bo.broker_id, holder, actor=actor)
+            return changes
         now = timezone.now()
         order.broker_id = order.broker_id or bo.broker_id
         order.broker_order_id = order.broker_order_id or bo.order_id
@@ -745,12 +921,20 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
         if bo.stop_price is not None:
             order.stop_price = bo.stop_price
         target = map_tiger_status(bo)
-        if order.status == S.CANCEL_PENDING and target in ACTIVE and not cancel_refused:
-            target = S.CANCEL_PENDING  # Tiger has not processed the cancel yet
         reason = f"cancel refused: {cancel_refused}" if cancel_refused else (bo.remark if target in (S.REJECTED, S.EXPIRED) else "")
+        # Its sender died between the commit and the acknowledgement.
+        stuck = order.status == S.PENDING_SUBMIT
+        if order.status == S.CANCEL_PENDING and target in ACTIVE and not cancel_refused:
+            pending_for = int((now - (order.status_changed_at or order.updated_at)).total_seconds())
+            if pending_for < CANCEL_STALE_SECONDS:
+                target = S.CANCEL_PENDING  # Tiger has not processed the cancel yet
+            else:
+                reason = CANCEL_NOT_PROCESSED.format(seconds=pending_for)
+                stuck = True
         if target != order.status and target in TRANSITIONS[order.status]:
             order.set_status(target, actor=actor, reason=reason or f"Tiger status {bo.status}")
             changes["transition"] = target
+            changes["stuck"] = stuck
         else:
             if target != order.status:
                 logger.warning("order %s: Tiger says %s, ours is %s; not moved", order.pk, bo.status, order.status)
@@ -766,26 +950,43 @@ class ReconcileReport:
     fills: int = 0
     resolved_unknown: int = 0
     never_placed: int = 0
+    # Orders that sat in PENDING_SUBMIT (sender died) or CANCEL_PENDING (cancel lost) and were moved on.
+    stuck_resolved: list[int] = field(default_factory=list)
+    # Orders that could not be positively identified at the broker: UNKNOWN, with an alert.
+    alerts: list[int] = field(default_factory=list)
     unresolved: list[int] = field(default_factory=list)
     external_orders: int = 0
     error: str = ""
 
+    def summary(self) -> str:
+        line = (f"{self.account_number}: checked {self.checked}, transitions {self.transitions}, fills {self.fills}, "
+                f"unknown resolved {self.resolved_unknown}, never placed {self.never_placed}, "
+                f"stuck resolved {len(self.stuck_resolved)}{_ids(self.stuck_resolved)}, "
+                f"alerts {len(self.alerts)}{_ids(self.alerts)}, unresolved {len(self.unresolved)}{_ids(self.unresolved)}, "
+                f"external open orders {self.external_orders}")
+        return line + (f" ERROR: {self.error}" if self.error else "")
+
+
+def _ids(pks: list[int]) -> str:
+    return f" (orders {', '.join(map(str, pks))})" if pks else ""
+
 
 def _matches(row: Order, bo) -> bool:
+    """Same symbol, side, type, quantity and limit price: a hint for an operator, never a binding."""
     if bo.symbol.upper() != row.symbol or bo.side != row.side or bo.order_type != row.order_type:
         return False
     if bo.quantity != row.quantity:
         return False
-    # No time window: the broker's clock is not ours (the simulator's certainly is not), and only
-    # orders no row has claimed are candidates, oldest first.
     return (bo.limit_price or None) == (row.limit_price or None)
 
 
 def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds: int = UNKNOWN_GRACE_SECONDS) -> ReconcileReport:
     """Match the account's open, pending and UNKNOWN orders against Tiger's order list: statuses and
-    fills are brought up to date, UNKNOWN orders are found (by the `tm:<ref>` remark, else by their
-    attributes) or, once Tiger still does not show them after the grace period, marked never placed.
-    Never places or resends anything."""
+    fills are brought up to date. An order is identified only by our reference (the `tm:<ref>` user
+    mark Tiger echoes) together with its broker id; an id that names an order without our reference
+    is never acted on (UNKNOWN, with an alert). An unacknowledged order is marked never placed only
+    when Tiger's full order list for its time window positively lacks its reference. Never places
+    or resends anything."""
     account = account_for_actor(actor, account_number, scope=Scope.READ)
     report = ReconcileReport(account_number=account.account_number)
     rows = list(Order.objects.select_related("account").filter(account=account, status__in=OPEN).order_by("created_at", "id"))
@@ -797,6 +998,10 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
     # complete, or it holds one of our orders entered well before this one. Judged by our own clock,
     # never by comparing the broker's timestamps with ours.
     by_id = {bo.broker_id: bo for bo in broker_orders}
+    by_reference: dict[str, list] = {}
+    for bo in broker_orders:
+        if bo.reference.startswith("tm:"):
+            by_reference.setdefault(bo.reference, []).append(bo)
     full_list = len(broker_orders) < BROKER_LIST_LIMIT
     earliest_listed = (Order.objects.filter(account=account, broker_id__in=list(by_id))
                        .order_by("created_at").values_list("created_at", flat=True).first())
@@ -807,42 +1012,63 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
         age = (now - row.created_at).total_seconds()
         if row.status == S.PENDING_SUBMIT and age < PENDING_STALE_SECONDS:
             continue  # may be mid-send right now
-        bo = None
-        if row.broker_id:
+        found = by_reference.get(row.remark, [])
+        bo = found[0] if len(found) == 1 else None
+        if bo is None and row.broker_id and not found:
             bo = by_id.get(row.broker_id)
             if bo is None:
-                try:
+                try:  # beyond the list's reach: ask for it by id
                     bo = client.order(row.broker_id)
                 except BrokerRejected:
                     bo = None
-        else:
-            candidates = [b for b in broker_orders if b.broker_id not in linked]
-            bo = next((b for b in candidates if b.remark == row.remark), None)
-            if bo is None:
-                # Fallback for a broker that dropped our remark: never an order that carries another
-                # row's "tm:" mark (that one is mid-acknowledgement elsewhere, not ours).
-                anonymous = [b for b in candidates if not (b.remark or "").startswith("tm:")]
-                bo = next((b for b in sorted(anonymous, key=lambda b: (b.open_time is None, b.open_time))
-                           if _matches(row, b)), None)
-        if bo is None:
-            covered = full_list or (earliest_listed is not None
-                                    and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
-            if not row.broker_id and age >= unknown_grace_seconds and covered:
-                _transition(row.pk, S.REJECTED, actor=actor, reason=NOT_FOUND_AT_BROKER.format(seconds=int(age)),
-                            only_from=UNACKED)
-                report.never_placed += 1
-                report.transitions += 1
-            else:
+            if bo is None or bo.reference != row.remark:
+                # Its broker id names no order, or another one: never act on it again.
+                _identity_lost(row.pk, bo, row.broker_id, actor=actor)
+                report.alerts.append(row.pk)
+                bo = None
+        if bo is not None:
+            was_unknown = row.status in UNACKED
+            changes = _apply_broker_order(row.pk, bo, actor=actor)
+            report.fills += changes["fills"]
+            if changes["alert"]:
+                report.alerts.append(row.pk)
                 report.unresolved.append(row.pk)
+                continue
+            linked.add(bo.broker_id)
+            if changes["transition"]:
+                report.transitions += 1
+                if was_unknown:
+                    report.resolved_unknown += 1
+            if changes["stuck"]:
+                report.stuck_resolved.append(row.pk)
             continue
-        linked.add(bo.broker_id)
-        was_unknown = row.status in UNACKED
-        changes = _apply_broker_order(row.pk, bo, actor=actor)
-        report.fills += changes["fills"]
-        if changes["transition"]:
-            report.transitions += 1
-            if was_unknown:
-                report.resolved_unknown += 1
+        covered = full_list or (earliest_listed is not None
+                                and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
+        # Anonymous broker orders that look like this one: they forbid "never placed" (it may be one
+        # of them) but are never bound by their attributes alone.
+        lookalikes = [b for b in broker_orders if b.broker_id not in linked and not b.reference.startswith("tm:")
+                      and _matches(row, b)]
+        if len(found) > 1 or lookalikes or not covered or age < unknown_grace_seconds:
+            if lookalikes:
+                order_alert_raise(actor=actor, kind=AlertKind.UNIDENTIFIED_MATCH, order=row,
+                                  broker_id=lookalikes[0].broker_id,
+                                  message=UNIDENTIFIED.format(broker_id=lookalikes[0].broker_id, order=row.pk))
+                if row.pk not in report.alerts:
+                    report.alerts.append(row.pk)
+            report.unresolved.append(row.pk)
+            continue
+        if row.broker_id:
+            # Acknowledged once, and now its broker id names another order (or none) while the full list
+            # lacks its reference: Tiger no longer has it. The alert stays open for a person.
+            _transition(row.pk, S.REJECTED, actor=actor, only_from={S.UNKNOWN},
+                        reason=VANISHED.format(reference=row.remark, seconds=int(age), broker_id=row.broker_id))
+        else:
+            _transition(row.pk, S.REJECTED, actor=actor, reason=NOT_FOUND_AT_BROKER.format(seconds=int(age)),
+                        only_from=UNACKED)
+            report.never_placed += 1
+            if row.status == S.PENDING_SUBMIT:
+                report.stuck_resolved.append(row.pk)
+        report.transitions += 1
     report.external_orders = sum(1 for b in broker_orders if b.broker_id not in linked and b.is_open)
     return report
 
@@ -871,11 +1097,15 @@ class KillSwitchResult:
     cancel_requested: list[int] = field(default_factory=list)
     cancel_failed: dict = field(default_factory=dict)
     unresolved: list[int] = field(default_factory=list)
+    # Read-only deployment: the switch is recorded but nothing is sent to Tiger; these stay working.
+    cancels_not_sent: list[int] | None = None
 
     def summary(self) -> str:
         """One line for an operator: what the switch is now and what happened to working orders."""
         line = f"{self.scope}: kill switch {'ON' if self.active else 'off'}"
-        if self.active:
+        if self.active and self.cancels_not_sent is not None:
+            line += (f"; {CANCELS_NOT_SENT}: {len(self.cancels_not_sent)} open order(s) left as they are at Tiger")
+        elif self.active:
             line += (f"; cancel requested for {len(self.cancel_requested)} order(s), "
                      f"{len(self.cancel_failed)} failed, {len(self.unresolved)} unresolved")
         return line + "."
@@ -902,13 +1132,18 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
         switch.full_clean()
         switch.save()
         audit_record(actor=actor, event_type="kill_switch.on" if active else "kill_switch.off", account=account,
-                     payload={"scope": "global" if account is None else "account", "reason": switch.reason})
+                     payload={"scope": "global" if account is None else "account", "reason": switch.reason,
+                              **({"cancels_sent": False} if active and settings.TIGERMCP_READ_ONLY else {})})
     result = KillSwitchResult(scope="global" if account is None else account.account_number, active=bool(active))
     if not active:
         return result
     rows = Order.objects.select_related("account").filter(status__in=OPEN)
     if account is not None:
         rows = rows.filter(account=account)
+    if settings.TIGERMCP_READ_ONLY:
+        # Read-only means no broker writes from any door, the kill switch's cancels included.
+        result.cancels_not_sent = sorted(o.pk for o in rows)
+        return result
     for number in sorted({o.account.account_number for o in rows if o.status in UNACKED}):
         try:  # find UNKNOWN orders first, so working ones among them get cancelled too
             orders_reconcile(actor=actor, account_number=number)
@@ -921,7 +1156,9 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
         if order.status not in ACTIVE:
             continue
         done = _cancel_at_broker(order=order, actor=actor, reason="kill switch")
-        if done.status in (S.CANCEL_PENDING, S.CANCELLED) or done.is_terminal:
+        if done.status in UNACKED:  # not positively identified at Tiger: nothing was sent
+            result.unresolved.append(order.pk)
+        elif done.status in (S.CANCEL_PENDING, S.CANCELLED) or done.is_terminal:
             result.cancel_requested.append(order.pk)
         else:
             result.cancel_failed[order.pk] = done.status_reason

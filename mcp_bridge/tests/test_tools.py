@@ -287,3 +287,44 @@ async def test_refusal_at_place_names_the_rule(world):
         refused = await mcp.call_tool("place_order", {**order, "confirmation_token": token})
     assert "rule: kill_switch" in error_text(refused)
     assert sim_orders(world) == []
+
+
+async def test_a_reused_broker_id_gives_a_clear_unknown_result_not_a_tool_error(world):
+    """The gateway forgot an acknowledged order and handed its id to the next one: place_order says
+    what happened (UNKNOWN, the id belongs to another order, an alert is open), never a bare error."""
+    price = working_price(world.sim)
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "2", "order_type": "LMT", "limit_price": price}
+    async with world.stdio("--client", "trader") as mcp:
+        async def place(params):
+            preview = ok(await mcp.call_tool("preview_order", params))
+            return ok(await mcp.call_tool("place_order", {**params, "confirmation_token": preview["confirmation_token"]}))
+
+        first = await place(order)
+        assert first["status"] == "SUBMITTED"
+        broker_orders = world.sim.exchange.accounts[world.accounts["paper_a"]].orders
+        with world.sim.exchange.lock:  # a gateway restart that lost its state
+            del broker_orders[int(first["order"]["broker_id"])]
+            world.sim.exchange.next_global_id = int(first["order"]["broker_id"])
+        second = await place({**order, "quantity": "3"})
+        assert second["status"] == "UNKNOWN", second
+        assert "already belongs to order" in second["message"] and "Do NOT place it again" in second["message"]
+        assert second["order"]["broker_id"] in (None, "")
+        fetched = ok(await mcp.call_tool("get_order", {"order_id": int(first["order"]["order_ref"])}))
+        assert fetched["broker_id"] == first["order"]["broker_id"]  # the first keeps its binding
+    [(kind, order_id)] = world.run_sql("SELECT kind, order_id FROM trading_orderalert")
+    assert kind == "broker_id_conflict" and str(order_id) == second["order"]["order_ref"]
+
+
+async def test_an_unexpected_failure_becomes_an_internal_error_with_a_reference():
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from mcp_bridge.tools import call
+
+    def broken():
+        raise ZeroDivisionError("secret detail")
+
+    with pytest.raises(ToolError) as err:
+        await call(broken)
+    message = str(err.value)
+    assert message.startswith("Internal error (reference ") and "(code: internal_error)" in message
+    assert "secret detail" not in message and "Error executing tool" not in message

@@ -61,6 +61,16 @@ def test_stdio_refuses_an_unknown_or_inactive_client_without_touching_stdout(wor
     assert UNKNOWN_CLIENT.format(name=name) in done.stderr
 
 
+async def test_stdio_client_deactivated_mid_session_loses_its_accounts_at_once(world):
+    async with world.stdio("--client", "trader") as mcp:
+        assert _visible(world, await mcp.call_tool("list_accounts", {})) == VISIBLE["trader"]
+        world.run_sql("UPDATE accounts_mcpclient SET is_active = 0 WHERE name = 'trader'")
+        assert _visible(world, await mcp.call_tool("list_accounts", {})) == {}
+        summary = await mcp.call_tool("get_account_summary", {"account": world.accounts["paper_a"]})
+        assert summary.is_error and "code: unknown_account" in summary.content[0].text
+        assert "place_order" not in {t.name for t in (await mcp.list_tools()).tools}
+
+
 def test_stdio_stdout_carries_protocol_bytes_only(world):
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -118,6 +128,27 @@ def test_http_requires_a_usable_bearer_token(world, http_server):
     assert world.run_sql("SELECT last_used_at FROM accounts_mcptoken WHERE prefix = ?", (prefix,))[0][0] is not None
     prefix = world.tokens["revoked"][:10]
     assert world.run_sql("SELECT last_used_at FROM accounts_mcptoken WHERE prefix = ?", (prefix,))[0][0] is None
+
+
+def test_http_token_stops_at_once_when_its_client_is_deactivated_or_deleted(world, http_server):
+    server = http_server()
+    auth = {"Authorization": f"Bearer {world.tokens['trader']}"}
+    opened = _post_initialize(server.url, auth)
+    assert opened.status_code == 200
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    session = {**auth, "Accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18",
+               "mcp-session-id": opened.headers["mcp-session-id"]}
+    assert httpx2.post(server.url, json=listing, headers=session, timeout=30).status_code == 200
+    world.run_sql("UPDATE accounts_mcpclient SET is_active = 0 WHERE name = 'trader'")
+    refused = httpx2.post(server.url, json=listing, headers=session, timeout=30)
+    assert refused.status_code == 401 and refused.json()["message"] == BAD_TOKEN
+    world.run_sql("UPDATE accounts_mcpclient SET is_active = 1 WHERE name = 'trader'")
+    assert httpx2.post(server.url, json=listing, headers=session, timeout=30).status_code == 200
+    subprocess.run([sys.executable, "manage.py", "shell", "-c",
+                    "from accounts.models import McpClient; McpClient.objects.filter(name='trader').delete()"],
+                   cwd=ROOT, env=world.env, check=True, capture_output=True, timeout=60)
+    refused = httpx2.post(server.url, json=listing, headers=session, timeout=30)
+    assert refused.status_code == 401 and refused.json()["message"] == BAD_TOKEN
 
 
 def test_http_checks_origin(world, http_server):

@@ -16,4 +16,7 @@ def test_compose_describes_the_production_topology():
         assert env["TIGERMCP_ENV"] == "production" and env["REDIS_URL"].startswith("redis://")
         assert set(services[name]["depends_on"]) == {"postgres", "redis"}
     assert (ROOT / "Dockerfile").exists() and (ROOT / "deploy" / "nginx.conf").exists()
-    assert set(compose["volumes"]) == {"postgres_data", "redis_data"}
+    assert set(compose["volumes"]) == {"postgres_data", "redis_data", "audit_checkpoint"}
+    for name in ("web", "worker", "beat", "migrate"):  # one checkpoint file for every writer
+        assert "audit_checkpoint:/var/lib/tigermcp/audit" in services[name]["volumes"]
+        assert services[name]["environment"]["AUDIT_CHECKPOINT_PATH"].startswith("/var/lib/tigermcp/audit/")

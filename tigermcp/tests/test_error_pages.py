@@ -2,7 +2,6 @@
 TIGERMCP_DEBUG=true) shows no secret or ciphertext, and the embedded default, with DEBUG off,
 still serves the admin and its static files."""
 
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from django.views.debug import ExceptionReporter
 
 from accounts.encryption import encrypt
 from audit.redaction import register_secret
-from tigermcp.testing import free_port
+from tigermcp.testing import environ_without, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,8 +42,7 @@ def test_the_debug_page_shows_no_secret_or_ciphertext(rf, settings):
 
 def test_the_embedded_default_serves_the_admin_and_its_css_with_debug_off(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "DEBUG"))}
+    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "DEBUG")
     env.update({"TIGERMCP_DATA_DIR": str(tmp_path), "TIGERSIM_EMBEDDED": "false"})
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                "tigermcp.asgi:application"], cwd=ROOT, env=env,

@@ -3,13 +3,15 @@ folder): secrets never reach a command's output or log, and an error is one line
 never a traceback."""
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+
+from tigermcp.testing import environ_without
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = Fernet.generate_key().decode()
@@ -28,8 +30,7 @@ def last_line(text: str) -> str:
 
 
 def manage(*args, data_dir: Path, key: str = KEY, **extra_env):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "CREDENTIAL_", "DEBUG"))}
+    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "CREDENTIAL_", "AUDIT_", "DEBUG")
     env.update({"TIGERMCP_DATA_DIR": str(data_dir), "TIGERSIM_EMBEDDED": "false", "FIELD_ENCRYPTION_KEYS": key,
                 "CELERY_TASK_ALWAYS_EAGER": "true", **extra_env})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -73,6 +74,11 @@ def test_backup_restores_into_a_new_installation_with_the_same_keys(installation
     for plain in (installation["canary"], TIGER_ID, "TBAU"):
         assert plain not in text
     fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    # The keys and the audit checkpoint go with the backup (the README says so); the encryption key
+    # is FIELD_ENCRYPTION_KEYS here.
+    for name in ("fingerprint.key", "audit_hmac.key", "audit_checkpoint.log"):
+        shutil.copy(installation["dir"] / name, fresh / name)
     assert manage("migrate", "-v0", data_dir=fresh).returncode == 0
 
     refused = manage("loaddata", str(backup), data_dir=fresh, key=OTHER_KEY)

@@ -1,9 +1,11 @@
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from tigermcp.testing import environ_without
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,11 +17,13 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "CREDENTIAL_FINGERPRINT_KEY": "pYx8Q2vN7rK4tW1mZ6bH3jL9sD5fG0aC",
+    "AUDIT_HMAC_KEY": "5f0c1e9a7b3d42a8e6c9f1b2d4a7e0c3b5d8f2a4c6e9b1d3f5a7c9e2b4d6f8a0",
 }
 
 
 def manage(*args, env_overrides, drop=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "CREDENTIAL_", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_", "DEBUG"))}
+    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "CREDENTIAL_", "AUDIT_", "SECRET_KEY",
+                          "ALLOWED_HOSTS", "TIGER_", "DEBUG")
     env.update(env_overrides)
     for key in drop:
         env.pop(key, None)
@@ -33,10 +37,17 @@ def test_production_settings_pass_check_deploy():
 
 
 def test_production_without_a_secret_fails_at_boot():
-    for missing in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "CREDENTIAL_FINGERPRINT_KEY", "DATABASE_URL", "REDIS_URL"):
+    for missing in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "CREDENTIAL_FINGERPRINT_KEY", "AUDIT_HMAC_KEY", "DATABASE_URL",
+                    "REDIS_URL"):
         result = manage("check", env_overrides=PRODUCTION_ENV, drop=[missing])
         assert result.returncode != 0
         assert missing in result.stderr
+
+
+def test_short_audit_key_stops_the_process():
+    result = manage("check", env_overrides={**PRODUCTION_ENV, "AUDIT_HMAC_KEY": "short"})
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be at least 32 characters" in result.stderr
 
 
 def test_live_switch_with_sloppy_value_stops_the_process(tmp_path):
@@ -95,3 +106,25 @@ def test_debug_is_off_unless_asked_for(tmp_path):
     assert "DEBUG True" in asked.stdout, asked.stderr
     sloppy = manage("check", env_overrides={"TIGERMCP_DATA_DIR": str(tmp_path), "TIGERMCP_DEBUG": "yes"})
     assert sloppy.returncode != 0 and "TIGERMCP_DEBUG must be exactly 'true' or 'false'" in sloppy.stderr
+
+
+def test_a_dot_env_beside_the_settings_is_read_unless_the_test_switch_says_no(tmp_path):
+    """The suite runs with TIGERMCP_READ_DOT_ENV=false (scripts/test): a checkout's .env is for
+    its deployment and must not change what the tests run against. Shown on a copy of the settings
+    with a .env of its own, since the checkout's .env is the developer's."""
+    (tmp_path / "tigermcp").mkdir()
+    (tmp_path / "tigermcp" / "__init__.py").touch()  # the real one starts Celery: not needed to read settings
+    for name in ("settings.py", "config.py"):
+        shutil.copy(ROOT / "tigermcp" / name, tmp_path / "tigermcp" / name)
+    (tmp_path / ".env").write_text("TIGERMCP_READ_ONLY=true\n")
+
+    def read_only(switch: str) -> str:
+        env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY")
+        env.update({"TIGERMCP_READ_DOT_ENV": switch, "TIGERMCP_DATA_DIR": str(tmp_path / "data")})
+        done = subprocess.run([sys.executable, "-c", "import tigermcp.settings as s; print(s.TIGERMCP_READ_ONLY)"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert read_only("true") == "True"
+    assert read_only("false") == "False"

@@ -50,7 +50,7 @@ def test_state_survives_restart(tmp_path):
         assert nxt.id > resting.id
     finally:
         again.stop()
-    assert oct(os.stat(tmp_path / "tigersim_state.json").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(tmp_path / "tigersim_state.sqlite3").st_mode & 0o777) == "0o600"
 
 
 def _wait_for(path, proc, seconds=60):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from trading import services
-from trading.models import Order, OrderStatus
+from trading.models import AlertKind, Order, OrderAlert, OrderStatus
 from trading.services import orders_reconcile
 
 pytestmark = pytest.mark.django_db
@@ -39,14 +39,23 @@ def test_accept_then_drop_gives_unknown_then_exactly_one_broker_order_resolved(s
     assert moves[2][0] == S.UNKNOWN
 
 
-def test_unknown_is_matched_by_attributes_when_the_remark_is_gone(system_actor, account, sim, place):
+def test_an_order_without_our_reference_is_never_bound_by_its_attributes(system_actor, account, sim, place):
     sim.faults.inject("place_order", "drop_after_accept")
     order = place(quantity="6")
     [at_broker] = broker_orders(sim, account)
     at_broker.user_mark = ""  # a broker that overwrote our remark
-    orders_reconcile(actor=system_actor, account_number=account.account_number)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(seconds=services.UNKNOWN_GRACE_SECONDS + 1))
+    report = orders_reconcile(actor=system_actor, account_number=account.account_number)
     order.refresh_from_db()
-    assert order.broker_id == str(at_broker.id) and order.status != S.UNKNOWN
+    # Not bound (it cannot be positively identified), and not "never placed" either (it may be this one).
+    assert order.status == S.UNKNOWN and order.broker_id == ""
+    assert report.unresolved == [order.pk] and report.alerts == [order.pk] and report.never_placed == 0
+    [alert] = OrderAlert.objects.filter(order=order)
+    assert alert.kind == AlertKind.UNIDENTIFIED_MATCH and alert.broker_id == str(at_broker.id)
+    assert AuditEvent.objects.filter(event_type="order.alert", payload__order_id=order.pk).count() == 1
+    # A second pass does not pile up alerts.
+    orders_reconcile(actor=system_actor, account_number=account.account_number)
+    assert OrderAlert.objects.filter(order=order).count() == 1
 
 
 def test_5xx_before_processing_is_unknown_then_never_placed_after_the_grace(system_actor, account, sim, place):

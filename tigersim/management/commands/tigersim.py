@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tigersim.cli import add_arguments, serve
+from tigersim.persistence import StateFolderBusy
 
 
 class Command(BaseCommand):
@@ -11,6 +12,9 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options):
-        serve(port=options["port"], state=options["state"], seed=options["seed"], clock=options["clock"],
-              rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"],
-              latency=options["latency"])
+        try:
+            serve(port=options["port"], state=options["state"], seed=options["seed"], clock=options["clock"],
+                  rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"],
+                  latency=options["latency"])
+        except StateFolderBusy as exc:
+            raise CommandError(str(exc)) from None

@@ -21,9 +21,6 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         for r in reports:
-            line = (f"{r.account_number}: checked {r.checked}, transitions {r.transitions}, fills {r.fills}, "
-                    f"unknown resolved {r.resolved_unknown}, never placed {r.never_placed}, "
-                    f"unresolved {len(r.unresolved)}, external open orders {r.external_orders}")
-            self.stdout.write(line + (f" ERROR: {r.error}" if r.error else ""))
+            self.stdout.write(r.summary())
         if not reports:
             self.stdout.write("No open orders.")
