@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AccessGrant, TigerAccount
@@ -48,11 +49,15 @@ def assert_clean(body: str):
     assert "20154321" not in body
 
 
-def test_health_answers_without_a_traceback_or_ciphertext(client, locked_account):
-    response = client.get("/health")
-    assert response.status_code == 200
-    assert response.json()["accounts"][0]["account"] == locked_account.account_number
-    assert_clean(response.content.decode())
+def test_health_answers_without_a_traceback_or_ciphertext(admin_client, locked_account):
+    public = Client().get("/health")
+    assert public.status_code == 200 and public.json()["database"]["status"] == "ok"
+    assert "accounts" not in public.json()
+    assert_clean(public.content.decode())
+    detailed = admin_client.get("/health")  # a staff session sees the accounts too
+    assert detailed.status_code == 200
+    assert detailed.json()["accounts"][0]["account"] == locked_account.account_number
+    assert_clean(detailed.content.decode())
 
 
 def test_every_admin_list_and_object_page_renders(admin_client, locked_account):
