@@ -51,6 +51,8 @@ REJECTED = "Tiger rejected {api} for account {account}: {message}"
 MARKET_HOURS_HINT = (" Outside regular trading hours only limit orders with outside_rth=true are accepted; "
                      "use one, or wait for the regular session.")
 NO_CREDENTIALS = "Account {account} has no {what} stored. Add it in the admin (Accounts → Tiger accounts)."
+READ_ONLY_WRITE = ("Not sent: {api} for account {account} changes state at Tiger, and this deployment is read-only "
+                   "(TIGERMCP_READ_ONLY=true).")
 
 # Calls that change state at the broker: never retried, and a lost reply means "outcome unknown".
 MUTATING = {"place_order", "modify_order", "cancel_order"}
@@ -369,6 +371,10 @@ class BrokerClient:
     def _call(self, api: str, fn, *args, **kwargs):
         """Every broker call: under Tiger's limits (shared by all processes), through the account's
         circuit breaker, with the SDK's errors translated."""
+        if api in MUTATING and settings.TIGERMCP_READ_ONLY:
+            # The services refuse writes earlier, each with its own message; this is the last stop,
+            # so that no door (and no path a service forgot) writes to Tiger in a read-only deployment.
+            raise BrokerRejected(READ_ONLY_WRITE.format(api=api, account=self.account_number), code="read_only_deployment")
         started = time.monotonic()
         # The circuit first: a call it refuses must not spend rate-limit budget.
         with circuit_guard(self.account_id, label=self.account_number):

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -122,6 +123,7 @@ NOT_MODIFIED_UNIDENTIFIED = ("Order {order} was not modified: Tiger's order unde
 # A cancel Tiger still has not acted on after this long was lost: the order goes back to working.
 CANCEL_STALE_SECONDS = 60
 OPERATORS_ONLY = "Only operators (staff users, management commands) may use the kill switch."
+CANCELS_NOT_SENT = "cancels not sent (read-only deployment)"
 NOT_SENT_ERRORS = (BrokerRejected, RateLimited, BrokerUnavailable, CircuitOpen, BadCredentials, CredentialError)
 
 
@@ -1095,11 +1097,15 @@ class KillSwitchResult:
     cancel_requested: list[int] = field(default_factory=list)
     cancel_failed: dict = field(default_factory=dict)
     unresolved: list[int] = field(default_factory=list)
+    # Read-only deployment: the switch is recorded but nothing is sent to Tiger; these stay working.
+    cancels_not_sent: list[int] | None = None
 
     def summary(self) -> str:
         """One line for an operator: what the switch is now and what happened to working orders."""
         line = f"{self.scope}: kill switch {'ON' if self.active else 'off'}"
-        if self.active:
+        if self.active and self.cancels_not_sent is not None:
+            line += (f"; {CANCELS_NOT_SENT}: {len(self.cancels_not_sent)} open order(s) left as they are at Tiger")
+        elif self.active:
             line += (f"; cancel requested for {len(self.cancel_requested)} order(s), "
                      f"{len(self.cancel_failed)} failed, {len(self.unresolved)} unresolved")
         return line + "."
@@ -1126,13 +1132,18 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
         switch.full_clean()
         switch.save()
         audit_record(actor=actor, event_type="kill_switch.on" if active else "kill_switch.off", account=account,
-                     payload={"scope": "global" if account is None else "account", "reason": switch.reason})
+                     payload={"scope": "global" if account is None else "account", "reason": switch.reason,
+                              **({"cancels_sent": False} if active and settings.TIGERMCP_READ_ONLY else {})})
     result = KillSwitchResult(scope="global" if account is None else account.account_number, active=bool(active))
     if not active:
         return result
     rows = Order.objects.select_related("account").filter(status__in=OPEN)
     if account is not None:
         rows = rows.filter(account=account)
+    if settings.TIGERMCP_READ_ONLY:
+        # Read-only means no broker writes from any door, the kill switch's cancels included.
+        result.cancels_not_sent = sorted(o.pk for o in rows)
+        return result
     for number in sorted({o.account.account_number for o in rows if o.status in UNACKED}):
         try:  # find UNKNOWN orders first, so working ones among them get cancelled too
             orders_reconcile(actor=actor, account_number=number)
