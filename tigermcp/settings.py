@@ -100,6 +100,8 @@ TIGERMCP_MCP_ALLOWED_ORIGINS = env.list("TIGERMCP_MCP_ALLOWED_ORIGINS", default=
 # daphne is not an app here: scripts/run starts it as `python -m daphne`, and as an app it would
 # make every process (run_mcp too) import Twisted at start-up.
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its audited createsuperuser and changepassword replace Django's.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -112,7 +114,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "audit",
-    "accounts",
     "tigersim",
     "trading",
     "marketdata",
