@@ -77,7 +77,8 @@ class TigerAccountForm(forms.ModelForm):
     def _post_clean(self):
         for name in TigerAccount.SECRET_FIELDS:
             if not self.cleaned_data.get(name) and self.instance.pk:
-                self.cleaned_data[name] = getattr(self.instance, name)
+                # The stored value as stored (still encrypted): keeping it needs no key.
+                self.cleaned_data[name] = TigerAccount._meta.get_field(name).value_from_object(self.instance)
         super()._post_clean()
 
     @property

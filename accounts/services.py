@@ -1,7 +1,6 @@
 """Writes on accounts, credentials, grants and tokens. Each writes its audit event in the same
 transaction. Secrets never enter a payload: only which secret changed, and its fingerprint."""
 
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,16 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.encryption import is_sealed
 from accounts.models import AccessGrant, ApiToken, McpClient, McpToken, Scope, TigerAccount, fingerprint
+from accounts.private_keys import normalize_private_key
 from audit.services import audit_record
 from tigermcp.errors import InvalidInput
-
-_PEM = re.compile(r"-----BEGIN [A-Z ]*-----|-----END [A-Z ]*-----|\s+")
-
-
-def normalize_private_key(value: str) -> str:
-    """The SDK takes a key body without PEM markers (PKCS#1 or PKCS#8); accept a pasted PEM too."""
-    return _PEM.sub("", value or "")
 
 
 def _validation_message(exc: DjangoValidationError) -> str:
@@ -30,7 +24,7 @@ def _validation_message(exc: DjangoValidationError) -> str:
 def account_save(*, actor: Actor, account: TigerAccount, changed: list[str] | None = None) -> TigerAccount:
     """Create or update an account (admin, import, demo set-up all come here)."""
     creating = account.pk is None
-    if account.private_key:
+    if not is_sealed(account, "private_key") and account.private_key:
         account.private_key = normalize_private_key(account.private_key)
     try:
         account.full_clean()
@@ -49,7 +43,8 @@ def account_save(*, actor: Actor, account: TigerAccount, changed: list[str] | No
             payload={
                 "changed": [f for f in changed if f not in TigerAccount.SECRET_FIELDS],
                 "credentials_changed": secrets_changed,
-                "credential_fingerprints": {f: fingerprint(getattr(account, f)) for f in secrets_changed},
+                # Keyed, so safe to keep; named *_fingerprint so that redaction by name keeps them.
+                "credential_fingerprints": {f"{f}_fingerprint": fingerprint(getattr(account, f)) for f in secrets_changed},
                 "environment": account.environment,
                 "permission": account.permission,
                 "status": account.status,
@@ -307,6 +302,8 @@ def encryption_keys_rotate(*, actor: Actor) -> int:
     count = 0
     with transaction.atomic():
         for account in TigerAccount.objects.select_for_update().order_by("pk"):
+            for name in TigerAccount.SECRET_FIELDS:
+                setattr(account, name, getattr(account, name))  # decrypted, so saved under the first key
             account.save(update_fields=list(TigerAccount.SECRET_FIELDS))
             count += 1
         audit_record(actor=actor, event_type="encryption.rotated", payload={"accounts": count})
