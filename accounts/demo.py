@@ -18,18 +18,24 @@ from django.db import transaction
 DEMO_ADMIN = "admin"
 
 
-def demo_admin_ensure(*, data_dir: Path) -> tuple[str, str]:
+def demo_admin_ensure(*, data_dir: Path, actor=None) -> tuple[str, str]:
     """The demo admin and its password, generated once and kept (0600) in the data folder."""
+    from accounts.actors import Actor
+    from accounts.services import user_save, user_set_password
+
+    actor = actor or Actor.system("cli", "setup_demo")
     password_file = data_dir / "demo_admin_password"
     User = get_user_model()
     with transaction.atomic():
         if password_file.exists() and User.objects.filter(username=DEMO_ADMIN).exists():
             return DEMO_ADMIN, password_file.read_text().strip()
         password = secrets.token_urlsafe(12)
-        user, _ = User.objects.get_or_create(username=DEMO_ADMIN, defaults={"is_staff": True, "is_superuser": True})
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
+        user = User.objects.filter(username=DEMO_ADMIN).first() or User(username=DEMO_ADMIN)
+        user.is_staff = user.is_superuser = user.is_active = True
+        if user.pk is None:
+            user.set_unusable_password()  # until user_set_password below, in the same transaction
+        user_save(actor=actor, user=user)
+        user_set_password(actor=actor, user=user, password=password)
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -45,6 +51,12 @@ _embedded = None
 _embedded_lock = threading.Lock()
 
 DEMO_LABELS = ("Demo margin (paper)", "Demo cash (paper)")
+SIMULATOR_BUSY = ("The built-in simulator's folder {folder} is served by another process, which has not created "
+                  "the demo accounts. Stop that process, then run setup_demo again.")
+
+
+class SimulatorBusy(RuntimeError):
+    pass
 
 
 def embedded_simulator_url() -> str:
@@ -89,6 +101,7 @@ def embedded_simulator_ensure():
                 return None
             raise
         _stop_with_process(sim)
+        sim.ensure_demo()  # so that a process that does not own the folder can read the demo accounts
         _embedded = sim
         logger.info("Serving the embedded Tiger gateway simulator on %s from %s.", sim.url, settings.TIGERSIM_STATE_DIR)
         return sim
@@ -135,11 +148,12 @@ def demo_accounts_ensure(*, actor) -> list:
     from accounts.models import Environment, Scope, TigerAccount
     from accounts.services import account_save
 
+    from tigersim.server import demo_setup_read
+
     sim = embedded_simulator_ensure()
-    if sim is None:
-        raise RuntimeError("The embedded simulator is served by another process; run setup_demo before starting the server.")
-    demo = sim.ensure_demo()
-    sim.save()
+    demo = sim.ensure_demo() if sim is not None else demo_setup_read(settings.TIGERSIM_STATE_DIR)
+    if demo is None:
+        raise SimulatorBusy(SIMULATOR_BUSY.format(folder=settings.TIGERSIM_STATE_DIR))
     accounts = []
     for index, (number, label) in enumerate(zip(demo.accounts, DEMO_LABELS)):
         account = TigerAccount.objects.filter(account_number=number).first()

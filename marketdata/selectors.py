@@ -35,6 +35,39 @@ def health_report_for(actor) -> dict:
     return report
 
 
+HEALTH_DETAIL = ("Per-account detail needs a staff login or a token: send 'Authorization: Bearer tmapi_…' "
+                 "with an API token from the admin (Accounts → API tokens).")
+
+
+def health_report_public() -> dict:
+    """What anyone may see (load balancers, monitors): the overall status and the state of each
+    component; no account number, label or error text."""
+    report = health_report()
+    return {"status": report["status"], "checked_at": report["checked_at"],
+            **{name: {"status": part["status"]} for name, part in report.items() if isinstance(part, dict)},
+            "detail": HEALTH_DETAIL}
+
+
+def dashboard_for(user) -> dict:
+    """The admin home's panels for one staff user: rows only for accounts their grants let them read
+    (a superuser reads all), order panels only with the permission to view orders (they link to the
+    order admin), the portfolio snapshot (every account combined) only for superusers."""
+    from accounts.actors import Actor
+    from trading import selectors as trading
+
+    actor = Actor.for_user(user)
+    facts = {"health": health_report_for(actor), "kill_switches": list(trading.kill_switches_active_for(actor=actor)),
+             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
+             "show_orders": user.has_perm("trading.view_order"),
+             "show_alerts": user.has_perm("trading.view_orderalert")}
+    if facts["show_orders"]:
+        facts["unknown_orders"] = trading.orders_unknown_count_for(actor=actor)
+        facts["recent_orders"] = list(trading.orders_list(actor=actor, limit=8))
+    if facts["show_alerts"]:
+        facts["order_alerts"] = list(trading.order_alerts_open_for(actor=actor)[:20])
+    return facts
+
+
 SNAPSHOT_ADMINS_ONLY = ("Portfolio snapshots cover every account; only administrators can read them. "
                         "Use GET /api/portfolio for your own accounts.")
 NO_SNAPSHOT = "No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them."

@@ -22,6 +22,7 @@ from mcp_bridge.context import current_actor, run_service
 from mcp_bridge.schemas import (
     AccountInfo,
     AccountsResult,
+    untrusted,
 )
 from tigermcp.errors import ApplicationError, internal_error
 
@@ -88,7 +89,7 @@ async def list_accounts() -> AccountsResult:
     return AccountsResult(
         accounts=[
             AccountInfo(
-                account=a.account_number, label=a.label, environment=a.environment, can_trade=can_trade,
+                account=a.account_number, label=untrusted(a.label), environment=a.environment, can_trade=can_trade,
                 is_default=a.is_default, base_currency=a.base_currency,
             )
             for a, can_trade in rows

@@ -199,7 +199,7 @@ async def get_portfolio(
         totals={k: money(v, base) for k, v in agg.totals.items()},
         accounts=[
             PortfolioAccount(
-                account=a.account_number, label=a.label, environment=a.environment,
+                account=a.account_number, label=untrusted(a.label), environment=a.environment,
                 net_liquidation=money(a.net_liquidation, a.currency), cash=money(a.cash, a.currency),
                 buying_power=money(a.buying_power, a.currency), market_value=money(a.market_value, a.currency),
                 unrealized_pnl=money(a.unrealized_pnl, a.currency), realized_pnl=money(a.realized_pnl, a.currency),
@@ -361,7 +361,7 @@ async def get_health() -> HealthResult:
         status=report["status"], server=SERVER_NAME, version=SERVER_VERSION, caller=actor.label,
         read_only_deployment=settings.TIGERMCP_READ_ONLY, can_trade=report["can_trade"],
         components={k: str(report[k].get("status")) for k in ("database", "redis", "celery") if isinstance(report.get(k), dict)},
-        accounts=[AccountHealth(account=r["account"], label=r["label"], status=str(r["status"]),
+        accounts=[AccountHealth(account=r["account"], label=untrusted(r["label"]), status=str(r["status"]),
                                 checked_at=r.get("checked_at"), latency_ms=r.get("latency_ms"),
                                 last_error=r.get("last_error") or None) for r in report["accounts"]],
         checked_at=report["checked_at"],

@@ -126,3 +126,21 @@ def order_as_dict(order: Order) -> dict:
 def order_alerts_open() -> QuerySet:
     """Alerts no operator has resolved yet (orders the product refused to act on), newest first."""
     return OrderAlert.objects.filter(resolved_at__isnull=True).select_related("account", "order")
+
+
+# --- what one caller may see of the above (the admin's dashboard) ---------------------------------
+
+
+def kill_switches_active_for(*, actor: Actor) -> QuerySet[KillSwitch]:
+    """Active switches: the global one, and those of accounts the actor may read."""
+    readable = accounts_for_actor(actor, scope=Scope.READ)
+    return (KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account__in=readable))
+            .select_related("account").order_by("scope"))
+
+
+def orders_unknown_count_for(*, actor: Actor) -> int:
+    return Order.objects.filter(status=OrderStatus.UNKNOWN, account__in=accounts_for_actor(actor, scope=Scope.READ)).count()
+
+
+def order_alerts_open_for(*, actor: Actor) -> QuerySet:
+    return order_alerts_open().filter(account__in=accounts_for_actor(actor, scope=Scope.READ))

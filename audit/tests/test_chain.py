@@ -14,7 +14,7 @@ from accounts.actors import Actor
 from accounts.tests.factories import make_account
 from audit.checkpoint import checkpoint_latest
 from audit.keys import audit_mac_key
-from audit.models import AuditEvent, AuditHead
+from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record
 from tigermcp.config import embedded_audit_hmac_key
@@ -151,6 +151,16 @@ def test_everything_deleted_is_reported_against_the_checkpoint(write_events):
     assert not report.ok and report.checked == 0 and f"records #{events[-1].seq}" in report.problem
 
 
+def test_a_chain_restarted_after_a_wipe_is_reported(write_events):
+    old = write_events()
+    tamper("DELETE FROM audit_auditevent")
+    tamper("DELETE FROM audit_audithead")
+    new = write_events(len(old) + 2)  # the chain starts again at #1 and overtakes the old numbers
+    assert new[0].seq == 2  # #1 is the new account's event
+    report = audit_chain_verify()
+    assert not report.ok and report.seq == 1 and "not the one recorded in the checkpoint" in report.problem
+
+
 def test_empty_chain_on_a_used_database_is_broken_even_without_the_checkpoint(write_events, audit_checkpoint):
     write_events()
     tamper("DELETE FROM audit_auditevent")
@@ -194,7 +204,7 @@ def test_events_from_before_the_mac_are_accepted_first_and_vouched_for(write_eve
                            event_type="legacy", payload={"n": seq}, prev_hash=prev_hash)
         event.hash = prev_hash = event.compute_hash()
         event.save(force_insert=True)
-    AuditHead.objects.create(pk=1, seq=3, hash=prev_hash)
+    tamper("INSERT INTO audit_audithead (id, seq, hash, mac) VALUES (1, 3, %s, '')", [prev_hash])
     assert "all predate the MAC" in verify_output()
 
     write_events(2)
