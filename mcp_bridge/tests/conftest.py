@@ -54,6 +54,26 @@ def _base_env(data_dir: Path, database_url: str, key: str) -> dict:
     return env
 
 
+def _migrate(data_dir: Path, database_url: str, key: str) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_base_env(data_dir, database_url, key),
+                   check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def mcp_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, mcp_key) -> Path:
+    """A migrated SQLite file: what the MCP tests copy without PostgreSQL, and the embedded default's database."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    _migrate(path.parent, f"sqlite:///{path}", mcp_key)
+    return path
+
+
 class McpDatabases:
     """Where the MCP tests keep their data: each test checks out an empty, migrated database."""
 
@@ -62,20 +82,14 @@ class McpDatabases:
         self.data_dir = data_dir
         self.prefix = f"test_mcp_{TEST_RUN_ID}"
 
-    def _migrate(self, name: str) -> None:
-        env = _base_env(self.data_dir, self.url(name), self.key)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=300)
-
 
 class SqliteDatabases(McpDatabases):
-    """A file per test, copied from one migrated template file."""
+    """A file per test, copied from the migrated template file."""
 
-    def __init__(self, key: str, data_dir: Path):
+    def __init__(self, key: str, data_dir: Path, template: Path):
         super().__init__(key, data_dir)
-        self.template = f"{self.prefix}_template"
+        self.template = template
         self._numbers = itertools.count(1)
-        self._migrate(self.template)
 
     def _path(self, name: str) -> Path:
         return self.data_dir / f"{name}.sqlite3"
@@ -85,14 +99,14 @@ class SqliteDatabases(McpDatabases):
 
     def checkout(self) -> str:
         name = f"{self.prefix}_{next(self._numbers)}"
-        shutil.copy(self._path(self.template), self._path(name))
+        shutil.copy(self.template, self._path(name))
         return name
 
     def checkin(self, name: str) -> None:
         self._path(name).unlink()
 
     def close(self) -> None:
-        self._path(self.template).unlink()
+        pass
 
     def run_sql(self, name: str, sql: str, params=()):
         import sqlite3
@@ -124,7 +138,7 @@ class PostgresDatabases(McpDatabases):
             raise
 
     def _keep_migrated_rows(self) -> None:
-        self._migrate(self.name)
+        _migrate(self.data_dir, self.url(self.name), self.key)
         with self._connect(self.name) as conn:
             self.tables = [t for (t,) in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
@@ -178,18 +192,17 @@ class PostgresDatabases(McpDatabases):
 
 
 @pytest.fixture(scope="session")
-def mcp_databases(tmp_path_factory):
+def mcp_databases(request, tmp_path_factory, mcp_key):
     """The suite's PostgreSQL when it runs on one, SQLite files otherwise."""
-    from cryptography.fernet import Fernet
     from django.db import connection
 
-    key, data_dir = Fernet.generate_key().decode(), tmp_path_factory.mktemp("mcp-databases")
+    data_dir = tmp_path_factory.mktemp("mcp-databases")
     if connection.vendor == "postgresql":
         db = connection.settings_dict
-        databases = PostgresDatabases(key, data_dir, os.environ["DATABASE_URL"], {
+        databases = PostgresDatabases(mcp_key, data_dir, os.environ["DATABASE_URL"], {
             "host": db["HOST"], "port": db["PORT"], "user": db["USER"], "password": db["PASSWORD"]})
     else:
-        databases = SqliteDatabases(key, data_dir)
+        databases = SqliteDatabases(mcp_key, data_dir, request.getfixturevalue("sqlite_template"))
     yield databases
     databases.close()
 

@@ -20,10 +20,11 @@ PASSWORD = "watch-the-orders-8841"
 
 
 def _staff_session(world, base_url: str) -> str:
-    """Logs a staff user in through the admin's own login page; returns the session cookie."""
+    """Logs a superuser (who may watch every account's orders) in through the admin's own login page;
+    returns the session cookie."""
     done = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.contrib.auth import get_user_model; "
-         f"get_user_model().objects.create_user('watcher', password={PASSWORD!r}, is_staff=True)"],
+         f"get_user_model().objects.create_superuser('watcher', password={PASSWORD!r})"],
         cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     with httpx2.Client(base_url=base_url, timeout=30) as http:
