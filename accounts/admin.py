@@ -18,7 +18,7 @@ from accounts.services import (
     mcp_token_create,
     token_revoke,
 )
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def admin_actor(request) -> Actor:

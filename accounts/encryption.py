@@ -15,8 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
-from audit.redaction import register_secret
-from tigermcp.errors import CredentialError
+from core.redaction import register_secret
+from core.errors import CredentialError
 
 PREFIX = "fernet:"
 

@@ -33,7 +33,7 @@ def fingerprint(secret: str | None) -> str:
 
 class TigerAccountQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        # updated_at is the row's version: accounts.selectors and accounts.broker keep rows and clients
+        # updated_at is the row's version: accounts.selectors and broker.client keep rows and clients
         # by (pk, updated_at), so a bulk update moves it as save() does (auto_now does not run here).
         kwargs.setdefault("updated_at", timezone.now())
         return super().update(**kwargs)

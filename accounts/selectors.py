@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
-from tigermcp.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 
 NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
 NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import AccessGrant, ApiToken, McpClient, McpToken, Scope, TigerAccount, fingerprint
 from audit.services import audit_record
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 _PEM = re.compile(r"-----BEGIN [A-Z ]*-----|-----END [A-Z ]*-----|\s+")
 

@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     from accounts.actors import Actor
     from accounts.models import Scope, TigerAccount
     from accounts.services import account_save
-    from tigermcp.errors import ApplicationError
+    from core.errors import ApplicationError
     from tigersim.server import Simulator
     from trading import services
     from trading.models import Order, OrderStatus

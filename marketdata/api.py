@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.authentication import actor_from_request
 from marketdata import services
 from marketdata.selectors import snapshot_latest_for
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 ACCOUNT = OpenApiParameter("account", str, description="Account number; omit for your default account.")
 SYMBOLS = OpenApiParameter("symbols", str, required=True, description="Comma-separated, e.g. AAPL,MSFT,00700.")

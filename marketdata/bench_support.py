@@ -50,7 +50,7 @@ def bench_accounts(sim, count: int, *, per_developer: int = 10, positions=(("AAP
                    label: str = "Bench") -> list:
     """`count` paper accounts, `per_developer` per Tiger developer id, each holding `positions`."""
     from accounts.actors import Actor
-    from accounts.broker import OrderSpec, broker_for
+    from broker.client import OrderSpec, broker_for
     from accounts.models import Scope, TigerAccount
     from accounts.services import account_save
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
 from accounts.selectors import _listing, account_for_actor, accounts_for_actor
-from tigermcp.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 
 NO_ACCOUNT_CHOSEN = (
     "No account given and no default account is set. Pass one of the accounts you can {verb}: "

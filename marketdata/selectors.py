@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus, TigerAccount
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY
-from tigermcp.errors import NotFound
+from core.errors import NotFound
 
 # The heartbeat task runs every 30 s; three missed beats mean workers or beat are not running.
 HEARTBEAT_MAX_AGE = timedelta(seconds=120)
@@ -64,7 +64,7 @@ def _check_database() -> dict:
 def _check_redis() -> dict:
     if not settings.REDIS_URL:
         return {"status": "not_configured", "detail": "in-process cache and rate limits (embedded default)"}
-    from marketdata.limits import redis_client
+    from broker.limits import redis_client
 
     started = time.monotonic()
     try:

@@ -1,9 +1,9 @@
 """Market data, portfolio aggregation across accounts, snapshots and health checks.
 
 Every function here is the one path for its job: MCP tools, the REST API, the admin and Celery tasks
-call these and hold no logic of their own. Broker calls go through accounts.broker (whose calls pass
-the rate limiter and circuit breaker in marketdata.limits); market data passes the cache in
-marketdata.cache first.
+call these and hold no logic of their own. Broker calls go through broker.client (whose calls pass
+the rate limiter and circuit breaker in broker.limits); market data passes the cache in
+broker.cache first.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
 from accounts.selectors import account_for_actor, accounts_for_actor
-from marketdata.cache import cache_key, cached_fetch, ttl_for
+from broker.cache import cache_key, cached_fetch, ttl_for
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.routing import account_route
-from tigermcp.errors import ApplicationError, CircuitOpen, InvalidInput
+from core.errors import ApplicationError, CircuitOpen, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _clean_symbols(symbols) -> list[str]:
 
 
 def _broker(account: TigerAccount):
-    from accounts.broker import broker_for
+    from broker.client import broker_for
 
     return broker_for(account)
 
@@ -84,7 +84,7 @@ def _broker(account: TigerAccount):
 
 
 def quotes_get(*, actor: Actor, symbols, account_number: str | None = None, context_default: str | None = None) -> list:
-    """Real-time quotes (accounts.broker.Quote) in the order asked. Each symbol is cached for the
+    """Real-time quotes (broker.client.Quote) in the order asked. Each symbol is cached for the
     'quote' time-to-live; the symbols missing from the cache are fetched in ONE broker call, shared
     by every concurrent caller asking for the same ones."""
     account = account_route(actor, account_number, context_default)
@@ -116,7 +116,7 @@ def account_quotes(*, account, symbols) -> list:
 @dataclass(frozen=True)
 class BarsResult:
     period: str
-    bars: dict  # symbol -> list[accounts.broker.Bar], oldest first
+    bars: dict  # symbol -> list[broker.client.Bar], oldest first
     next_page_token: str | None
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import AccountStatus, Environment, McpClient, McpToken, Scope, TigerAccount
 from accounts.selectors import accounts_for_actor
-from tigermcp.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 
 UNKNOWN_CLIENT = ("No active MCP client named '{name}'. Create it in admin (Accounts › MCP clients) and grant it "
                   "accounts, or omit --client in the embedded default to use the local client.")
@@ -72,8 +72,8 @@ def accounts_listing(actor: Actor) -> list[tuple[TigerAccount, bool]]:
 
 
 def account_summary_get(*, actor: Actor, account_number: str | None = None):
-    """(account, accounts.broker.Assets) for one account the actor may read."""
-    from accounts.broker import broker_for
+    """(account, broker.client.Assets) for one account the actor may read."""
+    from broker.client import broker_for
     from marketdata.routing import account_route
 
     account = account_route(actor, account_number)
@@ -81,8 +81,8 @@ def account_summary_get(*, actor: Actor, account_number: str | None = None):
 
 
 def positions_get(*, actor: Actor, account_number: str | None = None):
-    """(account, [accounts.broker.Position]) for one account the actor may read."""
-    from accounts.broker import broker_for
+    """(account, [broker.client.Position]) for one account the actor may read."""
+    from broker.client import broker_for
     from marketdata.routing import account_route
 
     account = account_route(actor, account_number)
@@ -92,9 +92,9 @@ def positions_get(*, actor: Actor, account_number: str | None = None):
 def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_only: bool = False, limit: int = 50):
     """(account, [BrokerOrder], {broker_id: TigerMCP order id}): the broker's own list, which also
     shows orders placed outside TigerMCP, tagged with ours where they match."""
-    from accounts.broker import broker_for
+    from broker.client import broker_for
     from marketdata.routing import account_route
-    from tigermcp.errors import InvalidInput
+    from core.errors import InvalidInput
     from trading.models import Order
 
     if not 1 <= int(limit) <= 300:
@@ -114,9 +114,9 @@ ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) 
 def broker_order_get(*, actor: Actor, account_number: str | None = None, order_id: int | None = None,
                      broker_id: str | None = None):
     """(account, BrokerOrder, TigerMCP order or None) for one order, fresh from the broker."""
-    from accounts.broker import broker_for
+    from broker.client import broker_for
     from marketdata.routing import account_route
-    from tigermcp.errors import InvalidInput
+    from core.errors import InvalidInput
     from trading.models import Order
     from trading.selectors import order_get
 

@@ -23,7 +23,7 @@ from mcp_bridge.schemas import (
     AccountInfo,
     AccountsResult,
 )
-from tigermcp.errors import ApplicationError, internal_error
+from core.errors import ApplicationError, internal_error
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import environ
 
-from tigermcp.config import embedded_field_key, parse_audit_hmac_key, parse_key_list, parse_strict_bool
+from core.config import embedded_field_key, parse_audit_hmac_key, parse_key_list, parse_strict_bool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -207,7 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsActor"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "tigermcp.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {"TITLE": "TigerMCP API", "VERSION": "1.0.0"}
@@ -223,7 +223,7 @@ TIGER_HTTP_TIMEOUT = env.int("TIGER_HTTP_TIMEOUT", default=15)
 TIGER_READ_RETRIES = env.int("TIGER_READ_RETRIES", default=2)
 TIGER_HTTP_POOL_SIZE = env.int("TIGER_HTTP_POOL_SIZE", default=32)
 
-# In front of Tiger (marketdata.limits): callers wait this long for a rate-limit slot before getting
+# In front of Tiger (broker.limits): callers wait this long for a rate-limit slot before getting
 # "rate limited, retry in N s"; an account's circuit opens after this many consecutive failures and
 # stays open this long; portfolio aggregation fans out over at most this many threads.
 MARKETDATA_RATE_LIMIT_MAX_WAIT = env.float("MARKETDATA_RATE_LIMIT_MAX_WAIT", default=2.0)
@@ -235,7 +235,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "audit.redaction.RedactingFilter"}},
+    "filters": {"redact": {"()": "core.redaction.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         # stderr, always: over stdio MCP, stdout carries protocol bytes only.

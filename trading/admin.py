@@ -5,7 +5,7 @@ moves go through actions that call the services. Risk policy saves go through ri
 from django.contrib import admin, messages
 
 from accounts.admin import admin_actor
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 from trading import services
 from trading.models import Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
 

@@ -9,9 +9,9 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from accounts.broker import currency_for, market_for
+from broker.client import currency_for, market_for
 from trading.models import OrderType, Side, TimeInForce
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 BAD_SIDE = "side must be BUY or SELL (got {value!r})."
 BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT (got {value!r})."

@@ -10,7 +10,7 @@ from trading.intents import OrderIntent
 
 def broker(account):
     # Imported lazily: the SDK pulls pandas, and most processes never trade.
-    from accounts.broker import broker_for
+    from broker.client import broker_for
 
     return broker_for(account)
 
@@ -42,7 +42,7 @@ def net_liquidation(account) -> tuple[Decimal | None, str]:
 
 
 def order_spec(intent: OrderIntent, *, remark: str = ""):
-    from accounts.broker import OrderSpec
+    from broker.client import OrderSpec
 
     return OrderSpec(
         symbol=intent.symbol, side=intent.side, quantity=intent.quantity, order_type=intent.order_type,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.db.models import Q
 
-from tigermcp.errors import Conflict
+from core.errors import Conflict
 from trading.live import order_update_publish
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from trading.intents import OrderIntent, canonical_decimal
-from tigermcp.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 # Message templates (tests assert them). Each says what to change.
 MSG = {

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, accounts_for_actor
-from tigermcp.errors import NotFound
+from core.errors import NotFound
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
@@ -74,7 +74,7 @@ def orders_list(*, actor: Actor, account_number: str | None = None, status: str 
     if status:
         if status not in OrderStatus.values:
             raise_status = BAD_STATUS_FILTER.format(allowed=", ".join(OrderStatus.values), value=status)
-            from tigermcp.errors import InvalidInput
+            from core.errors import InvalidInput
 
             raise InvalidInput(raise_status)
         rows = rows.filter(status=status)

@@ -25,7 +25,7 @@ from accounts.actors import Actor
 from accounts.models import HashedToken, Scope, TigerAccount
 from accounts.selectors import account_for_actor, accounts_for_actor
 from audit.services import audit_record
-from tigermcp.errors import (
+from core.errors import (
     ApplicationError,
     BadCredentials,
     BrokerError,

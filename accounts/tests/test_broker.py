@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.broker import OrderSpec, broker_cache_clear, broker_for
+from broker.client import OrderSpec, broker_cache_clear, broker_for
 from accounts.models import TigerAccount
-from tigermcp.errors import BadCredentials, BrokerRejected, BrokerUnavailable, CredentialError, OutcomeUnknown, RateLimited
+from core.errors import BadCredentials, BrokerRejected, BrokerUnavailable, CredentialError, OutcomeUnknown, RateLimited
 
 pytestmark = pytest.mark.django_db
 

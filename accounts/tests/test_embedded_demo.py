@@ -27,7 +27,7 @@ def test_setup_demo_creates_paper_accounts_a_second_process_can_trade_on(tmp_pat
     assert (tmp_path / "tigersim").is_dir()
 
     script = (
-        "from accounts.models import TigerAccount; from accounts.broker import broker_for;"
+        "from accounts.models import TigerAccount; from broker.client import broker_for;"
         "a = TigerAccount.objects.get(is_default=True); b = broker_for(a);"
         "print(a.environment, a.permission, b.assets().cash_by_currency['USD'], len(b.quotes(['AAPL'])))"
     )

@@ -5,7 +5,7 @@ from django.db import connection
 
 from accounts.models import TigerAccount
 from accounts.tests.factories import CANARY_KEY, make_account
-from tigermcp.errors import CredentialError
+from core.errors import CredentialError
 
 pytestmark = pytest.mark.django_db
 

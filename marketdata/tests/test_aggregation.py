@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.actors import Actor
-from accounts.broker import OrderSpec, broker_for
+from broker.client import OrderSpec, broker_for
 from accounts.models import Scope
 from accounts.services import grant_set
 from marketdata.models import PortfolioSnapshot
@@ -112,7 +112,7 @@ def test_snapshot_is_stored_with_decimal_strings(two_accounts):
 
 
 def test_an_account_with_an_open_circuit_says_so_and_others_still_answer(two_accounts, settings):
-    from marketdata.limits import circuit_record_failure
+    from broker.limits import circuit_record_failure
 
     a, b = two_accounts
     settings.MARKETDATA_CIRCUIT_FAILURES = 2

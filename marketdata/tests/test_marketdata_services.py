@@ -18,7 +18,7 @@ from marketdata.services import (
     quotes_get,
     trade_ticks_get,
 )
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 from marketdata.tests.factories import simulator_extra_symbols
 

@@ -4,7 +4,7 @@ import pytest
 
 from trading import intents
 from trading.intents import normalise_intent
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def test_equal_orders_hash_alike_whatever_the_spelling():

@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from accounts.actors import Actor
 from audit.models import AuditEvent
-from tigermcp.errors import PermissionDenied
+from core.errors import PermissionDenied
 from trading import services
 from trading.models import KillSwitch, OrderStatus
 from trading.risk import RiskRefused

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from marketdata.selectors import health_report
-from tigermcp.errors import Conflict
+from core.errors import Conflict
 from trading import services
 from trading.models import AlertKind, Order, OrderAlert, OrderStatus
 from trading.tests.factories import make_order

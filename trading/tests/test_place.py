@@ -11,7 +11,7 @@ from accounts.actors import Actor
 from accounts.models import HashedToken, McpClient, Scope
 from accounts.services import grant_set
 from audit.models import AuditEvent
-from tigermcp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from trading import services
 from trading.models import ConfirmationToken, Order, OrderStatus
 from trading.services import order_place, order_preview

@@ -123,7 +123,7 @@ def _fetch_once_across_processes(key: str, ttl: int, fetch: Callable[[], T]) -> 
 
 def cache_clear_marketdata() -> None:
     """Drop every cached market-data value (tests; an operator after a data correction)."""
-    from marketdata.limits import redis_client
+    from broker.limits import redis_client
 
     client = redis_client()
     if client is not None and hasattr(cache, "make_key"):

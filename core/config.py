@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-logger = logging.getLogger("tigermcp.config")
+logger = logging.getLogger("core.config")
 
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0", ""}

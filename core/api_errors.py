@@ -3,7 +3,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 import logging
 
-from tigermcp.errors import ApplicationError, internal_error
+from core.errors import ApplicationError, internal_error
 
 logger = logging.getLogger(__name__)
 

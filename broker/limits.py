@@ -1,6 +1,6 @@
 """Rate limiting per Tiger developer id and a circuit breaker per account.
 
-Every broker call passes through here (accounts.broker calls the hooks below), so no door can
+Every broker call passes through here (broker.client calls the hooks below), so no door can
 exceed Tiger's limits or keep hammering an account that is failing.
 
 Rate limiter: Tiger counts calls per developer id (tiger_id) and per API over a rolling 60 s window
@@ -31,7 +31,7 @@ from datetime import datetime, timezone as dt_timezone
 from django.conf import settings
 from django.core.cache import cache
 
-from tigermcp.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
+from core.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ API_ALIASES: dict[str, str] = {
     "get_market_status": "market_state", "get_stock_briefs": "quote_real_time", "get_briefs": "quote_real_time",
     "get_bars": "kline", "get_trade_ticks": "trade_tick", "get_option_expirations": "option_expiration",
     "get_option_chain": "option_chain", "create_order": "order_no",
-    # accounts.broker.BrokerClient methods
+    # broker.client.BrokerClient methods
     "quotes": "quote_real_time", "bars": "kline", "trade_ticks": "trade_tick",
     "option_expirations": "option_expiration", "market_status": "market_state",
     "open_orders": "active_orders", "order": "orders",

@@ -5,7 +5,7 @@ The SDK is imported lazily: it pulls pandas (~0.5 s), which `manage.py` commands
 MCP server must not pay at start-up.
 
 Results are plain dataclasses with Decimal money (never the SDK's floats or DataFrames), so nothing
-above this module knows the SDK. SDK exceptions become tigermcp.errors classes whose messages say
+above this module knows the SDK. SDK exceptions become core.errors classes whose messages say
 what to do and carry no secret (the SDK's own messages embed signed request parameters).
 """
 
@@ -22,9 +22,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from audit.redaction import RedactingFilter, scrub_text
-from marketdata.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
-from tigermcp.errors import (
+from core.redaction import RedactingFilter, scrub_text
+from broker.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
+from core.errors import (
     BadCredentials,
     BrokerError,
     BrokerRejected,
