@@ -23,10 +23,9 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
-from accounts.selectors import account_for_actor, accounts_for_actor
+from accounts.selectors import account_for_actor, account_route, accounts_for_actor
 from broker.cache import cache_key, cached_fetch, ttl_for
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
-from marketdata.routing import account_route
 from core.errors import ApplicationError, CircuitOpen, InvalidInput
 
 logger = logging.getLogger(__name__)

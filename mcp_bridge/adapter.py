@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 WRITE_UNAVAILABLE = ("{tool} is not available to you: you have no account you may trade{why}. "
                      "Use the read tools, or ask an admin for a trade grant on a paper account. (code: write_unavailable)")
 
+
 async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
     """Run a service in a worker thread; its ApplicationError becomes the tool error the model sees."""
     try:
@@ -31,12 +32,14 @@ async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
         err = internal_error(exc, logger)
         raise ToolError(f"{err.message} (code: {err.code})") from exc
 
+
 def iso(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
+
 
 async def require_write(tool: str) -> None:
     from mcp_bridge.selectors import actor_can_trade

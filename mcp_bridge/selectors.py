@@ -68,13 +68,13 @@ def accounts_listing(actor: Actor) -> list[tuple[TigerAccount, bool]]:
     return [(account, account.pk in tradeable) for account in readable]
 
 
-# --- single-account broker reads (routed like every other read: marketdata.routing) --------------
+# --- single-account broker reads (routed like every other read: accounts.selectors) --------------
 
 
 def account_summary_get(*, actor: Actor, account_number: str | None = None):
     """(account, broker.client.Assets) for one account the actor may read."""
     from broker.client import broker_for
-    from marketdata.routing import account_route
+    from accounts.selectors import account_route
 
     account = account_route(actor, account_number)
     return account, broker_for(account).assets()
@@ -83,7 +83,7 @@ def account_summary_get(*, actor: Actor, account_number: str | None = None):
 def positions_get(*, actor: Actor, account_number: str | None = None):
     """(account, [broker.client.Position]) for one account the actor may read."""
     from broker.client import broker_for
-    from marketdata.routing import account_route
+    from accounts.selectors import account_route
 
     account = account_route(actor, account_number)
     return account, broker_for(account).positions()
@@ -93,7 +93,7 @@ def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_o
     """(account, [BrokerOrder], {broker_id: TigerMCP order id}): the broker's own list, which also
     shows orders placed outside TigerMCP, tagged with ours where they match."""
     from broker.client import broker_for
-    from marketdata.routing import account_route
+    from accounts.selectors import account_route
     from core.errors import InvalidInput
     from trading.models import Order
 
@@ -115,7 +115,7 @@ def broker_order_get(*, actor: Actor, account_number: str | None = None, order_i
                      broker_id: str | None = None):
     """(account, BrokerOrder, TigerMCP order or None) for one order, fresh from the broker."""
     from broker.client import broker_for
-    from marketdata.routing import account_route
+    from accounts.selectors import account_route
     from core.errors import InvalidInput
     from trading.models import Order
     from trading.selectors import order_get

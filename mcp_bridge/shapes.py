@@ -31,6 +31,7 @@ def position_out(p) -> PositionOut:
         realized_pnl=money(p.realized_pnl, c),
     )
 
+
 def summary_out(account, a) -> AccountSummary:
     c = a.currency
     return AccountSummary(
@@ -40,8 +41,10 @@ def summary_out(account, a) -> AccountSummary:
         cash_by_currency=[money(v, k) for k, v in sorted(a.cash_by_currency.items())],
     )
 
+
 def price_out(value, currency):
     return None if value is None else money(value, currency)
+
 
 def broker_order_out(o, order_ref=None) -> OrderOut:
     c = o.currency or "USD"
@@ -53,6 +56,7 @@ def broker_order_out(o, order_ref=None) -> OrderOut:
         is_open=o.is_open, commission=price_out(o.commission, c), remark=untrusted(o.remark),
         open_time=iso(o.open_time), update_time=iso(o.update_time),
     )
+
 
 def our_order_out(order) -> OrderOut:
     c = order.currency
@@ -67,12 +71,14 @@ def our_order_out(order) -> OrderOut:
         update_time=iso(order.terminal_at or order.submitted_at),
     )
 
+
 def _scalar(v):
     if v is None or isinstance(v, (str, bool)):
         return v
     if isinstance(v, int):
         return str(v)
     return dstr(v)
+
 
 def flat(d: dict) -> dict:
     """Preview payloads as flat string fields; a modification's nested new order is merged in."""
@@ -84,23 +90,26 @@ def flat(d: dict) -> dict:
             out[k] = _scalar(v)
     return out
 
+
 def quote_out(q) -> QuoteOut:
     return QuoteOut(symbol=q.symbol, currency=q.currency, latest_price=dstr(q.latest_price), bid=dstr(q.bid),
                     ask=dstr(q.ask), bid_size=dstr(q.bid_size), ask_size=dstr(q.ask_size), open=dstr(q.open),
                     high=dstr(q.high), low=dstr(q.low), pre_close=dstr(q.pre_close), volume=dstr(q.volume),
                     latest_time=iso(q.latest_time), status=q.status)
 
-def preview_out(account, preview, tool: str) -> PreviewResult:
+
+def preview_out(preview, tool: str) -> PreviewResult:
     risk = preview.risk or {}
     checks = [RiskCheck(rule=r, passed=True, message="passed") for r in risk.get("checked", [])]
     broker = dict(preview.broker_preview or {})
     warning = broker.pop("warning", None)
     return PreviewResult(
-        allowed=True, account=account.account_number, environment=account.environment, order=flat(preview.order),
+        allowed=True, account=preview.account_number, environment=preview.environment, order=flat(preview.order),
         risk=checks, broker_preview=flat(broker) if broker else None, broker_warning=untrusted(warning),
         confirmation_token=preview.confirmation_token, expires_at=preview.expires_at,
-        next_step=PREVIEW_NEXT.format(environment=account.environment, tool=tool, expires=preview.expires_at),
+        next_step=PREVIEW_NEXT.format(environment=preview.environment, tool=tool, expires=preview.expires_at),
     )
+
 
 def refused_out(account, exc, order: dict) -> PreviewResult:
     d = exc.decision

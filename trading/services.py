@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import HashedToken, Scope, TigerAccount
-from accounts.selectors import account_for_actor, accounts_for_actor
+from accounts.selectors import account_for_actor, account_route, accounts_for_actor
 from audit.services import audit_record
 from core.errors import (
     ApplicationError,
@@ -252,6 +252,7 @@ class OrderPreview:
 
     action: str
     account_number: str
+    environment: str
     confirmation_token: str
     expires_at: str
     order: dict
@@ -279,7 +280,8 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
                      payload={"action": action, "token_id": token.pk, "order_hash": payload_hash,
                               "order": payload, "order_id": order.pk if order else None,
                               "expires_at": expires.isoformat(), "policy_version": decision.get("policy_version")})
-    return OrderPreview(action=action, account_number=account.account_number, confirmation_token=plain,
+    return OrderPreview(action=action, account_number=account.account_number, environment=account.environment,
+                        confirmation_token=plain,
                         expires_at=expires.isoformat(), order=payload, order_hash=payload_hash, risk=decision,
                         broker_preview=broker_preview or {}, order_id=order.pk if order else None)
 
@@ -355,13 +357,13 @@ class _CommitThenRaise(Exception):
 # Preview and place
 # ---------------------------------------------------------------------------------------------------
 
-def order_preview(*, actor: Actor, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
+def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side: str, quantity, order_type: str = "LMT",
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                   market: str | None = None, currency: str | None = None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
                               order_type=order_type, limit_price=limit_price, stop_price=stop_price,
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
@@ -372,7 +374,7 @@ def order_preview(*, actor: Actor, account_number: str, symbol: str, side: str, 
         decision = _evaluate_locked(actor=actor, account=account, intent=intent, policy=policy, facts=facts,
                                     state=_lock_state(account), stage="preview")
     if not decision.accepted:
-        raise RiskRefused(decision)
+        raise RiskRefused(decision, account=account)
     preview = tiger.broker(account).preview_order(tiger.order_spec(intent))
     if not preview.is_pass:
         raise BrokerRejected(PREVIEW_FAILED.format(account=account.account_number, warning=preview.warning or "no reason given"),
@@ -380,6 +382,14 @@ def order_preview(*, actor: Actor, account_number: str, symbol: str, side: str, 
     broker_preview = {k: (canonical_decimal(v) if isinstance(v, Decimal) else v) for k, v in asdict(preview).items()}
     return _issue_token(actor=actor, account=account, action=ConfirmAction.PLACE, payload=intent.canonical(),
                         payload_hash=intent.hash(), decision=decision.as_dict(), broker_preview=broker_preview)
+
+
+def token_idempotency_key(confirmation_token: str | None) -> str:
+    """One order per confirmation token, for doors whose callers give no key of their own: a retried
+    place (lost reply, client retry) with the same token returns the same order."""
+    if not confirmation_token:
+        return "token:none"
+    return "token:" + hashlib.sha256(confirmation_token.encode()).hexdigest()[:40]
 
 
 def _replay(order: Order, payload_hash: str, key: str) -> Order:
@@ -391,8 +401,8 @@ def _replay(order: Order, payload_hash: str, key: str) -> Order:
     return order
 
 
-def order_place(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str,
-                expected: dict | None = None) -> Order:
+def order_place(*, actor: Actor, account_number: str | None, confirmation_token: str,
+                idempotency_key: str | None = None, expected: dict | None = None) -> Order:
     """Place the previewed order. Idempotent by key: the same key and order returns the original
     Order (whatever its status) with `replayed` set; the same key with a different order, or while
     the first is still being sent, is refused (Conflict). The returned Order is SUBMITTED, REJECTED (with
@@ -415,14 +425,18 @@ def order_place(*, actor: Actor, account_number: str, confirmation_token: str, i
         raise internal_error(exc, logger, UNKNOWN_INTERNAL.replace("{order}", str(order.pk))) from exc
 
 
-def _order_enter(*, actor: Actor, account_number: str, confirmation_token: str, idempotency_key: str,
+def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token: str, idempotency_key: str | None,
                  expected: dict | None) -> Order:
     """Check, confirm and commit the PENDING_SUBMIT row (or return the replayed original)."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
+    if idempotency_key is None:
+        idempotency_key = token_idempotency_key(confirmation_token)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 128:
         raise InvalidInput(KEY_REQUIRED, code="idempotency_key_required")
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE)
+    if expected is not None:  # the door's restatement, in the same canonical form as the previewed order
+        expected = normalise_intent(**{**expected, "account_number": account.account_number}).canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected)
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
@@ -443,7 +457,7 @@ def _order_enter(*, actor: Actor, account_number: str, confirmation_token: str, 
                     decision = _evaluate_locked(actor=actor, account=account, intent=intent, policy=policy,
                                                 facts=facts, state=state, stage="place")
                     if not decision.accepted:
-                        raise _CommitThenRaise(RiskRefused(decision))
+                        raise _CommitThenRaise(RiskRefused(decision, account=account))
                 except _CommitThenRaise as wrapped:
                     # Caught inside the block so the refusal's audit events (and the spent token) commit.
                     refusal = wrapped.error
@@ -672,11 +686,11 @@ def _modify_payload(order: Order, new: OrderIntent) -> tuple[dict, str]:
     return payload, hashlib.sha256(f"{order.pk}:{new.hash()}".encode()).hexdigest()
 
 
-def order_modify_preview(*, actor: Actor, account_number: str, order_id: int, quantity=None, limit_price=None,
+def order_modify_preview(*, actor: Actor, account_number: str | None, order_id: int, quantity=None, limit_price=None,
                          stop_price=None) -> OrderPreview:
     """Check a change to a working order against the risk policy (as if it were the order, without
     its old self in the exposure) and return a token that confirms exactly this change."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
     order = _working_order(account, order_id, "modified")
     new = _modified_intent(order, quantity, limit_price, stop_price)
     policy = risk_policy_for(account=account)
@@ -686,17 +700,17 @@ def order_modify_preview(*, actor: Actor, account_number: str, order_id: int, qu
                                     state=_lock_state(account), stage="modify_preview", exclude_order_id=order.pk,
                                     modifying=True)
     if not decision.accepted:
-        raise RiskRefused(decision)
+        raise RiskRefused(decision, account=account)
     payload, payload_hash = _modify_payload(order, new)
     return _issue_token(actor=actor, account=account, action=ConfirmAction.MODIFY, payload=payload,
                         payload_hash=payload_hash, decision=decision.as_dict(), order=order)
 
 
-def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmation_token: str,
+def order_modify(*, actor: Actor, account_number: str | None, order_id: int, confirmation_token: str,
                  expected: dict | None = None) -> Order:
     """Apply a previewed change. Risk is checked again under the account lock. While the change is
     in flight the order counts at the larger of its old and new notional."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.MODIFY)
     if token.order_id != int(order_id):
         _refuse_confirmation(actor, account, ConfirmAction.MODIFY, "wrong_order", token)
@@ -723,7 +737,7 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
             decision = _evaluate_locked(actor=actor, account=account, intent=new, policy=policy, facts=facts, state=state,
                                         stage="modify", exclude_order_id=order.pk, modifying=True)
             if not decision.accepted:
-                raise _CommitThenRaise(RiskRefused(decision))
+                raise _CommitThenRaise(RiskRefused(decision, account=account))
             new_ref = Decimal(decision.reference_price)
             grows = new.quantity * new_ref >= order.quantity * order.reference_price
             if grows:  # count the larger exposure while the broker decides
@@ -761,9 +775,9 @@ def order_modify(*, actor: Actor, account_number: str, order_id: int, confirmati
     return order
 
 
-def order_cancel_preview(*, actor: Actor, account_number: str, order_id: int) -> OrderPreview:
+def order_cancel_preview(*, actor: Actor, account_number: str | None, order_id: int) -> OrderPreview:
     """A token confirming the cancellation of one working order (cancelling never adds risk)."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
     order = _working_order(account, order_id, "cancelled")
     payload = {"order_id": order.pk, "broker_id": order.broker_id, "symbol": order.symbol, "side": order.side,
                "quantity": canonical_decimal(order.quantity), "filled_quantity": canonical_decimal(order.filled_quantity)}
@@ -773,10 +787,10 @@ def order_cancel_preview(*, actor: Actor, account_number: str, order_id: int) ->
                         order=order)
 
 
-def order_cancel(*, actor: Actor, account_number: str, order_id: int, confirmation_token: str) -> Order:
+def order_cancel(*, actor: Actor, account_number: str | None, order_id: int, confirmation_token: str) -> Order:
     """Cancel a working order with the token from order_cancel_preview. Returns the order, usually
     CANCEL_PENDING (CANCELLED once Tiger confirms; reconciliation completes it)."""
-    account = account_for_actor(actor, account_number, scope=Scope.TRADE)
+    account = account_route(actor, account_number, scope=Scope.TRADE)
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.CANCEL)
     if token.order_id != int(order_id):
         _refuse_confirmation(actor, account, ConfirmAction.CANCEL, "wrong_order", token)

@@ -37,12 +37,14 @@ async def list_accounts() -> AccountsResult:
         read_only_deployment=settings.TIGERMCP_READ_ONLY,
     )
 
+
 async def get_account_summary(account: AccountParam = None) -> AccountSummary:
     """Balances of one account: net liquidation, cash, buying power, P&L, cash per currency."""
     from mcp_bridge.selectors import account_summary_get
 
     acct, assets = await call(account_summary_get, actor=current_actor(), account_number=account)
     return summary_out(acct, assets)
+
 
 async def get_positions(account: AccountParam = None) -> PositionsResult:
     """Positions held in one account: quantity, average cost, last price, market value, P&L."""
@@ -51,11 +53,13 @@ async def get_positions(account: AccountParam = None) -> PositionsResult:
     acct, positions = await call(positions_get, actor=current_actor(), account_number=account)
     return PositionsResult(account=acct.account_number, positions=[position_out(p) for p in positions])
 
+
 def _health(actor) -> dict:
     from marketdata.selectors import health_report_for
     from mcp_bridge.selectors import actor_can_trade
 
     return {**health_report_for(actor), "can_trade": actor_can_trade(actor)}
+
 
 async def get_health() -> HealthResult:
     """Is TigerMCP working: database, cache, workers, and the latest check of each of your accounts."""

@@ -33,6 +33,7 @@ async def get_quote(symbols: SymbolsParam, account: AccountParam = None) -> Quot
     quotes = await call(quotes_get, actor=current_actor(), symbols=symbols, account_number=account)
     return QuotesResult(quotes=[quote_out(q) for q in quotes])
 
+
 async def get_bars(
     symbols: SymbolsParam,
     period: Annotated[str, Field(description="day, week, month, year, 1min, 5min, 15min, 30min, 60min ….")] = "day",
@@ -53,6 +54,7 @@ async def get_bars(
                          volume=dstr(b.volume), amount=dstr(b.amount)) for b in rows] for s, rows in res.bars.items()},
     )
 
+
 async def get_trade_ticks(
     symbols: SymbolsParam,
     limit: Annotated[int, Field(description="Ticks per symbol, 1 to 1000.", ge=1, le=1000)] = 100,
@@ -64,6 +66,7 @@ async def get_trade_ticks(
     ticks = await call(trade_ticks_get, actor=current_actor(), symbols=symbols, limit=limit, account_number=account)
     return TicksResult(ticks={s: [TickOut(time=iso(t.time), price=dstr(t.price), volume=dstr(t.volume),
                                           direction=t.direction) for t in rows] for s, rows in ticks.items()})
+
 
 async def get_contract(
     symbol: SymbolParam,
@@ -77,6 +80,7 @@ async def get_contract(
     return ContractOut(symbol=c.symbol, sec_type=c.sec_type, currency=c.currency, exchange=c.exchange, market=c.market,
                        name=untrusted(c.name), multiplier=dstr(c.multiplier), lot_size=dstr(c.lot_size),
                        shortable=c.shortable, tradeable=c.tradeable)
+
 
 async def get_option_chain(
     symbol: SymbolParam,
@@ -96,6 +100,7 @@ async def get_option_chain(
                     "open_interest": dstr(o.open_interest)} for o in chain]
     return OptionChainResult(symbol=symbol.upper(), expiry=iso(expiry), expirations=[iso(d) for d in expirations],
                              options=options)
+
 
 async def get_market_status(
     market: Annotated[Literal["US", "HK", "CN", "SG", "ALL"], Field(description="Market.")] = "US",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from pydantic import Field
@@ -28,7 +27,6 @@ from mcp_bridge.schemas import (
     OrderOut,
     OrdersResult,
     PreviewResult,
-    untrusted,
 )
 
 
@@ -45,6 +43,7 @@ MODIFIED = "Change sent to Tiger for order {order_id}. Use get_order to see it t
 
 CANCEL_SENT = "Cancellation sent to Tiger for order {order_id} (status {status}). Use get_order to see it confirmed."
 
+
 async def get_orders(
     account: AccountParam = None,
     open_only: Annotated[bool, Field(description="Only working orders.")] = False,
@@ -57,6 +56,7 @@ async def get_orders(
     acct, rows, refs = await call(broker_orders_get, actor=current_actor(), account_number=account,
                                   open_only=open_only, limit=limit)
     return OrdersResult(account=acct.account_number, orders=[broker_order_out(o, refs.get(o.broker_id)) for o in rows])
+
 
 async def get_order(
     account: AccountParam = None,
@@ -72,23 +72,23 @@ async def get_order(
         return our_order_out(ours)
     return broker_order_out(bo, ours.pk if ours else None)
 
+
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth) -> dict:
     # Market and currency follow from the symbol (trading.intents.normalise_intent).
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth)
 
+
 def _preview(actor, account_number, params: dict) -> PreviewResult:
-    from accounts.models import Scope
-    from marketdata.routing import account_route
     from trading.risk import RiskRefused
     from trading.services import order_preview
 
-    account = account_route(actor, account_number, scope=Scope.TRADE)
     try:
-        preview = order_preview(actor=actor, account_number=account.account_number, **params)
+        preview = order_preview(actor=actor, account_number=account_number, **params)
     except RiskRefused as exc:
-        return refused_out(account, exc, params)
-    return preview_out(account, preview, "place_order")
+        return refused_out(exc.account, exc, params)
+    return preview_out(preview, "place_order")
+
 
 async def preview_order(
     symbol: SymbolParam, side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam,
@@ -102,21 +102,12 @@ async def preview_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth)
     return await call(_preview, current_actor(), account, params)
 
-def _idempotency_key(token: str) -> str:
-    # One order per token: a retried place_order (lost reply, client retry) returns the same order.
-    return "mcp:" + hashlib.sha256(token.encode()).hexdigest()[:40]
 
 def _place(actor, account_number, params: dict, token: str | None) -> OrderActionResult:
-    from accounts.models import Scope
-    from marketdata.routing import account_route
-    from trading.intents import normalise_intent
     from trading.services import order_place
 
-    account = account_route(actor, account_number, scope=Scope.TRADE)
-    intent = normalise_intent(account_number=account.account_number, **params)
-    key = _idempotency_key(token) if token else "mcp:no-token"
-    order = order_place(actor=actor, account_number=account.account_number, confirmation_token=token or "",
-                        idempotency_key=key, expected=intent.canonical())
+    # No key of its own: one order per confirmation token (the service derives the key from it).
+    order = order_place(actor=actor, account_number=account_number, confirmation_token=token or "", expected=params)
     out = our_order_out(order)
     if order.replayed:
         message = REPLAYED
@@ -125,8 +116,10 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
     elif order.status == OrderStatus.UNKNOWN:
         message = UNKNOWN.format(reason=(order.status_reason or "Tiger's answer was lost").rstrip("."))
     else:
+        account = order.account
         message = PLACED.format(environment=account.environment, account=account.account_number, broker_id=order.broker_id)
     return OrderActionResult(status=order.status, order=out, message=message)
+
 
 async def place_order(
     symbol: SymbolParam, side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam,
@@ -140,26 +133,25 @@ async def place_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth)
     return await call(_place, current_actor(), account, params, confirmation_token)
 
+
 def _modify(actor, account_number, order_id, changes: dict, token: str | None) -> OrderActionResult:
-    from accounts.models import Scope
-    from marketdata.routing import account_route
     from trading.intents import canonical_decimal
     from trading.risk import RiskRefused
     from trading.services import order_modify, order_modify_preview
 
-    account = account_route(actor, account_number, scope=Scope.TRADE)
     if not token:
         try:
-            preview = order_modify_preview(actor=actor, account_number=account.account_number, order_id=order_id, **changes)
+            preview = order_modify_preview(actor=actor, account_number=account_number, order_id=order_id, **changes)
         except RiskRefused as exc:
-            refused = refused_out(account, exc, {"order_id": order_id, **changes})
+            refused = refused_out(exc.account, exc, {"order_id": order_id, **changes})
             return OrderActionResult(status="refused", preview=refused, message=refused.next_step)
-        result = preview_out(account, preview, "modify_order")
+        result = preview_out(preview, "modify_order")
         return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
     given = {k: canonical_decimal(v) for k, v in changes.items() if v is not None}
-    order = order_modify(actor=actor, account_number=account.account_number, order_id=order_id,
+    order = order_modify(actor=actor, account_number=account_number, order_id=order_id,
                          confirmation_token=token, expected=given)
     return OrderActionResult(status=order.status, order=our_order_out(order), message=MODIFIED.format(order_id=order.pk))
+
 
 async def modify_order(
     order_id: OrderIdParam,
@@ -174,19 +166,18 @@ async def modify_order(
     changes = {"quantity": quantity, "limit_price": limit_price, "stop_price": stop_price}
     return await call(_modify, current_actor(), account, order_id, changes, confirmation_token)
 
+
 def _cancel(actor, account_number, order_id, token: str | None) -> OrderActionResult:
-    from accounts.models import Scope
-    from marketdata.routing import account_route
     from trading.services import order_cancel, order_cancel_preview
 
-    account = account_route(actor, account_number, scope=Scope.TRADE)
     if not token:
-        preview = order_cancel_preview(actor=actor, account_number=account.account_number, order_id=order_id)
-        result = preview_out(account, preview, "cancel_order")
+        preview = order_cancel_preview(actor=actor, account_number=account_number, order_id=order_id)
+        result = preview_out(preview, "cancel_order")
         return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
-    order = order_cancel(actor=actor, account_number=account.account_number, order_id=order_id, confirmation_token=token)
+    order = order_cancel(actor=actor, account_number=account_number, order_id=order_id, confirmation_token=token)
     return OrderActionResult(status=order.status, order=our_order_out(order),
                              message=CANCEL_SENT.format(order_id=order.pk, status=order.status))
+
 
 async def cancel_order(order_id: OrderIdParam, account: AccountParam = None,
                        confirmation_token: TokenParam = None) -> OrderActionResult:

@@ -5,7 +5,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.services import account_save, grant_set
 from accounts.tests.factories import make_account
-from marketdata.routing import NO_ACCOUNT_CHOSEN, NO_USABLE_ACCOUNTS, account_route
+from accounts.selectors import NO_ACCOUNT_CHOSEN, NO_USABLE_ACCOUNTS, account_route
 from core.errors import InvalidInput, NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
