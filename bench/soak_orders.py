@@ -161,7 +161,11 @@ def main(argv=None) -> int:
                 with lock:
                     errors[exc.code] += 1
             if (i + 1) % args.reconcile_every == 0:
-                services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+                try:
+                    services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+                except ApplicationError as exc:  # the gateway may be restarting: the next pass catches up
+                    with lock:
+                        errors[f"reconcile:{exc.code}"] += 1
             connection.close()
 
         started = time.monotonic()
