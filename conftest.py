@@ -1,26 +1,64 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent
 
 
-def _require(marker: str, available: bool, reason: str):
-    if available:
-        return
+def pytest_configure(config):
+    if (ROOT / ".env").exists() and os.environ.get("TIGERMCP_READ_DOT_ENV") != "false":
+        raise pytest.UsageError(
+            f"{ROOT / '.env'} was read into the settings and would change what the tests run against. "
+            "Run the tests with ./scripts/test, or set TIGERMCP_READ_DOT_ENV=false.")
+
+
+def _browser_available() -> bool:
+    import shutil
+
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+def _missing_services(item) -> list[str]:
+    """What the test needs that this machine lacks, each with how to provide it."""
+    missing = []
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing.append("needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite cannot show row locks or triggers)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        missing.append("needs Redis: set REDIS_URL=redis://…")
+    if (item.get_closest_marker("browser") or "browser" in getattr(item, "fixturenames", ())) and not _browser_available():
+        missing.append("needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
+    return missing
+
+
+def pytest_collection_modifyitems(config, items):
+    # Skipped at collection, so the summary names each test (with --no-fold-skipped in pytest.ini)
+    # rather than the line of this file that skipped it.
     if IN_CI:
-        pytest.fail(f"{reason}; under CI=true this must not be skipped (.ci/run starts the services).")
-    pytest.skip(reason)
+        return
+    for item in items:
+        if missing := _missing_services(item):
+            item.add_marker(pytest.mark.skip(reason="; ".join(missing)))
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres"):
-        _require("postgres", connection.vendor == "postgresql",
-                 "needs PostgreSQL: set DATABASE_URL=postgres://… (SQLite cannot show row locks or triggers)")
-    if item.get_closest_marker("redis"):
-        _require("redis", bool(settings.REDIS_URL), "needs Redis: set REDIS_URL=redis://…")
+    if IN_CI and (missing := _missing_services(item)):
+        pytest.fail(f"{'; '.join(missing)}; under CI=true this must not be skipped (.ci/run starts the services).")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django would name the test database test_<NAME> for every run: give this run's its own."""
+    from tigermcp.testing import TEST_RUN_ID
+
+    for db in settings.DATABASES.values():
+        test = db.setdefault("TEST", {})
+        if db["ENGINE"].endswith("sqlite3") and not test.get("NAME"):
+            continue  # in memory: private to the run already
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{TEST_RUN_ID}"
 
 
 @pytest.fixture(autouse=True)
@@ -105,8 +143,6 @@ def browser():
     import shutil
 
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    _require("browser", bool(chromium and driver_path),
-             "needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

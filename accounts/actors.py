@@ -29,6 +29,12 @@ class Actor:
         holder = self.user or self.api_token or self.mcp_client
         return str(holder.pk) if holder is not None else ""
 
+    @property
+    def identity(self) -> str:
+        """Who this is, whatever the door or request (a confirmation token is bound to it): a label can
+        be shared (two API tokens may have one name), a holder's primary key cannot."""
+        return f"{self.kind}:{self.ref_id or self.label}"
+
     @classmethod
     def for_user(cls, user, *, door="admin", request_id=None) -> "Actor":
         kwargs = {"request_id": request_id} if request_id else {}

@@ -116,7 +116,9 @@ class TigerAccountAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{account.account_number}: {exc.message}", messages.ERROR)
                 continue
-            self.message_user(request, result.summary())
+            # A read-only deployment records the switch but leaves working orders at Tiger: say so loudly.
+            self.message_user(request, result.summary(),
+                              messages.WARNING if result.cancels_not_sent else messages.INFO)
 
     @admin.action(description="Kill switch ON for selected accounts (refuse new orders, cancel working ones)")
     def kill_switch_on(self, request, queryset):

@@ -1,10 +1,13 @@
 """The embedded default's first-run set-up: a demo admin (and, with the simulator, demo accounts)."""
 
+import atexit
 import json
 import logging
 import os
 import secrets
+import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -58,26 +61,73 @@ def _simulator_answers() -> bool:
 
 def embedded_simulator_ensure():
     """The embedded default's gateway: one simulator on TIGERSIM_PORT shared by every local process
-    (web, run_mcp, workers). The first process that needs it serves it from the state folder; the
-    others find it answering and use it."""
+    (web, run_mcp, workers). The process holding the lock on its state folder serves it; the others
+    connect to it. Returns this process's simulator when it is the owner, else None.
+
+    Cheap when another process owns it (one refused non-blocking lock), so it runs whenever a broker
+    client for an embedded account is built and whenever a call to it is refused: when the owner
+    exits, the next process that needs the simulator takes over from the same state."""
     global _embedded
     if _embedded is not None:
         return _embedded
     with _embedded_lock:
-        if _embedded is not None or _simulator_answers():
+        if _embedded is not None:
             return _embedded
         from tigersim.persistence import StateFolderBusy
         from tigersim.server import Simulator
 
         try:
-            _embedded = Simulator(state_dir=settings.TIGERSIM_STATE_DIR, port=settings.TIGERSIM_PORT).start()
+            sim = Simulator(state_dir=settings.TIGERSIM_STATE_DIR, port=settings.TIGERSIM_PORT)
         except StateFolderBusy:
-            return None  # another process owns the state and is starting to serve it
+            return None
+        try:
+            sim.start()
         except OSError:
-            # Another process bound the port between our check and our start: use theirs.
-            if not _simulator_answers():
-                raise
-        return _embedded
+            sim.stop()  # gives the lock back
+            # Something that holds no lock (a simulator of an older version) has the port: use it.
+            if _simulator_answers():
+                return None
+            raise
+        _stop_with_process(sim)
+        _embedded = sim
+        logger.info("Serving the embedded Tiger gateway simulator on %s from %s.", sim.url, settings.TIGERSIM_STATE_DIR)
+        return sim
+
+
+def _stop_with_process(sim) -> None:
+    """Free the port and the state folder as soon as this process starts to end, however long the
+    rest of its shutdown takes. A kill frees both anyway, and loses nothing: every acknowledged
+    change is already on disk. No signal handler of our own: daphne, Celery and uvicorn install
+    theirs, and each ends by returning from the main thread, which is what these hooks follow."""
+    atexit.register(sim.stop)
+
+    # The main thread has returned, but the interpreter waits for every non-daemon thread (a
+    # request still calling a slow gateway, say) before atexit hooks run.
+    def stop_after_main_thread():
+        threading.main_thread().join()
+        sim.stop()
+
+    threading.Thread(target=stop_after_main_thread, name="tigersim-owner-exit", daemon=True).start()
+    # Under daphne, SIGTERM stops Twisted's reactor, which first waits for the requests in flight.
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is not None and getattr(reactor, "running", False):
+        reactor.callFromThread(reactor.addSystemEventTrigger, "before", "shutdown", sim.stop)
+
+
+def embedded_simulator_takeover(*, wait: float = 5.0) -> bool:
+    """After a refused connection to the embedded simulator: serve it here if its owner has gone,
+    or wait (up to ``wait`` s) for the process that now owns it to answer. True when it answers."""
+    if embedded_simulator_ensure() is not None:
+        return True
+    deadline = time.monotonic() + wait
+    while True:
+        if _simulator_answers():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+        if embedded_simulator_ensure() is not None:  # the new owner died before serving
+            return True
 
 
 def demo_accounts_ensure(*, actor) -> list:

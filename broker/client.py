@@ -51,6 +51,8 @@ REJECTED = "Tiger rejected {api} for account {account}: {message}"
 MARKET_HOURS_HINT = (" Outside regular trading hours only limit orders with outside_rth=true are accepted; "
                      "use one, or wait for the regular session.")
 NO_CREDENTIALS = "Account {account} has no {what} stored. Add it in the admin (Accounts → Tiger accounts)."
+READ_ONLY_WRITE = ("Not sent: {api} for account {account} changes state at Tiger, and this deployment is read-only "
+                   "(TIGERMCP_READ_ONLY=true).")
 
 # Calls that change state at the broker: never retried, and a lost reply means "outcome unknown".
 MUTATING = {"place_order", "modify_order", "cancel_order"}
@@ -313,6 +315,7 @@ class BrokerClient:
         config.retry_max_time = settings.TIGER_HTTP_TIMEOUT * 2
         self._trade = TradeClient(config)
         self._quote = QuoteClient(config, is_grab_permission=False)
+        self._embedded = _bound_to_embedded_simulator(account)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -330,6 +333,24 @@ class BrokerClient:
             if mutating and not _never_sent(exc):
                 raise OutcomeUnknown(OUTCOME_UNKNOWN.format(api=api, account=self.account_number, detail=detail)) from None
             raise BrokerUnavailable(UNAVAILABLE.format(api=api, account=self.account_number, detail=detail)) from None
+
+    def _send(self, fn, args, kwargs):
+        if not self._embedded:
+            return fn(*args, **kwargs)
+        from tigeropen.common.exceptions import RequestException
+
+        from accounts.demo import embedded_simulator_ensure, embedded_simulator_takeover
+
+        embedded_simulator_ensure()  # one refused non-blocking lock while another process serves it
+        try:
+            return fn(*args, **kwargs)
+        except RequestException as exc:
+            # The process that served the embedded simulator has exited: serve it here (or wait for
+            # the one that now does) and send again. Safe for orders too: a refused connection
+            # never reached a gateway.
+            if not _never_sent(exc) or not embedded_simulator_takeover():
+                raise
+        return fn(*args, **kwargs)
 
     def _from_api_exception(self, api: str, exc) -> BrokerError:
         code = exc.code
@@ -350,12 +371,16 @@ class BrokerClient:
     def _call(self, api: str, fn, *args, **kwargs):
         """Every broker call: under Tiger's limits (shared by all processes), through the account's
         circuit breaker, with the SDK's errors translated."""
+        if api in MUTATING and settings.TIGERMCP_READ_ONLY:
+            # The services refuse writes earlier, each with its own message; this is the last stop,
+            # so that no door (and no path a service forgot) writes to Tiger in a read-only deployment.
+            raise BrokerRejected(READ_ONLY_WRITE.format(api=api, account=self.account_number), code="read_only_deployment")
         started = time.monotonic()
         # The circuit first: a call it refuses must not spend rate-limit budget.
         with circuit_guard(self.account_id, label=self.account_number):
             rate_limit_acquire(tiger_id_hash=self.developer_key, api=api)
             with self._translate(api):
-                result = fn(*args, **kwargs)
+                result = self._send(fn, args, kwargs)
         logger.debug("tiger %s for %s took %.0f ms", api, self.account_number, (time.monotonic() - started) * 1000)
         return result
 
@@ -616,17 +641,24 @@ _clients: dict[tuple, BrokerClient] = {}
 _clients_lock = threading.Lock()
 
 
+def _bound_to_embedded_simulator(account) -> bool:
+    if not settings.TIGERSIM_EMBEDDED:
+        return False
+    from accounts.demo import embedded_simulator_url
+
+    return account.server_url == embedded_simulator_url()
+
+
 def broker_for(account) -> BrokerClient:
     """The cached client for an account; rebuilt when the account (credentials, URL) changes."""
     key = (account.pk, account.updated_at)
     client = _clients.get(key)
     if client is not None:
         return client
-    if settings.TIGERSIM_EMBEDDED:
-        from accounts.demo import embedded_simulator_ensure, embedded_simulator_url
+    if _bound_to_embedded_simulator(account):  # only accounts bound to it need it up
+        from accounts.demo import embedded_simulator_ensure
 
-        if account.server_url == embedded_simulator_url():  # only accounts bound to it need it up
-            embedded_simulator_ensure()
+        embedded_simulator_ensure()
     with _clients_lock:
         client = _clients.get(key)
         if client is None:

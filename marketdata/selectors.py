@@ -35,6 +35,19 @@ def health_report_for(actor) -> dict:
     return report
 
 
+COMPONENTS = ("database", "redis", "celery")
+HEALTH_DETAIL = ("Per-account detail needs a staff login or a token: send 'Authorization: Bearer tmapi_…' "
+                 "with an API token from the admin (Accounts → API tokens).")
+
+
+def health_report_public() -> dict:
+    """What anyone may see (load balancers, monitors): the overall status and the state of each
+    component; no account number, label or error text."""
+    report = health_report()
+    return {"status": report["status"], "checked_at": report["checked_at"],
+            **{name: {"status": report[name]["status"]} for name in COMPONENTS}, "detail": HEALTH_DETAIL}
+
+
 SNAPSHOT_ADMINS_ONLY = ("Portfolio snapshots cover every account; only administrators can read them. "
                         "Use GET /api/portfolio for your own accounts.")
 NO_SNAPSHOT = "No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them."

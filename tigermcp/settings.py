@@ -17,7 +17,10 @@ from core.config import embedded_field_key, parse_audit_hmac_key, parse_key_list
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A checkout's .env configures that checkout's deployment. The test suite (scripts/test) sets
+# TIGERMCP_READ_DOT_ENV=false so that what it runs against never depends on one.
+if parse_strict_bool("TIGERMCP_READ_DOT_ENV", env.str("TIGERMCP_READ_DOT_ENV", default="true")):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 TIGERMCP_ENV = env.str("TIGERMCP_ENV", default="embedded")
 if TIGERMCP_ENV not in ("embedded", "production"):

@@ -73,6 +73,22 @@ class Simulator:
     def __init__(self, state_dir=None, seed: int = 42, clock=None, port: int = 0,
                  rate_limit_window: float = 60.0, sign_responses: bool = False, host: str = "127.0.0.1",
                  match_interval: float | None = 0.5):
+        # The owner lock first, before any work: it is also how a process finds out, cheaply, that
+        # another one owns the folder.
+        self.state_lock: StateLock | None = None
+        if state_dir:
+            lock = StateLock(state_dir)
+            if not lock.try_acquire():
+                raise StateFolderBusy(MSG_BUSY.format(path=state_dir, pid=lock.holder()))
+            self.state_lock = lock
+        try:
+            self._setup(state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval)
+        except BaseException:
+            if self.state_lock is not None:
+                self.state_lock.release()
+            raise
+
+    def _setup(self, state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval):
         self.seed = seed
         self.host = host
         self.port = port
@@ -89,11 +105,11 @@ class Simulator:
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._stop_lock = threading.Lock()
         self._demo_tiger_id: str | None = None
         self._next_developer = 1
         self._signing_key = None
         self.store: StateStore | None = None
-        self.state_lock: StateLock | None = None
         if state_dir:
             self._open_store(state_dir)
         if self._signing_key is None:
@@ -121,21 +137,26 @@ class Simulator:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.close_open_connections()
-            self._server.server_close()
-            self._server = None
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        self.commit()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        if self.state_lock is not None:
-            self.state_lock.release()
+        """Close the port, write what is left and release the state folder. Safe to call from any
+        thread, more than once, and from two threads at once (an exit hook and a watcher)."""
+        with self._stop_lock:
+            self._stopping.set()
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.close_open_connections()
+                self._server.server_close()
+                self._server = None
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(timeout=5)
+            self._threads = []
+            with self.exchange.lock:
+                self.commit()
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+            if self.state_lock is not None:
+                self.state_lock.release()
 
     def __enter__(self) -> "Simulator":
         return self.start()
@@ -166,11 +187,8 @@ class Simulator:
     # --- persistence ----------------------------------------------------------------------
 
     def _open_store(self, state_dir) -> None:
-        lock = StateLock(state_dir)
-        if not lock.try_acquire():
-            raise StateFolderBusy(MSG_BUSY.format(path=state_dir, pid=lock.holder()))
+        store = StateStore(state_dir)
         try:
-            store = StateStore(state_dir)
             if not store.is_empty():
                 self._load_meta(store.load(self.exchange))
                 logger.info("simulator state loaded from %s", store.path)
@@ -183,9 +201,9 @@ class Simulator:
                 store.legacy_path.rename(store.legacy_path.with_name(store.legacy_path.name + ".migrated"))
                 logger.info("simulator state migrated from %s to %s", store.legacy_path, store.path)
         except BaseException:
-            lock.release()
+            store.close()
             raise
-        self.store, self.state_lock = store, lock
+        self.store = store
 
     def _load_meta(self, meta: dict) -> None:
         self._demo_tiger_id = meta.get("demo_tiger_id")
@@ -354,6 +372,8 @@ class Simulator:
                 raise p.GatewayError(p.CODE_ACCESS_FORBIDDEN, limit_message(method, broken))
             biz = p.parse_biz_content(params)
             with self.exchange.lock:
+                if self._stopping.is_set() and self.state_lock is not None:
+                    raise _Drop()  # a request that raced stop(): its change could not be written
                 try:
                     self.exchange.match()
                     data = self.gateway.handle(dev.tiger_id, method, biz, fault)

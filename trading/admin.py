@@ -109,7 +109,7 @@ class KillSwitchAdmin(admin.ModelAdmin):
         return False
 
     def _report(self, request, result):
-        self.message_user(request, result.summary())
+        self.message_user(request, result.summary(), messages.WARNING if result.cancels_not_sent else messages.INFO)
 
     @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
     def turn_on_global(self, request, queryset):

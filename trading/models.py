@@ -336,7 +336,7 @@ class ConfirmAction(models.TextChoices):
 
 
 class ConfirmationToken(models.Model):
-    """A single-use token from a preview, bound to the account and the hash of the exact order.
+    """A single-use token from a preview, bound to the account, the previewer and the hash of the exact order.
     Only the token's SHA-256 is stored; used_at is set by one conditional UPDATE (single use)."""
 
     token_hash = models.CharField(max_length=64, unique=True)
@@ -347,6 +347,9 @@ class ConfirmationToken(models.Model):
     payload_hash = models.CharField(max_length=64)
     risk_decision = models.JSONField(default=dict, blank=True)
     actor_label = models.CharField(max_length=200)
+    # Actor.identity of the previewer: only they may confirm (another caller with trade on the
+    # account cannot place an order someone else previewed).
+    actor_identity = models.CharField(max_length=220, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

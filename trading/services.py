@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -82,6 +83,8 @@ TOKEN_USED = "This confirmation token was already used. Call the preview again t
 TOKEN_EXPIRED = "This confirmation token expired (tokens live {ttl} s). Call the preview again."
 TOKEN_WRONG_ACTION = "This token confirms a {token_action}, not a {action}. Use the token from the matching preview."
 TOKEN_WRONG_ORDER = "This token confirms a change to order {token_order}, not order {order}."
+TOKEN_OTHER_ACTOR = ("This confirmation token was issued to another caller; only whoever previewed an order can "
+                     "confirm it. Call the preview yourself and confirm with the token it returns.")
 KEY_REQUIRED = "idempotency_key is required (1 to 128 characters). Reuse a key only to retry the same order."
 KEY_REUSED = "Idempotency key {key!r} was already used for a different order (order {order_id}). Use a new key for a new order."
 IN_PROGRESS = "Order {order_id} (idempotency key {key!r}) is still being submitted. Wait a moment, then look it up with get_order."
@@ -120,6 +123,7 @@ NOT_MODIFIED_UNIDENTIFIED = ("Order {order} was not modified: Tiger's order unde
 # A cancel Tiger still has not acted on after this long was lost: the order goes back to working.
 CANCEL_STALE_SECONDS = 60
 OPERATORS_ONLY = "Only operators (staff users, management commands) may use the kill switch."
+CANCELS_NOT_SENT = "cancels not sent (read-only deployment)"
 NOT_SENT_ERRORS = (BrokerRejected, RateLimited, BrokerUnavailable, CircuitOpen, BadCredentials, CredentialError)
 
 
@@ -273,8 +277,8 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     with transaction.atomic():
         token = ConfirmationToken.objects.create(
             token_hash=HashedToken.hash(plain), action=action, account=account, order=order, payload=payload,
-            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label, created_at=now,
-            expires_at=expires,
+            payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label,
+            actor_identity=actor.identity, created_at=now, expires_at=expires,
         )
         audit_record(actor=actor, event_type="confirmation.issued", account=account,
                      payload={"action": action, "token_id": token.pk, "order_hash": payload_hash,
@@ -294,6 +298,9 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     if token is None or token.account_id != account.pk:
         _refuse_confirmation(actor, account, action, "invalid")
         raise PermissionDenied(TOKEN_INVALID.format(account=account.account_number), code="confirmation_invalid")
+    if token.actor_identity != actor.identity:
+        _refuse_confirmation(actor, account, action, "other_actor", token)
+        raise PermissionDenied(TOKEN_OTHER_ACTOR, code="confirmation_other_actor")
     if token.action != action:
         _refuse_confirmation(actor, account, action, "wrong_action", token)
         raise PermissionDenied(TOKEN_WRONG_ACTION.format(token_action=token.action, action=action),
@@ -1104,11 +1111,15 @@ class KillSwitchResult:
     cancel_requested: list[int] = field(default_factory=list)
     cancel_failed: dict = field(default_factory=dict)
     unresolved: list[int] = field(default_factory=list)
+    # Read-only deployment: the switch is recorded but nothing is sent to Tiger; these stay working.
+    cancels_not_sent: list[int] | None = None
 
     def summary(self) -> str:
         """One line for an operator: what the switch is now and what happened to working orders."""
         line = f"{self.scope}: kill switch {'ON' if self.active else 'off'}"
-        if self.active:
+        if self.active and self.cancels_not_sent is not None:
+            line += (f"; {CANCELS_NOT_SENT}: {len(self.cancels_not_sent)} open order(s) left as they are at Tiger")
+        elif self.active:
             line += (f"; cancel requested for {len(self.cancel_requested)} order(s), "
                      f"{len(self.cancel_failed)} failed, {len(self.unresolved)} unresolved")
         return line + "."
@@ -1135,13 +1146,18 @@ def kill_switch_set(*, actor: Actor, active: bool, account_number: str | None = 
         switch.full_clean()
         switch.save()
         audit_record(actor=actor, event_type="kill_switch.on" if active else "kill_switch.off", account=account,
-                     payload={"scope": "global" if account is None else "account", "reason": switch.reason})
+                     payload={"scope": "global" if account is None else "account", "reason": switch.reason,
+                              **({"cancels_sent": False} if active and settings.TIGERMCP_READ_ONLY else {})})
     result = KillSwitchResult(scope="global" if account is None else account.account_number, active=bool(active))
     if not active:
         return result
     rows = Order.objects.select_related("account").filter(status__in=OPEN)
     if account is not None:
         rows = rows.filter(account=account)
+    if settings.TIGERMCP_READ_ONLY:
+        # Read-only means no broker writes from any door, the kill switch's cancels included.
+        result.cancels_not_sent = sorted(o.pk for o in rows)
+        return result
     for number in sorted({o.account.account_number for o in rows if o.status in UNACKED}):
         try:  # find UNKNOWN orders first, so working ones among them get cancelled too
             orders_reconcile(actor=actor, account_number=number)

@@ -1,19 +1,18 @@
 """The embedded default end to end, as a newcomer gets it: no configuration, demo paper accounts on
 the built-in simulator, reachable from a second process through the real SDK."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tigermcp.testing import free_port
+from tigermcp.testing import environ_without, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 
 def manage(*args, data_dir, port):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIGERMCP_", "TIGERSIM_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION"))}
+    env = environ_without("TIGERMCP_", "TIGERSIM_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION")
     env.update({"TIGERMCP_DATA_DIR": str(data_dir), "TIGERSIM_PORT": str(port)})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

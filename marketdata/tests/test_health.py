@@ -52,7 +52,8 @@ def test_health_check_records_status_latency_and_failures(account, sim, settings
     assert health.status == HealthStatus.OK and health.consecutive_failures == 0
 
 
-def test_health_endpoint_reports_components_and_accounts(client, account, settings):
+def test_health_endpoint_reports_components_and_accounts(admin_client, account, settings):
+    client = admin_client  # per-account rows need a staff login or a token (test_health_access)
     settings.TIGER_HTTP_TIMEOUT = 1
     health_check_all.delay()  # eager here: runs inline
     reply = client.get("/api/health")

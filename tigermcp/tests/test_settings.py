@@ -1,9 +1,11 @@
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from tigermcp.testing import environ_without
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +21,7 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env_overrides, drop=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_"))}
+    env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY", "ALLOWED_HOSTS", "TIGER_")
     env.update(env_overrides)
     for key in drop:
         env.pop(key, None)
@@ -61,3 +63,25 @@ def test_embedded_default_needs_nothing_and_generates_a_key_once(tmp_path):
     assert second.returncode == 0 and "Generated" not in second.stderr
     assert key_file.read_text() == key
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_dot_env_beside_the_settings_is_read_unless_the_test_switch_says_no(tmp_path):
+    """The suite runs with TIGERMCP_READ_DOT_ENV=false (scripts/test): a checkout's .env is for
+    its deployment and must not change what the tests run against. Shown on a copy of the settings
+    with a .env of its own, since the checkout's .env is the developer's."""
+    (tmp_path / "tigermcp").mkdir()
+    (tmp_path / "tigermcp" / "__init__.py").touch()  # the real one starts Celery: not needed to read settings
+    for name in ("settings.py", "config.py"):
+        shutil.copy(ROOT / "tigermcp" / name, tmp_path / "tigermcp" / name)
+    (tmp_path / ".env").write_text("TIGERMCP_READ_ONLY=true\n")
+
+    def read_only(switch: str) -> str:
+        env = environ_without("TIGERMCP_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "AUDIT_", "SECRET_KEY")
+        env.update({"TIGERMCP_READ_DOT_ENV": switch, "TIGERMCP_DATA_DIR": str(tmp_path / "data")})
+        done = subprocess.run([sys.executable, "-c", "import tigermcp.settings as s; print(s.TIGERMCP_READ_ONLY)"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert read_only("true") == "True"
+    assert read_only("false") == "False"
