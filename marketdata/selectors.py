@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus, TigerAccount
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY
+from core.health import health_checks
 from core.errors import NotFound
 
 # The heartbeat task runs every 30 s; three missed beats mean workers or beat are not running.
@@ -88,7 +89,7 @@ def _check_redis() -> dict:
 
 
 def _check_celery(now: datetime) -> dict:
-    from tigermcp.celery import app
+    from celery import current_app as app
 
     if app.conf.task_always_eager:
         return {"status": "eager", "detail": "tasks run inline (embedded default); no worker needed"}
@@ -105,16 +106,6 @@ def _check_celery(now: datetime) -> dict:
     age = (now - beat).total_seconds()
     status = "ok" if now - beat <= HEARTBEAT_MAX_AGE else "down"
     return {"status": status, "last_heartbeat": raw, "age_seconds": int(age)}
-
-
-def _check_order_alerts() -> dict:
-    from trading.selectors import order_alerts_open
-
-    count = order_alerts_open().count()
-    if not count:
-        return {"status": "ok", "open_alerts": 0}
-    return {"status": "alert", "open_alerts": count,
-            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
 
 
 def _account_rows(now: datetime) -> list[dict]:
@@ -148,15 +139,16 @@ def health_is_ok(report: dict, strict: bool = False) -> bool:
 
 def health_report() -> dict:
     """Overall status "ok" | "degraded" | "down". Down (HTTP 503) when the database, Redis or Celery
-    is down; degraded (still 200, so a load balancer keeps the instance) when an account fails."""
+    is down; degraded (still 200, so a load balancer keeps the instance) when an account fails or a
+    registered component (core.health; trading's order alerts) says so."""
     now = timezone.now()
     components = {"database": _check_database(), "redis": _check_redis()}
     components["celery"] = _check_celery(now)
     accounts = _account_rows(now) if components["database"]["status"] == "ok" else []
     if components["database"]["status"] == "ok":
-        components["orders"] = _check_order_alerts()
+        components.update({name: check() for name, check in health_checks().items()})
     down = any(c["status"] == "down" for c in components.values())
     failing = [a for a in accounts if a["status"] in (HealthStatus.FAILING, HealthStatus.CIRCUIT_OPEN)]
-    alerting = components.get("orders", {}).get("status") == "alert"
-    status = "down" if down else ("degraded" if failing or alerting else "ok")
+    degraded = any(c["status"] == "degraded" for c in components.values())
+    status = "down" if down else ("degraded" if failing or degraded else "ok")
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}

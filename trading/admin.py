@@ -4,7 +4,8 @@ moves go through actions that call the services. Risk policy saves go through ri
 
 from django.contrib import admin, messages
 
-from accounts.admin import admin_actor
+from accounts.admin import TigerAccountAdmin, admin_actor
+from accounts.models import TigerAccount
 from core.errors import ApplicationError
 from trading import services
 from trading.models import Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
@@ -159,3 +160,33 @@ class OrderAlertAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, "Alerts resolved.")
+
+
+class TradingAccountAdmin(TigerAccountAdmin):
+    """The account admin with trading's per-account kill switch (trading knows accounts; not the reverse)."""
+
+    actions = [*TigerAccountAdmin.actions, "kill_switch_on", "kill_switch_off"]
+
+    def _kill_switch(self, request, queryset, *, active: bool):
+        for account in queryset:
+            try:
+                result = services.kill_switch_set(actor=admin_actor(request), active=active, account_number=account.account_number,
+                                         reason="admin action")
+            except ApplicationError as exc:
+                self.message_user(request, f"{account.account_number}: {exc.message}", messages.ERROR)
+                continue
+            # A read-only deployment records the switch but leaves working orders at Tiger: say so loudly.
+            self.message_user(request, result.summary(),
+                              messages.WARNING if result.cancels_not_sent else messages.INFO)
+
+    @admin.action(description="Kill switch ON for selected accounts (refuse new orders, cancel working ones)")
+    def kill_switch_on(self, request, queryset):
+        self._kill_switch(request, queryset, active=True)
+
+    @admin.action(description="Kill switch off for selected accounts")
+    def kill_switch_off(self, request, queryset):
+        self._kill_switch(request, queryset, active=False)
+
+
+admin.site.unregister(TigerAccount)
+admin.site.register(TigerAccount, TradingAccountAdmin)

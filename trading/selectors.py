@@ -126,3 +126,12 @@ def order_as_dict(order: Order) -> dict:
 def order_alerts_open() -> QuerySet:
     """Alerts no operator has resolved yet (orders the product refused to act on), newest first."""
     return OrderAlert.objects.filter(resolved_at__isnull=True).select_related("account", "order")
+
+
+def order_alerts_health() -> dict:
+    """The "orders" health component: degraded while an order alert waits for an operator."""
+    count = order_alerts_open().count()
+    if not count:
+        return {"status": "ok", "open_alerts": 0}
+    return {"status": "degraded", "open_alerts": count,
+            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}

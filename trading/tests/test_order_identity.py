@@ -68,7 +68,7 @@ def test_a_broker_id_already_bound_is_never_bound_again(reused_id, sim, account)
 def test_the_alert_shows_in_health_and_on_the_admin_home(reused_id, admin_client):
     _, second = reused_id
     report = health_report()
-    assert report["orders"]["status"] == "alert" and report["orders"]["open_alerts"] == 1
+    assert report["orders"]["status"] == "degraded" and report["orders"]["open_alerts"] == 1
     assert report["status"] == "degraded"
     page = admin_client.get("/admin/").content.decode()
     assert f"order #{second.pk}" in page and "Broker id already bound to another order" in page
