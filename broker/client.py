@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from contextlib import contextmanager
+from typing import Protocol
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
@@ -315,7 +316,7 @@ class BrokerClient:
         config.retry_max_time = settings.TIGER_HTTP_TIMEOUT * 2
         self._trade = TradeClient(config)
         self._quote = QuoteClient(config, is_grab_permission=False)
-        self._embedded = _bound_to_embedded_simulator(account)
+        self._local = _local_gateway_for(account)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -335,20 +336,18 @@ class BrokerClient:
             raise BrokerUnavailable(UNAVAILABLE.format(api=api, account=self.account_number, detail=detail)) from None
 
     def _send(self, fn, args, kwargs):
-        if not self._embedded:
+        if self._local is None:
             return fn(*args, **kwargs)
         from tigeropen.common.exceptions import RequestException
 
-        from accounts.demo import embedded_simulator_ensure, embedded_simulator_takeover
-
-        embedded_simulator_ensure()  # one refused non-blocking lock while another process serves it
+        self._local.ensure()  # one refused non-blocking lock while another process serves it
         try:
             return fn(*args, **kwargs)
         except RequestException as exc:
             # The process that served the embedded simulator has exited: serve it here (or wait for
             # the one that now does) and send again. Safe for orders too: a refused connection
             # never reached a gateway.
-            if not _never_sent(exc) or not embedded_simulator_takeover():
+            if not _never_sent(exc) or not self._local.take_over():
                 raise
         return fn(*args, **kwargs)
 
@@ -641,12 +640,25 @@ _clients: dict[tuple, BrokerClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _bound_to_embedded_simulator(account) -> bool:
-    if not settings.TIGERSIM_EMBEDDED:
-        return False
-    from accounts.demo import embedded_simulator_url
+class LocalGateway(Protocol):
+    """A gateway this machine serves itself (the embedded simulator), registered by start-up code."""
 
-    return account.server_url == embedded_simulator_url()
+    def serves(self, account) -> bool: ...  # the account is bound to it
+    def ensure(self) -> None: ...  # cheap: serve it here when no process does
+    def take_over(self) -> bool: ...  # after a refused connection: True once it answers again
+
+
+_local_gateway: LocalGateway | None = None
+
+
+def local_gateway_register(gateway: LocalGateway | None) -> None:
+    global _local_gateway
+    _local_gateway = gateway
+
+
+def _local_gateway_for(account) -> LocalGateway | None:
+    gateway = _local_gateway
+    return gateway if gateway is not None and gateway.serves(account) else None
 
 
 def broker_for(account) -> BrokerClient:
@@ -655,10 +667,9 @@ def broker_for(account) -> BrokerClient:
     client = _clients.get(key)
     if client is not None:
         return client
-    if _bound_to_embedded_simulator(account):  # only accounts bound to it need it up
-        from accounts.demo import embedded_simulator_ensure
-
-        embedded_simulator_ensure()
+    local = _local_gateway_for(account)
+    if local is not None:  # only accounts bound to it need it up
+        local.ensure()
     with _clients_lock:
         client = _clients.get(key)
         if client is None:

@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "trading",
     "marketdata",
     "mcp_bridge",
+    # Last: start-up code (the embedded simulator) that ties the apps above together.
+    "tigermcp.apps.TigerMcpConfig",
 ]
 
 MIDDLEWARE = [

@@ -40,7 +40,7 @@ def test_assets_and_fx(tiger_account):
 def test_only_accounts_bound_to_the_embedded_simulator_start_it(tiger_account, settings, monkeypatch):
     import socket
 
-    from accounts import demo
+    from tigermcp import embedded as demo
     from tigermcp.testing import free_port
 
     monkeypatch.setattr(demo, "_embedded", None)

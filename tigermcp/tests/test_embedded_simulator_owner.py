@@ -57,7 +57,7 @@ def _folder_is_free(state: Path) -> bool:
 
 @pytest.fixture
 def embedded(settings, tmp_path, monkeypatch):
-    from accounts import demo
+    from tigermcp import embedded as demo
 
     monkeypatch.setattr(demo, "_embedded", None)
     settings.TIGERSIM_EMBEDDED = True
@@ -72,7 +72,7 @@ def embedded(settings, tmp_path, monkeypatch):
 
 @pytest.mark.django_db
 def test_a_survivor_takes_over_from_the_same_state_when_the_owner_is_killed(embedded):
-    from accounts import demo
+    from tigermcp import embedded as demo
 
     state, port = embedded.TIGERSIM_STATE_DIR, embedded.TIGERSIM_PORT
     owner = subprocess.Popen([sys.executable, "-m", "tigersim", "--port", str(port), "--state", str(state)],
@@ -110,7 +110,7 @@ def test_a_survivor_takes_over_from_the_same_state_when_the_owner_is_killed(embe
 _LINGERING_OWNER = """
 import sys, threading, time, django
 django.setup()
-from accounts.demo import embedded_simulator_ensure
+from tigermcp.embedded import embedded_simulator_ensure
 assert embedded_simulator_ensure() is not None
 # A non-daemon thread the interpreter will wait for after the main thread returns, as a request
 # still waiting on a slow gateway would be.

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
-from accounts.demo import demo_accounts_ensure, demo_admin_ensure
+from accounts.demo import demo_admin_ensure
+from tigermcp.embedded import demo_accounts_ensure
 from accounts.models import TigerAccount
 
 
