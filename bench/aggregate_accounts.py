@@ -14,7 +14,7 @@ import time
 
 import tempfile
 
-from marketdata.bench_support import GatewayProcess, bench_accounts, bench_django, bench_simulator, median_ms
+from bench.support import GatewayProcess, bench_accounts, bench_django, bench_simulator, median_ms
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from marketdata.bench_support import bench_accounts, bench_django, bench_simulator
+from bench.support import bench_accounts, bench_django, bench_simulator
 
 
 def main(argv=None) -> int:

@@ -12,17 +12,33 @@ what to do and carry no secret (the SDK's own messages embed signed request para
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Protocol
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone as dt_timezone
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from broker.types import (
+    Assets,
+    Bar,
+    BarsPage,
+    BrokerOrder,
+    Contract,
+    MarketStatus,
+    OptionQuote,
+    OrderIntent,
+    PlaceResult,
+    Position,
+    Preview,
+    Quote,
+    Tick,
+    currency_for,
+    dec,
+    from_millis,
+)
 from core.redaction import RedactingFilter, scrub_text
 from broker.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
 from core.errors import (
@@ -57,207 +73,6 @@ READ_ONLY_WRITE = ("Not sent: {api} for account {account} changes state at Tiger
 
 # Calls that change state at the broker: never retried, and a lost reply means "outcome unknown".
 MUTATING = {"place_order", "modify_order", "cancel_order"}
-
-
-# ---------------------------------------------------------------------------------------------------
-# Value types
-# ---------------------------------------------------------------------------------------------------
-
-
-def dec(value) -> Decimal | None:
-    """SDK floats (and NaN/inf placeholders) → Decimal or None, through str() so 0.1 stays 0.1."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def from_millis(value) -> datetime | None:
-    if value in (None, "") or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=dt_timezone.utc)
-
-
-@dataclass(frozen=True)
-class OrderSpec:
-    symbol: str
-    side: str  # BUY | SELL
-    quantity: Decimal
-    order_type: str  # MKT | LMT | STP | STP_LMT
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: str = "DAY"
-    outside_rth: bool = False
-    remark: str = ""
-    sec_type: str = "STK"
-    currency: str = "USD"
-    market: str = "US"
-
-
-@dataclass(frozen=True)
-class Assets:
-    account: str
-    currency: str
-    net_liquidation: Decimal | None
-    cash: Decimal | None
-    buying_power: Decimal | None
-    unrealized_pnl: Decimal | None
-    realized_pnl: Decimal | None
-    cash_by_currency: dict[str, Decimal] = field(default_factory=dict)
-    # Value of one unit of each currency in `currency` (Tiger's forexRate); the same reply carries it.
-    fx_rates: dict[str, Decimal] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Position:
-    symbol: str
-    sec_type: str
-    market: str | None
-    currency: str
-    quantity: Decimal
-    average_cost: Decimal | None
-    latest_price: Decimal | None
-    market_value: Decimal | None
-    unrealized_pnl: Decimal | None
-    realized_pnl: Decimal | None
-
-
-@dataclass(frozen=True)
-class BrokerOrder:
-    broker_id: str
-    order_id: int | None
-    account: str
-    symbol: str
-    side: str
-    order_type: str
-    quantity: Decimal
-    filled_quantity: Decimal
-    limit_price: Decimal | None
-    stop_price: Decimal | None
-    avg_fill_price: Decimal | None
-    time_in_force: str | None
-    outside_rth: bool
-    status: str
-    currency: str | None
-    commission: Decimal | None
-    realized_pnl: Decimal | None
-    can_modify: bool | None
-    is_open: bool | None
-    remark: str  # Tiger's own text: a reject or expiry reason, else the order's user mark
-    reference: str  # the user mark we sent ("tm:<client_ref>"), echoed back: identifies our order
-    open_time: datetime | None
-    update_time: datetime | None
-
-
-@dataclass(frozen=True)
-class PlaceResult:
-    broker_id: str
-    order_id: int | None
-
-
-@dataclass(frozen=True)
-class Preview:
-    is_pass: bool
-    init_margin: Decimal | None
-    maint_margin: Decimal | None
-    equity_with_loan: Decimal | None
-    min_commission: Decimal | None
-    max_commission: Decimal | None
-    commission_currency: str | None
-    warning: str
-
-
-@dataclass(frozen=True)
-class Quote:
-    symbol: str
-    latest_price: Decimal | None
-    bid: Decimal | None
-    ask: Decimal | None
-    bid_size: Decimal | None
-    ask_size: Decimal | None
-    open: Decimal | None
-    high: Decimal | None
-    low: Decimal | None
-    pre_close: Decimal | None
-    volume: Decimal | None
-    latest_time: datetime | None
-    status: str | None
-    currency: str
-
-
-@dataclass(frozen=True)
-class Bar:
-    time: datetime
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    amount: Decimal | None
-
-
-@dataclass(frozen=True)
-class BarsPage:
-    bars: dict[str, list[Bar]]
-    next_page_token: str | None
-
-
-@dataclass(frozen=True)
-class Tick:
-    time: datetime
-    price: Decimal
-    volume: Decimal
-    direction: str | None
-
-
-@dataclass(frozen=True)
-class Contract:
-    symbol: str
-    sec_type: str
-    currency: str
-    exchange: str | None
-    market: str | None
-    name: str | None
-    multiplier: Decimal | None
-    lot_size: Decimal | None
-    shortable: bool | None
-    tradeable: bool | None
-
-
-@dataclass(frozen=True)
-class OptionQuote:
-    identifier: str
-    symbol: str
-    expiry: date
-    strike: Decimal
-    put_call: str
-    bid: Decimal | None
-    ask: Decimal | None
-    latest_price: Decimal | None
-    volume: Decimal | None
-    open_interest: Decimal | None
-
-
-@dataclass(frozen=True)
-class MarketStatus:
-    market: str
-    status: str
-    open_time: str | None
-
-
-def currency_for(symbol: str) -> str:
-    """Tiger's HK symbols are five digits; everything else here is US-listed."""
-    return "HKD" if symbol.isdigit() else "USD"
-
-
-def market_for(symbol: str) -> str:
-    return "HK" if symbol.isdigit() else "US"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -443,7 +258,7 @@ class BrokerClient:
             raise BrokerRejected(REJECTED.format(api="get_order", account=self.account_number, message=f"no order {broker_id}"), code="unknown_order")
         return self._order(row)
 
-    def _sdk_order(self, spec: OrderSpec):
+    def _sdk_order(self, spec: OrderIntent, remark: str = ""):
         from tigeropen.common.util.contract_utils import stock_contract
         from tigeropen.trade.domain.order import Order
 
@@ -459,11 +274,11 @@ class BrokerClient:
             time_in_force=spec.time_in_force,
             outside_rth=spec.outside_rth,
         )
-        if spec.remark:
-            order.user_mark = spec.remark
+        if remark:
+            order.user_mark = remark  # our reference: Tiger echoes it back on the order
         return order
 
-    def preview_order(self, spec: OrderSpec) -> Preview:
+    def preview_order(self, spec: OrderIntent) -> Preview:
         data = self._call("preview_order", self._trade.preview_order, self._sdk_order(spec)) or {}
         get = data.get if isinstance(data, dict) else (lambda k, d=None: getattr(data, k, d))
         return Preview(
@@ -477,13 +292,13 @@ class BrokerClient:
             warning=scrub_text(str(get("warning_text") or "")),
         )
 
-    def place_order(self, spec: OrderSpec) -> PlaceResult:
-        order = self._sdk_order(spec)
+    def place_order(self, spec: OrderIntent, *, remark: str = "") -> PlaceResult:
+        order = self._sdk_order(spec, remark)
         broker_id = self._call("place_order", self._trade.place_order, order)
         return PlaceResult(broker_id=str(broker_id), order_id=order.order_id)
 
-    def modify_order(self, broker_id: str, spec: OrderSpec) -> None:
-        order = self._sdk_order(spec)
+    def modify_order(self, broker_id: str, spec: OrderIntent, *, remark: str = "") -> None:
+        order = self._sdk_order(spec, remark)
         order.id = int(broker_id)
         self._call(
             "modify_order", self._trade.modify_order, order,

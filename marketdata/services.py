@@ -8,7 +8,6 @@ broker.cache first.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,23 +24,18 @@ from accounts.actors import Actor
 from accounts.models import Scope, TigerAccount
 from accounts.selectors import account_for_actor, account_route, accounts_for_actor
 from broker.cache import cache_key, cached_fetch, ttl_for
+from broker.client import broker_for
+from broker.quotes import account_quotes, clean_symbols, gateway_tag
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from core.errors import ApplicationError, CircuitOpen, InvalidInput
 
 logger = logging.getLogger(__name__)
 
-MAX_SYMBOLS = 50
-# The longest symbol accepted; the same limit as trading.intents.normalise_intent (a literal 32 there),
-# so an order that passed intent validation is never refused as bad_symbol by its price check.
-MAX_SYMBOL_LENGTH = 32
 BAR_PERIODS = ("1min", "3min", "5min", "10min", "15min", "30min", "45min", "60min",
                "2hour", "3hour", "4hour", "6hour", "day", "week", "month", "year")
 MAX_BARS = 1200
 MARKETS = ("US", "HK", "CN", "SG", "ALL")
 
-TOO_MANY_SYMBOLS = "Ask for at most {max} symbols at once (got {count}); split the request."
-NO_SYMBOLS = "Give at least one symbol, e.g. ['AAPL', 'MSFT']."
-BAD_SYMBOL = "'{symbol}' is not a symbol: use letters, digits, '.' or '-' (e.g. 'AAPL', 'BRK.B', '00700')."
 BAD_PERIOD = "Unknown bar period '{period}'. Use one of: {periods}."
 BAD_LIMIT = "limit must be between 1 and {max} (got {limit})."
 BAD_PAGE_TOKEN = "page_token '{token}' is not one this service returned; pass next_page_token from the previous page."
@@ -50,72 +44,19 @@ NO_FX_RATE = "No FX rate from the broker for {currency}; amounts in {currency} a
 INTERNAL_ERROR = "Unexpected error while reading this account; the details are in the server log (request id {request_id})."
 
 
-def _gateway_tag(account: TigerAccount) -> str:
-    """Market data is the same for every account on one gateway; keys are shared per gateway, so
-    the simulator in tests never serves Tiger's data or another simulator's."""
-    return hashlib.sha256((account.server_url or "tiger").encode()).hexdigest()[:10]
-
-
-def _clean_symbols(symbols) -> list[str]:
-    if isinstance(symbols, str):
-        symbols = [s for s in symbols.replace(",", " ").split() if s]
-    cleaned: list[str] = []
-    for raw in symbols or []:
-        symbol = str(raw).strip().upper()
-        if not symbol or len(symbol) > MAX_SYMBOL_LENGTH or not all(c.isalnum() or c in ".-" for c in symbol):
-            raise InvalidInput(BAD_SYMBOL.format(symbol=str(raw)[:30]), code="bad_symbol")
-        if symbol not in cleaned:
-            cleaned.append(symbol)
-    if not cleaned:
-        raise InvalidInput(NO_SYMBOLS, code="no_symbols")
-    if len(cleaned) > MAX_SYMBOLS:
-        raise InvalidInput(TOO_MANY_SYMBOLS.format(max=MAX_SYMBOLS, count=len(cleaned)), code="too_many_symbols")
-    return cleaned
-
-
-def _broker(account: TigerAccount):
-    from broker.client import broker_for
-
-    return broker_for(account)
-
-
 # --- market data -----------------------------------------------------------------------------------
 
 
 def quotes_get(*, actor: Actor, symbols, account_number: str | None = None, context_default: str | None = None) -> list:
-    """Real-time quotes (broker.client.Quote) in the order asked. Each symbol is cached for the
-    'quote' time-to-live; the symbols missing from the cache are fetched in ONE broker call, shared
-    by every concurrent caller asking for the same ones."""
+    """Real-time quotes in the order asked, for the routed account (broker.quotes.account_quotes)."""
     account = account_route(actor, account_number, context_default)
     return account_quotes(account=account, symbols=symbols)
-
-
-def account_quotes(*, account, symbols) -> list:
-    """quotes_get for an account the caller has already been allowed (trading's risk checks)."""
-    wanted = _clean_symbols(symbols)
-    gateway = _gateway_tag(account)
-    ttl = ttl_for("quote")
-    from django.core.cache import cache
-
-    keys = {s: cache_key("quote", gateway, s) for s in wanted}
-    found = cache.get_many(list(keys.values()))
-    quotes = {s: found[k] for s, k in keys.items() if k in found}
-    missing = [s for s in wanted if s not in quotes]
-    if missing:
-        def fetch():
-            fetched = {q.symbol.upper(): q for q in _broker(account).quotes(missing)}
-            cache.set_many({keys[s]: q for s, q in fetched.items() if s in keys}, timeout=ttl)
-            return fetched
-
-        batch = cached_fetch(cache_key("quotes", gateway, *sorted(missing)), ttl, fetch)
-        quotes.update({s: batch[s] for s in missing if s in batch})
-    return [quotes[s] for s in wanted if s in quotes]
 
 
 @dataclass(frozen=True)
 class BarsResult:
     period: str
-    bars: dict  # symbol -> list[broker.client.Bar], oldest first
+    bars: dict  # symbol -> list[broker.types.Bar], oldest first
     next_page_token: str | None
 
 
@@ -126,7 +67,7 @@ def bars_get(
 ) -> BarsResult:
     """OHLC bars from 1 minute to a month. Pages go back in time: pass the result's
     next_page_token to get the `limit` bars before these."""
-    wanted = _clean_symbols(symbols)
+    wanted = clean_symbols(symbols)
     period = (period or "").strip().lower()
     if period not in BAR_PERIODS:
         raise InvalidInput(BAD_PERIOD.format(period=period, periods=", ".join(BAR_PERIODS)), code="bad_period")
@@ -145,8 +86,8 @@ def bars_get(
         else:
             broker_token = page_token
     account = account_route(actor, account_number, context_default)
-    key = cache_key("bars", _gateway_tag(account), period, limit, begin_ms, end_ms, broker_token, *wanted)
-    page = cached_fetch(key, ttl_for("bars"), lambda: _broker(account).bars(
+    key = cache_key("bars", gateway_tag(account), period, limit, begin_ms, end_ms, broker_token, *wanted)
+    page = cached_fetch(key, ttl_for("bars"), lambda: broker_for(account).bars(
         wanted, period=period, limit=int(limit), begin_time=begin_ms, end_time=end_ms, page_token=broker_token))
     next_token = page.next_page_token
     if not next_token:
@@ -168,33 +109,33 @@ def _epoch_ms(value: datetime) -> int:
 
 def trade_ticks_get(*, actor: Actor, symbols, limit: int = 100, account_number: str | None = None,
                     context_default: str | None = None) -> dict:
-    wanted = _clean_symbols(symbols)
+    wanted = clean_symbols(symbols)
     if not 1 <= int(limit) <= 1000:
         raise InvalidInput(BAD_LIMIT.format(max=1000, limit=limit), code="bad_limit")
     account = account_route(actor, account_number, context_default)
-    key = cache_key("ticks", _gateway_tag(account), limit, *wanted)
-    return cached_fetch(key, ttl_for("ticks"), lambda: _broker(account).trade_ticks(wanted, limit=int(limit)))
+    key = cache_key("ticks", gateway_tag(account), limit, *wanted)
+    return cached_fetch(key, ttl_for("ticks"), lambda: broker_for(account).trade_ticks(wanted, limit=int(limit)))
 
 
 def contract_get(*, actor: Actor, symbol: str, sec_type: str = "STK", account_number: str | None = None,
                  context_default: str | None = None):
-    (symbol,) = _clean_symbols([symbol])
+    (symbol,) = clean_symbols([symbol])
     account = account_route(actor, account_number, context_default)
-    key = cache_key("contract", _gateway_tag(account), sec_type, symbol)
-    return cached_fetch(key, ttl_for("contract"), lambda: _broker(account).contract(symbol, sec_type=sec_type))
+    key = cache_key("contract", gateway_tag(account), sec_type, symbol)
+    return cached_fetch(key, ttl_for("contract"), lambda: broker_for(account).contract(symbol, sec_type=sec_type))
 
 
 def option_expirations_get(*, actor: Actor, symbol: str, account_number: str | None = None,
                            context_default: str | None = None) -> list[date]:
-    (symbol,) = _clean_symbols([symbol])
+    (symbol,) = clean_symbols([symbol])
     account = account_route(actor, account_number, context_default)
-    key = cache_key("option_expirations", _gateway_tag(account), symbol)
-    return cached_fetch(key, ttl_for("option_expirations"), lambda: _broker(account).option_expirations(symbol))
+    key = cache_key("option_expirations", gateway_tag(account), symbol)
+    return cached_fetch(key, ttl_for("option_expirations"), lambda: broker_for(account).option_expirations(symbol))
 
 
 def option_chain_get(*, actor: Actor, symbol: str, expiry: date, account_number: str | None = None,
                      context_default: str | None = None) -> list:
-    (symbol,) = _clean_symbols([symbol])
+    (symbol,) = clean_symbols([symbol])
     if isinstance(expiry, str):
         try:
             expiry = date.fromisoformat(expiry)
@@ -202,8 +143,8 @@ def option_chain_get(*, actor: Actor, symbol: str, expiry: date, account_number:
             raise InvalidInput(f"expiry must be a date like 2026-12-18 (got {expiry[:20]!r}); call option_expirations for valid dates.",
                                code="bad_expiry") from None
     account = account_route(actor, account_number, context_default)
-    key = cache_key("option_chain", _gateway_tag(account), symbol, expiry.isoformat())
-    return cached_fetch(key, ttl_for("option_chain"), lambda: _broker(account).option_chain(symbol, expiry))
+    key = cache_key("option_chain", gateway_tag(account), symbol, expiry.isoformat())
+    return cached_fetch(key, ttl_for("option_chain"), lambda: broker_for(account).option_chain(symbol, expiry))
 
 
 def market_status_get(*, actor: Actor, market: str = "US", account_number: str | None = None,
@@ -212,8 +153,8 @@ def market_status_get(*, actor: Actor, market: str = "US", account_number: str |
     if market not in MARKETS:
         raise InvalidInput(BAD_MARKET.format(market=market, markets=", ".join(MARKETS)), code="bad_market")
     account = account_route(actor, account_number, context_default)
-    key = cache_key("market_status", _gateway_tag(account), market)
-    return cached_fetch(key, ttl_for("market_status"), lambda: _broker(account).market_status(market))
+    key = cache_key("market_status", gateway_tag(account), market)
+    return cached_fetch(key, ttl_for("market_status"), lambda: broker_for(account).market_status(market))
 
 
 # --- FX ---------------------------------------------------------------------------------------------
@@ -290,7 +231,7 @@ def _aggregate_workers() -> int:
 def _read_account(account: TigerAccount) -> AccountPortfolio:
     started = time.monotonic()
     try:
-        broker = _broker(account)
+        broker = broker_for(account)
         assets = broker.assets()
         positions = broker.positions()
     finally:
@@ -490,7 +431,7 @@ def account_health_check(*, account: TigerAccount) -> AccountHealth:
     started = time.monotonic()
     error: ApplicationError | None = None
     try:
-        _broker(account).assets()
+        broker_for(account).assets()
     except ApplicationError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash the task

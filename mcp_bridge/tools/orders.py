@@ -135,7 +135,7 @@ async def place_order(
 
 
 def _modify(actor, account_number, order_id, changes: dict, token: str | None) -> OrderActionResult:
-    from trading.intents import canonical_decimal
+    from broker.types import canonical_decimal
     from trading.risk import RiskRefused
     from trading.services import order_modify, order_modify_preview
 

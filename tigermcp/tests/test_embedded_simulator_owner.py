@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from accounts.actors import Actor
-from broker.client import OrderSpec, broker_cache_clear, broker_for
+from broker.client import broker_cache_clear, broker_for
+from broker.types import OrderIntent
 from accounts.models import Scope, TigerAccount
 from accounts.services import account_save
 from tigermcp.testing import free_port
@@ -88,7 +89,7 @@ def test_a_survivor_takes_over_from_the_same_state_when_the_owner_is_killed(embe
 
         broker = broker_for(account)
         assert demo._embedded is None  # another process owns the folder: this one connects
-        first = broker.place_order(OrderSpec(**RESTING, remark="before"))
+        first = broker.place_order(OrderIntent(**RESTING), remark="before")
         owner.send_signal(signal.SIGKILL)
         owner.wait(timeout=10)
 
@@ -96,7 +97,7 @@ def test_a_survivor_takes_over_from_the_same_state_when_the_owner_is_killed(embe
         seen = broker.order(first.broker_id)
         assert demo._embedded is not None and _answers(port)
         assert seen.status == "Submitted" and seen.quantity == 1  # the same state, not a fresh one
-        second = broker.place_order(OrderSpec(**RESTING, remark="after"))
+        second = broker.place_order(OrderIntent(**RESTING), remark="after")
         assert int(second.broker_id) > int(first.broker_id)
         assert {o.broker_id for o in broker.orders()} == {first.broker_id, second.broker_id}
         assert not _folder_is_free(state)

@@ -198,11 +198,11 @@ def test_a_lost_cancel_stuck_in_cancel_pending_is_resolved_and_reported(system_a
 
 
 def test_a_pending_submit_whose_sender_died_is_found_by_its_reference(system_actor, sim, account):
-    from trading import market as tiger
+    from broker.client import broker_for
 
     row = make_order(account=account, quantity=Decimal("3"), order_type="LMT", limit_price=Decimal("1.00"))
     # The sender reached Tiger and died before recording the answer.
-    tiger.broker(account).place_order(tiger.order_spec(services._intent_of(row), remark=row.remark))
+    broker_for(account).place_order(services._intent_of(row), remark=row.remark)
     Order.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(seconds=services.PENDING_STALE_SECONDS + 1))
     report = services.orders_reconcile(actor=system_actor, account_number=account.account_number)
     row.refresh_from_db()

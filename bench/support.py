@@ -50,7 +50,8 @@ def bench_accounts(sim, count: int, *, per_developer: int = 10, positions=(("AAP
                    label: str = "Bench") -> list:
     """`count` paper accounts, `per_developer` per Tiger developer id, each holding `positions`."""
     from accounts.actors import Actor
-    from broker.client import OrderSpec, broker_for
+    from broker.client import broker_for
+    from broker.types import OrderIntent
     from accounts.models import Scope, TigerAccount
     from accounts.services import account_save
 
@@ -67,7 +68,7 @@ def bench_accounts(sim, count: int, *, per_developer: int = 10, positions=(("AAP
             permission=Scope.READ), changed=["label"])
         broker = broker_for(account)
         for symbol, quantity in positions:
-            broker.place_order(OrderSpec(symbol=symbol, side="BUY", quantity=Decimal(quantity), order_type="MKT"))
+            broker.place_order(OrderIntent(symbol=symbol, side="BUY", quantity=Decimal(quantity), order_type="MKT"))
         accounts.append(account)
     sim.match()
     return accounts
