@@ -9,9 +9,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.actors import Actor
 from accounts.models import AccountStatus, TigerAccount
+from accounts.selectors import account_route
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY
+from broker.client import broker_for
 from core.health import health_checks
 from core.errors import NotFound
 
@@ -152,3 +155,18 @@ def health_report() -> dict:
     degraded = any(c["status"] == "degraded" for c in components.values())
     status = "down" if down else ("degraded" if failing or degraded else "ok")
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}
+
+
+# --- one account's balances and positions, fresh from the broker ----------------------------------
+
+
+def account_summary_get(*, actor: Actor, account_number: str | None = None):
+    """(account, broker.types.Assets) for one account the actor may read."""
+    account = account_route(actor, account_number)
+    return account, broker_for(account).assets()
+
+
+def positions_get(*, actor: Actor, account_number: str | None = None):
+    """(account, [broker.types.Position]) for one account the actor may read."""
+    account = account_route(actor, account_number)
+    return account, broker_for(account).positions()

@@ -8,8 +8,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.selectors import account_for_actor, accounts_for_actor
-from core.errors import NotFound
+from accounts.selectors import account_for_actor, account_route, accounts_for_actor
+from broker.client import broker_for
+from core.errors import InvalidInput, NotFound
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
@@ -135,3 +136,42 @@ def order_alerts_health() -> dict:
         return {"status": "ok", "open_alerts": 0}
     return {"status": "degraded", "open_alerts": count,
             "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
+
+
+# --- the broker's own view of orders (it also shows orders placed outside TigerMCP) -----------------
+
+
+def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_only: bool = False, limit: int = 50):
+    """(account, [BrokerOrder], {broker_id: TigerMCP order id}): the broker's own list, which also
+    shows orders placed outside TigerMCP, tagged with ours where they match."""
+
+    if not 1 <= int(limit) <= 300:
+        raise InvalidInput(f"limit must be between 1 and 300 (got {limit}).", code="bad_limit")
+    account = account_route(actor, account_number)
+    broker = broker_for(account)
+    rows = broker.open_orders() if open_only else broker.orders(limit=int(limit))
+    rows = sorted(rows, key=lambda o: o.open_time.timestamp() if o.open_time else 0, reverse=True)[: int(limit)]
+    refs = dict(Order.objects.filter(account=account, broker_id__in=[o.broker_id for o in rows if o.broker_id])
+                .values_list("broker_id", "pk"))
+    return account, rows, refs
+
+
+ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) or broker_id (Tiger's)."
+
+
+def broker_order_get(*, actor: Actor, account_number: str | None = None, order_id: int | None = None,
+                     broker_id: str | None = None):
+    """(account, BrokerOrder, TigerMCP order or None) for one order, fresh from the broker."""
+
+    account = account_route(actor, account_number)
+    ours = None
+    if order_id is not None:
+        ours = order_get(actor=actor, account_number=account.account_number, order_id=order_id)
+        broker_id = ours.broker_id or None
+        if broker_id is None:
+            return account, None, ours
+    elif not broker_id:
+        raise InvalidInput(ORDER_ID_REQUIRED, code="order_id_required")
+    else:
+        ours = Order.objects.filter(account=account, broker_id=broker_id).first()
+    return account, broker_for(account).order(str(broker_id)), ours

@@ -40,7 +40,7 @@ async def list_accounts() -> AccountsResult:
 
 async def get_account_summary(account: AccountParam = None) -> AccountSummary:
     """Balances of one account: net liquidation, cash, buying power, P&L, cash per currency."""
-    from mcp_bridge.selectors import account_summary_get
+    from marketdata.selectors import account_summary_get
 
     acct, assets = await call(account_summary_get, actor=current_actor(), account_number=account)
     return summary_out(acct, assets)
@@ -48,7 +48,7 @@ async def get_account_summary(account: AccountParam = None) -> AccountSummary:
 
 async def get_positions(account: AccountParam = None) -> PositionsResult:
     """Positions held in one account: quantity, average cost, last price, market value, P&L."""
-    from mcp_bridge.selectors import positions_get
+    from marketdata.selectors import positions_get
 
     acct, positions = await call(positions_get, actor=current_actor(), account_number=account)
     return PositionsResult(account=acct.account_number, positions=[position_out(p) for p in positions])
