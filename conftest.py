@@ -75,6 +75,14 @@ def _fresh_shared_state():
 
 
 @pytest.fixture
+def use_keys(monkeypatch):
+    """Sets FIELD_ENCRYPTION_KEYS as a deployment does, in the environment (read where used)."""
+    def use(*keys: str) -> None:
+        monkeypatch.setenv("FIELD_ENCRYPTION_KEYS", ",".join(keys))
+    return use
+
+
+@pytest.fixture
 def system_actor():
     from accounts.actors import Actor
 

@@ -4,8 +4,15 @@ Secrets are write-only: the form never renders a stored value (only its fingerpr
 secret field blank keeps the stored one.
 """
 
+import copy
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, ApiToken, McpClient, McpToken, TigerAccount
@@ -13,10 +20,19 @@ from accounts.services import (
     account_save,
     account_set_status,
     api_token_create,
+    grant_change,
     grant_revoke,
     grant_set,
+    group_delete,
+    group_save,
+    mcp_client_create,
+    mcp_client_update,
     mcp_token_create,
     token_revoke,
+    token_update,
+    user_delete,
+    user_save,
+    user_set_password,
 )
 from core.errors import ApplicationError
 
@@ -61,7 +77,8 @@ class TigerAccountForm(forms.ModelForm):
     def _post_clean(self):
         for name in TigerAccount.SECRET_FIELDS:
             if not self.cleaned_data.get(name) and self.instance.pk:
-                self.cleaned_data[name] = getattr(self.instance, name)
+                # The stored value as stored (still encrypted): keeping it needs no key.
+                self.cleaned_data[name] = TigerAccount._meta.get_field(name).value_from_object(self.instance)
         super()._post_clean()
 
     @property
@@ -120,9 +137,13 @@ class AccessGrantAdmin(admin.ModelAdmin):
     search_fields = ["account__account_number", "account__label", "user__username", "api_token__name", "mcp_client__name"]
 
     def save_model(self, request, obj, form, change):
+        holder = {"account": obj.account, "scope": obj.scope, "user": obj.user, "api_token": obj.api_token,
+                  "mcp_client": obj.mcp_client}
         try:
-            grant = grant_set(actor=admin_actor(request), account=obj.account, scope=obj.scope,
-                              user=obj.user, api_token=obj.api_token, mcp_client=obj.mcp_client)
+            if change:
+                grant = grant_change(actor=admin_actor(request), grant=obj, **holder)
+            else:
+                grant = grant_set(actor=admin_actor(request), **holder)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
@@ -144,7 +165,11 @@ class TokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            try:
+                token_update(actor=admin_actor(request), token=obj)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            return
         token, plain = self.create(request, obj)
         obj.pk = token.pk
         self.message_user(request, f"Token created. Copy it now, it will not be shown again: {plain}", messages.WARNING)
@@ -181,3 +206,83 @@ class McpTokenAdmin(TokenAdmin):
 class McpClientAdmin(admin.ModelAdmin):
     list_display = ["name", "is_active", "created_at"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                mcp_client_update(actor=admin_actor(request), client=obj)
+            else:
+                obj.pk = mcp_client_create(actor=admin_actor(request), name=obj.name, description=obj.description,
+                                           is_active=obj.is_active).pk
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take its tokens and grants with it, unrecorded: deactivate it instead.
+        return False
+
+
+# --- Django's users and groups, through accounts.services like every other change ------------------
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    def __init__(self, user, *args, actor: Actor, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.actor = actor
+
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password", True) else None
+        return user_set_password(actor=self.actor, user=self.user, password=password)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            user_save(actor=admin_actor(request), user=obj, changed=form.changed_data,
+                      groups=data["groups"] if "groups" in data else None,
+                      permissions=data["user_permissions"] if "user_permissions" in data else None)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        # user_save has set the groups and permissions, under the user's event.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        user_delete(actor=admin_actor(request), user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_delete(actor=admin_actor(request), user=user)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django builds the form as self.change_password_form(user, data): a per-request copy of this
+        # admin hands it the acting user, so the password is set by user_set_password.
+        door = copy.copy(self)
+        door.change_password_form = partial(AuditedPasswordChangeForm, actor=admin_actor(request))
+        return UserAdmin.user_change_password(door, request, id, form_url)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(GroupAdmin):
+    def save_model(self, request, obj, form, change):
+        group_save(actor=admin_actor(request), group=obj, changed=form.changed_data,
+                   permissions=form.cleaned_data["permissions"] if "permissions" in form.cleaned_data else None)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        group_delete(actor=admin_actor(request), group=obj)
+
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            group_delete(actor=admin_actor(request), group=group)

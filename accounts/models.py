@@ -2,11 +2,19 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.encryption import EncryptedTextField
+from accounts.encryption import EncryptedTextField, is_sealed
+from accounts.private_keys import private_key_message
+from core.errors import CredentialError
+from core.fingerprints import fingerprint  # noqa: F401 - shown for credentials (admin, audit)
+
+
+UNREADABLE = ("cannot be decrypted: set FIELD_ENCRYPTION_KEYS to the keys that encrypted the data "
+              "(if they are lost, enter all three credentials again)")
 
 
 class Environment(models.TextChoices):
@@ -22,13 +30,6 @@ class Scope(models.TextChoices):
 class AccountStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     DISABLED = "disabled", "Disabled"
-
-
-def fingerprint(secret: str | None) -> str:
-    """A short, non-reversible tag that lets an admin tell two credentials apart."""
-    if not secret:
-        return "—"
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 class TigerAccountQuerySet(models.QuerySet):
@@ -71,12 +72,29 @@ class TigerAccount(models.Model):
     def __str__(self):
         return f"{self.label} ({self.account_number}, {self.environment})"
 
+    def _sealed_secrets(self, exclude) -> set[str]:
+        # A secret still sealed is the stored one, checked when it was saved (and again before a
+        # broker client signs with it): validation neither decrypts nor re-checks it, so the other
+        # fields can change whatever the keys (an account can be disabled under the wrong keys).
+        return {*(exclude or ()), *(name for name in self.SECRET_FIELDS if is_sealed(self, name))}
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude=self._sealed_secrets(exclude))
+
+    def clean(self):
+        super().clean()
+        if not is_sealed(self, "private_key") and self.private_key:
+            message = private_key_message(self.private_key)
+            if message:
+                raise ValidationError({"private_key": message})
+
     def validate_constraints(self, exclude=None):
+        exclude = self._sealed_secrets(exclude)
         # Making this account the default moves the flag from the old default (account_save does it
         # in the same transaction), so another default is not an input error; the database still
         # refuses two defaults.
         if self.is_default:
-            exclude = {*(exclude or ()), "is_default"}
+            exclude.add("is_default")
         super().validate_constraints(exclude=exclude)
 
     @property
@@ -87,7 +105,14 @@ class TigerAccount(models.Model):
         return self.is_live and self.live_trading_enabled and settings.TIGER_LIVE_TRADING_ENABLED
 
     def fingerprints(self) -> dict[str, str]:
-        return {name: fingerprint(getattr(self, name)) for name in self.SECRET_FIELDS}
+        """For display: a value no configured key opens shows as such (the page still renders)."""
+        shown = {}
+        for name in self.SECRET_FIELDS:
+            try:
+                shown[name] = fingerprint(getattr(self, name))
+            except CredentialError as exc:
+                shown[name] = UNREADABLE if exc.code == "undecryptable" else exc.message
+        return shown
 
 
 class HashedToken(models.Model):

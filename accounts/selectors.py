@@ -54,7 +54,9 @@ def accounts_for_actor(actor: Actor, *, scope: str = Scope.READ) -> QuerySet[Tig
 
 
 def _listing(accounts) -> str:
-    numbers = [f"{a.account_number} ({a.label})" for a in accounts]
+    # Numbers only: labels are free text written by admins, and an error message reaches the model as
+    # our own words. list_accounts shows labels, marked as untrusted data.
+    numbers = [a.account_number for a in accounts]
     return ", ".join(numbers) if numbers else "none"
 
 

@@ -39,6 +39,7 @@ from broker.types import (
     dec,
     from_millis,
 )
+from accounts.private_keys import ACCEPTED_FORMATS, private_key_problem
 from core.redaction import RedactingFilter, scrub_text
 from broker.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
 from core.errors import (
@@ -68,6 +69,8 @@ REJECTED = "Tiger rejected {api} for account {account}: {message}"
 MARKET_HOURS_HINT = (" Outside regular trading hours only limit orders with outside_rth=true are accepted; "
                      "use one, or wait for the regular session.")
 NO_CREDENTIALS = "Account {account} has no {what} stored. Add it in the admin (Accounts → Tiger accounts)."
+UNUSABLE_KEY = ("Account {account}'s stored private key cannot sign requests ({why}). Re-enter the key in the "
+                "admin (Accounts → Tiger accounts). " + ACCEPTED_FORMATS)
 READ_ONLY_WRITE = ("Not sent: {api} for account {account} changes state at Tiger, and this deployment is read-only "
                    "(TIGERMCP_READ_ONLY=true).")
 
@@ -112,6 +115,12 @@ class BrokerClient:
         for what in ("tiger_id", "private_key"):
             if not getattr(account, what):
                 raise CredentialError(NO_CREDENTIALS.format(account=account.account_number, what=what), code="missing_credentials")
+        # Checked here rather than left to the SDK, which would report a failed signature as a
+        # transport error ("request sign failed"), retry it, and never say the key is the problem.
+        problem = private_key_problem(account.private_key)
+        if problem:
+            raise CredentialError(UNUSABLE_KEY.format(account=account.account_number, why=problem),
+                                  code="unusable_private_key")
         # Tiger limits per developer id: the limiter keys on a hash of it, never the id itself.
         self.developer_key = tiger_id_hash(account.tiger_id)
 
@@ -145,6 +154,9 @@ class BrokerClient:
         except ApiException as exc:
             raise self._from_api_exception(api, exc) from None
         except (RequestException, ResponseException) as exc:
+            if "sign failed" in str(exc):  # the SDK signs before sending: nothing left the process
+                raise CredentialError(UNUSABLE_KEY.format(account=self.account_number, why="signing failed"),
+                                      code="unusable_private_key") from None
             detail = _transport_detail(exc)
             if mutating and not _never_sent(exc):
                 raise OutcomeUnknown(OUTCOME_UNKNOWN.format(api=api, account=self.account_number, detail=detail)) from None

@@ -19,7 +19,6 @@ process sees it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -32,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from core.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
+from core.fingerprints import keyed_digest
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ RATE_LIMITED = (
 
 
 def tiger_id_hash(tiger_id: str) -> str:
-    """The limiter's key for a developer id: stable, short, and not the secret itself."""
-    return hashlib.sha256(("tigermcp-rate:" + (tiger_id or "")).encode()).hexdigest()[:24]
+    """The limiter's key for a developer id: stable, short, and keyed, so a Redis key does not give
+    the id away to anyone who tries every 8-digit id."""
+    return keyed_digest("rate-limit", tiger_id or "")[:24]
 
 
 def api_name(api: str) -> str:

@@ -14,9 +14,11 @@ SECRET_NAME = re.compile(
     r"(private_?key|secret|password|passwd|licen[cs]e|tiger_?id|token|sign|api_?key|authorization)",
     re.IGNORECASE,
 )
-# A PEM block, or a long base64 run such as an RSA key body or a signature.
+# A PEM block, a long base64 run such as an RSA key body or a signature, or a Fernet token (what an
+# encrypted field stores: the version byte and a timestamp make every token start with gAAAAA).
 _SECRET_TEXT = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=]{120,}",
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=]{120,}"
+    r"|(?:fernet:)?gAAAAA[A-Za-z0-9_=-]{20,}",
     re.DOTALL,
 )
 
@@ -39,10 +41,12 @@ def register_secret(value: str | None) -> None:
 
 
 def scrub_text(text: str) -> str:
+    # Shapes first: a known value replaced inside a token would leave the rest of the token unmatched.
+    text = _SECRET_TEXT.sub(REDACTED, text)
     pattern = _known_pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
-    return _SECRET_TEXT.sub(REDACTED, text)
+    return text
 
 
 def redact(value, key: str | None = None):
@@ -72,3 +76,4 @@ class RedactingFilter(logging.Filter):
             record.exc_text = scrub_text(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+

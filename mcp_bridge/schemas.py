@@ -43,7 +43,7 @@ def money(amount, currency) -> Money:
 
 class AccountInfo(BaseModel):
     account: str = Field(description="Account number: pass it as `account` to other tools.")
-    label: str
+    label: UntrustedText | None = Field(default=None, description="The account's name, as an admin wrote it.")
     environment: Literal["paper", "live"]
     can_trade: bool = Field(description="Whether you may place orders on it (your grant, its permission, live rules).")
     is_default: bool
@@ -57,7 +57,7 @@ class AccountsResult(BaseModel):
 
 class AccountHealth(BaseModel):
     account: str
-    label: str
+    label: UntrustedText | None = Field(default=None, description="The account's name, as an admin wrote it.")
     status: str = Field(description="ok | failing | circuit_open | stale | unknown (not checked yet).")
     checked_at: str | None = None
     latency_ms: int | None = None
@@ -113,7 +113,7 @@ class AccountFailure(BaseModel):
 
 class PortfolioAccount(BaseModel):
     account: str
-    label: str
+    label: UntrustedText | None = Field(default=None, description="The account's name, as an admin wrote it.")
     environment: Literal["paper", "live"]
     net_liquidation: Money
     cash: Money

@@ -6,8 +6,7 @@ from django.db import transaction
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, Environment, McpClient, Scope
-from accounts.services import grant_set, mcp_client_create
-from audit.services import audit_record
+from accounts.services import grant_set, mcp_client_create, mcp_client_update
 from mcp_bridge.selectors import demo_paper_accounts
 
 LOCAL_CLIENT = "local"
@@ -35,9 +34,6 @@ def mcp_local_client_ensure(*, actor: Actor, accounts=None) -> McpClient:
 
 
 def mcp_client_deactivate(*, actor: Actor, client: McpClient) -> McpClient:
-    with transaction.atomic():
-        client.is_active = False
-        client.full_clean()
-        client.save(update_fields=["is_active"])
-        audit_record(actor=actor, event_type="mcp_client.deactivated", payload={"name": client.name})
-    return client
+    """One path with the admin's: accounts.services.mcp_client_update records it."""
+    client.is_active = False
+    return mcp_client_update(actor=actor, client=client)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import environ
 
-from core.config import embedded_field_key, parse_audit_hmac_key, parse_key_list, parse_strict_bool
+from core.config import parse_audit_hmac_key, parse_key_list, parse_strict_bool, require_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,8 @@ if TIGERMCP_ENV not in ("embedded", "production"):
         f"TIGERMCP_ENV must be 'embedded' or 'production' (got {TIGERMCP_ENV!r})."
     )
 PRODUCTION = TIGERMCP_ENV == "production"
+# Secrets read from the environment where they are used (core.config.secret_read), not settings.
+SECRETS_READ_WHERE_USED = ("FIELD_ENCRYPTION_KEYS", "CREDENTIAL_FINGERPRINT_KEY")
 
 DATA_DIR = Path(env.str("TIGERMCP_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 
@@ -39,9 +41,10 @@ if PRODUCTION:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     REDIS_URL = env.str("REDIS_URL")
-    FIELD_ENCRYPTION_KEYS = parse_key_list(
-        "FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS")
-    )
+    # Checked at boot, read where used (accounts.encryption, core.fingerprints), never kept here.
+    for _secret in SECRETS_READ_WHERE_USED:
+        require_secret(_secret)
+    parse_key_list("FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS"))
     # Checked here so that a missing key stops the process at boot, but not kept: audit.keys reads it
     # where it is used, so no settings dump (diffsettings, a debug page) can show it.
     parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))
@@ -49,18 +52,18 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Not a secret worth protecting: the embedded default only listens on 127.0.0.1.
     SECRET_KEY = env.str("SECRET_KEY", default="embedded-default-not-for-production-" + "x" * 32)
-    DEBUG = env.bool("DEBUG", default=True)
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    # Off unless asked for: a debug page shows tracebacks and local values to whoever gets an error.
+    DEBUG = parse_strict_bool("TIGERMCP_DEBUG", env.str("TIGERMCP_DEBUG", default="false"))
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
     DATABASES = {
         "default": env.db_url(
             "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'tigermcp.sqlite3'}"
         )
     }
     REDIS_URL = env.str("REDIS_URL", default="")
-    _keys = env.str("FIELD_ENCRYPTION_KEYS", default="")
-    FIELD_ENCRYPTION_KEYS = (
-        parse_key_list("FIELD_ENCRYPTION_KEYS", _keys) if _keys else [embedded_field_key(DATA_DIR)]
-    )
+    # Unset: generated once into the data folder when first used.
+    if env.str("FIELD_ENCRYPTION_KEYS", default=""):
+        parse_key_list("FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS"))
     if env.str("AUDIT_HMAC_KEY", default=""):
         parse_audit_hmac_key(env.str("AUDIT_HMAC_KEY"))  # checked, not kept (see above)
 
@@ -97,6 +100,8 @@ TIGERMCP_MCP_ALLOWED_ORIGINS = env.list("TIGERMCP_MCP_ALLOWED_ORIGINS", default=
 # daphne is not an app here: scripts/run starts it as `python -m daphne`, and as an app it would
 # make every process (run_mcp too) import Twisted at start-up.
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its audited createsuperuser and changepassword replace Django's.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -109,7 +114,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "audit",
-    "accounts",
     "tigersim",
     "trading",
     "marketdata",
@@ -120,7 +124,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every later step (and every response) sees the checked request id and stored headers.
-    "tigermcp.request_headers.RequestHeadersMiddleware",
+    "core.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the app itself (daphne serves no files of its own).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -130,6 +134,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An ApplicationError escaping a page (the wrong FIELD_ENCRYPTION_KEYS, say) is shown as its message.
+    "core.error_pages.ApplicationErrorMiddleware",
     # Last, as django-axes requires: answers a locked-out login with 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -203,6 +209,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A worker keeps the redacting log handler instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
@@ -236,6 +244,9 @@ MARKETDATA_CIRCUIT_FAILURES = env.int("MARKETDATA_CIRCUIT_FAILURES", default=5)
 MARKETDATA_CIRCUIT_COOLDOWN = env.float("MARKETDATA_CIRCUIT_COOLDOWN", default=30.0)
 MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=25)
 
+# Error reports (the debug page, error mails) never show a secret or ciphertext, debug mode included.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_pages.RedactingExceptionReporterFilter"
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
@@ -253,6 +264,8 @@ LOGGING = {
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (on in debug mode) has no redaction: everything goes to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # The SDK logs whole signed requests at DEBUG; never below INFO, and redacted anyway.
         "tiger_openapi": {"level": "WARNING"},
     },

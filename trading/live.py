@@ -1,5 +1,6 @@
-"""Live order updates: each committed transition is pushed to the `orders` channel group, which the
-admin's order list listens to over a websocket (trading.consumers). With REDIS_URL the channel layer
+"""Live order updates: each committed transition is pushed to its account's channel group
+(`orders.account.<pk>`), which the admin's order list listens to over a websocket (trading.consumers
+subscribes a user to the groups of the accounts they may read). With REDIS_URL the channel layer
 is Redis and updates cross processes (an order placed through run_mcp shows in the browser); the
 embedded default's in-process layer only carries the web process's own updates."""
 
@@ -22,6 +23,10 @@ def _on_status_committed(sender, order_id: int, **kwargs) -> None:
     order_update_publish(order_id)
 
 
+def account_group(account_id: int) -> str:
+    return f"{GROUP}.account.{account_id}"
+
+
 def order_update_publish(order_id: int) -> None:
     """Called on commit: a lost update only costs a refresh, never the transition itself."""
     layer = get_channel_layer()
@@ -29,6 +34,6 @@ def order_update_publish(order_id: int) -> None:
         return
     try:
         order = Order.objects.select_related("account").get(pk=order_id)
-        async_to_sync(layer.group_send)(GROUP, {"type": "order.update", "order": order_as_dict(order)})
+        async_to_sync(layer.group_send)(account_group(order.account_id), {"type": "order.update", "order": order_as_dict(order)})
     except Exception:
         logger.warning("live update for order %s not published", order_id, exc_info=True)

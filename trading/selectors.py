@@ -175,3 +175,40 @@ def broker_order_get(*, actor: Actor, account_number: str | None = None, order_i
     else:
         ours = Order.objects.filter(account=account, broker_id=broker_id).first()
     return account, broker_for(account).order(str(broker_id)), ours
+
+
+# --- what one caller may see of the above (the admin's dashboard) ---------------------------------
+
+
+def kill_switches_active_for(*, actor: Actor) -> QuerySet[KillSwitch]:
+    """Active switches: the global one, and those of accounts the actor may read."""
+    readable = accounts_for_actor(actor, scope=Scope.READ)
+    return (KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account__in=readable))
+            .select_related("account").order_by("scope"))
+
+
+def orders_unknown_count_for(*, actor: Actor) -> int:
+    return Order.objects.filter(status=OrderStatus.UNKNOWN, account__in=accounts_for_actor(actor, scope=Scope.READ)).count()
+
+
+def order_alerts_open_for(*, actor: Actor) -> QuerySet:
+    return order_alerts_open().filter(account__in=accounts_for_actor(actor, scope=Scope.READ))
+
+
+def dashboard_for(user) -> dict:
+    """The admin home's panels for one staff user: rows only for accounts their grants let them read
+    (a superuser reads all), order panels only with the permission to view orders (they link to the
+    order admin), the portfolio snapshot (every account combined) only for superusers."""
+    from marketdata.selectors import health_report_for, snapshot_latest
+
+    actor = Actor.for_user(user)
+    facts = {"health": health_report_for(actor), "kill_switches": list(kill_switches_active_for(actor=actor)),
+             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
+             "show_orders": user.has_perm("trading.view_order"),
+             "show_alerts": user.has_perm("trading.view_orderalert")}
+    if facts["show_orders"]:
+        facts["unknown_orders"] = orders_unknown_count_for(actor=actor)
+        facts["recent_orders"] = list(orders_list(actor=actor, limit=8))
+    if facts["show_alerts"]:
+        facts["order_alerts"] = list(order_alerts_open_for(actor=actor)[:20])
+    return facts

@@ -6,8 +6,16 @@ from accounts.services import account_save
 
 _numbers = itertools.count(1)
 
-# Planted in tests: it must never appear in any output, log, audit row or page.
-CANARY_KEY = "MIIEcanaryPRIVATEkey" + "Zq9" * 40 + "CANARYEND"
+
+def _canary_key() -> str:
+    from tigersim.protocol import generate_private_key, private_key_to_sdk_b64
+
+    return private_key_to_sdk_b64(generate_private_key())
+
+
+# Planted in tests: it must never appear in any output, log, audit row or page. A real RSA key (saving
+# refuses anything else), new in every test run.
+CANARY_KEY = _canary_key()
 
 
 def make_account(*, actor: Actor | None = None, **fields) -> TigerAccount:

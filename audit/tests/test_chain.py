@@ -14,7 +14,7 @@ from accounts.actors import Actor
 from accounts.tests.factories import make_account
 from audit.checkpoint import checkpoint_latest
 from audit.keys import audit_mac_key
-from audit.models import AuditEvent, AuditHead
+from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record
 from core.config import embedded_audit_hmac_key
@@ -194,7 +194,7 @@ def test_events_from_before_the_mac_are_accepted_first_and_vouched_for(write_eve
                            event_type="legacy", payload={"n": seq}, prev_hash=prev_hash)
         event.hash = prev_hash = event.compute_hash()
         event.save(force_insert=True)
-    AuditHead.objects.create(pk=1, seq=3, hash=prev_hash)
+    tamper("INSERT INTO audit_audithead (id, seq, hash, mac) VALUES (1, 3, %s, '')", [prev_hash])
     assert "all predate the MAC" in verify_output()
 
     write_events(2)

@@ -29,7 +29,7 @@ def _rows(reply) -> set[str]:
 def test_anonymous_sees_status_and_components_only(client, accounts, path):
     reply = client.get(path)
     body = reply.json()
-    assert set(body) == {"status", "checked_at", "database", "redis", "celery", "detail"}
+    assert set(body) == {"status", "checked_at", "database", "redis", "celery", "orders", "detail"}
     assert body["database"] == {"status": "ok"} and body["detail"] == HEALTH_DETAIL
     for account in accounts:
         assert account.account_number not in reply.content.decode() and account.label not in reply.content.decode()

@@ -16,6 +16,7 @@ from mcp_bridge.schemas import (
     AccountsResult,
     HealthResult,
     PositionsResult,
+    untrusted,
 )
 
 
@@ -29,7 +30,7 @@ async def list_accounts() -> AccountsResult:
     return AccountsResult(
         accounts=[
             AccountInfo(
-                account=a.account_number, label=a.label, environment=a.environment, can_trade=can_trade,
+                account=a.account_number, label=untrusted(a.label), environment=a.environment, can_trade=can_trade,
                 is_default=a.is_default, base_currency=a.base_currency,
             )
             for a, can_trade in rows
@@ -69,7 +70,7 @@ async def get_health() -> HealthResult:
         status=report["status"], server=SERVER_NAME, version=SERVER_VERSION, caller=actor.label,
         read_only_deployment=settings.TIGERMCP_READ_ONLY, can_trade=report["can_trade"],
         components={k: str(report[k].get("status")) for k in ("database", "redis", "celery") if isinstance(report.get(k), dict)},
-        accounts=[AccountHealth(account=r["account"], label=r["label"], status=str(r["status"]),
+        accounts=[AccountHealth(account=r["account"], label=untrusted(r["label"]), status=str(r["status"]),
                                 checked_at=r.get("checked_at"), latency_ms=r.get("latency_ms"),
                                 last_error=r.get("last_error") or None) for r in report["accounts"]],
         checked_at=report["checked_at"],

@@ -18,6 +18,7 @@ from mcp_bridge.schemas import (
     PortfolioResult,
     dstr,
     money,
+    untrusted,
 )
 
 
@@ -45,7 +46,7 @@ async def get_portfolio(
         totals={k: money(v, base) for k, v in agg.totals.items()},
         accounts=[
             PortfolioAccount(
-                account=a.account_number, label=a.label, environment=a.environment,
+                account=a.account_number, label=untrusted(a.label), environment=a.environment,
                 net_liquidation=money(a.net_liquidation, a.currency), cash=money(a.cash, a.currency),
                 buying_power=money(a.buying_power, a.currency), market_value=money(a.market_value, a.currency),
                 unrealized_pnl=money(a.unrealized_pnl, a.currency), realized_pnl=money(a.realized_pnl, a.currency),

@@ -17,6 +17,12 @@ def test_compose_describes_the_production_topology():
         assert set(services[name]["depends_on"]) == {"postgres", "redis"}
     assert (ROOT / "Dockerfile").exists() and (ROOT / "deploy" / "nginx.conf").exists()
     assert set(compose["volumes"]) == {"postgres_data", "redis_data", "audit_checkpoint"}
+    # The app runs as a role that neither owns the tables nor is a superuser; only migrate is the owner.
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://tigermcp_app:")
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith("postgres://tigermcp:")
+    assert "APP_DB_PASSWORD" in services["postgres"]["environment"]
+    assert any(v.startswith("./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/") for v in services["postgres"]["volumes"])
     for name in ("web", "worker", "beat", "migrate"):  # one checkpoint file for every writer
         assert "audit_checkpoint:/var/lib/tigermcp/audit" in services[name]["volumes"]
         assert services[name]["environment"]["AUDIT_CHECKPOINT_PATH"].startswith("/var/lib/tigermcp/audit/")

@@ -21,7 +21,7 @@ from broker.client import broker_cache_clear, broker_for
 from broker.types import OrderIntent
 from accounts.models import Scope, TigerAccount
 from accounts.services import account_save
-from tigermcp.testing import free_port
+from tigermcp.testing import environ_without, free_port
 from tigersim.persistence import StateFolderBusy
 from tigersim.properties import PROPS_FILE
 from tigersim.server import Simulator
@@ -122,8 +122,7 @@ sys.stdin.readline()
 
 
 def _product_env(data_dir: Path, port: int) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TIGERMCP_", "TIGERSIM_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION"))}
+    env = environ_without("TIGERMCP_", "TIGERSIM_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION")
     env.update({"TIGERMCP_DATA_DIR": str(data_dir), "TIGERSIM_EMBEDDED": "true", "TIGERSIM_PORT": str(port),
                 "DJANGO_SETTINGS_MODULE": "tigermcp.settings", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"})
     return env

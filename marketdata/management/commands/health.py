@@ -1,8 +1,13 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from core.redaction import scrub_text
 from marketdata.selectors import health_is_ok, health_report
+from core.errors import ApplicationError
+
+FAILED = ("The health report could not be made ({error}). Nothing was changed. "
+          "Run again with --traceback for the details.")
 
 
 class Command(BaseCommand):
@@ -15,6 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--strict", action="store_true", help="exit 1 when degraded too")
 
     def handle(self, *args, **options):
+        # A monitor reads this command's exit status and output: an error is one clear line and
+        # exit status 1, never a traceback (the details are one --traceback away).
+        try:
+            self._report(options)
+        except (CommandError, SystemExit):
+            raise
+        except ApplicationError as exc:
+            if options["traceback"]:
+                raise
+            raise CommandError(exc.message) from None
+        except Exception as exc:  # noqa: BLE001 - reported as one line; --traceback shows the rest
+            if options["traceback"]:
+                raise
+            raise CommandError(FAILED.format(error=scrub_text(f"{type(exc).__name__}: {exc}"))) from None
+
+    def _report(self, options):
         if options["check"]:
             from accounts.models import AccountStatus, TigerAccount
             from marketdata.services import account_health_check

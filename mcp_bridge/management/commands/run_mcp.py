@@ -40,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8765, help="http: port (default 8765).")
 
     def handle(self, *args, **options):
-        # No pages are rendered here; with DEBUG on (the embedded default) Django would time and keep
+        # No pages are rendered here; with DEBUG on (TIGERMCP_DEBUG=true) Django would time and keep
         # every SQL statement of a long-lived process, a cost on every tool call for nothing.
         for connection in connections.all():
             connection.force_debug_cursor = False
