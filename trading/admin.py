@@ -46,11 +46,7 @@ class OrderAdmin(admin.ModelAdmin):
         actor = admin_actor(request)  # one click, one request_id across its preview and cancel events
         for order in queryset.select_related("account"):
             try:
-                # The admin's own confirmation is this action; the token path keeps one code path.
-                preview = services.order_cancel_preview(actor=actor, account_number=order.account.account_number,
-                                                        order_id=order.pk)
-                services.order_cancel(actor=actor, account_number=order.account.account_number,
-                                      order_id=order.pk, confirmation_token=preview.confirmation_token)
+                services.order_cancel_by_operator(actor=actor, order_id=order.pk)
                 done += 1
             except ApplicationError as exc:
                 failed += 1
@@ -125,11 +121,6 @@ class KillSwitchAdmin(admin.ModelAdmin):
             self._report(request, services.kill_switch_set(actor=admin_actor(request), active=False))
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-
-    def changelist_view(self, request, extra_context=None):
-        # Actions need a selection; the global switch row may not exist yet, so make it visible.
-        KillSwitch.objects.get_or_create(scope="global")
-        return super().changelist_view(request, extra_context)
 
 
 @admin.register(OrderAlert)

@@ -84,11 +84,11 @@ def orders_list(*, actor: Actor, account_number: str | None = None, status: str 
     return rows.select_related("account").order_by("-created_at", "-id")[: max(1, min(int(limit), 500))]
 
 
-def order_get(*, actor: Actor, account_number: str, order_id: int) -> Order:
-    account = account_for_actor(actor, account_number, scope=Scope.READ)
+def order_get(*, actor: Actor, account_number: str | None, order_id: int) -> Order:
+    account = account_route(actor, account_number, scope=Scope.READ)
     order = Order.objects.select_related("account").filter(account=account, pk=order_id).first()
     if order is None:
-        raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account_number), code="unknown_order")
+        raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account.account_number), code="unknown_order")
     return order
 
 

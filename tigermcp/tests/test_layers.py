@@ -19,6 +19,7 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
 
 CIRCLES = """
 import json, sys
+import grimp
 graph = grimp.build_graph(*sys.argv[1:], cache_dir=None)
 product = {m for m in graph.modules if ".tests" not in m and ".migrations" not in m}
 edges = {m: {t for t in graph.find_modules_directly_imported_by(m) if t in product and t != m} for m in product}

@@ -79,6 +79,7 @@ from trading.services.reconciliation import (  # noqa: F401
     TIGER_STATUS,
 )
 from trading.services.orders import (  # noqa: F401
+    order_cancel_by_operator,
     order_cancel,
     order_cancel_preview,
     order_modify,

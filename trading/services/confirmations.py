@@ -18,7 +18,17 @@ from trading.models import (
     ConfirmationToken,
     Order,
 )
-from trading.services.common import _CommitThenRaise, CONFIRMATION_MISMATCH, CONFIRMATION_TTL_SECONDS, TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_MISSING, TOKEN_OTHER_ACTOR, TOKEN_USED, TOKEN_WRONG_ACTION
+from trading.services.common import (
+    _CommitThenRaise,
+    CONFIRMATION_MISMATCH,
+    CONFIRMATION_TTL_SECONDS,
+    TOKEN_EXPIRED,
+    TOKEN_INVALID,
+    TOKEN_MISSING,
+    TOKEN_OTHER_ACTOR,
+    TOKEN_USED,
+    TOKEN_WRONG_ACTION,
+)
 
 
 @dataclass

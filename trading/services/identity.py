@@ -17,7 +17,15 @@ from trading.models import (
     Order,
     OrderAlert,
 )
-from trading.services.common import _is_operator, _lock_order, BROKER_ID_TAKEN, logger, OPERATORS_ONLY, REFERENCE_MISMATCH, S
+from trading.services.common import (
+    BROKER_ID_TAKEN,
+    _is_operator,
+    _lock_order,
+    logger,
+    OPERATORS_ONLY,
+    REFERENCE_MISMATCH,
+    S,
+)
 
 
 def _broker_id_holder(order: Order, broker_id: str) -> int | None:

@@ -21,7 +21,7 @@ from trading.models import (
     KillSwitch,
     Order,
 )
-from trading.services.common import _is_operator, CANCELS_NOT_SENT, logger, OPERATORS_ONLY, S
+from trading.services.common import CANCELS_NOT_SENT, _is_operator, logger, OPERATORS_ONLY, S
 from trading.services.orders import _cancel_at_broker
 from trading.services.reconciliation import orders_reconcile
 

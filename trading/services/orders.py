@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.selectors import account_route
+from accounts.selectors import account_for_actor, account_route
 from audit.services import audit_record
 from core.errors import (
     ApplicationError,
@@ -32,8 +32,42 @@ from trading.models import (
     Order,
 )
 from trading.risk import RiskDecision, RiskRefused
-from trading.services.common import _CommitThenRaise, _intent_of, _lock_order, _transition, ACK_NOT_RECORDED, BELOW_FILLED, IN_PROGRESS, KEY_REQUIRED, KEY_REUSED, KILLED_BEFORE_SEND, logger, NOT_ACKED, NOT_CANCELLED_UNIDENTIFIED, NOT_MODIFIED_UNIDENTIFIED, NOT_SENT, NOT_SENT_ERRORS, NOT_SENT_INTERNAL, NOT_WORKING, NOTHING_TO_MODIFY, PREVIEW_FAILED, S, TOKEN_WRONG_ORDER, UNKNOWN_INTERNAL
-from trading.services.confirmations import _check_expected, _consume_token, _find_token, _issue_token, _refuse_confirmation, OrderPreview, token_idempotency_key
+from trading.services.common import (
+    ACK_NOT_RECORDED,
+    BELOW_FILLED,
+    _CommitThenRaise,
+    IN_PROGRESS,
+    _intent_of,
+    _is_operator,
+    KEY_REQUIRED,
+    KEY_REUSED,
+    KILLED_BEFORE_SEND,
+    _lock_order,
+    logger,
+    NOT_ACKED,
+    NOT_CANCELLED_UNIDENTIFIED,
+    NOT_MODIFIED_UNIDENTIFIED,
+    NOT_SENT,
+    NOT_SENT_ERRORS,
+    NOT_SENT_INTERNAL,
+    NOT_WORKING,
+    NOTHING_TO_MODIFY,
+    OPERATORS_ONLY,
+    PREVIEW_FAILED,
+    S,
+    TOKEN_WRONG_ORDER,
+    _transition,
+    UNKNOWN_INTERNAL,
+)
+from trading.services.confirmations import (
+    _check_expected,
+    _consume_token,
+    _find_token,
+    _issue_token,
+    OrderPreview,
+    _refuse_confirmation,
+    token_idempotency_key,
+)
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
 from trading.services.policy import risk_policy_for
 from trading.services.reconciliation import _sync_one
@@ -369,6 +403,23 @@ def order_cancel(*, actor: Actor, account_number: str | None, order_id: int, con
         raise refusal
     order = _working_order(account, order_id, "cancelled")
     return _cancel_at_broker(order=order, actor=actor, reason="cancel requested", raise_errors=True)
+
+
+def order_cancel_by_operator(*, actor: Actor, order_id: int) -> Order:
+    """An operator's cancel from the admin, whose action is its own confirmation step: no token.
+    The operator needs trade on the order's account; the request is audited, then the order is
+    cancelled exactly as order_cancel does (positively identified at Tiger first)."""
+    if not _is_operator(actor):
+        raise PermissionDenied(OPERATORS_ONLY.replace("use the kill switch", "cancel from the admin"), code="operators_only")
+    order = Order.objects.select_related("account").filter(pk=order_id).first()
+    if order is None:
+        raise InvalidInput(f"No order {order_id}.", code="unknown_order")
+    account = account_for_actor(actor, order.account.account_number, scope=Scope.TRADE)
+    order = _working_order(account, order_id, "cancelled")
+    with transaction.atomic():
+        audit_record(actor=actor, event_type="order.cancel_requested", account=account,
+                     payload={**order.audit_payload(), "by": "operator"})
+    return _cancel_at_broker(order=order, actor=actor, reason="cancel requested by an operator", raise_errors=True)
 
 
 def _cancel_at_broker(*, order: Order, actor, reason: str, raise_errors: bool = False) -> Order:

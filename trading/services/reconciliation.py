@@ -26,8 +26,29 @@ from trading.models import (
     Fill,
     Order,
 )
-from trading.services.common import _lock_order, _transition, BROKER_LIST_LIMIT, CANCEL_NOT_PROCESSED, CANCEL_STALE_SECONDS, COVERAGE_MARGIN_SECONDS, logger, NOT_FOUND_AT_BROKER, PENDING_STALE_SECONDS, REFERENCE_MISMATCH, S, UNIDENTIFIED, UNKNOWN_GRACE_SECONDS, VANISHED
-from trading.services.identity import _binding_refused, _broker_id_holder, _identity_lost, _to_unknown, order_alert_raise
+from trading.services.common import (
+    BROKER_LIST_LIMIT,
+    CANCEL_NOT_PROCESSED,
+    CANCEL_STALE_SECONDS,
+    COVERAGE_MARGIN_SECONDS,
+    _lock_order,
+    logger,
+    NOT_FOUND_AT_BROKER,
+    PENDING_STALE_SECONDS,
+    REFERENCE_MISMATCH,
+    S,
+    _transition,
+    UNIDENTIFIED,
+    UNKNOWN_GRACE_SECONDS,
+    VANISHED,
+)
+from trading.services.identity import (
+    _binding_refused,
+    _broker_id_holder,
+    _identity_lost,
+    order_alert_raise,
+    _to_unknown,
+)
 
 
 def _sync_one(order: Order, *, actor, cancel_refused: str | None = None) -> None:
