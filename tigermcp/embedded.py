@@ -23,6 +23,12 @@ _embedded = None
 _embedded_lock = threading.Lock()
 
 DEMO_LABELS = ("Demo margin (paper)", "Demo cash (paper)")
+SIMULATOR_BUSY = ("The built-in simulator's folder {folder} is served by another process, which has not created "
+                  "the demo accounts. Stop that process, then run setup_demo again.")
+
+
+class SimulatorBusy(RuntimeError):
+    pass
 
 
 def embedded_simulator_url() -> str:
@@ -67,6 +73,7 @@ def embedded_simulator_ensure():
                 return None
             raise
         _stop_with_process(sim)
+        sim.ensure_demo()  # so that a process that does not own the folder can read the demo accounts
         _embedded = sim
         logger.info("Serving the embedded Tiger gateway simulator on %s from %s.", sim.url, settings.TIGERSIM_STATE_DIR)
         return sim
@@ -113,11 +120,12 @@ def demo_accounts_ensure(*, actor) -> list:
     from accounts.models import Environment, Scope, TigerAccount
     from accounts.services import account_save
 
+    from tigersim.server import demo_setup_read
+
     sim = embedded_simulator_ensure()
-    if sim is None:
-        raise RuntimeError("The embedded simulator is served by another process; run setup_demo before starting the server.")
-    demo = sim.ensure_demo()
-    sim.save()
+    demo = sim.ensure_demo() if sim is not None else demo_setup_read(settings.TIGERSIM_STATE_DIR)
+    if demo is None:
+        raise SimulatorBusy(SIMULATOR_BUSY.format(folder=settings.TIGERSIM_STATE_DIR))
     accounts = []
     for index, (number, label) in enumerate(zip(demo.accounts, DEMO_LABELS)):
         account = TigerAccount.objects.filter(account_number=number).first()

@@ -160,6 +160,21 @@ def load_legacy(exchange: Exchange, data: dict) -> None:
     exchange.next_account_seq = data.get("next_account_seq", exchange.next_account_seq)
 
 
+def read_developer(state_dir: str | os.PathLike, meta_key: str) -> dict | None:
+    """A developer named by ``meta`` (e.g. the demo one) from a folder another process owns: the
+    file opened read-only, which WAL lets any number of readers do beside its one writer."""
+    path = Path(state_dir) / STATE_DB
+    if not path.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (meta_key,)).fetchone()
+        tiger_id = json.loads(row[0]) if row else None
+        if not tiger_id:
+            return None
+        row = db.execute("SELECT data FROM developers WHERE tiger_id = ?", (tiger_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
 # --- the store --------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from .clock import SimClock
 from .exchange import Developer, Exchange
 from .faults import FaultInjector
 from .gateway import Gateway
-from .persistence import MSG_BUSY, StateFolderBusy, StateLock, StateStore, load_legacy
+from .persistence import MSG_BUSY, StateFolderBusy, StateLock, StateStore, load_legacy, read_developer
 from .prices import PriceModel, Quote
 from .properties import write_properties
 from .ratelimit import RateLimiter, limit_message
@@ -63,6 +63,16 @@ class DemoSetup:
     @property
     def account(self) -> str:
         return self.accounts[0]
+
+
+def demo_setup_read(state_dir) -> DemoSetup | None:
+    """The demo developer and accounts of a state folder that another process serves, or None when
+    it has none yet."""
+    dev = read_developer(state_dir, "demo_tiger_id")
+    if dev is None or not dev.get("private_key_b64"):
+        return None
+    return DemoSetup(DeveloperCredentials(dev["tiger_id"], dev["private_key_b64"], dev["license"]),
+                     tuple(dev["accounts"]))
 
 
 class _Drop(Exception):

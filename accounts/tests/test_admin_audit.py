@@ -3,6 +3,7 @@ the real admin (issue: re-pointing a token, extending its expiry, deactivating a
 user staff or superuser wrote no event)."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -225,7 +226,7 @@ def test_changepassword_command_is_recorded(monkeypatch):
 
     make_user("ops")
     monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="Password: ": "New-pass-654321")
-    call_command("changepassword", "ops", stdout=open("/dev/null", "w"))
+    call_command("changepassword", "ops", stdout=StringIO())
     assert User.objects.get(username="ops").check_password("New-pass-654321")
     event = AuditEvent.objects.get(event_type="user.password_changed")
     assert event.door == "cli" and event.payload == {"user": "ops", "password_set": True}

@@ -151,6 +151,16 @@ def test_everything_deleted_is_reported_against_the_checkpoint(write_events):
     assert not report.ok and report.checked == 0 and f"records #{events[-1].seq}" in report.problem
 
 
+def test_a_chain_restarted_after_a_wipe_is_reported(write_events):
+    old = write_events()
+    tamper("DELETE FROM audit_auditevent")
+    tamper("DELETE FROM audit_audithead")
+    new = write_events(len(old) + 2)  # the chain starts again at #1 and overtakes the old numbers
+    assert new[0].seq == 2  # #1 is the new account's event
+    report = audit_chain_verify()
+    assert not report.ok and report.seq == 1 and "not the one recorded in the checkpoint" in report.problem
+
+
 def test_empty_chain_on_a_used_database_is_broken_even_without_the_checkpoint(write_events, audit_checkpoint):
     write_events()
     tamper("DELETE FROM audit_auditevent")

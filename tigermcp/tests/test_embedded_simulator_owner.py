@@ -202,3 +202,26 @@ def test_daphne_hosting_the_simulator_stops_promptly_on_sigterm(tmp_path):
         if web.poll() is None:
             web.kill()
             web.wait()
+
+
+def test_setup_demo_reads_the_demo_accounts_from_a_folder_another_process_serves(tmp_path):
+    port = free_port()
+    env = _product_env(tmp_path, port)
+    state = tmp_path / "tigersim"
+    owner = subprocess.Popen([sys.executable, "-m", "tigersim", "--port", str(port), "--state", str(state)],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: _answers(port) and (state / PROPS_FILE).exists(), "the owner answered")
+        _manage("migrate", "--noinput", env=env)
+        out = _manage("setup_demo", env=env)
+        assert out.count("Demo paper account:") == 2
+        probe = _manage("shell", "--no-imports", "-c",
+                        "from accounts.models import TigerAccount; from broker.client import broker_for; "
+                        "from tigermcp import embedded as demo; a = TigerAccount.objects.get(is_default=True); "
+                        "print(a.account_number, broker_for(a).assets().cash_by_currency['USD'], demo._embedded)", env=env)
+        props = (state / PROPS_FILE).read_text()
+        number, cash, embedded = probe.split()
+        assert f"account={number}" in props and cash == "1000000" and embedded == "None"
+    finally:
+        owner.terminate()
+        owner.wait(timeout=20)

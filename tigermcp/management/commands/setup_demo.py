@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
 from accounts.demo import demo_admin_ensure
-from tigermcp.embedded import demo_accounts_ensure
+from tigermcp.embedded import SimulatorBusy, demo_accounts_ensure
 from accounts.models import TigerAccount
 
 
@@ -18,6 +18,10 @@ class Command(BaseCommand):
         if not TigerAccount.objects.exists():
             if not settings.TIGERSIM_EMBEDDED:
                 raise CommandError("No accounts and TIGERSIM_EMBEDDED is off: import real accounts with import_accounts.")
-            for account in demo_accounts_ensure(actor=Actor.system("cli", "setup_demo")):
+            try:
+                accounts = demo_accounts_ensure(actor=Actor.system("cli", "setup_demo"))
+            except SimulatorBusy as exc:
+                raise CommandError(str(exc)) from None
+            for account in accounts:
                 self.stdout.write(f"Demo paper account: {account}")
         self.stdout.write(f"Demo admin: {username} / {password}  (kept in {settings.DATA_DIR / 'demo_admin_password'})")
