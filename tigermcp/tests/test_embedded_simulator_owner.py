@@ -165,7 +165,23 @@ print(plain)
 """
 
 
-def test_daphne_hosting_the_simulator_stops_promptly_on_sigterm(tmp_path):
+def _stops_on_sigterm(proc, what: str) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{what} hosting the simulator was still running 10 s after SIGTERM") from None
+
+
+_MCP_MESSAGES = [
+    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_quote", "arguments": {"symbols": ["AAPL"]}}},
+]
+
+
+def test_daphne_and_run_mcp_hosting_the_simulator_stop_promptly_on_sigterm(tmp_path):
     sim_port, web_port = free_port(), free_port()
     env = _product_env(tmp_path, sim_port)
     _manage("migrate", "--noinput", env=env)
@@ -190,11 +206,7 @@ def test_daphne_hosting_the_simulator_stops_promptly_on_sigterm(tmp_path):
         held = socket.create_connection(("127.0.0.1", sim_port))
         held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert b"200" in held.recv(4096)
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("daphne hosting the simulator was still running 10 s after SIGTERM") from None
+        _stops_on_sigterm(web, "daphne")
         held.close()
         assert not _answers(sim_port)
         assert _folder_is_free(tmp_path / "tigersim")
@@ -202,6 +214,26 @@ def test_daphne_hosting_the_simulator_stops_promptly_on_sigterm(tmp_path):
         if web.poll() is None:
             web.kill()
             web.wait()
+
+    # The same for a stdio run_mcp session that the next call made the owner.
+    mcp = subprocess.Popen([sys.executable, "manage.py", "run_mcp"], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        mcp.stdin.write("".join(json.dumps(m) + "\n" for m in _MCP_MESSAGES))
+        mcp.stdin.flush()
+        while (line := mcp.stdout.readline()) and json.loads(line).get("id") != 2:
+            pass
+        assert json.loads(line)["result"]["isError"] is False
+        assert _answers(sim_port)
+        _stops_on_sigterm(mcp, "run_mcp")
+        assert not _answers(sim_port)
+        assert _folder_is_free(tmp_path / "tigersim")
+    finally:
+        if mcp.poll() is None:
+            mcp.kill()
+            mcp.wait()
+        mcp.stdin.close()
+        mcp.stdout.close()
 
 
 def test_setup_demo_reads_the_demo_accounts_from_a_folder_another_process_serves(tmp_path):
