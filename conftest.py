@@ -67,7 +67,7 @@ def _fresh_shared_state():
     starts clean, so one test's failures never open another test's circuit."""
     from django.core.cache import cache
 
-    from marketdata.limits import rate_limit_reset
+    from broker.limits import rate_limit_reset
 
     cache.clear()
     rate_limit_reset()

@@ -8,7 +8,7 @@ def main():
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    from tigermcp.errors import ApplicationError
+    from core.errors import ApplicationError
 
     try:
         execute_from_command_line(sys.argv)

@@ -34,7 +34,7 @@ from accounts.services import (
     user_save,
     user_set_password,
 )
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def admin_actor(request) -> Actor:
@@ -93,7 +93,7 @@ class TigerAccountAdmin(admin.ModelAdmin):
     list_filter = ["environment", "permission", "status", "is_default"]
     search_fields = ["label", "account_number"]
     readonly_fields = ["credential_fingerprints", "created_at", "updated_at"]
-    actions = ["disable_accounts", "enable_accounts", "kill_switch_on", "kill_switch_off"]
+    actions = ["disable_accounts", "enable_accounts"]
     fieldsets = [
         (None, {"fields": ["label", "account_number", "environment", "permission", "status", "is_default", "base_currency"]}),
         ("Credentials (write-only)", {"fields": ["tiger_id", "private_key", "license", "credential_fingerprints"]}),
@@ -122,28 +122,6 @@ class TigerAccountAdmin(admin.ModelAdmin):
     def disable_accounts(self, request, queryset):
         n = account_set_status(actor=admin_actor(request), accounts=queryset, status=AccountStatus.DISABLED)
         self.message_user(request, f"Disabled {n} account(s).")
-
-    def _kill_switch(self, request, queryset, *, active: bool):
-        from trading.services import kill_switch_set
-
-        for account in queryset:
-            try:
-                result = kill_switch_set(actor=admin_actor(request), active=active, account_number=account.account_number,
-                                         reason="admin action")
-            except ApplicationError as exc:
-                self.message_user(request, f"{account.account_number}: {exc.message}", messages.ERROR)
-                continue
-            # A read-only deployment records the switch but leaves working orders at Tiger: say so loudly.
-            self.message_user(request, result.summary(),
-                              messages.WARNING if result.cancels_not_sent else messages.INFO)
-
-    @admin.action(description="Kill switch ON for selected accounts (refuse new orders, cancel working ones)")
-    def kill_switch_on(self, request, queryset):
-        self._kill_switch(request, queryset, active=True)
-
-    @admin.action(description="Kill switch off for selected accounts")
-    def kill_switch_off(self, request, queryset):
-        self._kill_switch(request, queryset, active=False)
 
     @admin.action(description="Enable selected accounts")
     def enable_accounts(self, request, queryset):

@@ -30,7 +30,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
 
 def actor_from_request(request) -> Actor:
-    # Checked and bounded by tigermcp.request_headers (a fresh id where the header was unsafe).
+    # Checked and bounded by core.request_headers (a fresh id where the header was unsafe).
     request_id = getattr(request, "request_id", None)
     if isinstance(request.auth, ApiToken):
         return Actor.for_api_token(request.auth, request_id=request_id)

@@ -2,7 +2,7 @@
 
 MultiFernet from `cryptography`: the first key encrypts, every key decrypts, so keys rotate by
 putting a new key first and running `manage.py rotate_encryption_keys`. The keys are read where they
-are used (tigermcp.config.secret_read): from the environment, or in the embedded default from a key
+are used (core.config.secret_read): from the environment, or in the embedded default from a key
 generated once into the data folder.
 
 Why not django-encrypted-model-fields: with a wrong key it returns the ciphertext as if it were the
@@ -22,9 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from audit.redaction import register_secret
-from tigermcp.config import parse_key_list, secret_read
-from tigermcp.errors import CredentialError
+from core.redaction import register_secret
+from core.config import parse_key_list, secret_read
+from core.errors import CredentialError
 
 PREFIX = "fernet:"
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from accounts.actors import Actor
 from accounts.models import Environment, Scope, TigerAccount
 from accounts.services import ImportResult, account_save
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 ACCOUNT_KEYS = {"account_id", "client_id", "private_key", "private_key_path", "permissions", "label", "environment", "license", "server_url"}
 SETTINGS_KEYS = {"default_account", "trading_accounts", "max_accounts", "account_validation"}

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.encryption import EncryptedTextField, is_sealed
 from accounts.private_keys import private_key_message
-from tigermcp.errors import CredentialError
-from tigermcp.fingerprints import fingerprint  # noqa: F401 - shown for credentials (admin, audit)
+from core.errors import CredentialError
+from core.fingerprints import fingerprint  # noqa: F401 - shown for credentials (admin, audit)
 
 
 UNREADABLE = ("cannot be decrypted: set FIELD_ENCRYPTION_KEYS to the keys that encrypted the data "
@@ -34,7 +34,7 @@ class AccountStatus(models.TextChoices):
 
 class TigerAccountQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        # updated_at is the row's version: accounts.selectors and accounts.broker keep rows and clients
+        # updated_at is the row's version: accounts.selectors and broker.client keep rows and clients
         # by (pk, updated_at), so a bulk update moves it as save() does (auto_now does not run here).
         kwargs.setdefault("updated_at", timezone.now())
         return super().update(**kwargs)

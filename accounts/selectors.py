@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
-from tigermcp.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 
 NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
 NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
@@ -150,3 +150,48 @@ def why_not_tradeable(actor: Actor, account: TigerAccount) -> str:
         return ("it is a live account and live trading needs both the account's live flag and "
                 "TIGER_LIVE_TRADING_ENABLED=true")
     return "your access grant is read-only"
+
+
+# --- routing: which account a call goes to --------------------------------------------------------
+# 1. an account the caller names explicitly;
+# 2. else the caller's context default (e.g. the account an MCP session switched to);
+# 3. else the configured default account (TigerAccount.is_default);
+# 4. else, when the caller can use exactly one account, that one.
+# An account the caller may not use, or none at all, is an error that lists the accounts they can use.
+# Every service resolves its account here, once, so every door has the same default account.
+
+NO_ACCOUNT_CHOSEN = (
+    "No account given and no default account is set. Pass one of the accounts you can {verb}: "
+    "{usable}."
+)
+NO_USABLE_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
+
+
+def account_route(
+    actor: Actor,
+    account_number: str | None = None,
+    context_default: str | None = None,
+    *,
+    scope: str = Scope.READ,
+) -> TigerAccount:
+    verb = "trade" if scope == Scope.TRADE else "read"
+    explicit = (account_number or "").strip()
+    if explicit:
+        return account_for_actor(actor, explicit, scope=scope)
+    context = (context_default or "").strip()
+    if context:
+        # A stale context default (grant revoked, account disabled) is an error, not a silent switch
+        # to another account: the caller believes they are talking to this one.
+        return account_for_actor(actor, context, scope=scope)
+    usable = accounts_for_actor(actor, scope=scope)
+    # At most one account is the default (a unique constraint), so no full listing is needed to find
+    # it; every usable account is loaded only for the error that lists them.
+    default = usable.filter(is_default=True).first()
+    if default is not None:
+        return default
+    first_two = list(usable[:2])
+    if not first_two:
+        raise NotFound(NO_USABLE_ACCOUNTS.format(verb=verb), code="no_accounts")
+    if len(first_two) == 1:
+        return first_two[0]
+    raise InvalidInput(NO_ACCOUNT_CHOSEN.format(verb=verb, usable=_listing(usable)), code="account_required")

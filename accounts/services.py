@@ -12,7 +12,7 @@ from accounts.encryption import is_sealed
 from accounts.models import AccessGrant, ApiToken, McpClient, McpToken, Scope, TigerAccount, fingerprint
 from accounts.private_keys import normalize_private_key
 from audit.services import audit_record
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def _validation_message(exc: DjangoValidationError) -> str:

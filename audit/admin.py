@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
-from tigermcp.admin_readonly import ReadOnlyAdmin
+from core.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)

@@ -10,8 +10,8 @@ import threading
 
 from django.conf import settings
 
-from audit.redaction import register_secret
-from tigermcp.config import embedded_audit_hmac_key, parse_audit_hmac_key
+from core.redaction import register_secret
+from core.config import embedded_audit_hmac_key, parse_audit_hmac_key
 
 _cache: dict[tuple, bytes] = {}
 _lock = threading.Lock()

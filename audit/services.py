@@ -6,7 +6,7 @@ from django.utils import timezone
 from audit.checkpoint import checkpoint_append
 from audit.keys import audit_mac_key
 from audit.models import AuditEvent, AuditHead
-from audit.redaction import redact
+from core.redaction import redact
 
 
 def audit_record(*, actor, event_type: str, account=None, payload: dict | None = None) -> AuditEvent:

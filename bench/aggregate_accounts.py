@@ -14,7 +14,7 @@ import time
 
 import tempfile
 
-from marketdata.bench_support import GatewayProcess, bench_accounts, bench_django, bench_simulator, median_ms
+from bench.support import GatewayProcess, bench_accounts, bench_django, bench_simulator, median_ms
 
 
 def main(argv=None) -> int:
@@ -24,11 +24,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     bench_django("aggregate")
-    from marketdata.cache import cache_clear_marketdata
+    from broker.cache import cache_clear_marketdata
     from django.conf import settings
 
     from accounts.actors import Actor
-    from marketdata.limits import api_limit
+    from broker.limits import api_limit
     from marketdata.services import portfolio_aggregate
 
     sim = bench_simulator(state_dir=tempfile.mkdtemp(prefix="tigermcp-bench-gateway-"))

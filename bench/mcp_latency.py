@@ -91,7 +91,7 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from marketdata.bench_support import GatewayProcess, bench_accounts, bench_django, bench_simulator
+    from bench.support import GatewayProcess, bench_accounts, bench_django, bench_simulator
 
     data_dir = bench_django("mcp-latency")
 

@@ -84,7 +84,7 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from marketdata.bench_support import bench_accounts, bench_django, bench_simulator
+    from bench.support import bench_accounts, bench_django, bench_simulator
 
     data_dir = bench_django("mcp-startup")
     sim = bench_simulator()

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from marketdata.bench_support import bench_accounts, bench_django, bench_simulator
+from bench.support import bench_accounts, bench_django, bench_simulator
 
 
 def main(argv=None) -> int:
@@ -23,11 +23,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     bench_django("quotes")
-    from marketdata.cache import cache_clear_marketdata
+    from broker.cache import cache_clear_marketdata
     from django.db import connections
 
     from accounts.actors import Actor
-    from marketdata.cache import ttl_for
+    from broker.cache import ttl_for
     from marketdata.services import quotes_get
     from marketdata.tests.factories import simulator_extra_symbols
 

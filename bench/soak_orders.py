@@ -1,9 +1,11 @@
 """Soak the order path: N orders through preview → place, with faults injected at random into the
 simulator's place_order (lost answers after acceptance, 5xx, dropped connections, rate-limit
 replies, latency, partial fills), some client retries with the same idempotency key, periodic
-reconciliation; then compare our rows with the simulator's ground truth.
+reconciliation, and simulator restarts mid-run (the gateway goes away with orders in flight and
+comes back from its state folder on the same port); then compare our rows with the simulator's
+ground truth as it reloaded it from disk.
 
-    python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--seed 1]
+    python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--restarts 2] [--seed 1]
 
 Runs on a throw-away SQLite database in a temporary folder (pass --use-database-url to use
 DATABASE_URL instead) and its own in-process simulator. Exit status 1 if any order was duplicated
@@ -70,6 +72,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reconcile-every", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=6, help="client threads placing orders at once")
+    parser.add_argument("--restarts", type=int, default=2, help="simulator restarts at random points of the run")
     parser.add_argument("--use-database-url", action="store_true")
     args = parser.parse_args(argv)
     _setup(args.use_database_url)
@@ -77,13 +80,37 @@ def main(argv=None) -> int:
     from accounts.actors import Actor
     from accounts.models import Scope, TigerAccount
     from accounts.services import account_save
-    from tigermcp.errors import ApplicationError
+    from core.errors import ApplicationError
     from tigersim.server import Simulator
     from trading import services
     from trading.models import Order, OrderStatus
 
     actor = Actor.system("cli", "bench.soak_orders")
-    sim = Simulator(seed=args.seed, clock=SIM_CLOCK, rate_limit_window=1.0).start()
+    state_dir = tempfile.mkdtemp(prefix="tigermcp-soak-sim-")
+    sim = Simulator(state_dir=state_dir, seed=args.seed, clock=SIM_CLOCK, rate_limit_window=1.0).start()
+    box = {"sim": sim}  # the simulator serving now (replaced at each restart)
+    injected = Counter()
+    restart_lock = threading.Lock()
+    rng = random.Random(args.seed)
+    restart_at = set(rng.sample(range(args.orders // 10, args.orders), min(args.restarts, args.orders - args.orders // 10)))
+
+    def arm(target) -> None:
+        target.faults.random_mode(args.fault_rate, seed=args.seed + len(injected), kinds=FAULT_KINDS,
+                                  methods={"place_order"})
+
+    def restart() -> None:
+        """Stop the gateway with orders in flight, leave it down a moment, serve the same folder again."""
+        with restart_lock:
+            old = box["sim"]
+            port = old.port
+            injected.update(kind for method, kind in old.faults.history if method == "place_order")
+            old.stop()
+            time.sleep(0.3)
+            new = Simulator(state_dir=state_dir, seed=args.seed, clock=old.clock, port=port, rate_limit_window=1.0)
+            arm(new)
+            box["sim"] = new.start()
+            tally["restarts"] += 1
+
     try:
         dev = sim.create_developer()
         number = sim.open_account(dev.tiger_id, cash={"USD": Decimal("100000000")})
@@ -98,21 +125,23 @@ def main(argv=None) -> int:
         policy.daily_loss_limit = None
         services.risk_policy_save(actor=actor, policy=policy)
 
-        sim.faults.random_mode(args.fault_rate, seed=args.seed, kinds=FAULT_KINDS, methods={"place_order"})
+        arm(sim)
         outcomes, errors = Counter(), Counter()
-        tally = {"replays": 0, "replay_mismatch": 0}
+        tally = {"replays": 0, "replay_mismatch": 0, "restarts": 0}
         lock = threading.Lock()
 
         def one(i: int) -> None:
             from django.db import connection
 
+            if i in restart_at:
+                restart()
             r = random.Random(args.seed * 1_000_003 + i)
             symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
             order = {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5))}
             if r.random() < 0.5:
                 order["order_type"] = "MKT"
             else:
-                last = Decimal(str(sim.quote(symbol).regular_latest))
+                last = Decimal(str(box["sim"].quote(symbol).regular_latest))
                 offset = Decimal(str(r.uniform(-0.01, 0.01)))
                 order.update(order_type="LMT", limit_price=str((last * (1 + offset)).quantize(Decimal("0.01"))))
             key = uuid.uuid4().hex
@@ -132,7 +161,11 @@ def main(argv=None) -> int:
                 with lock:
                     errors[exc.code] += 1
             if (i + 1) % args.reconcile_every == 0:
-                services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+                try:
+                    services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+                except ApplicationError as exc:  # the gateway may be restarting: the next pass catches up
+                    with lock:
+                        errors[f"reconcile:{exc.code}"] += 1
             connection.close()
 
         started = time.monotonic()
@@ -141,6 +174,12 @@ def main(argv=None) -> int:
                 future.result()
         replays, replay_mismatch = tally["replays"], tally["replay_mismatch"]
         elapsed = time.monotonic() - started
+        sim = box["sim"]
+        injected.update(kind for method, kind in sim.faults.history if method == "place_order")
+        sim.faults.clear()
+        # Ground truth as the gateway's disk has it: one more restart, with nothing in flight.
+        restart()
+        sim = box["sim"]
         sim.faults.clear()
         for _ in range(10):
             services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
@@ -160,11 +199,12 @@ def main(argv=None) -> int:
         unresolved = [o for o in rows.values() if o.status in (OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT)]
         lost = len(unclaimed) + len(wrong_link) + len(phantom) + len(unresolved)
         final = Counter(o.status for o in rows.values())
-        injected = Counter(kind for method, kind in sim.faults.history if method == "place_order")
 
         print(f"orders submitted (order_place calls): {args.orders} in {elapsed:.1f} s with {args.workers} client "
               f"threads ({args.orders / elapsed:.1f}/s, preview + place each)")
         print(f"faults injected on place_order: {sum(injected.values())} {dict(sorted(injected.items()))}")
+        print(f"simulator restarts: {tally['restarts'] - 1} mid-run with orders in flight, then 1 before the count "
+              f"(every order below is as the gateway reloaded it from its state folder)")
         print(f"first answers: {dict(sorted(outcomes.items()))}; refused before sending: {dict(errors)}")
         print(f"client retries with the same key: {replays}, answered with a different order: {replay_mismatch}")
         print(f"final statuses after reconciliation: {dict(sorted(final.items()))}")
@@ -174,7 +214,7 @@ def main(argv=None) -> int:
               f"linked but absent {len(phantom)}, still unknown {len(unresolved)})")
         return 1 if duplicates or lost or replay_mismatch else 0
     finally:
-        sim.stop()
+        box["sim"].stop()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
-from tigermcp.admin_readonly import ReadOnlyAdmin
+from core.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(AccountHealth)

@@ -9,10 +9,14 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.actors import Actor
 from accounts.models import AccountStatus, TigerAccount
+from accounts.selectors import account_route
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY
-from tigermcp.errors import NotFound
+from broker.client import broker_for
+from core.health import health_checks
+from core.errors import NotFound
 
 # The heartbeat task runs every 30 s; three missed beats mean workers or beat are not running.
 HEARTBEAT_MAX_AGE = timedelta(seconds=120)
@@ -48,26 +52,6 @@ def health_report_public() -> dict:
             "detail": HEALTH_DETAIL}
 
 
-def dashboard_for(user) -> dict:
-    """The admin home's panels for one staff user: rows only for accounts their grants let them read
-    (a superuser reads all), order panels only with the permission to view orders (they link to the
-    order admin), the portfolio snapshot (every account combined) only for superusers."""
-    from accounts.actors import Actor
-    from trading import selectors as trading
-
-    actor = Actor.for_user(user)
-    facts = {"health": health_report_for(actor), "kill_switches": list(trading.kill_switches_active_for(actor=actor)),
-             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
-             "show_orders": user.has_perm("trading.view_order"),
-             "show_alerts": user.has_perm("trading.view_orderalert")}
-    if facts["show_orders"]:
-        facts["unknown_orders"] = trading.orders_unknown_count_for(actor=actor)
-        facts["recent_orders"] = list(trading.orders_list(actor=actor, limit=8))
-    if facts["show_alerts"]:
-        facts["order_alerts"] = list(trading.order_alerts_open_for(actor=actor)[:20])
-    return facts
-
-
 SNAPSHOT_ADMINS_ONLY = ("Portfolio snapshots cover every account; only administrators can read them. "
                         "Use GET /api/portfolio for your own accounts.")
 NO_SNAPSHOT = "No portfolio snapshot yet; the 'Portfolio snapshot' periodic task creates them."
@@ -97,7 +81,7 @@ def _check_database() -> dict:
 def _check_redis() -> dict:
     if not settings.REDIS_URL:
         return {"status": "not_configured", "detail": "in-process cache and rate limits (embedded default)"}
-    from marketdata.limits import redis_client
+    from broker.limits import redis_client
 
     started = time.monotonic()
     try:
@@ -108,7 +92,7 @@ def _check_redis() -> dict:
 
 
 def _check_celery(now: datetime) -> dict:
-    from tigermcp.celery import app
+    from celery import current_app as app
 
     if app.conf.task_always_eager:
         return {"status": "eager", "detail": "tasks run inline (embedded default); no worker needed"}
@@ -125,16 +109,6 @@ def _check_celery(now: datetime) -> dict:
     age = (now - beat).total_seconds()
     status = "ok" if now - beat <= HEARTBEAT_MAX_AGE else "down"
     return {"status": status, "last_heartbeat": raw, "age_seconds": int(age)}
-
-
-def _check_order_alerts() -> dict:
-    from trading.selectors import order_alerts_open
-
-    count = order_alerts_open().count()
-    if not count:
-        return {"status": "ok", "open_alerts": 0}
-    return {"status": "alert", "open_alerts": count,
-            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
 
 
 def _account_rows(now: datetime) -> list[dict]:
@@ -168,15 +142,31 @@ def health_is_ok(report: dict, strict: bool = False) -> bool:
 
 def health_report() -> dict:
     """Overall status "ok" | "degraded" | "down". Down (HTTP 503) when the database, Redis or Celery
-    is down; degraded (still 200, so a load balancer keeps the instance) when an account fails."""
+    is down; degraded (still 200, so a load balancer keeps the instance) when an account fails or a
+    registered component (core.health; trading's order alerts) says so."""
     now = timezone.now()
     components = {"database": _check_database(), "redis": _check_redis()}
     components["celery"] = _check_celery(now)
     accounts = _account_rows(now) if components["database"]["status"] == "ok" else []
     if components["database"]["status"] == "ok":
-        components["orders"] = _check_order_alerts()
+        components.update({name: check() for name, check in health_checks().items()})
     down = any(c["status"] == "down" for c in components.values())
     failing = [a for a in accounts if a["status"] in (HealthStatus.FAILING, HealthStatus.CIRCUIT_OPEN)]
-    alerting = components.get("orders", {}).get("status") == "alert"
-    status = "down" if down else ("degraded" if failing or alerting else "ok")
+    degraded = any(c["status"] == "degraded" for c in components.values())
+    status = "down" if down else ("degraded" if failing or degraded else "ok")
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}
+
+
+# --- one account's balances and positions, fresh from the broker ----------------------------------
+
+
+def account_summary_get(*, actor: Actor, account_number: str | None = None):
+    """(account, broker.types.Assets) for one account the actor may read."""
+    account = account_route(actor, account_number)
+    return account, broker_for(account).assets()
+
+
+def positions_get(*, actor: Actor, account_number: str | None = None):
+    """(account, [broker.types.Position]) for one account the actor may read."""
+    account = account_route(actor, account_number)
+    return account, broker_for(account).positions()

@@ -39,19 +39,6 @@ def portfolio_snapshot(base_currency: str = "USD") -> int:
     return portfolio_snapshot_create(actor=Actor.system("task", "beat"), base_currency=base_currency).pk
 
 
-@shared_task(name="marketdata.orders_reconcile", ignore_result=True)
-def orders_reconcile() -> int:
-    """Every account with open, pending or UNKNOWN orders; returns how many accounts were checked."""
-    # trading owns reconciliation; imported here so marketdata does not depend on it at import time.
-    from trading.services import orders_reconcile_all
-
-    reports = orders_reconcile_all(actor=Actor.system("task", "beat"))
-    for report in reports:
-        if report.error:
-            logger.warning("reconciliation of %s failed: %s", report.account_number, report.error)
-    return len(reports)
-
-
 @shared_task(name="marketdata.celery_heartbeat", ignore_result=True)
 def celery_heartbeat() -> str:
     from marketdata.services import celery_heartbeat_record

@@ -143,7 +143,7 @@ class McpHttpApp:
         from accounts.actors import Actor
         from mcp_bridge.context import run_service
         from mcp_bridge.selectors import mcp_token_resolve
-        from tigermcp.errors import ApplicationError
+        from core.errors import ApplicationError
 
         try:
             actor = Actor.for_mcp_client((await run_service(mcp_token_resolve, plain=plain.strip())).client)

@@ -18,7 +18,7 @@ import anyio.to_thread
 from django.db import connections
 
 from accounts.actors import Actor
-from tigermcp.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ ACCOUNTS_URI = "tigermcp://accounts"
 
 async def accounts_resource() -> str:
     """Your Tiger accounts (number, label, paper/live, whether you may trade), as JSON."""
-    from mcp_bridge.tools import list_accounts
+    from mcp_bridge.tools.accounts import list_accounts
 
     result = await list_accounts()
     return json.dumps(result.model_dump(mode="json"), indent=1)

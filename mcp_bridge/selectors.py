@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import AccountStatus, Environment, McpClient, McpToken, Scope, TigerAccount
 from accounts.selectors import accounts_for_actor
-from tigermcp.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 
 UNKNOWN_CLIENT = ("No active MCP client named '{name}'. Create it in admin (Accounts › MCP clients) and grant it "
                   "accounts, or omit --client in the embedded default to use the local client.")
@@ -66,69 +66,3 @@ def accounts_listing(actor: Actor) -> list[tuple[TigerAccount, bool]]:
     readable = list(accounts_for_actor(actor, scope=Scope.READ).order_by("label", "account_number"))
     tradeable = set(accounts_for_actor(actor, scope=Scope.TRADE).values_list("pk", flat=True))
     return [(account, account.pk in tradeable) for account in readable]
-
-
-# --- single-account broker reads (routed like every other read: marketdata.routing) --------------
-
-
-def account_summary_get(*, actor: Actor, account_number: str | None = None):
-    """(account, accounts.broker.Assets) for one account the actor may read."""
-    from accounts.broker import broker_for
-    from marketdata.routing import account_route
-
-    account = account_route(actor, account_number)
-    return account, broker_for(account).assets()
-
-
-def positions_get(*, actor: Actor, account_number: str | None = None):
-    """(account, [accounts.broker.Position]) for one account the actor may read."""
-    from accounts.broker import broker_for
-    from marketdata.routing import account_route
-
-    account = account_route(actor, account_number)
-    return account, broker_for(account).positions()
-
-
-def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_only: bool = False, limit: int = 50):
-    """(account, [BrokerOrder], {broker_id: TigerMCP order id}): the broker's own list, which also
-    shows orders placed outside TigerMCP, tagged with ours where they match."""
-    from accounts.broker import broker_for
-    from marketdata.routing import account_route
-    from tigermcp.errors import InvalidInput
-    from trading.models import Order
-
-    if not 1 <= int(limit) <= 300:
-        raise InvalidInput(f"limit must be between 1 and 300 (got {limit}).", code="bad_limit")
-    account = account_route(actor, account_number)
-    broker = broker_for(account)
-    rows = broker.open_orders() if open_only else broker.orders(limit=int(limit))
-    rows = sorted(rows, key=lambda o: o.open_time.timestamp() if o.open_time else 0, reverse=True)[: int(limit)]
-    refs = dict(Order.objects.filter(account=account, broker_id__in=[o.broker_id for o in rows if o.broker_id])
-                .values_list("broker_id", "pk"))
-    return account, rows, refs
-
-
-ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) or broker_id (Tiger's)."
-
-
-def broker_order_get(*, actor: Actor, account_number: str | None = None, order_id: int | None = None,
-                     broker_id: str | None = None):
-    """(account, BrokerOrder, TigerMCP order or None) for one order, fresh from the broker."""
-    from accounts.broker import broker_for
-    from marketdata.routing import account_route
-    from tigermcp.errors import InvalidInput
-    from trading.models import Order
-    from trading.selectors import order_get
-
-    account = account_route(actor, account_number)
-    ours = None
-    if order_id is not None:
-        ours = order_get(actor=actor, account_number=account.account_number, order_id=order_id)
-        broker_id = ours.broker_id or None
-        if broker_id is None:
-            return account, None, ours
-    elif not broker_id:
-        raise InvalidInput(ORDER_ID_REQUIRED, code="order_id_required")
-    else:
-        ours = Order.objects.filter(account=account, broker_id=broker_id).first()
-    return account, broker_for(account).order(str(broker_id)), ours

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import environ
 
-from tigermcp.config import parse_audit_hmac_key, parse_key_list, parse_strict_bool, require_secret
+from core.config import parse_audit_hmac_key, parse_key_list, parse_strict_bool, require_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ if TIGERMCP_ENV not in ("embedded", "production"):
         f"TIGERMCP_ENV must be 'embedded' or 'production' (got {TIGERMCP_ENV!r})."
     )
 PRODUCTION = TIGERMCP_ENV == "production"
-# Secrets read from the environment where they are used (tigermcp.config.secret_read), not settings.
+# Secrets read from the environment where they are used (core.config.secret_read), not settings.
 SECRETS_READ_WHERE_USED = ("FIELD_ENCRYPTION_KEYS", "CREDENTIAL_FINGERPRINT_KEY")
 
 DATA_DIR = Path(env.str("TIGERMCP_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
@@ -41,7 +41,7 @@ if PRODUCTION:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     REDIS_URL = env.str("REDIS_URL")
-    # Checked at boot, read where used (accounts.encryption, tigermcp.fingerprints), never kept here.
+    # Checked at boot, read where used (accounts.encryption, core.fingerprints), never kept here.
     for _secret in SECRETS_READ_WHERE_USED:
         require_secret(_secret)
     parse_key_list("FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS"))
@@ -118,11 +118,13 @@ INSTALLED_APPS = [
     "trading",
     "marketdata",
     "mcp_bridge",
+    # Last: start-up code (the embedded simulator) that ties the apps above together.
+    "tigermcp.apps.TigerMcpConfig",
 ]
 
 MIDDLEWARE = [
     # First: every later step (and every response) sees the checked request id and stored headers.
-    "tigermcp.request_headers.RequestHeadersMiddleware",
+    "core.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the app itself (daphne serves no files of its own).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -133,7 +135,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # An ApplicationError escaping a page (the wrong FIELD_ENCRYPTION_KEYS, say) is shown as its message.
-    "tigermcp.error_pages.ApplicationErrorMiddleware",
+    "core.error_pages.ApplicationErrorMiddleware",
     # Last, as django-axes requires: answers a locked-out login with 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -218,7 +220,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsActor"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "tigermcp.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {"TITLE": "TigerMCP API", "VERSION": "1.0.0"}
@@ -234,7 +236,7 @@ TIGER_HTTP_TIMEOUT = env.int("TIGER_HTTP_TIMEOUT", default=15)
 TIGER_READ_RETRIES = env.int("TIGER_READ_RETRIES", default=2)
 TIGER_HTTP_POOL_SIZE = env.int("TIGER_HTTP_POOL_SIZE", default=32)
 
-# In front of Tiger (marketdata.limits): callers wait this long for a rate-limit slot before getting
+# In front of Tiger (broker.limits): callers wait this long for a rate-limit slot before getting
 # "rate limited, retry in N s"; an account's circuit opens after this many consecutive failures and
 # stays open this long; portfolio aggregation fans out over at most this many threads.
 MARKETDATA_RATE_LIMIT_MAX_WAIT = env.float("MARKETDATA_RATE_LIMIT_MAX_WAIT", default=2.0)
@@ -243,13 +245,13 @@ MARKETDATA_CIRCUIT_COOLDOWN = env.float("MARKETDATA_CIRCUIT_COOLDOWN", default=3
 MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=25)
 
 # Error reports (the debug page, error mails) never show a secret or ciphertext, debug mode included.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "tigermcp.error_pages.RedactingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_pages.RedactingExceptionReporterFilter"
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "audit.redaction.RedactingFilter"}},
+    "filters": {"redact": {"()": "core.redaction.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         # stderr, always: over stdio MCP, stdout carries protocol bytes only.

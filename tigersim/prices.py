@@ -103,6 +103,8 @@ class PriceModel:
         self._lock = threading.Lock()
         self._levels: dict[str, tuple[list[dt.date], list[Decimal], list[Decimal]]] = {}
         self._paths: dict[tuple[str, dt.date], DayPath] = {}
+        # A finished day's bar never changes: weekly and monthly bars read months of them per request.
+        self._day_bars: dict[tuple[str, dt.date], Bar | None] = {}
 
     # --- daily levels ---------------------------------------------------------------------
 
@@ -301,11 +303,20 @@ class PriceModel:
 
     def day_bar(self, inst: Instrument, day: dt.date, until: dt.datetime | None = None) -> Bar | None:
         cal = CALENDARS[inst.market]
-        minutes = self.minute_bars(inst, day, until)
+        finished = until is None or cal.local(until).date() > day
+        if finished and (inst.symbol, day) in self._day_bars:
+            return self._day_bars[(inst.symbol, day)]
+        minutes = self.minute_bars(inst, day, None if finished else until)
         if not minutes:
             return None
         midnight = int(dt.datetime.combine(day, dt.time(0), tzinfo=cal.tz).timestamp() * 1000)
-        return aggregate(minutes, midnight)
+        bar = aggregate(minutes, midnight)
+        if finished:
+            with self._lock:
+                if len(self._day_bars) > 100_000:
+                    self._day_bars.clear()
+                self._day_bars[(inst.symbol, day)] = bar
+        return bar
 
     # --- options --------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ moves go through actions that call the services. Risk policy saves go through ri
 
 from django.contrib import admin, messages
 
-from accounts.admin import admin_actor
-from tigermcp.errors import ApplicationError
+from accounts.admin import TigerAccountAdmin, admin_actor
+from accounts.models import TigerAccount
+from core.errors import ApplicationError
 from trading import services
 from trading.models import Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
 
@@ -45,11 +46,7 @@ class OrderAdmin(admin.ModelAdmin):
         actor = admin_actor(request)  # one click, one request_id across its preview and cancel events
         for order in queryset.select_related("account"):
             try:
-                # The admin's own confirmation is this action; the token path keeps one code path.
-                preview = services.order_cancel_preview(actor=actor, account_number=order.account.account_number,
-                                                        order_id=order.pk)
-                services.order_cancel(actor=actor, account_number=order.account.account_number,
-                                      order_id=order.pk, confirmation_token=preview.confirmation_token)
+                services.order_cancel_by_operator(actor=actor, order_id=order.pk)
                 done += 1
             except ApplicationError as exc:
                 failed += 1
@@ -125,11 +122,6 @@ class KillSwitchAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
-    def changelist_view(self, request, extra_context=None):
-        # Actions need a selection; the global switch row may not exist yet, so make it visible.
-        KillSwitch.objects.get_or_create(scope="global")
-        return super().changelist_view(request, extra_context)
-
 
 @admin.register(OrderAlert)
 class OrderAlertAdmin(admin.ModelAdmin):
@@ -159,3 +151,33 @@ class OrderAlertAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, "Alerts resolved.")
+
+
+class TradingAccountAdmin(TigerAccountAdmin):
+    """The account admin with trading's per-account kill switch (trading knows accounts; not the reverse)."""
+
+    actions = [*TigerAccountAdmin.actions, "kill_switch_on", "kill_switch_off"]
+
+    def _kill_switch(self, request, queryset, *, active: bool):
+        for account in queryset:
+            try:
+                result = services.kill_switch_set(actor=admin_actor(request), active=active, account_number=account.account_number,
+                                         reason="admin action")
+            except ApplicationError as exc:
+                self.message_user(request, f"{account.account_number}: {exc.message}", messages.ERROR)
+                continue
+            # A read-only deployment records the switch but leaves working orders at Tiger: say so loudly.
+            self.message_user(request, result.summary(),
+                              messages.WARNING if result.cancels_not_sent else messages.INFO)
+
+    @admin.action(description="Kill switch ON for selected accounts (refuse new orders, cancel working ones)")
+    def kill_switch_on(self, request, queryset):
+        self._kill_switch(request, queryset, active=True)
+
+    @admin.action(description="Kill switch off for selected accounts")
+    def kill_switch_off(self, request, queryset):
+        self._kill_switch(request, queryset, active=False)
+
+
+admin.site.unregister(TigerAccount)
+admin.site.register(TigerAccount, TradingAccountAdmin)

@@ -19,7 +19,8 @@ class OrderListQuery(serializers.Serializer):
 
 
 class PreviewIn(serializers.Serializer):
-    account_number = serializers.CharField()
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
     symbol = serializers.CharField(max_length=32)
     side = serializers.ChoiceField(choices=["BUY", "SELL"])
     quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
@@ -31,13 +32,15 @@ class PreviewIn(serializers.Serializer):
 
 
 class PlaceIn(serializers.Serializer):
-    account_number = serializers.CharField()
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
     confirmation_token = serializers.CharField()
     idempotency_key = serializers.CharField(max_length=128)
 
 
 class CancelIn(serializers.Serializer):
-    account_number = serializers.CharField()
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
     confirmation_token = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -57,9 +60,9 @@ class OrderListApi(APIView):
 
 class OrderDetailApi(APIView):
     @extend_schema(operation_id="orders_get", responses=OpenApiTypes.OBJECT,
-                   parameters=[OpenApiParameter("account_number", str, required=True)])
+                   parameters=[OpenApiParameter("account_number", str, description="Omit for your default account.")])
     def get(self, request, order_id: int):
-        account_number = request.query_params.get("account_number", "")
+        account_number = request.query_params.get("account_number") or None
         order = selectors.order_get(actor=actor_from_request(request), account_number=account_number, order_id=order_id)
         return Response({"order": selectors.order_as_dict(order)})
 

@@ -1,17 +1,19 @@
-"""The normalised order a caller asks for, and its canonical hash.
+"""Normalising the order a caller asks for (broker.types.OrderIntent), and its canonical hash.
 
 The confirmation token is bound to this hash and the idempotency check compares it, so two spellings
 of the same order ("aapl", 10.0) and ("AAPL", 10) hash alike and any real difference does not.
 """
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 
-from accounts.broker import currency_for, market_for
+# The order value type lives in the broker layer (one type from the door to Tiger); re-exported here
+# where trading's callers have always found it.
+from broker.types import OrderIntent, canonical_decimal, clean_symbol, currency_for, market_for
+
+__all__ = ["OrderIntent", "canonical_decimal", "intent_with_changes", "normalise_intent"]
 from trading.models import OrderType, Side, TimeInForce
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 BAD_SIDE = "side must be BUY or SELL (got {value!r})."
 BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT (got {value!r})."
@@ -22,7 +24,6 @@ NEEDS_LIMIT = "A {order_type} order needs limit_price; give one or use order_typ
 NEEDS_STOP = "A {order_type} order needs stop_price."
 NO_LIMIT_HERE = "limit_price is only for LMT and STP_LMT orders; remove it or change order_type."
 NO_STOP_HERE = "stop_price is only for STP and STP_LMT orders; remove it or change order_type."
-BAD_SYMBOL = "symbol must be a ticker like AAPL or BRK.B (got {value!r})."
 WHOLE_SHARES = "quantity must be a whole number of shares (got {value}); fractional orders are not supported."
 ONLY_STOCKS = "Only stock orders (sec_type STK) are supported (got {value!r})."
 
@@ -46,47 +47,9 @@ def _decimal(field: str, value, *, required: bool) -> Decimal | None:
     return number
 
 
-def canonical_decimal(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    return text
-
-
-@dataclass(frozen=True)
-class OrderIntent:
-    account_number: str
-    symbol: str
-    side: str
-    quantity: Decimal
-    order_type: str
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: str = "DAY"
-    outside_rth: bool = False
-    sec_type: str = "STK"
-    market: str = "US"
-    currency: str = "USD"
-
-    def canonical(self) -> dict:
-        data = asdict(self)
-        for key in ("quantity", "limit_price", "stop_price"):
-            data[key] = canonical_decimal(data[key])
-        return data
-
-    def hash(self) -> str:
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    @classmethod
-    def from_canonical(cls, data: dict) -> "OrderIntent":
-        values = dict(data)
-        for key in ("quantity", "limit_price", "stop_price"):
-            values[key] = None if values.get(key) is None else Decimal(values[key])
-        return cls(**values)
-
-    def with_changes(self, **changes) -> "OrderIntent":
-        return normalise_intent(**{**asdict(self), **changes})
+def intent_with_changes(intent: OrderIntent, **changes) -> OrderIntent:
+    """The same order with some fields changed, normalised again (a modification's new order)."""
+    return normalise_intent(**{**asdict(intent), **changes})
 
 
 def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
@@ -94,9 +57,7 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
                      sec_type: str = "STK", market: str | None = None, currency: str | None = None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to."""
-    symbol_n = (symbol or "").strip().upper()
-    if not symbol_n or len(symbol_n) > 32 or not all(c.isalnum() or c in ".-" for c in symbol_n):
-        raise InvalidInput(BAD_SYMBOL.format(value=symbol))
+    symbol_n = clean_symbol(symbol)
     side_n = (side or "").strip().upper()
     if side_n not in Side.values:
         raise InvalidInput(BAD_SIDE.format(value=side))

@@ -8,10 +8,19 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.dispatch import receiver
+
+from trading.models import Order, order_status_committed
+from trading.selectors import order_as_dict
 
 logger = logging.getLogger("tigermcp.trading.live")
 
 GROUP = "orders"
+
+
+@receiver(order_status_committed, dispatch_uid="trading.live.order_update_publish")
+def _on_status_committed(sender, order_id: int, **kwargs) -> None:
+    order_update_publish(order_id)
 
 
 def account_group(account_id: int) -> str:
@@ -20,9 +29,6 @@ def account_group(account_id: int) -> str:
 
 def order_update_publish(order_id: int) -> None:
     """Called on commit: a lost update only costs a refresh, never the transition itself."""
-    from trading.models import Order
-    from trading.selectors import order_as_dict
-
     layer = get_channel_layer()
     if layer is None:
         return

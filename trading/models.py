@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 
-from tigermcp.errors import Conflict
-from trading.live import order_update_publish
+from core.errors import Conflict
 
 
 class OrderStatus(models.TextChoices):
@@ -57,6 +57,10 @@ TRANSITIONS: dict[str, frozenset] = {
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
 }
+
+# Sent (with order_id) once the transaction that changed an order's status has committed; trading.live
+# pushes it to websocket subscribers. A signal, so the model knows nothing of who listens.
+order_status_committed = Signal()
 
 ILLEGAL_TRANSITION = "Order {order} cannot go from {current} to {new}: allowed next states are {allowed}."
 
@@ -218,7 +222,7 @@ class Order(models.Model):
                          **(extra or {})},
             )
             order_id = self.pk
-            transaction.on_commit(lambda: order_update_publish(order_id))
+            transaction.on_commit(lambda: order_status_committed.send(sender=Order, order_id=order_id))
 
 
 class Fill(models.Model):

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from trading.intents import OrderIntent, canonical_decimal
-from tigermcp.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 # Message templates (tests assert them). Each says what to change.
 MSG = {
@@ -100,10 +100,11 @@ class RiskRefused(PermissionDenied):
     code = "risk_refused"
     http_status = 422
 
-    def __init__(self, decision: RiskDecision):
+    def __init__(self, decision: RiskDecision, *, account=None):
         super().__init__(decision.message, extra={"rule": decision.rule, "limit": decision.limit,
                                                  "value": decision.value, "policy_version": decision.policy_version})
         self.decision = decision
+        self.account = account  # the account it was checked for (a door may not have named one)
 
 
 def reference_price(intent: OrderIntent, last_price: Decimal | None) -> Decimal | None:

@@ -8,8 +8,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.selectors import account_for_actor, accounts_for_actor
-from tigermcp.errors import NotFound
+from accounts.selectors import account_for_actor, account_route, accounts_for_actor
+from broker.client import broker_for
+from core.errors import InvalidInput, NotFound
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
@@ -74,7 +75,7 @@ def orders_list(*, actor: Actor, account_number: str | None = None, status: str 
     if status:
         if status not in OrderStatus.values:
             raise_status = BAD_STATUS_FILTER.format(allowed=", ".join(OrderStatus.values), value=status)
-            from tigermcp.errors import InvalidInput
+            from core.errors import InvalidInput
 
             raise InvalidInput(raise_status)
         rows = rows.filter(status=status)
@@ -83,11 +84,11 @@ def orders_list(*, actor: Actor, account_number: str | None = None, status: str 
     return rows.select_related("account").order_by("-created_at", "-id")[: max(1, min(int(limit), 500))]
 
 
-def order_get(*, actor: Actor, account_number: str, order_id: int) -> Order:
-    account = account_for_actor(actor, account_number, scope=Scope.READ)
+def order_get(*, actor: Actor, account_number: str | None, order_id: int) -> Order:
+    account = account_route(actor, account_number, scope=Scope.READ)
     order = Order.objects.select_related("account").filter(account=account, pk=order_id).first()
     if order is None:
-        raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account_number), code="unknown_order")
+        raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account.account_number), code="unknown_order")
     return order
 
 
@@ -128,6 +129,54 @@ def order_alerts_open() -> QuerySet:
     return OrderAlert.objects.filter(resolved_at__isnull=True).select_related("account", "order")
 
 
+def order_alerts_health() -> dict:
+    """The "orders" health component: degraded while an order alert waits for an operator."""
+    count = order_alerts_open().count()
+    if not count:
+        return {"status": "ok", "open_alerts": 0}
+    return {"status": "degraded", "open_alerts": count,
+            "detail": "orders the product could not identify at Tiger: review them in the admin (Order alerts)"}
+
+
+# --- the broker's own view of orders (it also shows orders placed outside TigerMCP) -----------------
+
+
+def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_only: bool = False, limit: int = 50):
+    """(account, [BrokerOrder], {broker_id: TigerMCP order id}): the broker's own list, which also
+    shows orders placed outside TigerMCP, tagged with ours where they match."""
+
+    if not 1 <= int(limit) <= 300:
+        raise InvalidInput(f"limit must be between 1 and 300 (got {limit}).", code="bad_limit")
+    account = account_route(actor, account_number)
+    broker = broker_for(account)
+    rows = broker.open_orders() if open_only else broker.orders(limit=int(limit))
+    rows = sorted(rows, key=lambda o: o.open_time.timestamp() if o.open_time else 0, reverse=True)[: int(limit)]
+    refs = dict(Order.objects.filter(account=account, broker_id__in=[o.broker_id for o in rows if o.broker_id])
+                .values_list("broker_id", "pk"))
+    return account, rows, refs
+
+
+ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) or broker_id (Tiger's)."
+
+
+def broker_order_get(*, actor: Actor, account_number: str | None = None, order_id: int | None = None,
+                     broker_id: str | None = None):
+    """(account, BrokerOrder, TigerMCP order or None) for one order, fresh from the broker."""
+
+    account = account_route(actor, account_number)
+    ours = None
+    if order_id is not None:
+        ours = order_get(actor=actor, account_number=account.account_number, order_id=order_id)
+        broker_id = ours.broker_id or None
+        if broker_id is None:
+            return account, None, ours
+    elif not broker_id:
+        raise InvalidInput(ORDER_ID_REQUIRED, code="order_id_required")
+    else:
+        ours = Order.objects.filter(account=account, broker_id=broker_id).first()
+    return account, broker_for(account).order(str(broker_id)), ours
+
+
 # --- what one caller may see of the above (the admin's dashboard) ---------------------------------
 
 
@@ -144,3 +193,22 @@ def orders_unknown_count_for(*, actor: Actor) -> int:
 
 def order_alerts_open_for(*, actor: Actor) -> QuerySet:
     return order_alerts_open().filter(account__in=accounts_for_actor(actor, scope=Scope.READ))
+
+
+def dashboard_for(user) -> dict:
+    """The admin home's panels for one staff user: rows only for accounts their grants let them read
+    (a superuser reads all), order panels only with the permission to view orders (they link to the
+    order admin), the portfolio snapshot (every account combined) only for superusers."""
+    from marketdata.selectors import health_report_for, snapshot_latest
+
+    actor = Actor.for_user(user)
+    facts = {"health": health_report_for(actor), "kill_switches": list(kill_switches_active_for(actor=actor)),
+             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
+             "show_orders": user.has_perm("trading.view_order"),
+             "show_alerts": user.has_perm("trading.view_orderalert")}
+    if facts["show_orders"]:
+        facts["unknown_orders"] = orders_unknown_count_for(actor=actor)
+        facts["recent_orders"] = list(orders_list(actor=actor, limit=8))
+    if facts["show_alerts"]:
+        facts["order_alerts"] = list(order_alerts_open_for(actor=actor)[:20])
+    return facts

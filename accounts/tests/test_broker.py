@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.broker import OrderSpec, broker_cache_clear, broker_for
+from broker.client import broker_cache_clear, broker_for
+from broker.types import OrderIntent
 from accounts.models import TigerAccount
-from tigermcp.errors import BadCredentials, BrokerRejected, BrokerUnavailable, CredentialError, OutcomeUnknown, RateLimited
+from core.errors import BadCredentials, BrokerRejected, BrokerUnavailable, CredentialError, OutcomeUnknown, RateLimited
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_assets_and_fx(tiger_account):
 def test_only_accounts_bound_to_the_embedded_simulator_start_it(tiger_account, settings, monkeypatch):
     import socket
 
-    from accounts import demo
+    from tigermcp import embedded as demo
     from tigermcp.testing import free_port
 
     monkeypatch.setattr(demo, "_embedded", None)
@@ -70,7 +71,7 @@ def test_quotes_match_the_simulated_market(tiger_account, sim):
 def test_filled_market_buy_moves_cash_and_position_by_exact_amounts(tiger_account, sim):
     broker = broker_for(tiger_account)
     before = broker.assets().cash
-    placed = broker.place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(10), order_type="MKT"))
+    placed = broker.place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(10), order_type="MKT"))
     assert placed.broker_id and placed.order_id
     order = filled(broker, placed.broker_id, sim)
     assert order.status == "Filled" and order.filled_quantity == 10
@@ -84,12 +85,12 @@ def test_filled_market_buy_moves_cash_and_position_by_exact_amounts(tiger_accoun
 def test_limit_order_rests_then_cancels(tiger_account, sim):
     broker = broker_for(tiger_account)
     far_below = (sim.quote("MSFT").bid * Decimal("0.8")).quantize(Decimal("0.01"))
-    placed = broker.place_order(OrderSpec(symbol="MSFT", side="BUY", quantity=Decimal(5), order_type="LMT", limit_price=far_below))
+    placed = broker.place_order(OrderIntent(symbol="MSFT", side="BUY", quantity=Decimal(5), order_type="LMT", limit_price=far_below))
     sim.match()
     assert placed.broker_id in {o.broker_id for o in broker.open_orders()}
     order = broker.order(placed.broker_id)
     assert order.status in ("Submitted", "Initial", "PendingNew") and order.limit_price == far_below and order.can_modify
-    broker.modify_order(placed.broker_id, OrderSpec(symbol="MSFT", side="BUY", quantity=Decimal(7), order_type="LMT", limit_price=far_below))
+    broker.modify_order(placed.broker_id, OrderIntent(symbol="MSFT", side="BUY", quantity=Decimal(7), order_type="LMT", limit_price=far_below))
     assert broker.order(placed.broker_id).quantity == 7
     broker.cancel_order(placed.broker_id)
     sim.match()
@@ -99,7 +100,7 @@ def test_limit_order_rests_then_cancels(tiger_account, sim):
 
 
 def test_preview_has_commission_and_margin(tiger_account):
-    preview = broker_for(tiger_account).preview_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(100), order_type="MKT"))
+    preview = broker_for(tiger_account).preview_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(100), order_type="MKT"))
     assert preview.is_pass is True
     assert preview.max_commission >= preview.min_commission > 0 and preview.commission_currency == "USD"
     assert preview.init_margin > 0
@@ -110,7 +111,7 @@ def test_selling_what_you_do_not_hold_is_rejected_with_tigers_message(make_tiger
 
     account = make_tiger_account()
     with pytest.raises(BrokerRejected) as err:
-        broker_for(account).place_order(OrderSpec(symbol="AAPL", side="SELL", quantity=Decimal(10**9), order_type="MKT"))
+        broker_for(account).place_order(OrderIntent(symbol="AAPL", side="SELL", quantity=Decimal(10**9), order_type="MKT"))
     assert account.account_number in err.value.message
 
 
@@ -161,7 +162,7 @@ def test_lost_reply_to_an_order_is_outcome_unknown_and_the_order_exists_once(tig
     before = len(broker.orders())
     sim.faults.inject("place_order", kind="drop_after_accept")
     with pytest.raises(OutcomeUnknown, match="will NOT be re-sent"):
-        broker.place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
+        broker.place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
     assert len(broker.orders()) == before + 1
 
 
@@ -170,7 +171,7 @@ def test_5xx_on_an_order_is_outcome_unknown_not_retried(tiger_account, sim):
     sim.reset_counts()
     sim.faults.inject("place_order", kind="http_error", status=502)
     with pytest.raises(OutcomeUnknown):
-        broker.place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
+        broker.place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
     assert sim.request_count("place_order") == 1
 
 
@@ -215,7 +216,7 @@ def test_sdk_debug_logging_never_shows_credentials(tiger_account, caplog):
         broker = broker_for(tiger_account)
         broker.assets()
         with pytest.raises(BrokerRejected):
-            broker.place_order(OrderSpec(symbol="AAPL", side="SELL", quantity=Decimal(10**9), order_type="MKT"))
+            broker.place_order(OrderIntent(symbol="AAPL", side="SELL", quantity=Decimal(10**9), order_type="MKT"))
     finally:
         sdk_logger.setLevel(old)
     text = caplog.text
@@ -230,7 +231,7 @@ def test_market_order_before_the_open_says_what_is_allowed(tiger_account, sim):
     sim.clock.set(datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))  # 08:00 in New York: pre-market
     try:
         with pytest.raises(BrokerRejected) as err:
-            broker_for(tiger_account).place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
+            broker_for(tiger_account).place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
     finally:
         sim.clock.set(now)
     assert err.value.code == "market_closed" and "outside_rth=true" in err.value.message

@@ -11,7 +11,7 @@ from django.db import connection
 from accounts.encryption import Sealed
 from accounts.models import TigerAccount
 from accounts.tests.factories import CANARY_KEY, make_account
-from tigermcp.errors import CredentialError
+from core.errors import CredentialError
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from accounts.actors import Actor
 from accounts.models import Environment, Scope
 from accounts.selectors import account_for_actor, accounts_for_actor
 from accounts.tests.factories import make_account
-from tigermcp.config import parse_strict_bool
-from tigermcp.errors import PermissionDenied
+from core.config import parse_strict_bool
+from core.errors import PermissionDenied
 
 
 @pytest.mark.parametrize("value", ["paper", "TRUE ", "yes!", "True", "yes", "on", " true", "enabled"])

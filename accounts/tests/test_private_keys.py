@@ -9,12 +9,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.broker import broker_for
+from broker.client import broker_for
 from accounts.models import TigerAccount
 from accounts.private_keys import ACCEPTED_FORMATS
 from accounts.tests.factories import make_account
 from marketdata.services import account_health_check
-from tigermcp.errors import CredentialError, InvalidInput
+from core.errors import CredentialError, InvalidInput
 from tigersim.protocol import private_key_from_b64
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from accounts.selectors import NO_SUCH_ACCOUNT, account_for_actor, accounts_for_
 from accounts.services import api_token_create, grant_revoke, grant_set
 from accounts.tests.factories import make_account
 from audit.models import AuditEvent
-from tigermcp.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import AccessGrant, TigerAccount
 from accounts.tests.factories import CANARY_KEY, make_account
 from marketdata.models import AccountHealth
-from tigermcp.errors import CredentialError
+from core.errors import CredentialError
 from trading.models import RiskPolicy
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_an_account_can_be_disabled_under_the_wrong_keys(admin_client, locked_ac
 
 def test_an_error_escaping_a_page_is_shown_as_its_message(rf, locked_account):
     """The safety net under every page: an ApplicationError that a page lets through."""
-    from tigermcp.error_pages import ApplicationErrorMiddleware
+    from core.error_pages import ApplicationErrorMiddleware
 
     request = rf.get("/admin/accounts/tigeraccount/")
     request.user = get_user_model().objects.create_superuser("root2", password="pw-root-123456")

@@ -17,7 +17,7 @@ from audit.keys import audit_mac_key
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record
-from tigermcp.config import embedded_audit_hmac_key
+from core.config import embedded_audit_hmac_key
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import logging
 
-from audit.redaction import REDACTED, RedactingFilter, redact, register_secret, scrub_text
+from core.redaction import REDACTED, RedactingFilter, redact, register_secret, scrub_text
 
 
 def test_registered_secret_is_scrubbed_from_any_text():

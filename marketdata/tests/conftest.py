@@ -8,7 +8,7 @@ def _fresh_marketdata_state(settings):
     """Each test starts with an empty market-data cache, no circuit state and no rate windows."""
     from django.core.cache import cache
 
-    from marketdata.limits import rate_limit_reset
+    from broker.limits import rate_limit_reset
 
     cache.clear()
     rate_limit_reset()

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.actors import Actor
-from accounts.broker import OrderSpec, broker_for
+from broker.client import broker_for
+from broker.types import OrderIntent
 from accounts.models import Scope
 from accounts.services import grant_set
 from marketdata.models import PortfolioSnapshot
@@ -24,9 +25,9 @@ def developer(sim):
 def two_accounts(sim, make_tiger_account, developer):
     a = make_tiger_account(developer=developer, label="Alpha", cash={"USD": Decimal("1000000"), "HKD": Decimal("780000")})
     b = make_tiger_account(developer=developer, label="Beta", cash={"USD": Decimal("50000")})
-    broker_for(a).place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(10), order_type="MKT"))
-    broker_for(b).place_order(OrderSpec(symbol="AAPL", side="BUY", quantity=Decimal(5), order_type="MKT"))
-    broker_for(b).place_order(OrderSpec(symbol="MSFT", side="BUY", quantity=Decimal(3), order_type="MKT"))
+    broker_for(a).place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(10), order_type="MKT"))
+    broker_for(b).place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(5), order_type="MKT"))
+    broker_for(b).place_order(OrderIntent(symbol="MSFT", side="BUY", quantity=Decimal(3), order_type="MKT"))
     sim.match()
     return a, b
 
@@ -112,7 +113,7 @@ def test_snapshot_is_stored_with_decimal_strings(two_accounts):
 
 
 def test_an_account_with_an_open_circuit_says_so_and_others_still_answer(two_accounts, settings):
-    from marketdata.limits import circuit_record_failure
+    from broker.limits import circuit_record_failure
 
     a, b = two_accounts
     settings.MARKETDATA_CIRCUIT_FAILURES = 2

@@ -46,6 +46,16 @@ def test_errors_say_how_to_fix_the_call(setup):
     assert APIClient().get("/api/quotes/", {"symbols": "AAPL"}).status_code in (401, 403)
 
 
+def test_bad_query_parameters_are_named_with_what_they_need(setup):
+    reply = setup["client"].get("/api/bars/", {"symbols": "AAPL", "limit": "ten", "begin_time": "yesterday"})
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert error["code"] == "bad_query" and error["message"].startswith("Fix the query parameters: ")
+    assert "limit: A valid integer is required." in error["message"] and "begin_time: " in error["message"]
+    missing = setup["client"].get("/api/quotes/").json()["error"]
+    assert missing["code"] == "bad_query" and "symbols: This field is required." in missing["message"]
+
+
 def test_portfolio_over_rest_covers_only_granted_accounts(setup):
     body = setup["client"].get("/api/portfolio/", {"base_currency": "USD"}).json()
     assert [a["account_number"] for a in body["accounts"]] == [setup["mine"].account_number]

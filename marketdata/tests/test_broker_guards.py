@@ -1,11 +1,11 @@
-"""The limiter and the breaker where every broker call passes (accounts.broker calls them)."""
+"""The limiter and the breaker where every broker call passes (broker.client calls them)."""
 
 import pytest
 
-from accounts.broker import broker_for
+from broker.client import broker_for
 from marketdata.models import HealthStatus
 from marketdata.services import account_health_check
-from tigermcp.errors import CircuitOpen, RateLimited
+from core.errors import CircuitOpen, RateLimited
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from marketdata.cache import cache_key, cached_fetch
+from broker.cache import cache_key, cached_fetch
 
 
 def _counting(value="v", delay=0.2):
@@ -80,7 +80,7 @@ def test_long_keys_are_bounded():
 def test_stampede_protection_across_processes_uses_the_shared_lock(settings):
     """A second process (simulated by a thread that bypasses the in-process single-flight) waits on
     the Redis lock instead of fetching again."""
-    from marketdata import cache as md_cache
+    from broker import cache as md_cache
 
     fetch, calls = _counting(delay=0.3)
     out = []

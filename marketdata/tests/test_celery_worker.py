@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 @pytest.fixture
 def celery_app():
-    from marketdata.limits import redis_client
+    from broker.limits import redis_client
     from tigermcp.celery import app
 
     previous = app.conf.task_always_eager

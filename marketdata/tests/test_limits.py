@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from marketdata.limits import (
+from broker.limits import (
     CIRCUIT_OPEN,
     RATE_LIMITED,
     api_limit,
@@ -17,7 +17,7 @@ from marketdata.limits import (
     rate_limit_acquire,
     tiger_id_hash,
 )
-from tigermcp.errors import BrokerRejected, BrokerUnavailable, CircuitOpen, RateLimited
+from core.errors import BrokerRejected, BrokerUnavailable, CircuitOpen, RateLimited
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,8 +100,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tigermcp.settings")
 django.setup()
 from django.conf import settings
 settings.MARKETDATA_RATE_LIMIT_MAX_WAIT = 0
-from marketdata.limits import rate_limit_acquire
-from tigermcp.errors import RateLimited
+from broker.limits import rate_limit_acquire
+from core.errors import RateLimited
 start_at = float(sys.argv[2])
 while time.time() < start_at:
     time.sleep(0.001)

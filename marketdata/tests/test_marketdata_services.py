@@ -7,9 +7,9 @@ import pytest
 from django.db import connections
 
 from accounts.actors import Actor
+from broker.quotes import TOO_MANY_SYMBOLS
 from marketdata.services import (
     BAD_PERIOD,
-    TOO_MANY_SYMBOLS,
     bars_get,
     contract_get,
     market_status_get,
@@ -18,7 +18,7 @@ from marketdata.services import (
     quotes_get,
     trade_ticks_get,
 )
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 from marketdata.tests.factories import simulator_extra_symbols
 
@@ -96,15 +96,20 @@ def test_symbol_validation(account, actor):
         quotes_get(actor=actor, symbols=[])
 
 
-def test_symbol_length_matches_order_intents():
-    """Up to 32 characters, as trading.intents.normalise_intent accepts: an order for a long symbol
-    is never refused as bad_symbol by its price check after passing intent validation."""
-    from marketdata.services import _clean_symbols
+def test_one_symbol_rule_for_market_data_and_orders():
+    """Up to 32 characters, the same rule for a quote and an order: an order for a long symbol is
+    never refused as bad_symbol by its price check after passing intent validation."""
+    from broker.quotes import clean_symbols
+    from broker.types import BAD_SYMBOL
+    from trading.intents import normalise_intent
 
-    assert _clean_symbols(["a" * 21, "B" * 32]) == ["A" * 21, "B" * 32]
-    with pytest.raises(InvalidInput) as err:
-        _clean_symbols(["C" * 33])
-    assert err.value.code == "bad_symbol"
+    assert clean_symbols(["a" * 21, "B" * 32]) == ["A" * 21, "B" * 32]
+    assert normalise_intent(account_number="1", symbol="b" * 32, side="BUY", quantity="1", order_type="MKT").symbol == "B" * 32
+    for refuse in (lambda: clean_symbols(["C" * 33]),
+                   lambda: normalise_intent(account_number="1", symbol="C" * 33, side="BUY", quantity="1", order_type="MKT")):
+        with pytest.raises(InvalidInput) as err:
+            refuse()
+        assert err.value.code == "bad_symbol" and err.value.message == BAD_SYMBOL.format(symbol="C" * 30)  # shown cut to 30
 
 
 @pytest.mark.django_db

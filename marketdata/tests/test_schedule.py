@@ -14,13 +14,13 @@ def test_default_schedules_are_registered_and_name_real_tasks():
     from django_celery_beat.models import PeriodicTask
 
     migration.add_schedules(apps, None)  # what the data migration runs; idempotent
-    migration.add_schedules(apps, None)
     tasks = {t.name: t for t in PeriodicTask.objects.filter(name__in=[d[0] for d in migration.DEFAULTS])}
+    # As migrated: the reconciliation schedule follows its task into trading (trading 0004).
     assert {n: (t.task, t.interval.every, t.interval.period) for n, t in tasks.items()} == {
         "Celery heartbeat": ("marketdata.celery_heartbeat", 30, "seconds"),
         "Account health checks": ("marketdata.health_check_all", 60, "seconds"),
         "Portfolio snapshot": ("marketdata.portfolio_snapshot", 900, "seconds"),
-        "Order reconciliation": ("marketdata.orders_reconcile", 60, "seconds"),
+        "Order reconciliation": ("trading.orders_reconcile", 60, "seconds"),
     }
     app.loader.import_default_modules()
     assert all(t.task in app.tasks for t in tasks.values())
@@ -33,11 +33,3 @@ def test_an_admin_edit_survives_re_running_the_defaults():
     PeriodicTask.objects.filter(name="Portfolio snapshot").update(enabled=False)
     migration.add_schedules(apps, None)
     assert PeriodicTask.objects.get(name="Portfolio snapshot").enabled is False
-
-
-def test_reconciliation_task_calls_trading(sim, make_tiger_account):
-    from marketdata.tasks import orders_reconcile
-
-    make_tiger_account(developer=sim.create_developer())
-    # No open orders anywhere: trading's service runs and reports no account to reconcile.
-    assert orders_reconcile.delay().get() == 0

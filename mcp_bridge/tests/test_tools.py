@@ -169,7 +169,7 @@ async def test_missing_reused_expired_and_mismatched_tokens_place_nothing(world)
     from trading.services import TOKEN_EXPIRED, TOKEN_MISSING
 
     from trading.services import CONFIRMATION_MISMATCH
-    from mcp_bridge.tools_broker import REPLAYED
+    from mcp_bridge.tools.orders import REPLAYED
 
     price = working_price(world.sim)
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "2", "order_type": "LMT", "limit_price": price}

@@ -1,5 +1,5 @@
-from tigermcp.api_errors import exception_handler
-from tigermcp.errors import INTERNAL, Conflict
+from core.api_errors import exception_handler
+from core.errors import INTERNAL, Conflict
 
 
 def test_an_unexpected_exception_becomes_an_internal_error_with_a_reference_and_no_detail(caplog):

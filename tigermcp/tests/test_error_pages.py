@@ -13,7 +13,7 @@ import pytest
 from django.views.debug import ExceptionReporter
 
 from accounts.encryption import encrypt
-from audit.redaction import register_secret
+from core.redaction import register_secret
 from tigermcp.testing import environ_without, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ import hmac
 
 import pytest
 
-from marketdata.limits import tiger_id_hash
-from tigermcp.fingerprints import fingerprint
+from broker.limits import tiger_id_hash
+from core.fingerprints import fingerprint
 
 TIGER_ID = "20150042"
 

@@ -1,4 +1,4 @@
-"""Headers that reach the database are bounded and sanitized at the door (tigermcp.request_headers)."""
+"""Headers that reach the database are bounded and sanitized at the door (core.request_headers)."""
 
 import pytest
 from axes.models import AccessAttempt

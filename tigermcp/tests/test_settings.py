@@ -86,7 +86,7 @@ def test_settings_dumps_never_show_the_keys(tmp_path):
     for overrides in ({"TIGERMCP_DATA_DIR": str(tmp_path)},
                       {"TIGERMCP_DATA_DIR": str(tmp_path), "FIELD_ENCRYPTION_KEYS": env_key,
                        "CREDENTIAL_FINGERPRINT_KEY": PRODUCTION_ENV["CREDENTIAL_FINGERPRINT_KEY"]}):
-        generated = manage("shell", "-c", ENCRYPT_ONCE + "; from tigermcp.fingerprints import fingerprint; fingerprint('x')",
+        generated = manage("shell", "-c", ENCRYPT_ONCE + "; from core.fingerprints import fingerprint; fingerprint('x')",
                            env_overrides=overrides)
         assert generated.returncode == 0, generated.stderr
         dumped = manage("diffsettings", "--all", env_overrides=overrides)
@@ -112,10 +112,10 @@ def test_a_dot_env_beside_the_settings_is_read_unless_the_test_switch_says_no(tm
     """The suite runs with TIGERMCP_READ_DOT_ENV=false (scripts/test): a checkout's .env is for
     its deployment and must not change what the tests run against. Shown on a copy of the settings
     with a .env of its own, since the checkout's .env is the developer's."""
-    (tmp_path / "tigermcp").mkdir()
-    (tmp_path / "tigermcp" / "__init__.py").touch()  # the real one starts Celery: not needed to read settings
-    for name in ("settings.py", "config.py"):
-        shutil.copy(ROOT / "tigermcp" / name, tmp_path / "tigermcp" / name)
+    for package, name in (("tigermcp", "settings.py"), ("core", "config.py")):
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").touch()  # tigermcp's starts Celery: not needed to read settings
+        shutil.copy(ROOT / package / name, tmp_path / package / name)
     (tmp_path / ".env").write_text("TIGERMCP_READ_ONLY=true\n")
 
     def read_only(switch: str) -> str:

@@ -198,13 +198,13 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path):
     rng = random.Random(SEED)
     state = tmp_path / "state"
     sim = SimProcess(state, free_port())
-    sim.start()
-    client = _client(state)
-    account = client._account
-    ledger = Ledger()
-    references = {s: Decimal(str(_raw(client, "quote_real_time", symbols=[s])[0]["latestPrice"])) for s in SYMBOLS}
     kills = answered = 0
     try:
+        sim.start()
+        client = _client(state)
+        account = client._account
+        ledger = Ledger()
+        references = {s: Decimal(str(_raw(client, "quote_real_time", symbols=[s])[0]["latestPrice"])) for s in SYMBOLS}
         for step in range(OPERATIONS):
             timer = None
             if kills < MAX_KILLS and rng.random() < 0.08:

@@ -11,7 +11,7 @@ def account(sim, make_tiger_account):
 
 @pytest.fixture
 def last_price(account):
-    from trading.market import last_price as fetch
+    from trading.services import last_price as fetch
 
     def get(symbol="AAPL") -> Decimal:
         return fetch(account, symbol)

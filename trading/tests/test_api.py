@@ -68,3 +68,22 @@ def test_rest_preview_of_an_hk_symbol_is_refused_by_a_usd_policy_on_its_currency
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["details"]["rule"] == "currency" and err["details"]["value"] == "HKD"
+
+
+def test_without_an_account_number_orders_go_to_the_default_account(api, account, last_price):
+    """The REST API has the same default-account rule as MCP (accounts.selectors.account_route): with
+    one account the token may trade, preview, place, get and cancel need no account_number."""
+    limit = str((last_price() * 9 / 10).quantize(last_price().__class__("0.01")))
+    r = api.post("/api/orders/preview/", {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT",
+                                          "limit_price": limit}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["account_number"] == account.account_number
+    r = api.post("/api/orders/place/", {"confirmation_token": r.json()["confirmation_token"], "idempotency_key": "d-1"},
+                 format="json")
+    assert r.status_code == 201, r.content
+    order = r.json()["order"]
+    assert order["account_number"] == account.account_number and order["status"] == "SUBMITTED"
+    assert api.get(f"/api/orders/{order['order_id']}/").json()["order"]["order_id"] == order["order_id"]
+    token = api.post(f"/api/orders/{order['order_id']}/cancel/", {}, format="json").json()["confirmation_token"]
+    r = api.post(f"/api/orders/{order['order_id']}/cancel/", {"confirmation_token": token}, format="json")
+    assert r.status_code == 200 and r.json()["order"]["status"] in ("CANCEL_PENDING", "CANCELLED")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 from trading import services
 from trading.models import Order, OrderStatus
 from trading.risk import RiskRefused

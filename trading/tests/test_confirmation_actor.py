@@ -7,7 +7,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.services import api_token_create, grant_set
 from audit.models import AuditEvent
-from tigermcp.errors import PermissionDenied
+from core.errors import PermissionDenied
 from trading.models import Order
 from trading.services import (TOKEN_OTHER_ACTOR, order_cancel, order_cancel_preview, order_place,
                               order_preview)

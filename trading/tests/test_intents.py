@@ -2,9 +2,11 @@ from decimal import Decimal
 
 import pytest
 
+from broker.types import BAD_SYMBOL
+
 from trading import intents
 from trading.intents import normalise_intent
-from tigermcp.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def test_equal_orders_hash_alike_whatever_the_spelling():
@@ -34,7 +36,7 @@ def test_round_trip_through_canonical():
     ({"quantity": "-1"}, intents.BAD_DECIMAL.format(field="quantity", value="-1")),
     ({"quantity": "1.5"}, intents.WHOLE_SHARES.format(value="1.5")),
     ({"quantity": "NaN"}, intents.BAD_DECIMAL.format(field="quantity", value="NaN")),
-    ({"symbol": "AA PL;"}, intents.BAD_SYMBOL.format(value="AA PL;")),
+    ({"symbol": "AA PL;"}, BAD_SYMBOL.format(symbol="AA PL;")),
     ({"sec_type": "OPT"}, intents.ONLY_STOCKS.format(value="OPT")),
 ])
 def test_bad_orders_are_refused_with_a_fixable_message(kwargs, message):

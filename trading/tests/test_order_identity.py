@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from marketdata.selectors import health_report
-from tigermcp.errors import Conflict
+from core.errors import Conflict
 from trading import services
 from trading.models import AlertKind, Order, OrderAlert, OrderStatus
 from trading.tests.factories import make_order
@@ -68,7 +68,7 @@ def test_a_broker_id_already_bound_is_never_bound_again(reused_id, sim, account)
 def test_the_alert_shows_in_health_and_on_the_admin_home(reused_id, admin_client):
     _, second = reused_id
     report = health_report()
-    assert report["orders"]["status"] == "alert" and report["orders"]["open_alerts"] == 1
+    assert report["orders"]["status"] == "degraded" and report["orders"]["open_alerts"] == 1
     assert report["status"] == "degraded"
     page = admin_client.get("/admin/").content.decode()
     assert f"order #{second.pk}" in page and "Broker id already bound to another order" in page
@@ -198,11 +198,11 @@ def test_a_lost_cancel_stuck_in_cancel_pending_is_resolved_and_reported(system_a
 
 
 def test_a_pending_submit_whose_sender_died_is_found_by_its_reference(system_actor, sim, account):
-    from trading import market as tiger
+    from broker.client import broker_for
 
     row = make_order(account=account, quantity=Decimal("3"), order_type="LMT", limit_price=Decimal("1.00"))
     # The sender reached Tiger and died before recording the answer.
-    tiger.broker(account).place_order(tiger.order_spec(services._intent_of(row), remark=row.remark))
+    broker_for(account).place_order(services._intent_of(row), remark=row.remark)
     Order.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(seconds=services.PENDING_STALE_SECONDS + 1))
     report = services.orders_reconcile(actor=system_actor, account_number=account.account_number)
     row.refresh_from_db()

@@ -11,7 +11,7 @@ from accounts.actors import Actor
 from accounts.models import HashedToken, McpClient, Scope
 from accounts.services import grant_set
 from audit.models import AuditEvent
-from tigermcp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from trading import services
 from trading.models import ConfirmationToken, Order, OrderStatus
 from trading.services import order_place, order_preview
@@ -181,7 +181,9 @@ def test_kill_switch_turned_on_between_commit_and_send_stops_the_send(system_act
 
     order = make_order(account=account, payload_hash=token.payload_hash, risk_decision={"risk_increasing": True})
     services.kill_switch_set(actor=system_actor, active=True, account_number=account.account_number)
-    result = services._submit(order=order, actor=system_actor)
+    from trading.services.orders import _submit
+
+    result = _submit(order=order, actor=system_actor)
     assert result.status == S.REJECTED and result.status_reason == services.KILLED_BEFORE_SEND
     assert broker_orders(sim, account) == []
 

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.broker import READ_ONLY_WRITE, broker_for
+from broker.client import READ_ONLY_WRITE, broker_for
 from audit.models import AuditEvent
-from tigermcp.errors import BrokerRejected
+from core.errors import BrokerRejected
 from trading.models import KillSwitch, OrderStatus
 from trading.services import CANCELS_NOT_SENT
 

@@ -103,7 +103,7 @@ def test_inactive_at_broker_becomes_rejected(system_actor, account, sim, place):
     orders_reconcile(actor=system_actor, account_number=account.account_number)
     order.refresh_from_db()
     assert order.status == S.REJECTED
-    # Tiger's reason text needs accounts.broker to read the SDK's `reason` attribute (see report).
+    # Tiger's reason text needs broker.client to read the SDK's `reason` attribute (see report).
     assert order.status_reason
 
 

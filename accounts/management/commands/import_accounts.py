@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
 from accounts.importing import accounts_import
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

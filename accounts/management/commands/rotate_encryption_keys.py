@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
 from accounts.services import encryption_keys_rotate
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.redaction import scrub_text
+from core.redaction import scrub_text
 from marketdata.selectors import health_is_ok, health_report
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 
 FAILED = ("The health report could not be made ({error}). Nothing was changed. "
           "Run again with --traceback for the details.")

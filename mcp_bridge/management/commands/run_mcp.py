@@ -53,7 +53,7 @@ class Command(BaseCommand):
         from accounts.actors import Actor
         from mcp_bridge.selectors import mcp_client_get_active
         from mcp_bridge.services import LOCAL_CLIENT, mcp_local_client_ensure
-        from tigermcp.errors import ApplicationError
+        from core.errors import ApplicationError
 
         name = client_name or settings.TIGERMCP_MCP_CLIENT
         try:

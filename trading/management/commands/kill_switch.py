@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 from trading.services import CANCELS_NOT_SENT, kill_switch_set
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.actors import Actor
-from tigermcp.errors import ApplicationError
+from core.errors import ApplicationError
 from trading.services import UNKNOWN_GRACE_SECONDS, orders_reconcile, orders_reconcile_all
 
 

@@ -1,0 +1,253 @@
+"""The broker layer's value types: what goes to Tiger and what comes back, Decimal money and UTC
+times (never the SDK's floats or DataFrames), so nothing above the broker layer knows the SDK."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone as dt_timezone
+from decimal import Decimal, InvalidOperation
+
+from core.errors import InvalidInput
+
+MAX_SYMBOL_LENGTH = 32
+BAD_SYMBOL = "'{symbol}' is not a symbol: use letters, digits, '.' or '-' (e.g. 'AAPL', 'BRK.B', '00700')."
+
+
+def clean_symbol(raw) -> str:
+    """The one symbol rule: upper case, 1 to 32 letters, digits, '.' or '-'."""
+    symbol = str(raw if raw is not None else "").strip().upper()
+    if not symbol or len(symbol) > MAX_SYMBOL_LENGTH or not all(c.isalnum() or c in ".-" for c in symbol):
+        raise InvalidInput(BAD_SYMBOL.format(symbol=str(raw)[:30]), code="bad_symbol")
+    return symbol
+
+
+def currency_for(symbol: str) -> str:
+    """Tiger's HK symbols are five digits; everything else here is US-listed."""
+    return "HKD" if symbol.isdigit() else "USD"
+
+
+def market_for(symbol: str) -> str:
+    return "HK" if symbol.isdigit() else "US"
+
+
+def canonical_decimal(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """One order as asked for: what trading checks, hashes and confirms, and what the broker sends.
+    trading.intents.normalise_intent builds it from a caller's input; market and currency default to
+    the symbol's."""
+
+    symbol: str
+    side: str  # BUY | SELL
+    quantity: Decimal
+    order_type: str  # MKT | LMT | STP | STP_LMT
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: str = "DAY"
+    outside_rth: bool = False
+    sec_type: str = "STK"
+    market: str = ""
+    currency: str = ""
+    account_number: str = ""
+
+    def __post_init__(self):
+        if not self.market:
+            object.__setattr__(self, "market", market_for(self.symbol))
+        if not self.currency:
+            object.__setattr__(self, "currency", currency_for(self.symbol))
+
+    def canonical(self) -> dict:
+        data = asdict(self)
+        for key in ("quantity", "limit_price", "stop_price"):
+            data[key] = canonical_decimal(data[key])
+        return data
+
+    def hash(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_canonical(cls, data: dict) -> "OrderIntent":
+        values = dict(data)
+        for key in ("quantity", "limit_price", "stop_price"):
+            values[key] = None if values.get(key) is None else Decimal(values[key])
+        return cls(**values)
+
+
+def dec(value) -> Decimal | None:
+    """SDK floats (and NaN/inf placeholders) → Decimal or None, through str() so 0.1 stays 0.1."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def from_millis(value) -> datetime | None:
+    if value in (None, "") or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=dt_timezone.utc)
+
+
+@dataclass(frozen=True)
+class Assets:
+    account: str
+    currency: str
+    net_liquidation: Decimal | None
+    cash: Decimal | None
+    buying_power: Decimal | None
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal | None
+    cash_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # Value of one unit of each currency in `currency` (Tiger's forexRate); the same reply carries it.
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Position:
+    symbol: str
+    sec_type: str
+    market: str | None
+    currency: str
+    quantity: Decimal
+    average_cost: Decimal | None
+    latest_price: Decimal | None
+    market_value: Decimal | None
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal | None
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    broker_id: str
+    order_id: int | None
+    account: str
+    symbol: str
+    side: str
+    order_type: str
+    quantity: Decimal
+    filled_quantity: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    avg_fill_price: Decimal | None
+    time_in_force: str | None
+    outside_rth: bool
+    status: str
+    currency: str | None
+    commission: Decimal | None
+    realized_pnl: Decimal | None
+    can_modify: bool | None
+    is_open: bool | None
+    remark: str  # Tiger's own text: a reject or expiry reason, else the order's user mark
+    reference: str  # the user mark we sent ("tm:<client_ref>"), echoed back: identifies our order
+    open_time: datetime | None
+    update_time: datetime | None
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    broker_id: str
+    order_id: int | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    is_pass: bool
+    init_margin: Decimal | None
+    maint_margin: Decimal | None
+    equity_with_loan: Decimal | None
+    min_commission: Decimal | None
+    max_commission: Decimal | None
+    commission_currency: str | None
+    warning: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    symbol: str
+    latest_price: Decimal | None
+    bid: Decimal | None
+    ask: Decimal | None
+    bid_size: Decimal | None
+    ask_size: Decimal | None
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    pre_close: Decimal | None
+    volume: Decimal | None
+    latest_time: datetime | None
+    status: str | None
+    currency: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class BarsPage:
+    bars: dict[str, list[Bar]]
+    next_page_token: str | None
+
+
+@dataclass(frozen=True)
+class Tick:
+    time: datetime
+    price: Decimal
+    volume: Decimal
+    direction: str | None
+
+
+@dataclass(frozen=True)
+class Contract:
+    symbol: str
+    sec_type: str
+    currency: str
+    exchange: str | None
+    market: str | None
+    name: str | None
+    multiplier: Decimal | None
+    lot_size: Decimal | None
+    shortable: bool | None
+    tradeable: bool | None
+
+
+@dataclass(frozen=True)
+class OptionQuote:
+    identifier: str
+    symbol: str
+    expiry: date
+    strike: Decimal
+    put_call: str
+    bid: Decimal | None
+    ask: Decimal | None
+    latest_price: Decimal | None
+    volume: Decimal | None
+    open_interest: Decimal | None
+
+
+@dataclass(frozen=True)
+class MarketStatus:
+    market: str
+    status: str
+    open_time: str | None

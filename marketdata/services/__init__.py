@@ -1,0 +1,43 @@
+"""Market data, portfolio aggregation across accounts, snapshots and health checks.
+
+Every function here is the one path for its job: MCP tools, the REST API, the admin and Celery tasks
+call these and hold no logic of their own. Broker calls go through broker.client (whose calls pass
+the rate limiter and circuit breaker in broker.limits); market data passes the cache in
+broker.cache first.
+
+One module per topic (market, portfolio, health); the public names are re-exported here."""
+
+from marketdata.services.market import (  # noqa: F401
+    BAR_PERIODS,
+    MAX_BARS,
+    MARKETS,
+    BAD_PERIOD,
+    BAD_LIMIT,
+    BAD_PAGE_TOKEN,
+    BAD_MARKET,
+    quotes_get,
+    BarsResult,
+    bars_get,
+    trade_ticks_get,
+    contract_get,
+    option_expirations_get,
+    option_chain_get,
+    market_status_get,
+)
+from marketdata.services.portfolio import (  # noqa: F401
+    NO_FX_RATE,
+    INTERNAL_ERROR,
+    fx_convert,
+    AccountPortfolio,
+    AccountFailure,
+    PortfolioAggregate,
+    portfolio_aggregate,
+    as_jsonable,
+    aggregate_as_data,
+    portfolio_snapshot_create,
+)
+from marketdata.services.health import (  # noqa: F401
+    account_health_check,
+    celery_heartbeat_record,
+    HEARTBEAT_KEY,
+)

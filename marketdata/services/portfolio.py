@@ -1,0 +1,289 @@
+"""Portfolio aggregation across accounts (in parallel, each failure beside the others' results) and snapshots."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Callable
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import Scope, TigerAccount
+from accounts.selectors import account_for_actor, accounts_for_actor
+from broker.client import broker_for
+from marketdata.models import PortfolioSnapshot
+from core.errors import ApplicationError, InvalidInput
+
+logger = logging.getLogger(__name__)
+
+
+NO_FX_RATE = "No FX rate from the broker for {currency}; amounts in {currency} are left out of the {base} totals."
+
+
+INTERNAL_ERROR = "Unexpected error while reading this account; the details are in the server log (request id {request_id})."
+
+
+def fx_convert(amount: Decimal, currency: str, base: str, rates: dict[str, Decimal]) -> Decimal | None:
+    """`amount` of `currency` in `base`, through the rates' common pivot; None without a rate."""
+    if amount is None:
+        return None
+    if currency == base:
+        return amount
+    from_rate, to_rate = rates.get(currency), rates.get(base)
+    if not from_rate or not to_rate:
+        return None
+    return amount * from_rate / to_rate
+
+
+@dataclass
+class AccountPortfolio:
+    account_number: str
+    label: str
+    environment: str
+    currency: str
+    net_liquidation: Decimal | None
+    cash: Decimal | None
+    buying_power: Decimal | None
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal | None
+    market_value: Decimal
+    cash_by_currency: dict[str, Decimal]
+    positions: list
+    latency_ms: int
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)
+    # The same figures in the aggregate's base currency (None where no FX rate was available).
+    net_liquidation_base: Decimal | None = None
+    cash_base: Decimal | None = None
+    market_value_base: Decimal | None = None
+
+
+@dataclass
+class AccountFailure:
+    account_number: str
+    label: str
+    code: str
+    message: str
+
+
+@dataclass
+class PortfolioAggregate:
+    base_currency: str
+    as_of: datetime
+    accounts: list[AccountPortfolio]
+    errors: list[AccountFailure]
+    totals: dict[str, Decimal]  # net_liquidation, cash, market_value, unrealized_pnl, realized_pnl (in base)
+    positions: list[dict]  # combined per (symbol, market, currency)
+    exposure_by_symbol: list[dict]
+    exposure_by_market: list[dict]
+    fx_rates: dict[str, Decimal]
+    warnings: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def _aggregate_workers() -> int:
+    return int(getattr(settings, "MARKETDATA_AGGREGATE_WORKERS", 25))
+
+
+def _read_account(account: TigerAccount) -> AccountPortfolio:
+    started = time.monotonic()
+    try:
+        broker = broker_for(account)
+        assets = broker.assets()
+        positions = broker.positions()
+    finally:
+        # Worker threads get their own DB connection; Django never closes it for them.
+        connections.close_all()
+    market_value = sum((p.market_value or Decimal(0) for p in positions), Decimal(0))
+    return AccountPortfolio(
+        account_number=account.account_number, label=account.label, environment=account.environment,
+        currency=assets.currency, net_liquidation=assets.net_liquidation, cash=assets.cash,
+        buying_power=assets.buying_power, unrealized_pnl=assets.unrealized_pnl, realized_pnl=assets.realized_pnl,
+        market_value=market_value, cash_by_currency=dict(assets.cash_by_currency), positions=list(positions),
+        fx_rates=dict(assets.fx_rates),
+        latency_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def _failure(account: TigerAccount, exc: BaseException, actor: Actor) -> AccountFailure:
+    if isinstance(exc, ApplicationError):
+        return AccountFailure(account.account_number, account.label, exc.code, exc.message)
+    logger.exception("reading account id %s failed (request %s)", account.pk, actor.request_id, exc_info=exc)
+    return AccountFailure(account.account_number, account.label, "internal_error",
+                          INTERNAL_ERROR.format(request_id=actor.request_id))
+
+
+def portfolio_aggregate(
+    *, actor: Actor, base_currency: str = "USD",
+    progress: Callable[[int, int, str], None] | None = None,
+    account_numbers: list[str] | None = None,
+) -> PortfolioAggregate:
+    """Every account the actor may read (or the named subset), read in parallel with a bound.
+    One account's failure is reported in `errors` beside the others' results; totals are in
+    `base_currency` using the broker's FX rates. `progress(done, total, account_number)` is called
+    as each account finishes."""
+    started = time.monotonic()
+    base = (base_currency or "USD").strip().upper()
+    if len(base) != 3 or not base.isalpha():
+        raise InvalidInput(f"base_currency must be a 3-letter code like USD or HKD (got {base_currency!r}).", code="bad_currency")
+    if account_numbers:
+        accounts = [account_for_actor(actor, n, scope=Scope.READ) for n in account_numbers]
+    else:
+        accounts = list(accounts_for_actor(actor, scope=Scope.READ))
+    results: dict[str, AccountPortfolio] = {}
+    errors: list[AccountFailure] = []
+    warnings: list[str] = []
+    total = len(accounts)
+    if accounts:
+        workers = max(1, min(_aggregate_workers(), total))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aggregate") as pool:
+            futures = {pool.submit(_read_account, a): a for a in accounts}
+            done = 0
+            from concurrent.futures import as_completed
+
+            for future in as_completed(futures):
+                account = futures[future]
+                try:
+                    results[account.account_number] = future.result()
+                except Exception as exc:  # noqa: BLE001 - every failure is reported, none hides the rest
+                    errors.append(_failure(account, exc, actor))
+                done += 1
+                if progress is not None:
+                    progress(done, total, account.account_number)
+    ordered = [results[a.account_number] for a in accounts if a.account_number in results]
+    # Tiger's rates ride on every account's assets reply: take them from the first that answered.
+    fx_rates = next((dict(r.fx_rates) for r in ordered if r.fx_rates), {})
+    if ordered and not fx_rates:
+        warnings.append(f"FX rates unavailable; only {base} amounts are totalled.")
+    errors.sort(key=lambda e: e.account_number)
+    aggregate = _combine(base, ordered, errors, fx_rates, warnings)
+    aggregate.duration_ms = int((time.monotonic() - started) * 1000)
+    return aggregate
+
+
+def _combine(base, accounts, errors, fx_rates, warnings) -> PortfolioAggregate:
+    missing_rates: set[str] = set()
+
+    def conv(amount, currency):
+        if amount is None:
+            return None
+        value = fx_convert(amount, currency, base, fx_rates)
+        if value is None:
+            missing_rates.add(currency)
+        return value
+
+    totals = {k: Decimal(0) for k in ("net_liquidation", "cash", "market_value", "unrealized_pnl", "realized_pnl")}
+    combined: dict[tuple, dict] = {}
+    for acc in accounts:
+        acc.net_liquidation_base = conv(acc.net_liquidation, acc.currency)
+        acc.cash_base = conv(acc.cash, acc.currency)
+        for name in ("net_liquidation", "cash", "unrealized_pnl", "realized_pnl"):
+            value = conv(getattr(acc, name), acc.currency)
+            if value is not None:
+                totals[name] += value
+        acc_mv_base = Decimal(0)
+        for p in acc.positions:
+            mv_base = conv(p.market_value, p.currency)
+            key = (p.symbol, p.market or "", p.currency)
+            row = combined.setdefault(key, {
+                "symbol": p.symbol, "market": p.market or "", "currency": p.currency, "sec_type": p.sec_type,
+                "quantity": Decimal(0), "market_value": Decimal(0), "market_value_base": Decimal(0),
+                "unrealized_pnl": Decimal(0), "accounts": [],
+            })
+            row["quantity"] += p.quantity
+            row["market_value"] += p.market_value or Decimal(0)
+            row["unrealized_pnl"] += p.unrealized_pnl or Decimal(0)
+            row["market_value_base"] += mv_base or Decimal(0)
+            row["accounts"].append({"account_number": acc.account_number, "quantity": p.quantity})
+            acc_mv_base += mv_base or Decimal(0)
+        acc.market_value_base = acc_mv_base
+        totals["market_value"] += acc_mv_base
+    for currency in sorted(missing_rates):
+        warnings.append(NO_FX_RATE.format(currency=currency, base=base))
+    positions = sorted(combined.values(), key=lambda r: (-abs(r["market_value_base"]), r["symbol"]))
+    gross = sum((abs(r["market_value_base"]) for r in positions), Decimal(0))
+
+    def share(value: Decimal) -> Decimal:
+        return (abs(value) / gross * 100).quantize(Decimal("0.01")) if gross else Decimal(0)
+
+    by_symbol: dict[str, Decimal] = {}
+    by_market: dict[str, Decimal] = {}
+    for r in positions:
+        by_symbol[r["symbol"]] = by_symbol.get(r["symbol"], Decimal(0)) + r["market_value_base"]
+        by_market[r["market"] or "?"] = by_market.get(r["market"] or "?", Decimal(0)) + r["market_value_base"]
+    exposure_by_symbol = [
+        {"symbol": s, "market_value": v, "currency": base, "percent_of_gross": share(v)}
+        for s, v in sorted(by_symbol.items(), key=lambda kv: -abs(kv[1]))
+    ]
+    exposure_by_market = [
+        {"market": m, "market_value": v, "currency": base, "percent_of_gross": share(v)}
+        for m, v in sorted(by_market.items(), key=lambda kv: -abs(kv[1]))
+    ]
+    return PortfolioAggregate(
+        base_currency=base, as_of=timezone.now(), accounts=accounts, errors=errors, totals=totals,
+        positions=positions, exposure_by_symbol=exposure_by_symbol, exposure_by_market=exposure_by_market,
+        fx_rates=dict(fx_rates), warnings=warnings,
+    )
+
+
+def as_jsonable(value):
+    """Dataclasses, Decimals and datetimes as JSON-safe values: Decimals as strings, never floats."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): as_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return as_jsonable(asdict(value))
+    return value
+
+
+def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
+    """JSON-safe form (Decimals as strings, currencies beside amounts) for snapshots and doors."""
+    clean = as_jsonable
+    return {
+        "base_currency": aggregate.base_currency,
+        "as_of": clean(aggregate.as_of),
+        "totals": {k: {"amount": clean(v), "currency": aggregate.base_currency} for k, v in aggregate.totals.items()},
+        "accounts": clean(aggregate.accounts),
+        "errors": clean(aggregate.errors),
+        "positions": clean(aggregate.positions),
+        "exposure_by_symbol": clean(aggregate.exposure_by_symbol),
+        "exposure_by_market": clean(aggregate.exposure_by_market),
+        "fx_rates": clean(aggregate.fx_rates),
+        "warnings": list(aggregate.warnings),
+        "duration_ms": aggregate.duration_ms,
+    }
+
+
+def portfolio_snapshot_create(*, actor: Actor, base_currency: str = "USD") -> PortfolioSnapshot:
+    """Aggregate every readable account and store the result for the dashboard."""
+    aggregate = portfolio_aggregate(actor=actor, base_currency=base_currency)
+    q = Decimal("0.0001")
+    snapshot = PortfolioSnapshot(
+        taken_at=aggregate.as_of, base_currency=aggregate.base_currency,
+        net_liquidation=aggregate.totals["net_liquidation"].quantize(q),
+        cash=aggregate.totals["cash"].quantize(q),
+        market_value=aggregate.totals["market_value"].quantize(q),
+        unrealized_pnl=aggregate.totals["unrealized_pnl"].quantize(q),
+        realized_pnl=aggregate.totals["realized_pnl"].quantize(q),
+        accounts_ok=len(aggregate.accounts), accounts_failed=len(aggregate.errors),
+        duration_ms=aggregate.duration_ms, data=aggregate_as_data(aggregate),
+    )
+    snapshot.full_clean()
+    with transaction.atomic():
+        snapshot.save()
+    return snapshot

@@ -1,0 +1,50 @@
+"""What every tool does around its service call: run it off the event loop, translate its errors,
+refuse writes to a caller who may not trade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TypeVar
+
+from django.conf import settings
+from mcp.server.mcpserver.exceptions import ToolError
+
+from core.errors import ApplicationError, internal_error
+from mcp_bridge.context import current_actor, run_service
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+WRITE_UNAVAILABLE = ("{tool} is not available to you: you have no account you may trade{why}. "
+                     "Use the read tools, or ask an admin for a trade grant on a paper account. (code: write_unavailable)")
+
+
+async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
+    """Run a service in a worker thread; its ApplicationError becomes the tool error the model sees."""
+    try:
+        return await run_service(fn, *args, **kwargs)
+    except ApplicationError as exc:
+        rule = exc.extra.get("rule") if isinstance(exc.extra, dict) else None
+        raise ToolError(f"{exc.message} (code: {exc.code}{f', rule: {rule}' if rule else ''})") from exc
+    except Exception as exc:  # a bug: the model gets a reference, the log gets the cause
+        err = internal_error(exc, logger)
+        raise ToolError(f"{err.message} (code: {err.code})") from exc
+
+
+def iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+async def require_write(tool: str) -> None:
+    from mcp_bridge.selectors import actor_can_trade
+
+    actor = current_actor()
+    if not await call(actor_can_trade, actor):
+        why = " (this deployment is read-only: TIGERMCP_READ_ONLY=true)" if settings.TIGERMCP_READ_ONLY else ""
+        raise ToolError(WRITE_UNAVAILABLE.format(tool=tool, why=why))

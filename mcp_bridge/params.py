@@ -1,0 +1,46 @@
+"""The tools' parameter types and annotations: the same names and meaning in every tool."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+
+PREVIEW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
+
+WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order"})
+
+# Parameter types shared by every tool that takes them (the same names and meaning everywhere).
+AccountParam = Annotated[
+    str | None,
+    Field(description="Account number from list_accounts. Omit to use your default account (or, for reads, all of yours where the tool says so)."),
+]
+
+SymbolParam = Annotated[str, Field(description="Ticker, e.g. AAPL (US) or 00700 (HK).", min_length=1, max_length=32)]
+
+SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
+
+QuantityParam = Annotated[Decimal, Field(description="Number of shares, as a decimal string or number; > 0.", gt=0)]
+
+OrderTypeParam = Annotated[
+    Literal["MKT", "LMT", "STP", "STP_LMT"],
+    Field(description="MKT market, LMT limit (needs limit_price), STP stop (needs stop_price), STP_LMT stop-limit (needs both)."),
+]
+
+PriceParam = Annotated[Decimal | None, Field(description="Price in the instrument's currency, as a decimal string.", gt=0)]
+
+TifParam = Annotated[Literal["DAY", "GTC"], Field(description="DAY (expires at the close) or GTC (good till cancelled).")]
+
+RthParam = Annotated[bool, Field(description="Allow filling outside regular trading hours (US pre/post market).")]
+
+SymbolsParam = Annotated[list[str], Field(description="Tickers, e.g. [\"AAPL\", \"MSFT\"]; at most 50.", min_length=1, max_length=50)]
+
+TokenParam = Annotated[str | None, Field(description="confirmation_token from the preview. Without it nothing is placed or changed.")]
+
+OrderIdParam = Annotated[int, Field(description="TigerMCP order id (order_ref in place_order / get_orders results).")]

@@ -1,0 +1,122 @@
+"""Service results as the tools' typed output: each mapping written once, used by every tool."""
+
+from __future__ import annotations
+
+from mcp_bridge.adapter import iso
+from mcp_bridge.schemas import (
+    AccountSummary,
+    OrderOut,
+    PositionOut,
+    PreviewResult,
+    QuoteOut,
+    RiskCheck,
+    dstr,
+    money,
+    untrusted,
+)
+from trading.models import OPEN
+
+PREVIEW_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call {tool} "
+                "with the same parameters and confirmation_token before {expires}.")
+
+REFUSED_NEXT = "Refused by risk rule '{rule}': {message} Nothing was placed. Change the order accordingly, or ask an admin about the account's risk policy."
+
+
+def position_out(p) -> PositionOut:
+    c = p.currency
+    return PositionOut(
+        symbol=p.symbol, sec_type=p.sec_type, market=p.market, currency=c, quantity=dstr(p.quantity),
+        average_cost=money(p.average_cost, c), latest_price=money(p.latest_price, c),
+        market_value=money(p.market_value, c), unrealized_pnl=money(p.unrealized_pnl, c),
+        realized_pnl=money(p.realized_pnl, c),
+    )
+
+
+def summary_out(account, a) -> AccountSummary:
+    c = a.currency
+    return AccountSummary(
+        account=account.account_number, environment=account.environment, currency=c,
+        net_liquidation=money(a.net_liquidation, c), cash=money(a.cash, c), buying_power=money(a.buying_power, c),
+        unrealized_pnl=money(a.unrealized_pnl, c), realized_pnl=money(a.realized_pnl, c),
+        cash_by_currency=[money(v, k) for k, v in sorted(a.cash_by_currency.items())],
+    )
+
+
+def price_out(value, currency):
+    return None if value is None else money(value, currency)
+
+
+def broker_order_out(o, order_ref=None) -> OrderOut:
+    c = o.currency or "USD"
+    return OrderOut(
+        order_ref=str(order_ref) if order_ref else None, broker_id=o.broker_id, account=o.account, symbol=o.symbol,
+        side=o.side, order_type=o.order_type, quantity=dstr(o.quantity), filled_quantity=dstr(o.filled_quantity),
+        limit_price=price_out(o.limit_price, c), stop_price=price_out(o.stop_price, c), avg_fill_price=price_out(o.avg_fill_price, c),
+        time_in_force=o.time_in_force, outside_rth=o.outside_rth, status=o.status, can_modify=o.can_modify,
+        is_open=o.is_open, commission=price_out(o.commission, c), remark=untrusted(o.remark),
+        open_time=iso(o.open_time), update_time=iso(o.update_time),
+    )
+
+
+def our_order_out(order) -> OrderOut:
+    c = order.currency
+    return OrderOut(
+        order_ref=str(order.pk), broker_id=order.broker_id or None, account=order.account.account_number,
+        symbol=order.symbol, side=order.side, order_type=order.order_type, quantity=dstr(order.quantity),
+        filled_quantity=dstr(order.filled_quantity), limit_price=price_out(order.limit_price, c),
+        stop_price=price_out(order.stop_price, c), avg_fill_price=price_out(order.avg_fill_price, c),
+        time_in_force=order.time_in_force, outside_rth=order.outside_rth, status=order.status,
+        is_open=order.status in OPEN,
+        remark=untrusted(order.status_reason), open_time=iso(order.created_at),
+        update_time=iso(order.terminal_at or order.submitted_at),
+    )
+
+
+def _scalar(v):
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    return dstr(v)
+
+
+def flat(d: dict) -> dict:
+    """Preview payloads as flat string fields; a modification's nested new order is merged in."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update({ik: _scalar(iv) for ik, iv in v.items() if not isinstance(iv, (dict, list))})
+        elif not isinstance(v, list):
+            out[k] = _scalar(v)
+    return out
+
+
+def quote_out(q) -> QuoteOut:
+    return QuoteOut(symbol=q.symbol, currency=q.currency, latest_price=dstr(q.latest_price), bid=dstr(q.bid),
+                    ask=dstr(q.ask), bid_size=dstr(q.bid_size), ask_size=dstr(q.ask_size), open=dstr(q.open),
+                    high=dstr(q.high), low=dstr(q.low), pre_close=dstr(q.pre_close), volume=dstr(q.volume),
+                    latest_time=iso(q.latest_time), status=q.status)
+
+
+def preview_out(preview, tool: str) -> PreviewResult:
+    risk = preview.risk or {}
+    checks = [RiskCheck(rule=r, passed=True, message="passed") for r in risk.get("checked", [])]
+    broker = dict(preview.broker_preview or {})
+    warning = broker.pop("warning", None)
+    return PreviewResult(
+        allowed=True, account=preview.account_number, environment=preview.environment, order=flat(preview.order),
+        risk=checks, broker_preview=flat(broker) if broker else None, broker_warning=untrusted(warning),
+        confirmation_token=preview.confirmation_token, expires_at=preview.expires_at,
+        next_step=PREVIEW_NEXT.format(environment=preview.environment, tool=tool, expires=preview.expires_at),
+    )
+
+
+def refused_out(account, exc, order: dict) -> PreviewResult:
+    d = exc.decision
+    return PreviewResult(
+        allowed=False, account=account.account_number, environment=account.environment, order=flat(order),
+        risk=[RiskCheck(rule=r, passed=True, message="passed") for r in d.checked]
+        + [RiskCheck(rule=d.rule, passed=False, message=d.message)],
+        broker_preview=None, confirmation_token=None, expires_at=None,
+        next_step=REFUSED_NEXT.format(rule=d.rule, message=d.message),
+    )

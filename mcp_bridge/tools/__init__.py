@@ -1,0 +1,33 @@
+"""MCP tools by topic: typed adapters over the services. Tool names and parameters are a public contract.
+
+Each tool resolves the caller (mcp_bridge.context), calls one service or selector in a worker thread
+(mcp_bridge.adapter.call), and shapes the result (mcp_bridge.shapes). ApplicationError becomes a tool
+error whose message says how to fix the call; nothing else about an unexpected failure leaves the server.
+"""
+
+from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
+from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
+from mcp_bridge.tools import accounts, market, orders, portfolio
+from mcp_bridge.tools.accounts import list_accounts
+
+__all__ = ["WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
+
+# Registration order is the order clients list them in.
+READ_TOOLS = {
+    accounts.get_account_summary: "Account summary", accounts.get_positions: "Positions",
+    portfolio.get_portfolio: "Portfolio (all accounts)", orders.get_orders: "Orders", orders.get_order: "Order",
+    market.get_quote: "Quotes", market.get_bars: "Bars", market.get_trade_ticks: "Trade ticks",
+    market.get_contract: "Contract", market.get_option_chain: "Option chain",
+    market.get_market_status: "Market status", accounts.get_health: "Health",
+}
+
+
+def register(add) -> None:
+    """Pass every tool to `add(fn, **Tool.from_function options)` (mcp_bridge.server.build_tools)."""
+    add(list_accounts, annotations=READ, title="List accounts")
+    for fn, title in READ_TOOLS.items():
+        add(fn, annotations=READ, title=title)
+    add(orders.preview_order, annotations=PREVIEW, title="Preview order")
+    add(orders.place_order, annotations=DESTRUCTIVE, title="Place order")
+    add(orders.modify_order, annotations=DESTRUCTIVE, title="Modify order")
+    add(orders.cancel_order, annotations=DESTRUCTIVE, title="Cancel order")

@@ -1,0 +1,77 @@
+"""Accounts and health: what the caller may use, balances, positions, whether TigerMCP works."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from mcp_bridge.about import SERVER_NAME, SERVER_VERSION
+from mcp_bridge.adapter import call
+from mcp_bridge.context import current_actor
+from mcp_bridge.params import AccountParam
+from mcp_bridge.shapes import position_out, summary_out
+from mcp_bridge.schemas import (
+    AccountHealth,
+    AccountInfo,
+    AccountSummary,
+    AccountsResult,
+    HealthResult,
+    PositionsResult,
+    untrusted,
+)
+
+
+async def list_accounts() -> AccountsResult:
+    """The Tiger accounts you may use: number, label, paper or live, and whether you may trade it.
+    Start here; pass `account` from this list to the other tools."""
+    from mcp_bridge.selectors import accounts_listing
+
+    actor = current_actor()
+    rows = await call(accounts_listing, actor)
+    return AccountsResult(
+        accounts=[
+            AccountInfo(
+                account=a.account_number, label=untrusted(a.label), environment=a.environment, can_trade=can_trade,
+                is_default=a.is_default, base_currency=a.base_currency,
+            )
+            for a, can_trade in rows
+        ],
+        read_only_deployment=settings.TIGERMCP_READ_ONLY,
+    )
+
+
+async def get_account_summary(account: AccountParam = None) -> AccountSummary:
+    """Balances of one account: net liquidation, cash, buying power, P&L, cash per currency."""
+    from marketdata.selectors import account_summary_get
+
+    acct, assets = await call(account_summary_get, actor=current_actor(), account_number=account)
+    return summary_out(acct, assets)
+
+
+async def get_positions(account: AccountParam = None) -> PositionsResult:
+    """Positions held in one account: quantity, average cost, last price, market value, P&L."""
+    from marketdata.selectors import positions_get
+
+    acct, positions = await call(positions_get, actor=current_actor(), account_number=account)
+    return PositionsResult(account=acct.account_number, positions=[position_out(p) for p in positions])
+
+
+def _health(actor) -> dict:
+    from marketdata.selectors import health_report_for
+    from mcp_bridge.selectors import actor_can_trade
+
+    return {**health_report_for(actor), "can_trade": actor_can_trade(actor)}
+
+
+async def get_health() -> HealthResult:
+    """Is TigerMCP working: database, cache, workers, and the latest check of each of your accounts."""
+    actor = current_actor()
+    report = await call(_health, actor)
+    return HealthResult(
+        status=report["status"], server=SERVER_NAME, version=SERVER_VERSION, caller=actor.label,
+        read_only_deployment=settings.TIGERMCP_READ_ONLY, can_trade=report["can_trade"],
+        components={k: str(report[k].get("status")) for k in ("database", "redis", "celery") if isinstance(report.get(k), dict)},
+        accounts=[AccountHealth(account=r["account"], label=untrusted(r["label"]), status=str(r["status"]),
+                                checked_at=r.get("checked_at"), latency_ms=r.get("latency_ms"),
+                                last_error=r.get("last_error") or None) for r in report["accounts"]],
+        checked_at=report["checked_at"],
+    )

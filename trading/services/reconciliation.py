@@ -1,0 +1,288 @@
+"""Matching our open, pending and UNKNOWN orders against Tiger's order list; never places or resends."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import Scope
+from accounts.selectors import account_for_actor, accounts_for_actor
+from audit.services import audit_record
+from core.errors import (
+    ApplicationError,
+    BrokerRejected,
+)
+from broker.client import broker_for
+from trading.intents import canonical_decimal
+from trading.models import (
+    ACTIVE,
+    OPEN,
+    TRANSITIONS,
+    UNACKED,
+    AlertKind,
+    Fill,
+    Order,
+)
+from trading.services.common import (
+    BROKER_LIST_LIMIT,
+    CANCEL_NOT_PROCESSED,
+    CANCEL_STALE_SECONDS,
+    COVERAGE_MARGIN_SECONDS,
+    _lock_order,
+    logger,
+    NOT_FOUND_AT_BROKER,
+    PENDING_STALE_SECONDS,
+    REFERENCE_MISMATCH,
+    S,
+    _transition,
+    UNIDENTIFIED,
+    UNKNOWN_GRACE_SECONDS,
+    VANISHED,
+)
+from trading.services.identity import (
+    _binding_refused,
+    _broker_id_holder,
+    _identity_lost,
+    order_alert_raise,
+    _to_unknown,
+)
+
+
+def _sync_one(order: Order, *, actor, cancel_refused: str | None = None) -> None:
+    bo = broker_for(order.account).order(order.broker_id)
+    _apply_broker_order(order.pk, bo, actor=actor, cancel_refused=cancel_refused)
+
+
+TIGER_STATUS = {
+    "Initial": S.SUBMITTED, "PendingNew": S.SUBMITTED, "Submitted": S.SUBMITTED,
+    "PartiallyFilled": S.PARTIALLY_FILLED, "Filled": S.FILLED, "PendingCancel": S.CANCEL_PENDING,
+    "Cancelled": S.CANCELLED, "Inactive": S.REJECTED, "Invalid": S.REJECTED,
+}
+
+
+def map_tiger_status(bo) -> str:
+    status = TIGER_STATUS.get(bo.status, S.SUBMITTED)
+    expired = "expire" in (bo.remark or "").lower()
+    if status in (S.CANCELLED, S.REJECTED) and expired:
+        return S.EXPIRED
+    if status == S.SUBMITTED and bo.filled_quantity and bo.filled_quantity > 0:
+        return S.PARTIALLY_FILLED
+    return status
+
+
+def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None = None) -> dict:
+    """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
+    changes = {"fills": 0, "transition": None, "stuck": False, "alert": False}
+    with transaction.atomic():
+        order = _lock_order(order_pk)
+        if order.is_terminal:
+            return changes
+        if bo.reference != order.remark or (order.broker_id and order.broker_id != bo.broker_id):
+            changes["alert"] = True
+            found = f"carries reference {bo.reference!r}" if bo.broker_id == order.broker_id else \
+                f"({bo.broker_id}) is not the one bound to it ({order.broker_id})"
+            message = REFERENCE_MISMATCH.format(broker_id=bo.broker_id, found=found, reference=order.remark,
+                                                order=order.pk)
+            _to_unknown(order, actor=actor, reason=message)
+            order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=bo.broker_id,
+                              message=message)
+            return changes
+        holder = None if order.broker_id else _broker_id_holder(order, bo.broker_id)
+        if holder is not None:
+            changes["alert"] = True
+            _binding_refused(order, bo.broker_id, holder, actor=actor)
+            return changes
+        now = timezone.now()
+        order.broker_id = order.broker_id or bo.broker_id
+        order.broker_order_id = order.broker_order_id or bo.order_id
+        order.broker_status = bo.status or ""
+        order.reconciled_at = now
+        if bo.filled_quantity > order.filled_quantity:
+            delta = bo.filled_quantity - order.filled_quantity
+            before = (order.avg_fill_price or Decimal("0")) * order.filled_quantity
+            after = (bo.avg_fill_price or Decimal("0")) * bo.filled_quantity
+            price = ((after - before) / delta).quantize(Decimal("0.000001")) if bo.avg_fill_price else Decimal("0")
+            fill = Fill.objects.create(order=order, execution_id=f"{bo.broker_id}:{canonical_decimal(bo.filled_quantity)}",
+                                       quantity=delta, price=price, currency=order.currency,
+                                       executed_at=bo.update_time or now)
+            order.filled_quantity = bo.filled_quantity
+            order.avg_fill_price = bo.avg_fill_price
+            changes["fills"] = 1
+            audit_record(actor=actor, event_type="order.fill", account=order.account,
+                         payload={**order.audit_payload(), "execution_id": fill.execution_id,
+                                  "fill_quantity": str(delta), "fill_price": str(price)})
+        if bo.commission is not None:
+            order.commission = bo.commission
+        if bo.quantity and bo.quantity != order.quantity and bo.quantity >= order.filled_quantity:
+            order.quantity = bo.quantity  # a modification whose answer was lost
+        if bo.limit_price is not None:
+            order.limit_price = bo.limit_price
+        if bo.stop_price is not None:
+            order.stop_price = bo.stop_price
+        target = map_tiger_status(bo)
+        reason = f"cancel refused: {cancel_refused}" if cancel_refused else (bo.remark if target in (S.REJECTED, S.EXPIRED) else "")
+        # Its sender died between the commit and the acknowledgement.
+        stuck = order.status == S.PENDING_SUBMIT
+        if order.status == S.CANCEL_PENDING and target in ACTIVE and not cancel_refused:
+            pending_for = int((now - (order.status_changed_at or order.updated_at)).total_seconds())
+            if pending_for < CANCEL_STALE_SECONDS:
+                target = S.CANCEL_PENDING  # Tiger has not processed the cancel yet
+            else:
+                reason = CANCEL_NOT_PROCESSED.format(seconds=pending_for)
+                stuck = True
+        if target != order.status and target in TRANSITIONS[order.status]:
+            order.set_status(target, actor=actor, reason=reason or f"Tiger status {bo.status}")
+            changes["transition"] = target
+            changes["stuck"] = stuck
+        else:
+            if target != order.status:
+                logger.warning("order %s: Tiger says %s, ours is %s; not moved", order.pk, bo.status, order.status)
+            order.save()
+    return changes
+
+
+@dataclass
+class ReconcileReport:
+    account_number: str
+    checked: int = 0
+    transitions: int = 0
+    fills: int = 0
+    resolved_unknown: int = 0
+    never_placed: int = 0
+    # Orders that sat in PENDING_SUBMIT (sender died) or CANCEL_PENDING (cancel lost) and were moved on.
+    stuck_resolved: list[int] = field(default_factory=list)
+    # Orders that could not be positively identified at the broker: UNKNOWN, with an alert.
+    alerts: list[int] = field(default_factory=list)
+    unresolved: list[int] = field(default_factory=list)
+    external_orders: int = 0
+    error: str = ""
+
+    def summary(self) -> str:
+        line = (f"{self.account_number}: checked {self.checked}, transitions {self.transitions}, fills {self.fills}, "
+                f"unknown resolved {self.resolved_unknown}, never placed {self.never_placed}, "
+                f"stuck resolved {len(self.stuck_resolved)}{_ids(self.stuck_resolved)}, "
+                f"alerts {len(self.alerts)}{_ids(self.alerts)}, unresolved {len(self.unresolved)}{_ids(self.unresolved)}, "
+                f"external open orders {self.external_orders}")
+        return line + (f" ERROR: {self.error}" if self.error else "")
+
+
+def _ids(pks: list[int]) -> str:
+    return f" (orders {', '.join(map(str, pks))})" if pks else ""
+
+
+def _matches(row: Order, bo) -> bool:
+    """Same symbol, side, type, quantity and limit price: a hint for an operator, never a binding."""
+    if bo.symbol.upper() != row.symbol or bo.side != row.side or bo.order_type != row.order_type:
+        return False
+    if bo.quantity != row.quantity:
+        return False
+    return (bo.limit_price or None) == (row.limit_price or None)
+
+
+def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds: int = UNKNOWN_GRACE_SECONDS) -> ReconcileReport:
+    """Match the account's open, pending and UNKNOWN orders against Tiger's order list: statuses and
+    fills are brought up to date. An order is identified only by our reference (the `tm:<ref>` user
+    mark Tiger echoes) together with its broker id; an id that names an order without our reference
+    is never acted on (UNKNOWN, with an alert). An unacknowledged order is marked never placed only
+    when Tiger's full order list for its time window positively lacks its reference. Never places
+    or resends anything."""
+    account = account_for_actor(actor, account_number, scope=Scope.READ)
+    report = ReconcileReport(account_number=account.account_number)
+    rows = list(Order.objects.select_related("account").filter(account=account, status__in=OPEN).order_by("created_at", "id"))
+    if not rows:
+        return report
+    client = broker_for(account)
+    broker_orders = client.orders(limit=BROKER_LIST_LIMIT)
+    # "Not in the list" proves "never placed" only when the list reaches back past the row: it is
+    # complete, or it holds one of our orders entered well before this one. Judged by our own clock,
+    # never by comparing the broker's timestamps with ours.
+    by_id = {bo.broker_id: bo for bo in broker_orders}
+    by_reference: dict[str, list] = {}
+    for bo in broker_orders:
+        if bo.reference.startswith("tm:"):
+            by_reference.setdefault(bo.reference, []).append(bo)
+    full_list = len(broker_orders) < BROKER_LIST_LIMIT
+    earliest_listed = (Order.objects.filter(account=account, broker_id__in=list(by_id))
+                       .order_by("created_at").values_list("created_at", flat=True).first())
+    linked = set(Order.objects.filter(account=account).exclude(broker_id="").values_list("broker_id", flat=True))
+    now = timezone.now()
+    for row in rows:
+        report.checked += 1
+        age = (now - row.created_at).total_seconds()
+        if row.status == S.PENDING_SUBMIT and age < PENDING_STALE_SECONDS:
+            continue  # may be mid-send right now
+        found = by_reference.get(row.remark, [])
+        bo = found[0] if len(found) == 1 else None
+        if bo is None and row.broker_id and not found:
+            bo = by_id.get(row.broker_id)
+            if bo is None:
+                try:  # beyond the list's reach: ask for it by id
+                    bo = client.order(row.broker_id)
+                except BrokerRejected:
+                    bo = None
+            if bo is None or bo.reference != row.remark:
+                # Its broker id names no order, or another one: never act on it again.
+                _identity_lost(row.pk, bo, row.broker_id, actor=actor)
+                report.alerts.append(row.pk)
+                bo = None
+        if bo is not None:
+            was_unknown = row.status in UNACKED
+            changes = _apply_broker_order(row.pk, bo, actor=actor)
+            report.fills += changes["fills"]
+            if changes["alert"]:
+                report.alerts.append(row.pk)
+                report.unresolved.append(row.pk)
+                continue
+            linked.add(bo.broker_id)
+            if changes["transition"]:
+                report.transitions += 1
+                if was_unknown:
+                    report.resolved_unknown += 1
+            if changes["stuck"]:
+                report.stuck_resolved.append(row.pk)
+            continue
+        covered = full_list or (earliest_listed is not None
+                                and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
+        # Anonymous broker orders that look like this one: they forbid "never placed" (it may be one
+        # of them) but are never bound by their attributes alone.
+        lookalikes = [b for b in broker_orders if b.broker_id not in linked and not b.reference.startswith("tm:")
+                      and _matches(row, b)]
+        if len(found) > 1 or lookalikes or not covered or age < unknown_grace_seconds:
+            if lookalikes:
+                order_alert_raise(actor=actor, kind=AlertKind.UNIDENTIFIED_MATCH, order=row,
+                                  broker_id=lookalikes[0].broker_id,
+                                  message=UNIDENTIFIED.format(broker_id=lookalikes[0].broker_id, order=row.pk))
+                if row.pk not in report.alerts:
+                    report.alerts.append(row.pk)
+            report.unresolved.append(row.pk)
+            continue
+        if row.broker_id:
+            # Acknowledged once, and now its broker id names another order (or none) while the full list
+            # lacks its reference: Tiger no longer has it. The alert stays open for a person.
+            _transition(row.pk, S.REJECTED, actor=actor, only_from={S.UNKNOWN},
+                        reason=VANISHED.format(reference=row.remark, seconds=int(age), broker_id=row.broker_id))
+        else:
+            _transition(row.pk, S.REJECTED, actor=actor, reason=NOT_FOUND_AT_BROKER.format(seconds=int(age)),
+                        only_from=UNACKED)
+            report.never_placed += 1
+            if row.status == S.PENDING_SUBMIT:
+                report.stuck_resolved.append(row.pk)
+        report.transitions += 1
+    report.external_orders = sum(1 for b in broker_orders if b.broker_id not in linked and b.is_open)
+    return report
+
+
+def orders_reconcile_all(*, actor: Actor, unknown_grace_seconds: int = UNKNOWN_GRACE_SECONDS) -> list[ReconcileReport]:
+    """Every readable account that has open orders; one account's failure does not stop the others."""
+    reports = []
+    numbers = (Order.objects.filter(status__in=OPEN, account__in=accounts_for_actor(actor, scope=Scope.READ))
+               .values_list("account__account_number", flat=True).distinct())
+    for number in sorted(set(numbers)):
+        try:
+            reports.append(orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=unknown_grace_seconds))
+        except ApplicationError as exc:
+            reports.append(ReconcileReport(account_number=number, error=exc.message))
+    return reports

@@ -1,0 +1,123 @@
+"""The pre-trade check: facts gathered from the broker first, then trading.risk.evaluate under the account's lock."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import TigerAccount
+from audit.services import audit_record
+from broker.client import broker_for
+from broker.quotes import account_quotes
+from trading import selectors
+from trading.intents import OrderIntent, canonical_decimal
+from trading.models import (
+    AccountTradingState,
+    RiskPolicy,
+)
+from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
+from trading.services.common import NEW_YORK
+
+
+def trading_day(now=None) -> date:
+    # US equities: the trading day is New York's calendar day.
+    return (now or timezone.now()).astimezone(NEW_YORK).date()
+
+
+@dataclass
+class _Facts:
+    last_price: Decimal | None
+    net_liquidation: Decimal | None = None
+    position: Decimal | None = None
+
+
+def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
+    """Money lost since the day's starting equity (negative: gained); None until today's start is known."""
+    if state is None or state.trading_day != today or state.day_start_equity is None or net_liquidation is None:
+        return None
+    return state.day_start_equity - net_liquidation
+
+
+def last_price(account, symbol: str) -> Decimal | None:
+    """The last traded price, or None when the broker has none (the risk check then refuses).
+    Through the quote cache: a price collar of a few percent does not need a quote younger than the
+    quote time-to-live, and a burst of previews must not spend Tiger's quote budget."""
+    for quote in account_quotes(account=account, symbols=[symbol]):
+        if quote.symbol.upper() == symbol.upper():
+            return quote.latest_price
+    return None
+
+
+def position_quantity(account, symbol: str) -> Decimal:
+    """Signed stock position: positive long, negative short, zero when flat."""
+    total = Decimal("0")
+    for position in broker_for(account).positions():
+        if position.symbol.upper() == symbol.upper() and position.sec_type in ("STK", "", None):
+            total += position.quantity
+    return total
+
+
+def net_liquidation(account) -> tuple[Decimal | None, str]:
+    assets = broker_for(account).assets()
+    return assets.net_liquidation, assets.currency
+
+
+def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy) -> _Facts:
+    """Network reads, before any lock. A position is only fetched when it decides something."""
+    facts = _Facts(last_price=last_price(account, intent.symbol))
+    if policy.daily_loss_limit is not None:
+        facts.net_liquidation, _currency = net_liquidation(account)
+    state = AccountTradingState.objects.filter(account=account).first()
+    today = trading_day()
+    day_loss = _day_loss(state, facts.net_liquidation, today)
+    losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
+    if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
+        facts.position = position_quantity(account, intent.symbol)
+    return facts
+
+
+def _lock_state(account: TigerAccount) -> AccountTradingState:
+    """Take the account's order-entry lock (call inside transaction.atomic)."""
+    return AccountTradingState.objects.select_for_update().get_or_create(account=account)[0]
+
+
+def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exclude_order_id=None,
+                     modifying=False) -> RiskDecision:
+    """Decide with the lock held; writes the risk decision event (and the closing-only switch)."""
+    now = timezone.now()
+    today = trading_day(now)
+    if facts.net_liquidation is not None and (state.trading_day != today or state.day_start_equity is None):
+        # First look at the account today: today's losses are measured from here.
+        state.trading_day = today
+        state.day_start_equity = facts.net_liquidation
+        state.save()
+    day_loss = _day_loss(state, facts.net_liquidation, today)
+    closable = None
+    if facts.position is not None:
+        same_side_open = selectors.open_same_side_remaining(account=account, symbol=intent.symbol, side=intent.side,
+                                                            exclude_order_id=exclude_order_id)
+        holding = facts.position if intent.side == "SELL" else -facts.position
+        closable = max(holding - same_side_open, Decimal("0"))
+    ctx = RiskContext(
+        last_price=facts.last_price,
+        open_exposure=selectors.open_exposure(account=account, exclude_order_id=exclude_order_id),
+        orders_last_minute=0 if modifying else selectors.orders_entered_since(account=account, since=now - timedelta(seconds=60)),
+        duplicate_age_seconds=None if modifying else selectors.duplicate_age_seconds(
+            account=account, intent=intent, window_seconds=policy.duplicate_window_seconds, now=now),
+        kill_switch=selectors.kill_switch_scope(account=account),
+        day_loss=day_loss,
+        closing_only=state.closing_only_day == today,
+        closable_quantity=closable,
+    )
+    decision = evaluate(policy=PolicyView.from_snapshot(policy.snapshot()), intent=intent, ctx=ctx)
+    if decision.closing_only_triggered:
+        state.closing_only_day = today
+        state.save()
+        audit_record(actor=actor, event_type="risk.closing_only_activated", account=account,
+                     payload={"day": today.isoformat(), "day_loss": str(day_loss), "limit": str(policy.daily_loss_limit),
+                              "currency": policy.currency, "policy_version": policy.version})
+    audit_record(actor=actor, event_type="risk.decision", account=account,
+                 payload={"stage": stage, "order": intent.canonical(), **decision.as_dict(),
+                          "open_exposure": str(ctx.open_exposure), "last_price": canonical_decimal(ctx.last_price)})
+    return decision

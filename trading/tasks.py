@@ -1,0 +1,22 @@
+"""Celery tasks for trading: thin doors that call a service (scheduled by django-celery-beat)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from accounts.actors import Actor
+from trading.services import orders_reconcile_all
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="trading.orders_reconcile", ignore_result=True)
+def orders_reconcile() -> int:
+    """Every account with open, pending or UNKNOWN orders; returns how many accounts were checked."""
+    reports = orders_reconcile_all(actor=Actor.system("task", "beat"))
+    for report in reports:
+        if report.error:
+            logger.warning("reconciliation of %s failed: %s", report.account_number, report.error)
+    return len(reports)
