@@ -38,6 +38,15 @@ def format_money(amount, currency: str) -> str:
     return f"{value:,.{places}f} {currency}".strip()
 
 
+def format_price(amount, currency: str) -> str:
+    """A price keeps every decimal it has (150.1234), but at least the currency's (150.00 USD)."""
+    value = _decimal(amount)
+    if value is None:
+        return "—"
+    places = max(get_currency_precision(currency.upper()) if currency else 2, -value.normalize().as_tuple().exponent)
+    return f"{value:,.{places}f} {(currency or '').upper()}".strip()
+
+
 def format_quantity(value) -> str:
     """'1' for Decimal('1.000000'), '0.5' for '0.500000', '1,200' for '1200': no trailing zeros,
     never an exponent."""
@@ -57,6 +66,11 @@ def signed_money(amount, currency):
     number = _decimal(amount)
     text = format_money(number, currency)
     return f"+{text}" if number is not None and number > 0 else text
+
+
+@register.filter
+def price(amount, currency):
+    return format_price(amount, currency)
 
 
 @register.filter
