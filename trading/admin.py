@@ -287,19 +287,29 @@ class KillSwitchAdmin(admin.ModelAdmin):
     def _report(self, request, result):
         self.message_user(request, result.summary(), messages.WARNING if result.cancels_not_sent else messages.INFO)
 
-    @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
-    def turn_on_global(self, request, queryset):
-        try:
-            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=True, reason="admin"))
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+    def _confirm_global(self, request, queryset, *, active: bool):
+        """The global switch stops (or restarts) every account's trading: an intermediate page asks
+        for a confirmation and a reason, which goes to the switch and its audit event."""
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("post") == "yes" and reason:
+            try:
+                self._report(request, services.kill_switch_set(actor=admin_actor(request), active=active, reason=reason))
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            return None
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "queryset": queryset,
+                   "active": active, "action": request.POST.get("action"), "reason": reason,
+                   "missing_reason": request.POST.get("post") == "yes", "title": "Global kill switch",
+                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "admin/trading/killswitch/confirm_global.html", context)
 
-    @admin.action(description="Turn the GLOBAL kill switch off")
+    @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)…")
+    def turn_on_global(self, request, queryset):
+        return self._confirm_global(request, queryset, active=True)
+
+    @admin.action(description="Turn the GLOBAL kill switch off…")
     def turn_off_global(self, request, queryset):
-        try:
-            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=False))
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        return self._confirm_global(request, queryset, active=False)
 
 
 @admin.register(OrderAlert)

@@ -312,6 +312,9 @@ class RiskPolicyVersion(models.Model):
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["policy", "version"], name="one_snapshot_per_policy_version")]
 
+    def __str__(self):
+        return f"Policy v{self.version} of {self.policy.account}"
+
 
 class AccountTradingState(models.Model):
     """One row per account, locked (select_for_update) while an order is checked against the
