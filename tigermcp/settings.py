@@ -212,10 +212,11 @@ else:
                               "LOCATION": str(DATA_DIR / "cache")}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "filesystem://"
-    _queue = DATA_DIR / "celery" / "queue"
+    _queue, _control = DATA_DIR / "celery" / "queue", DATA_DIR / "celery" / "control"
     _queue.mkdir(parents=True, exist_ok=True)
+    _control.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue), "data_folder_out": str(_queue),
-                                       "store_processed": False}
+                                       "control_folder": str(_control), "store_processed": False}
     # The filesystem transport has no broadcast: no remote control (celery inspect) without Redis.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -82,9 +82,9 @@ def manage(*args, data_dir, port):
 
 def test_setup_demo_reset_starts_afresh(tmp_path):
     port = free_port()
-    assert manage("migrate", "--noinput", data_dir=tmp_path, port=port).returncode == 0
-    first = manage("setup_demo", data_dir=tmp_path, port=port)
+    first = manage("setup_demo", "--reset", data_dir=tmp_path, port=port)  # on an empty folder: migrates, sets up
     assert first.returncode == 0, first.stderr
+    assert "Removed" not in first.stdout and first.stdout.count("Demo paper account:") == 2
     # Something done in the demo (a user), seen beside the seeded holdings from another process.
     change = manage("shell", "--no-imports", "-c", (
         "from django.contrib.auth.models import User; User.objects.create(username='visitor');"
