@@ -123,6 +123,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request for Prometheus, refusals by later middleware included.
+    "core.request_metrics.RequestMetricsMiddleware",
     # First: every later step (and every response) sees the checked request id and stored headers.
     "core.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
