@@ -17,10 +17,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import multiprocess
-
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+if MULTIPROC_ENV in os.environ and not os.environ[MULTIPROC_ENV].strip():
+    # prometheus-client switches to multiprocess mode when the variable merely exists; a blank one
+    # (a .env line left empty) means "not set", as everywhere else in our settings.
+    del os.environ[MULTIPROC_ENV]
+
+from prometheus_client import (  # noqa: E402 - after the environment is settled
+    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess)
 
 
 def multiprocess_dir() -> Path | None:
