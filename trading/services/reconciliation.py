@@ -36,7 +36,6 @@ from trading.services.common import (
     logger,
     NOT_FOUND_AT_BROKER,
     PENDING_STALE_SECONDS,
-    REFERENCE_MISMATCH,
     S,
     _transition,
     UNIDENTIFIED,
@@ -47,8 +46,8 @@ from trading.services.identity import (
     _binding_refused,
     _broker_id_holder,
     _identity_lost,
+    _not_this_order,
     order_alert_raise,
-    _to_unknown,
 )
 
 
@@ -91,11 +90,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             changes["alert"] = True
             found = f"carries reference {bo.reference!r}" if bo.broker_id == order.broker_id else \
                 f"({bo.broker_id}) is not the one bound to it ({order.broker_id})"
-            message = REFERENCE_MISMATCH.format(broker_id=bo.broker_id, found=found, reference=order.remark,
-                                                order=order.pk)
-            _to_unknown(order, actor=actor, reason=message)
-            order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=bo.broker_id,
-                              message=message)
+            _not_this_order(order, bo.broker_id, found, actor=actor)
             return changes
         holder = None if order.broker_id else _broker_id_holder(order, bo.broker_id)
         if holder is not None:
