@@ -47,7 +47,8 @@ API_LIMITS: dict[str, int] = {
     "filled_orders": HIGH, "quote_real_time": HIGH, "trade_tick": HIGH, "brief": HIGH,
     "positions": MEDIUM, "assets": MEDIUM, "prime_assets": MEDIUM, "contract": MEDIUM,
     "contracts": MEDIUM, "kline": MEDIUM, "option_chain": MEDIUM, "option_expiration": MEDIUM,
-    "accounts": MEDIUM, "financial_exchange_rate": MEDIUM,
+    "accounts": MEDIUM, "financial_exchange_rate": MEDIUM, "order_transactions": MEDIUM,
+    "analytics_asset": MEDIUM, "estimate_tradable_quantity": MEDIUM,
     "market_state": LOW, "grab_quote_permission": LOW, "get_quote_permission": LOW,
     "all_symbols": LOW, "all_symbol_names": LOW,
 }
@@ -64,11 +65,13 @@ API_ALIASES: dict[str, str] = {
     "get_cancelled_orders": "inactive_orders", "get_contract": "contract", "get_contracts": "contracts",
     "get_market_status": "market_state", "get_stock_briefs": "quote_real_time", "get_briefs": "quote_real_time",
     "get_bars": "kline", "get_trade_ticks": "trade_tick", "get_option_expirations": "option_expiration",
-    "get_option_chain": "option_chain", "create_order": "order_no",
+    "get_option_chain": "option_chain", "create_order": "order_no", "get_transactions": "order_transactions",
+    "get_analytics_asset": "analytics_asset", "get_estimate_tradable_quantity": "estimate_tradable_quantity",
     # broker.client.BrokerClient methods
     "quotes": "quote_real_time", "bars": "kline", "trade_ticks": "trade_tick",
     "option_expirations": "option_expiration", "market_status": "market_state",
-    "open_orders": "active_orders", "order": "orders",
+    "open_orders": "active_orders", "order": "orders", "fills": "order_transactions",
+    "value_history": "analytics_asset", "tradable_quantity": "estimate_tradable_quantity",
 }
 # Calls to an API we do not know are held to the common middle limit, as Tiger does.
 DEFAULT_LIMIT = MEDIUM

@@ -1,10 +1,11 @@
 """Reads on orders, exposure and switches. Services call the account-level helpers under the
 account's row lock; doors call orders_list / order_get, which check the actor's grants."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Scope
@@ -152,6 +153,33 @@ def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_o
     rows = broker.open_orders() if open_only else broker.orders(limit=int(limit))
     rows = sorted(rows, key=lambda o: o.open_time.timestamp() if o.open_time else 0, reverse=True)[: int(limit)]
     refs = dict(Order.objects.filter(account=account, broker_id__in=[o.broker_id for o in rows if o.broker_id])
+                .values_list("broker_id", "pk"))
+    return account, rows, refs
+
+
+MAX_FILLS = 100  # Tiger returns at most 100 transactions per call
+BAD_FILLS_LIMIT = "limit must be between 1 and {max} (got {limit})."
+BAD_FILLS_RANGE = "since ({since}) must be before until ({until})."
+NAIVE_TIME = "{name} must include a time zone, e.g. 2026-03-10T14:30:00Z (got {value})."
+
+
+def fills_list(*, actor: Actor, account_number: str | None = None, symbol: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, limit: int = 50):
+    """(account, [broker.types.Fill], {broker order id: TigerMCP order id}): one account's executions
+    as Tiger reports them, newest first, tagged with our order where it went through TigerMCP."""
+    from broker.types import clean_symbol
+
+    if not 1 <= int(limit) <= MAX_FILLS:
+        raise InvalidInput(BAD_FILLS_LIMIT.format(max=MAX_FILLS, limit=limit), code="bad_limit")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and timezone.is_naive(value):
+            raise InvalidInput(NAIVE_TIME.format(name=name, value=value.isoformat()), code="bad_time")
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput(BAD_FILLS_RANGE.format(since=since.isoformat(), until=until.isoformat()), code="bad_time_range")
+    symbol = clean_symbol(symbol) if symbol else None
+    account = account_route(actor, account_number)
+    rows = broker_for(account).fills(symbol=symbol, start=since, end=until, limit=int(limit))
+    refs = dict(Order.objects.filter(account=account, broker_id__in={f.broker_order_id for f in rows})
                 .values_list("broker_id", "pk"))
     return account, rows, refs
 
