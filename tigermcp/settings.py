@@ -184,6 +184,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Chart.js as npm installed it (scripts/bootstrap.sh, the Dockerfile): served by the app, with its licence.
+STATICFILES_DIRS = [("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js")]
 # The embedded default serves straight from the apps; production from collectstatic's output.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
