@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,6 +27,7 @@ from broker.types import (
     BarsPage,
     BrokerOrder,
     Contract,
+    Fill,
     MarketStatus,
     OptionQuote,
     OrderIntent,
@@ -41,7 +42,8 @@ from broker.types import (
 )
 from accounts.private_keys import ACCEPTED_FORMATS, private_key_problem
 from core.redaction import RedactingFilter, scrub_text
-from broker.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
+from broker.limits import api_name, circuit_guard, rate_limit_acquire, tiger_id_hash
+from core.metrics import RATE_LIMITED as RATE_LIMITED_EVENTS
 from core.errors import (
     BadCredentials,
     BrokerError,
@@ -183,6 +185,7 @@ class BrokerClient:
         message = scrub_text(str(exc.msg or ""))
         lowered = message.lower()
         if code in (4, 5) and "rate limit" in lowered or code == 5:
+            RATE_LIMITED_EVENTS.labels(api=api_name(api), source="tiger").inc()
             return RateLimited(RATE_LIMITED.format(api=api, seconds=60), retry_after=60.0)
         if code == 1000 and "sign" in lowered:
             return BadCredentials(BAD_SIGNATURE.format(account=self.account_number))
@@ -352,6 +355,26 @@ class BrokerClient:
             update_time=from_millis(o.update_time),
         )
 
+    def fills(self, *, symbol: str | None = None, start: datetime | None = None, end: datetime | None = None,
+              limit: int = 100) -> list[Fill]:
+        """Executions, newest first (Tiger's order transactions; at most 100 per call)."""
+        rows = self._call("order_transactions", self._trade.get_transactions, account=self.account_number,
+                          symbol=symbol, start_time=_millis(start), end_time=_millis(end), limit=limit) or []
+        fills = []
+        for t in rows:
+            c = t.contract
+            symbol_ = getattr(c, "symbol", None) or ""
+            quantity, price = dec(t.filled_quantity) or Decimal(0), dec(t.filled_price) or Decimal(0)
+            fills.append(Fill(
+                fill_id=str(t.id), broker_order_id=str(t.order_id), account=str(t.account or self.account_number),
+                symbol=symbol_, sec_type=getattr(c, "sec_type", None) or "STK", market=getattr(c, "market", None),
+                currency=getattr(c, "currency", None) or currency_for(symbol_), side=str(t.action),
+                quantity=quantity, price=price,
+                amount=dec(t.filled_amount) if dec(t.filled_amount) is not None else quantity * price,
+                time=from_millis(getattr(t, "transaction_time", None)) or _tiger_local_time(t.transacted_at, symbol_),
+            ))
+        return fills
+
     # -- market data ------------------------------------------------------------------------------
 
     def quotes(self, symbols: list[str]) -> list[Quote]:
@@ -432,6 +455,21 @@ class BrokerClient:
     def market_status(self, market: str = "US") -> list[MarketStatus]:
         rows = self._call("market_state", self._quote.get_market_status, market) or []
         return [MarketStatus(market=m.market, status=m.trading_status or m.status, open_time=str(m.open_time) if m.open_time else None) for m in rows]
+
+
+def _millis(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def _tiger_local_time(text, symbol: str) -> datetime | None:
+    """Tiger's "transactedAt" text is in the market's local time; used only without transactionTime."""
+    if not text:
+        return None
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Hong_Kong" if symbol.isdigit() else "America/New_York")
+    local = datetime.strptime(str(text)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC"))
 
 
 def _records(frame) -> list[dict]:

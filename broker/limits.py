@@ -32,6 +32,7 @@ from django.core.cache import cache
 
 from core.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
 from core.fingerprints import keyed_digest
+from core.metrics import CIRCUIT_OPENS, RATE_LIMITED as RATE_LIMITED_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ API_LIMITS: dict[str, int] = {
     "filled_orders": HIGH, "quote_real_time": HIGH, "trade_tick": HIGH, "brief": HIGH,
     "positions": MEDIUM, "assets": MEDIUM, "prime_assets": MEDIUM, "contract": MEDIUM,
     "contracts": MEDIUM, "kline": MEDIUM, "option_chain": MEDIUM, "option_expiration": MEDIUM,
-    "accounts": MEDIUM, "financial_exchange_rate": MEDIUM,
+    "accounts": MEDIUM, "financial_exchange_rate": MEDIUM, "order_transactions": MEDIUM,
+    "analytics_asset": MEDIUM, "estimate_tradable_quantity": MEDIUM,
     "market_state": LOW, "grab_quote_permission": LOW, "get_quote_permission": LOW,
     "all_symbols": LOW, "all_symbol_names": LOW,
 }
@@ -63,11 +65,13 @@ API_ALIASES: dict[str, str] = {
     "get_cancelled_orders": "inactive_orders", "get_contract": "contract", "get_contracts": "contracts",
     "get_market_status": "market_state", "get_stock_briefs": "quote_real_time", "get_briefs": "quote_real_time",
     "get_bars": "kline", "get_trade_ticks": "trade_tick", "get_option_expirations": "option_expiration",
-    "get_option_chain": "option_chain", "create_order": "order_no",
+    "get_option_chain": "option_chain", "create_order": "order_no", "get_transactions": "order_transactions",
+    "get_analytics_asset": "analytics_asset", "get_estimate_tradable_quantity": "estimate_tradable_quantity",
     # broker.client.BrokerClient methods
     "quotes": "quote_real_time", "bars": "kline", "trade_ticks": "trade_tick",
     "option_expirations": "option_expiration", "market_status": "market_state",
-    "open_orders": "active_orders", "order": "orders",
+    "open_orders": "active_orders", "order": "orders", "fills": "order_transactions",
+    "value_history": "analytics_asset", "tradable_quantity": "estimate_tradable_quantity",
 }
 # Calls to an API we do not know are held to the common middle limit, as Tiger does.
 DEFAULT_LIMIT = MEDIUM
@@ -207,6 +211,7 @@ def rate_limit_acquire(*, tiger_id_hash: str, api: str) -> None:
         remaining = deadline - time.monotonic()
         if wait > remaining:
             retry_after = max(round(wait, 1), 0.1)
+            RATE_LIMITED_EVENTS.labels(api=name, source="limiter").inc()
             raise RateLimited(
                 RATE_LIMITED.format(limit=limit, api=name, retry_after=_seconds(retry_after)),
                 retry_after=retry_after,
@@ -302,7 +307,8 @@ def circuit_record_success(account_id: int) -> None:
     cache.delete_many([_state_key(account_id), _trial_key(account_id)])
 
 
-def circuit_record_failure(account_id: int, error: BaseException | str | None = None) -> dict:
+def circuit_record_failure(account_id: int, error: BaseException | str | None = None, *,
+                           account_number: str | None = None) -> dict:
     """Count one failure; open (or re-open, after a failed trial) the circuit at the threshold."""
     state = circuit_state(account_id)
     state = dict(state, failures=state["failures"] + 1)
@@ -310,6 +316,7 @@ def circuit_record_failure(account_id: int, error: BaseException | str | None = 
         state["last_error"] = _describe(error)
     if state["failures"] >= _threshold():
         state["opened_until"] = time.time() + _cooldown()
+        CIRCUIT_OPENS.labels(account=account_number or f"#{account_id}").inc()
         if state["failures"] == _threshold():
             logger.warning("circuit opened for account id %s after %s failures", account_id, state["failures"])
     # Kept well beyond the cool-down so the failure count survives until a success resets it.
@@ -343,7 +350,7 @@ def circuit_guard(account_id: int, *, label: str | None = None):
     except BrokerError as exc:
         # Unavailable, outcome unknown, bad credentials or an unexpected reply: the account is not
         # usable right now.
-        circuit_record_failure(account_id, exc)
+        circuit_record_failure(account_id, exc, account_number=label)
         raise
     except Exception:
         cache.delete(_trial_key(account_id))

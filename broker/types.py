@@ -251,3 +251,21 @@ class MarketStatus:
     market: str
     status: str
     open_time: str | None
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution (Tiger's "transaction"): part or all of an order, at one price."""
+
+    fill_id: str
+    broker_order_id: str  # Tiger's order id (BrokerOrder.broker_id)
+    account: str
+    symbol: str
+    sec_type: str
+    market: str | None
+    currency: str
+    side: str  # BUY | SELL
+    quantity: Decimal
+    price: Decimal
+    amount: Decimal  # quantity x price, in `currency`
+    time: datetime

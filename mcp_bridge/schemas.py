@@ -172,6 +172,26 @@ class OrdersResult(BaseModel):
     orders: list[OrderOut]
 
 
+class FillOut(BaseModel):
+    fill_id: str = Field(description="Tiger's execution id.")
+    order_ref: str | None = Field(default=None, description="TigerMCP's order id, when the order went through TigerMCP.")
+    broker_id: str = Field(description="Tiger's order id: pass it to get_order.")
+    account: str
+    symbol: str
+    sec_type: str
+    market: str | None
+    side: str
+    quantity: str
+    price: Money
+    amount: Money
+    time: str
+
+
+class FillsResult(BaseModel):
+    account: str
+    fills: list[FillOut] = Field(description="Newest first; amount is quantity x price, before commission.")
+
+
 class QuoteOut(BaseModel):
     symbol: str
     currency: str

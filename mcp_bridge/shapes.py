@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp_bridge.adapter import iso
 from mcp_bridge.schemas import (
     AccountSummary,
+    FillOut,
     OrderOut,
     PositionOut,
     PreviewResult,
@@ -55,6 +56,15 @@ def broker_order_out(o, order_ref=None) -> OrderOut:
         time_in_force=o.time_in_force, outside_rth=o.outside_rth, status=o.status, can_modify=o.can_modify,
         is_open=o.is_open, commission=price_out(o.commission, c), remark=untrusted(o.remark),
         open_time=iso(o.open_time), update_time=iso(o.update_time),
+    )
+
+
+def fill_out(f, order_ref=None) -> FillOut:
+    return FillOut(
+        fill_id=f.fill_id, order_ref=str(order_ref) if order_ref else None, broker_id=f.broker_order_id,
+        account=f.account, symbol=f.symbol, sec_type=f.sec_type, market=f.market, side=f.side,
+        quantity=dstr(f.quantity), price=money(f.price, f.currency), amount=money(f.amount, f.currency),
+        time=iso(f.time),
     )
 
 

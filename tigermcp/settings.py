@@ -123,6 +123,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request for Prometheus, refusals by later middleware included.
+    "core.request_metrics.RequestMetricsMiddleware",
     # First: every later step (and every response) sees the checked request id and stored headers.
     "core.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -182,6 +184,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Chart.js as npm installed it (scripts/bootstrap.sh, the Dockerfile): served by the app, with its licence.
+STATICFILES_DIRS = [("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js")]
 # The embedded default serves straight from the apps; production from collectstatic's output.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG

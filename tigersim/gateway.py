@@ -20,6 +20,7 @@ INTRADAY_PERIODS = {"1min": 1, "3min": 3, "5min": 5, "10min": 10, "15min": 15, "
 DAILY_PERIODS = {"day", "week", "month", "year"}
 MAX_BARS = 1200
 TICK_SECONDS = 5
+MAX_TRANSACTIONS = 100  # Tiger's page size for order_transactions
 PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote", "expireAt": -1},
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
@@ -41,6 +42,7 @@ class Gateway:
             "quote_real_time": self.quote_real_time, "kline": self.kline, "trade_tick": self.trade_tick,
             "option_expiration": self.option_expiration, "option_chain": self.option_chain,
             "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
+            "order_transactions": self.order_transactions,
         }
 
     def supports(self, method: str) -> bool:
@@ -297,6 +299,41 @@ class Gateway:
         acct = self._account(tiger_id, biz)
         found = self._filter_orders(acct, biz, lambda o: o.status == FILLED or (not o.is_open and o.filled > 0))
         return {"items": [self.order_json(o) for o in found]}
+
+    def order_transactions(self, tiger_id, biz, fault):
+        """The account's fills (one item per execution), newest first, from the orders' own fills, so
+        they always agree with positions, cash and the orders' filled quantities."""
+        acct = self._account(tiger_id, biz)
+        symbol = normalize_symbol(biz["symbol"]) if biz.get("symbol") else None
+        order_id = biz.get("order_id")
+        sec_type = (biz.get("sec_type") or "ALL").upper()
+        start, end = _ms(biz.get("start_date")), _ms(biz.get("end_date"))
+        limit = int(biz.get("limit") or 100)
+        if not 1 <= limit <= MAX_TRANSACTIONS:
+            raise p.biz_error(f"limit must be between 1 and {MAX_TRANSACTIONS}")
+        rows = []
+        for order in acct.orders.values():
+            if (symbol and order.symbol != symbol) or sec_type not in ("ALL", "STK"):
+                continue
+            if order_id and int(order_id) != order.id:
+                continue
+            for index, fill in enumerate(order.fills):
+                if (start and fill.time_ms < start) or (end and fill.time_ms >= end):
+                    continue
+                rows.append((order, index, fill))
+        rows.sort(key=lambda r: (r[2].time_ms, r[0].id, r[1]), reverse=True)
+        items = []
+        for order, index, fill in rows[:limit]:
+            local = CALENDARS[order.market].local(dt.datetime.fromtimestamp(fill.time_ms / 1000, UTC))
+            items.append({
+                # Tiger's execution ids are unique per account; ours derive from the order's, stably.
+                "id": order.id * 100 + index + 1, "accountId": acct.account, "orderId": order.id,
+                "secType": "STK", "symbol": order.symbol, "currency": order.currency, "market": order.market,
+                "action": order.action, "filledQuantity": fill.quantity, "filledQuantityScale": 0,
+                "filledPrice": fill.price, "filledAmount": fill.quantity * fill.price,
+                "transactedAt": local.strftime("%Y-%m-%d %H:%M:%S"), "transactionTime": fill.time_ms,
+            })
+        return {"items": items, "nextPageToken": None}
 
     def order_no(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)

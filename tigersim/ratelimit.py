@@ -15,7 +15,8 @@ LIMITS = {
     "quote_real_time": HIGH, "trade_tick": HIGH, "brief": HIGH,
     "positions": MEDIUM, "assets": MEDIUM, "prime_assets": MEDIUM, "contract": MEDIUM, "contracts": MEDIUM,
     "kline": MEDIUM, "option_chain": MEDIUM, "option_expiration": MEDIUM, "accounts": MEDIUM,
-    "financial_exchange_rate": MEDIUM,
+    "financial_exchange_rate": MEDIUM, "order_transactions": MEDIUM, "analytics_asset": MEDIUM,
+    "estimate_tradable_quantity": MEDIUM,
     "market_state": LOW, "grab_quote_permission": LOW, "get_quote_permission": LOW, "all_symbols": LOW,
     "all_symbol_names": LOW,
 }

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
+from core.api_errors import validated_query
+from core.api_shapes import MoneyOut, decimal_text, money
 from trading import selectors, services
 
 
@@ -94,3 +96,52 @@ class OrderCancelApi(APIView):
         order = services.order_cancel(actor=actor, account_number=data["account_number"], order_id=order_id,
                                       confirmation_token=data["confirmation_token"])
         return Response({"order": selectors.order_as_dict(order)})
+
+
+class FillsQuery(serializers.Serializer):
+    account = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                    help_text="Account number; omit for your default account.")
+    symbol = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text="Only this ticker.")
+    since = serializers.DateTimeField(required=False, help_text="ISO 8601 with zone: fills at or after it.")
+    until = serializers.DateTimeField(required=False, help_text="ISO 8601 with zone: fills before it.")
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=selectors.MAX_FILLS)
+
+
+class FillOut(serializers.Serializer):
+    fill_id = serializers.CharField(help_text="Tiger's execution id.")
+    order_id = serializers.IntegerField(allow_null=True, help_text="TigerMCP's order id, when it went through TigerMCP.")
+    broker_id = serializers.CharField(help_text="Tiger's order id.")
+    account_number = serializers.CharField()
+    symbol = serializers.CharField()
+    sec_type = serializers.CharField()
+    market = serializers.CharField(allow_null=True)
+    side = serializers.CharField()
+    quantity = serializers.CharField()
+    price = MoneyOut()
+    amount = MoneyOut(help_text="quantity x price, before commission.")
+    time = serializers.DateTimeField()
+
+
+class FillsOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    fills = FillOut(many=True)
+
+
+def _fill_data(fill, order_id) -> dict:
+    return {"fill_id": fill.fill_id, "order_id": order_id, "broker_id": fill.broker_order_id,
+            "account_number": fill.account, "symbol": fill.symbol, "sec_type": fill.sec_type, "market": fill.market,
+            "side": fill.side, "quantity": decimal_text(fill.quantity), "price": money(fill.price, fill.currency),
+            "amount": money(fill.amount, fill.currency), "time": fill.time}
+
+
+class FillListApi(APIView):
+    """One account's executions as Tiger reports them, newest first."""
+
+    @extend_schema(operation_id="fills_list", parameters=[FillsQuery], responses=FillsOut)
+    def get(self, request):
+        q = validated_query(request, FillsQuery)
+        account, rows, refs = selectors.fills_list(
+            actor=actor_from_request(request), account_number=q.get("account") or None, symbol=q.get("symbol") or None,
+            since=q.get("since"), until=q.get("until"), limit=q["limit"])
+        return Response(FillsOut({"account_number": account.account_number,
+                                  "fills": [_fill_data(f, refs.get(f.broker_order_id)) for f in rows]}).data)

@@ -1,10 +1,11 @@
 """Reads on orders, exposure and switches. Services call the account-level helpers under the
 account's row lock; doors call orders_list / order_get, which check the actor's grants."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Scope
@@ -156,6 +157,33 @@ def broker_orders_get(*, actor: Actor, account_number: str | None = None, open_o
     return account, rows, refs
 
 
+MAX_FILLS = 100  # Tiger returns at most 100 transactions per call
+BAD_FILLS_LIMIT = "limit must be between 1 and {max} (got {limit})."
+BAD_FILLS_RANGE = "since ({since}) must be before until ({until})."
+NAIVE_TIME = "{name} must include a time zone, e.g. 2026-03-10T14:30:00Z (got {value})."
+
+
+def fills_list(*, actor: Actor, account_number: str | None = None, symbol: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, limit: int = 50):
+    """(account, [broker.types.Fill], {broker order id: TigerMCP order id}): one account's executions
+    as Tiger reports them, newest first, tagged with our order where it went through TigerMCP."""
+    from broker.types import clean_symbol
+
+    if not 1 <= int(limit) <= MAX_FILLS:
+        raise InvalidInput(BAD_FILLS_LIMIT.format(max=MAX_FILLS, limit=limit), code="bad_limit")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and timezone.is_naive(value):
+            raise InvalidInput(NAIVE_TIME.format(name=name, value=value.isoformat()), code="bad_time")
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput(BAD_FILLS_RANGE.format(since=since.isoformat(), until=until.isoformat()), code="bad_time_range")
+    symbol = clean_symbol(symbol) if symbol else None
+    account = account_route(actor, account_number)
+    rows = broker_for(account).fills(symbol=symbol, start=since, end=until, limit=int(limit))
+    refs = dict(Order.objects.filter(account=account, broker_id__in={f.broker_order_id for f in rows})
+                .values_list("broker_id", "pk"))
+    return account, rows, refs
+
+
 ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) or broker_id (Tiger's)."
 
 
@@ -195,17 +223,29 @@ def order_alerts_open_for(*, actor: Actor) -> QuerySet:
     return order_alerts_open().filter(account__in=accounts_for_actor(actor, scope=Scope.READ))
 
 
-def dashboard_for(user) -> dict:
+def dashboard_for(user, *, base_currency: str | None = None) -> dict:
     """The admin home's panels for one staff user: rows only for accounts their grants let them read
     (a superuser reads all), order panels only with the permission to view orders (they link to the
-    order admin), the portfolio snapshot (every account combined) only for superusers."""
-    from marketdata.selectors import health_report_for, snapshot_latest
+    order admin), portfolio totals, cards and charts from the latest snapshot over those same
+    accounts, in `base_currency` (default: the snapshot's)."""
+    from marketdata.selectors import dashboard_portfolio_for, health_report_for
 
     actor = Actor.for_user(user)
     facts = {"health": health_report_for(actor), "kill_switches": list(kill_switches_active_for(actor=actor)),
-             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
              "show_orders": user.has_perm("trading.view_order"),
-             "show_alerts": user.has_perm("trading.view_orderalert")}
+             "show_alerts": user.has_perm("trading.view_orderalert"),
+             "can_kill_switch": user.has_perm("trading.change_killswitch")}
+    try:
+        facts["portfolio"] = dashboard_portfolio_for(actor, base_currency)
+    except InvalidInput as exc:
+        facts["portfolio_error"] = exc.message
+        facts["portfolio"] = dashboard_portfolio_for(actor, None)
+    portfolio = facts["portfolio"] or {}
+    by_number = {a["account_number"]: a for a in portfolio.get("accounts", [])}
+    errors = {e["account_number"]: e for e in portfolio.get("errors", [])}
+    # One card per readable account: its health row beside its balances and error in the snapshot.
+    facts["account_cards"] = [{**row, "balances": by_number.get(row["account"]), "snapshot_error": errors.get(row["account"])}
+                              for row in facts["health"]["accounts"]]
     if facts["show_orders"]:
         facts["unknown_orders"] = orders_unknown_count_for(actor=actor)
         facts["recent_orders"] = list(orders_list(actor=actor, limit=8))

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from trading.api import OrderCancelApi, OrderDetailApi, OrderListApi, OrderPlaceApi, OrderPreviewApi
+from trading.api import FillListApi, OrderCancelApi, OrderDetailApi, OrderListApi, OrderPlaceApi, OrderPreviewApi
 
 urlpatterns = [
     path("orders/", OrderListApi.as_view(), name="api-orders"),
     path("orders/preview/", OrderPreviewApi.as_view(), name="api-order-preview"),
     path("orders/place/", OrderPlaceApi.as_view(), name="api-order-place"),
     path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="api-order"),
+    path("fills/", FillListApi.as_view(), name="api-fills"),
     path("orders/<int:order_id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
 ]

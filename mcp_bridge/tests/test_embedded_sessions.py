@@ -24,13 +24,14 @@ def _ok(result) -> dict:
     return result.structured_content
 
 
-async def test_twenty_sessions_in_a_row_each_place_one_order(tmp_path, mcp_template):
+async def test_twenty_sessions_in_a_row_each_place_one_order(tmp_path, sqlite_template, mcp_key):
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
     db = tmp_path / "tigermcp.sqlite3"
-    shutil.copy(mcp_template["db"], db)
-    env = {**_base_env(tmp_path, db, mcp_template["key"]), "TIGERSIM_EMBEDDED": "true", "TIGERSIM_PORT": str(free_port())}
+    shutil.copy(sqlite_template, db)
+    env = {**_base_env(tmp_path, f"sqlite:///{db}", mcp_key), "TIGERSIM_EMBEDDED": "true", "TIGERSIM_PORT": str(free_port())}
+    env.pop("REDIS_URL", None)  # the embedded default: SQLite and in-process services only
     setup = subprocess.run([sys.executable, "manage.py", "setup_demo"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=120)
     assert setup.returncode == 0, setup.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -20,9 +21,10 @@ from mcp_bridge.params import (
     TifParam,
     TokenParam,
 )
-from mcp_bridge.shapes import broker_order_out, our_order_out, preview_out, refused_out
+from mcp_bridge.shapes import broker_order_out, fill_out, our_order_out, preview_out, refused_out
 from trading.models import OrderStatus
 from mcp_bridge.schemas import (
+    FillsResult,
     OrderActionResult,
     OrderOut,
     OrdersResult,
@@ -71,6 +73,23 @@ async def get_order(
     if bo is None:
         return our_order_out(ours)
     return broker_order_out(bo, ours.pk if ours else None)
+
+
+async def get_fills(
+    account: AccountParam = None,
+    symbol: Annotated[str | None, Field(description="Only this ticker, e.g. AAPL or 00700.", max_length=32)] = None,
+    since: Annotated[datetime | None, Field(description="Only fills at or after this time, ISO 8601 with zone, e.g. 2026-03-10T00:00:00Z.")] = None,
+    until: Annotated[datetime | None, Field(description="Only fills before this time, ISO 8601 with zone.")] = None,
+    limit: Annotated[int, Field(description="Most recent first; 1 to 100.", ge=1, le=100)] = 50,
+) -> FillsResult:
+    """Executions (fills) of one account as Tiger reports them: what traded, at which price and when,
+    one row per partial fill, newest first. Use it for trade history or to see how an order filled;
+    get_orders shows orders and their status instead."""
+    from trading.selectors import fills_list
+
+    acct, rows, refs = await call(fills_list, actor=current_actor(), account_number=account, symbol=symbol,
+                                  since=since, until=until, limit=limit)
+    return FillsResult(account=acct.account_number, fills=[fill_out(f, refs.get(f.broker_order_id)) for f in rows])
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth) -> dict:

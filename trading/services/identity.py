@@ -77,15 +77,20 @@ def _binding_refused(order: Order, broker_id: str, holder: int, *, actor) -> Non
     order_alert_raise(actor=actor, kind=AlertKind.BROKER_ID_CONFLICT, order=order, broker_id=broker_id, message=message)
 
 
+def _not_this_order(order: Order, broker_id: str, found: str, *, actor) -> None:
+    """Call with the order locked: Tiger's order `broker_id` is not this one (`found` says why), so the
+    row goes UNKNOWN with an alert and nothing is sent for it."""
+    message = REFERENCE_MISMATCH.format(broker_id=broker_id, found=found, reference=order.remark, order=order.pk)
+    _to_unknown(order, actor=actor, reason=message)
+    order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=broker_id, message=message)
+
+
 def _identity_lost(order_pk: int, bo, broker_id: str, *, actor) -> Order:
     """Tiger's order under our broker id is missing or carries another reference: UNKNOWN and an alert."""
-    found = f"carries reference {bo.reference!r}" if bo is not None else "cannot be found"
     with transaction.atomic():
         order = _lock_order(order_pk)
-        message = REFERENCE_MISMATCH.format(broker_id=broker_id, found=found, reference=order.remark, order=order.pk)
-        _to_unknown(order, actor=actor, reason=message)
-        order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=broker_id,
-                          message=message)
+        _not_this_order(order, broker_id, f"carries reference {bo.reference!r}" if bo is not None else "cannot be found",
+                        actor=actor)
     return order
 
 

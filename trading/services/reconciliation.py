@@ -11,6 +11,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, accounts_for_actor
 from audit.services import audit_record
+from core.metrics import FILLED_NOTIONAL, FILLED_QUANTITY
 from core.errors import (
     ApplicationError,
     BrokerRejected,
@@ -35,7 +36,6 @@ from trading.services.common import (
     logger,
     NOT_FOUND_AT_BROKER,
     PENDING_STALE_SECONDS,
-    REFERENCE_MISMATCH,
     S,
     _transition,
     UNIDENTIFIED,
@@ -46,8 +46,8 @@ from trading.services.identity import (
     _binding_refused,
     _broker_id_holder,
     _identity_lost,
+    _not_this_order,
     order_alert_raise,
-    _to_unknown,
 )
 
 
@@ -73,6 +73,12 @@ def map_tiger_status(bo) -> str:
     return status
 
 
+def _count_fill_on_commit(currency: str, quantity: Decimal, notional: Decimal) -> None:
+    # Counted once the fill is stored: a rolled-back reconciliation records it again next time.
+    transaction.on_commit(lambda: (FILLED_QUANTITY.labels(currency=currency).inc(float(quantity)),
+                                   FILLED_NOTIONAL.labels(currency=currency).inc(float(notional))))
+
+
 def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None = None) -> dict:
     """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
     changes = {"fills": 0, "transition": None, "stuck": False, "alert": False}
@@ -84,11 +90,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             changes["alert"] = True
             found = f"carries reference {bo.reference!r}" if bo.broker_id == order.broker_id else \
                 f"({bo.broker_id}) is not the one bound to it ({order.broker_id})"
-            message = REFERENCE_MISMATCH.format(broker_id=bo.broker_id, found=found, reference=order.remark,
-                                                order=order.pk)
-            _to_unknown(order, actor=actor, reason=message)
-            order_alert_raise(actor=actor, kind=AlertKind.REFERENCE_MISMATCH, order=order, broker_id=bo.broker_id,
-                              message=message)
+            _not_this_order(order, bo.broker_id, found, actor=actor)
             return changes
         holder = None if order.broker_id else _broker_id_holder(order, bo.broker_id)
         if holder is not None:
@@ -111,6 +113,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             order.filled_quantity = bo.filled_quantity
             order.avg_fill_price = bo.avg_fill_price
             changes["fills"] = 1
+            _count_fill_on_commit(order.currency, delta, delta * price)
             audit_record(actor=actor, event_type="order.fill", account=order.account,
                          payload={**order.audit_payload(), "execution_id": fill.execution_id,
                                   "fill_quantity": str(delta), "fill_price": str(price)})

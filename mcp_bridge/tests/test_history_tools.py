@@ -1,0 +1,32 @@
+"""Account history tools (fills, P&L history) through run_mcp over stdio, against the simulator."""
+
+from decimal import Decimal
+
+import pytest
+
+from mcp_bridge.tests.test_tools import error_text, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_get_fills_shows_what_executed_with_money_and_our_order(world):
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "5", "order_type": "MKT"}
+    async with world.stdio("--client", "trader") as mcp:
+        preview = ok(await mcp.call_tool("preview_order", order))
+        placed = ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
+        fills = ok(await mcp.call_tool("get_fills", {"symbol": "AAPL"}))
+        none_later = ok(await mcp.call_tool("get_fills", {"since": "2030-01-01T00:00:00Z"}))
+        naive = await mcp.call_tool("get_fills", {"since": "2026-03-10T00:00:00"})
+        refused = await mcp.call_tool("get_fills", {"account": world.accounts["paper_ro"]})
+    assert fills["account"] == world.accounts["paper_a"]
+    executed = [f for o in world.sim.exchange.accounts[world.accounts["paper_a"]].orders.values() for f in o.fills]
+    assert len(fills["fills"]) == len(executed) > 0
+    first = fills["fills"][0]
+    assert first["order_ref"] == placed["order"]["order_ref"] and first["broker_id"] == placed["order"]["broker_id"]
+    assert first["side"] == "BUY" and first["price"]["currency"] == "USD"
+    assert Decimal(first["price"]["amount"]) == executed[0].price
+    assert sum(Decimal(f["quantity"]) for f in fills["fills"]) == Decimal("5")
+    assert Decimal(first["amount"]["amount"]) == Decimal(first["quantity"]) * Decimal(first["price"]["amount"])
+    assert none_later["fills"] == []
+    assert "time zone" in error_text(naive) and "bad_time" in error_text(naive)
+    assert "list_accounts" in error_text(refused)
