@@ -221,7 +221,7 @@ else:
     _control.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue), "data_folder_out": str(_queue),
                                        "control_folder": str(_control), "store_processed": False}
-    # The filesystem transport has no broadcast: no remote control (celery inspect) without Redis.
+    # Remote control (celery inspect, broadcast through the folder) off: nothing here uses it.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
