@@ -212,8 +212,10 @@ else:
     if CELERY_TASK_ALWAYS_EAGER:
         CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     else:
+        # Room for the market-data entries, so that culling (a third of the files once full) seldom
+        # takes the heartbeat with it.
         CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                              "LOCATION": str(DATA_DIR / "cache")}}
+                              "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 10_000}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "filesystem://"
     _queue, _control = DATA_DIR / "celery" / "queue", DATA_DIR / "celery" / "control"
