@@ -52,3 +52,24 @@ async def test_a_write_tool_refused_to_a_reader_is_counted_with_its_code(world, 
     monkeypatch.setenv(MULTIPROC_ENV, str(prom))
     labels = frozenset({("door", "mcp"), ("endpoint", "place_order"), ("status", "write_unavailable")})
     assert scrape(client)[("tigermcp_requests_total", labels)] == 1
+
+
+async def test_run_mcp_over_http_serves_its_own_metrics(world, http_server):
+    import httpx2
+
+    server = http_server()
+    async with server.client(world.tokens["reader"]) as mcp:
+        assert not (await mcp.call_tool("list_accounts", {})).is_error
+    metrics_url = server.url.removesuffix("/mcp") + "/metrics"
+    response = httpx2.get(metrics_url, timeout=30)
+    assert response.status_code == 200
+    scraped = {(s.name, frozenset(s.labels.items())): s.value
+               for family in text_string_to_metric_families(response.text) for s in family.samples}
+    labels = frozenset({("door", "mcp"), ("endpoint", "list_accounts"), ("status", "ok")})
+    assert scraped[("tigermcp_requests_total", labels)] == 1
+    # Through a proxy, for someone elsewhere: not a loopback caller.
+    forwarded = httpx2.get(metrics_url, headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
+    assert forwarded.status_code == 403
+    from tigermcp.metrics_endpoint import FORBIDDEN
+
+    assert forwarded.text.strip() == FORBIDDEN
