@@ -13,9 +13,9 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin import TigerAccountAdmin, admin_actor
 from accounts.models import TigerAccount
 from core.errors import ApplicationError
+from core.formatting import format_price, format_quantity
 from trading import selectors, services
 from trading.models import ACTIVE, Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
-from trading.templatetags.dashboard import format_price, format_quantity
 
 
 # Order fields shown formatted on the order page: quantities without trailing zeros, prices with
