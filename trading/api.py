@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
+from broker.types import canonical_decimal
 from core.api_errors import validated_query
 from core.api_shapes import MoneyOut, decimal_text, money
 from trading import selectors, services
@@ -46,6 +47,17 @@ class CancelIn(serializers.Serializer):
     confirmation_token = serializers.CharField(required=False, allow_blank=True)
 
 
+class ModifyIn(serializers.Serializer):
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                        help_text="New total quantity.")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    confirmation_token = serializers.CharField(required=False, allow_blank=True,
+                                               help_text="From the preview; send the same changes with it.")
+
+
 def _valid(serializer_class, data) -> dict:
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
@@ -81,6 +93,25 @@ class OrderPlaceApi(APIView):
     def post(self, request):
         order = services.order_place(actor=actor_from_request(request), **_valid(PlaceIn, request.data))
         return Response({"order": selectors.order_as_dict(order)}, status=201)
+
+
+class OrderModifyApi(APIView):
+    """Without confirmation_token: previews the change (risk checks) and returns its token. With it
+    (and the same changes): sends the change to Tiger."""
+
+    @extend_schema(operation_id="orders_modify", request=ModifyIn, responses=OpenApiTypes.OBJECT)
+    def post(self, request, order_id: int):
+        data = _valid(ModifyIn, request.data)
+        actor = actor_from_request(request)
+        changes = {k: data.get(k) for k in ("quantity", "limit_price", "stop_price")}
+        if not data.get("confirmation_token"):
+            preview = services.order_modify_preview(actor=actor, account_number=data["account_number"],
+                                                    order_id=order_id, **changes)
+            return Response(preview.as_dict())
+        expected = {k: canonical_decimal(v) for k, v in changes.items() if v is not None}
+        order = services.order_modify(actor=actor, account_number=data["account_number"], order_id=order_id,
+                                      confirmation_token=data["confirmation_token"], expected=expected)
+        return Response({"order": selectors.order_as_dict(order)})
 
 
 class OrderCancelApi(APIView):
