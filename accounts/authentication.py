@@ -3,6 +3,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.actors import Actor
 from accounts.models import ApiToken
+from core.metrics import LOGIN_FAILURES
 
 BAD_TOKEN = ("Invalid, expired or revoked API token, or its owner's user account is inactive. "
              "Create a new one in the admin (Accounts → API tokens).")
@@ -21,6 +22,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         plain = header[len(self.keyword) + 1:].strip()
         token = ApiToken.objects.select_related("owner").filter(token_hash=ApiToken.hash(plain)).first()
         if token is None or not token.is_usable():
+            LOGIN_FAILURES.labels(kind="api_token").inc()
             raise exceptions.AuthenticationFailed(BAD_TOKEN)
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return (token.owner, token)

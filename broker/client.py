@@ -44,7 +44,8 @@ from broker.types import (
 )
 from accounts.private_keys import ACCEPTED_FORMATS, private_key_problem
 from core.redaction import RedactingFilter, scrub_text
-from broker.limits import circuit_guard, rate_limit_acquire, tiger_id_hash
+from broker.limits import api_name, circuit_guard, rate_limit_acquire, tiger_id_hash
+from core.metrics import RATE_LIMITED as RATE_LIMITED_EVENTS
 from core.errors import (
     BadCredentials,
     BrokerError,
@@ -186,6 +187,7 @@ class BrokerClient:
         message = scrub_text(str(exc.msg or ""))
         lowered = message.lower()
         if code in (4, 5) and "rate limit" in lowered or code == 5:
+            RATE_LIMITED_EVENTS.labels(api=api_name(api), source="tiger").inc()
             return RateLimited(RATE_LIMITED.format(api=api, seconds=60), retry_after=60.0)
         if code == 1000 and "sign" in lowered:
             return BadCredentials(BAD_SIGNATURE.format(account=self.account_number))

@@ -32,6 +32,7 @@ from django.core.cache import cache
 
 from core.errors import BrokerError, BrokerRejected, CircuitOpen, RateLimited
 from core.fingerprints import keyed_digest
+from core.metrics import CIRCUIT_OPENS, RATE_LIMITED as RATE_LIMITED_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def rate_limit_acquire(*, tiger_id_hash: str, api: str) -> None:
         remaining = deadline - time.monotonic()
         if wait > remaining:
             retry_after = max(round(wait, 1), 0.1)
+            RATE_LIMITED_EVENTS.labels(api=name, source="limiter").inc()
             raise RateLimited(
                 RATE_LIMITED.format(limit=limit, api=name, retry_after=_seconds(retry_after)),
                 retry_after=retry_after,
@@ -305,7 +307,8 @@ def circuit_record_success(account_id: int) -> None:
     cache.delete_many([_state_key(account_id), _trial_key(account_id)])
 
 
-def circuit_record_failure(account_id: int, error: BaseException | str | None = None) -> dict:
+def circuit_record_failure(account_id: int, error: BaseException | str | None = None, *,
+                           account_number: str | None = None) -> dict:
     """Count one failure; open (or re-open, after a failed trial) the circuit at the threshold."""
     state = circuit_state(account_id)
     state = dict(state, failures=state["failures"] + 1)
@@ -313,6 +316,7 @@ def circuit_record_failure(account_id: int, error: BaseException | str | None = 
         state["last_error"] = _describe(error)
     if state["failures"] >= _threshold():
         state["opened_until"] = time.time() + _cooldown()
+        CIRCUIT_OPENS.labels(account=account_number or f"#{account_id}").inc()
         if state["failures"] == _threshold():
             logger.warning("circuit opened for account id %s after %s failures", account_id, state["failures"])
     # Kept well beyond the cool-down so the failure count survives until a success resets it.
@@ -346,7 +350,7 @@ def circuit_guard(account_id: int, *, label: str | None = None):
     except BrokerError as exc:
         # Unavailable, outcome unknown, bad credentials or an unexpected reply: the account is not
         # usable right now.
-        circuit_record_failure(account_id, exc)
+        circuit_record_failure(account_id, exc, account_number=label)
         raise
     except Exception:
         cache.delete(_trial_key(account_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
@@ -13,7 +14,7 @@ from accounts.actors import Actor
 from accounts.models import AccountStatus, TigerAccount
 from accounts.selectors import account_route
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
-from marketdata.services import HEARTBEAT_KEY
+from marketdata.services import HEARTBEAT_KEY, fx_convert
 from broker.client import broker_for
 from core.health import health_checks
 from core.errors import InvalidInput, NotFound
@@ -170,6 +171,120 @@ def positions_get(*, actor: Actor, account_number: str | None = None):
     """(account, [broker.types.Position]) for one account the actor may read."""
     account = account_route(actor, account_number)
     return account, broker_for(account).positions()
+
+
+# --- the admin home's portfolio panels ------------------------------------------------------------
+
+# How far back the dashboard's value-over-time chart reaches, in snapshots (the periodic task takes
+# one every few minutes: a few hundred cover a working day without a heavy page).
+SERIES_LENGTH = 288
+
+
+def _dec(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _snapshot_rates(snapshot: PortfolioSnapshot) -> dict[str, Decimal]:
+    return {c: Decimal(str(r)) for c, r in (snapshot.data.get("fx_rates") or {}).items()}
+
+
+def snapshot_currencies(snapshot: PortfolioSnapshot | None) -> list[str]:
+    """The base currencies a snapshot can be shown in: its own and every currency it has a rate for."""
+    if snapshot is None:
+        return []
+    return sorted({snapshot.base_currency, *_snapshot_rates(snapshot)})
+
+
+def _visible_accounts(snapshot: PortfolioSnapshot, visible: set[str]) -> list[dict]:
+    return [a for a in snapshot.data.get("accounts", []) if a.get("account_number") in visible]
+
+
+def _net_liquidation_in(snapshot: PortfolioSnapshot, visible: set[str], base: str) -> tuple[Decimal | None, int]:
+    """Sum of the visible accounts' net liquidation in `base`, and how many accounts it covers
+    (None when an account's currency has no rate in that snapshot: no half total)."""
+    rates = _snapshot_rates(snapshot)
+    total, count = Decimal(0), 0
+    for acc in _visible_accounts(snapshot, visible):
+        amount = _dec(acc.get("net_liquidation"))
+        if amount is None:
+            continue
+        value = fx_convert(amount, acc["currency"], base, rates)
+        if value is None:
+            return None, 0
+        total += value
+        count += 1
+    return total, count
+
+
+def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> dict | None:
+    """The home page's portfolio facts for the accounts the actor may read, from the latest snapshot:
+    totals and day P&L in `base_currency` (default: the snapshot's own), one entry per account
+    (balances, buying power, its error in that snapshot), allocation by account and by symbol, and
+    net liquidation over time. None when there is no snapshot or the actor reads no account.
+
+    Day P&L is the change in net liquidation since the last snapshot taken before 00:00 UTC today,
+    over the accounts both snapshots hold: the broker's own per-day figure is not in its replies."""
+    from accounts.models import Scope
+    from accounts.selectors import accounts_for_actor
+
+    visible = set(accounts_for_actor(actor, scope=Scope.READ).values_list("account_number", flat=True))
+    snapshot = snapshot_latest()
+    if snapshot is None or not visible:
+        return None
+    currencies = snapshot_currencies(snapshot)
+    base = (base_currency or snapshot.base_currency).strip().upper()
+    if base not in currencies:
+        raise InvalidInput(f"No FX rate for {base!r} in the latest snapshot; choose one of {', '.join(currencies)}.",
+                           code="bad_currency")
+    rates = _snapshot_rates(snapshot)
+
+    def conv(amount, currency):
+        amount = _dec(amount)
+        return None if amount is None else fx_convert(amount, currency, base, rates)
+
+    accounts, by_symbol = [], {}
+    for acc in _visible_accounts(snapshot, visible):
+        cur = acc["currency"]
+        accounts.append({
+            "account_number": acc["account_number"], "label": acc.get("label", ""), "currency": cur,
+            **{k: _dec(acc.get(k)) for k in ("net_liquidation", "cash", "buying_power", "unrealized_pnl", "realized_pnl")},
+            "net_liquidation_base": conv(acc.get("net_liquidation"), cur),
+            "positions": len(acc.get("positions") or []),
+        })
+        for p in acc.get("positions") or []:
+            value = conv(p.get("market_value"), p["currency"])
+            if value is not None:
+                by_symbol[p["symbol"]] = by_symbol.get(p["symbol"], Decimal(0)) + value
+    errors = [e for e in snapshot.data.get("errors", []) if e.get("account_number") in visible]
+    total, counted = _net_liquidation_in(snapshot, visible, base)
+
+    start_of_day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    before = PortfolioSnapshot.objects.filter(taken_at__lt=start_of_day).order_by("-taken_at").first()
+    day_pnl = None
+    if before is not None and total is not None:
+        both = visible & {a.get("account_number") for a in before.data.get("accounts", [])}
+        now_total, _ = _net_liquidation_in(snapshot, both, base)
+        then_total, then_count = _net_liquidation_in(before, both, base)
+        if now_total is not None and then_total is not None and then_count:
+            day_pnl = now_total - then_total
+
+    series = []
+    for snap in reversed(PortfolioSnapshot.objects.order_by("-taken_at")[:SERIES_LENGTH]):
+        value, count = _net_liquidation_in(snap, visible, base)
+        if value is not None and count:
+            series.append({"taken_at": snap.taken_at, "net_liquidation": value})
+    return {
+        "snapshot": snapshot, "taken_at": snapshot.taken_at, "base_currency": base, "currencies": currencies,
+        "net_liquidation": total, "accounts_counted": counted, "day_pnl": day_pnl,
+        "day_pnl_since": before.taken_at if before is not None else None,
+        "accounts": accounts, "errors": errors,
+        "allocation_by_account": [
+            {"label": f"{a['label']} ({a['account_number']})", "value": a["net_liquidation_base"]}
+            for a in accounts if a["net_liquidation_base"] is not None],
+        "allocation_by_symbol": [{"label": s, "value": v}
+                                 for s, v in sorted(by_symbol.items(), key=lambda kv: -abs(kv[1]))],
+        "series": series,
+    }
 
 
 HISTORY_CURRENCIES = ("USD", "HKD", "CNH")

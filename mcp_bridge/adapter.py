@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -17,6 +18,17 @@ from mcp_bridge.context import current_actor, run_service
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
+# The error code of the tool call in progress, for its metrics (mcp_bridge.server.metrics_middleware):
+# a dict the middleware binds and the tool fills, so the middleware reads it whatever context the
+# tool ran in.
+call_outcome: ContextVar[dict | None] = ContextVar("tigermcp_mcp_call_outcome", default=None)
+
+
+def _note_error(code: str) -> None:
+    holder = call_outcome.get()
+    if holder is not None:
+        holder["code"] = code
+
 WRITE_UNAVAILABLE = ("{tool} is not available to you: you have no account you may trade{why}. "
                      "Use the read tools, or ask an admin for a trade grant on a paper account. (code: write_unavailable)")
 
@@ -26,10 +38,12 @@ async def call(fn: Callable[..., T], /, *args, **kwargs) -> T:
     try:
         return await run_service(fn, *args, **kwargs)
     except ApplicationError as exc:
+        _note_error(exc.code)
         rule = exc.extra.get("rule") if isinstance(exc.extra, dict) else None
         raise ToolError(f"{exc.message} (code: {exc.code}{f', rule: {rule}' if rule else ''})") from exc
     except Exception as exc:  # a bug: the model gets a reference, the log gets the cause
         err = internal_error(exc, logger)
+        _note_error(err.code)
         raise ToolError(f"{err.message} (code: {err.code})") from exc
 
 
@@ -46,5 +60,6 @@ async def require_write(tool: str) -> None:
 
     actor = current_actor()
     if not await call(actor_can_trade, actor):
+        _note_error("write_unavailable")
         why = " (this deployment is read-only: TIGERMCP_READ_ONLY=true)" if settings.TIGERMCP_READ_ONLY else ""
         raise ToolError(WRITE_UNAVAILABLE.format(tool=tool, why=why))

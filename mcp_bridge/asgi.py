@@ -199,3 +199,19 @@ def mount_mcp(app, *, path: str = "/mcp"):
         return await app(scope, receive, send)
 
     return router
+
+
+def with_metrics(app, *, path: str = "/metrics"):
+    """`run_mcp --transport http` answers GET /metrics too, through Django's own view: the same
+    rules for who may read (loopback or a staff-owned API token) and the same figures as the web
+    app's, for this process (or for all of them, with PROMETHEUS_MULTIPROC_DIR)."""
+    from django.core.asgi import get_asgi_application
+
+    django_app = get_asgi_application()
+
+    async def router(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == path:
+            return await django_app(scope, receive, send)
+        return await app(scope, receive, send)
+
+    return router

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult
+from pydantic import ValidationError
 
 from accounts.actors import Actor
+from core.metrics import request_record
 from mcp_bridge.about import INSTRUCTIONS, SERVER_NAME, SERVER_VERSION
+from mcp_bridge.adapter import call_outcome
 from mcp_bridge.context import bind_actor, run_service, unbind_actor
 from mcp_bridge.schemas import compact_schema
 from mcp_bridge.selectors import actor_can_trade
@@ -51,6 +57,40 @@ def identity_middleware(resolve_actor: ActorResolver):
     return middleware
 
 
+def metrics_middleware(tool_names: set[str]):
+    """Counts and times every tool call (door "mcp"): status "ok", or the error code the model was
+    given. A name we do not publish is counted as "unknown_tool", never as itself (unbounded)."""
+
+    async def middleware(ctx, call_next):
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        name = ctx.params.get("name") if ctx.params else None
+        tool = name if name in tool_names else "unknown_tool"
+        holder: dict = {}
+        token = call_outcome.set(holder)
+        started = time.perf_counter()
+        status = "internal_error"
+        try:
+            result = await call_next(ctx)
+            match result:
+                case CallToolResult(is_error=True) | {"isError": True}:
+                    status = holder.get("code", "tool_error")
+                case _:
+                    status = "ok"
+            return result
+        except MCPError as exc:
+            status = f"jsonrpc_{exc.error.code}"
+            raise
+        except ValidationError:
+            status = "invalid_params"
+            raise
+        finally:
+            call_outcome.reset(token)
+            request_record(door="mcp", endpoint=tool, status=status, seconds=time.perf_counter() - started)
+
+    return middleware
+
+
 def build_tools() -> list[Tool]:
     """Every tool, with compact schemas (mcp_bridge.schemas.compact_schema)."""
     from mcp_bridge import tools
@@ -73,15 +113,16 @@ def build_tools() -> list[Tool]:
 def build_server(resolve_actor: ActorResolver) -> MCPServer:
     from mcp_bridge import prompts
 
+    tools = build_tools()
     server = MCPServer(
         SERVER_NAME,
         title="TigerMCP",
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
-        middleware=[identity_middleware(resolve_actor)],
+        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,
-        tools=build_tools(),
+        tools=tools,
     )
     prompts.register(server)
     return server

@@ -15,6 +15,19 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   echo "$want" > "$stamp"
 fi
+# Browser libraries the admin serves itself (Chart.js for the dashboard's charts; no CDN, so the admin
+# works offline): pinned by package-lock.json, installed into node_modules/ when the lock changed.
+js_stamp=node_modules/.package-lock.sha256
+js_want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$js_stamp" 2>/dev/null)" != "$js_want" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "[tigermcp] npm not found: the admin's charts need it to install Chart.js (apt-get install npm)" >&2
+    exit 1
+  fi
+  echo "[tigermcp] installing browser libraries (npm ci)" >&2
+  npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$js_want" > "$js_stamp"
+fi
 export PATH="$ROOT/.venv/bin:$PATH"
 # Byte-compile the project (quick when nothing changed). Where PYTHONDONTWRITEBYTECODE is set, Python
 # would otherwise compile every module again on every start: ~0.3 s of run_mcp's start-up here.

@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 import urllib.request
+from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 
@@ -61,7 +63,8 @@ def embedded_simulator_ensure():
         from tigersim.server import Simulator
 
         try:
-            sim = Simulator(state_dir=settings.TIGERSIM_STATE_DIR, port=settings.TIGERSIM_PORT)
+            sim = Simulator(state_dir=settings.TIGERSIM_STATE_DIR, port=settings.TIGERSIM_PORT,
+                            always_open=settings.TIGERSIM_ALWAYS_OPEN, demo_positions=True)
         except StateFolderBusy:
             return None
         try:
@@ -138,6 +141,78 @@ def demo_accounts_ensure(*, actor) -> list:
             account_save(actor=actor, account=account, changed=["label", "account_number", "environment", "permission", "tiger_id", "private_key", "license", "server_url"])
         accounts.append(account)
     return accounts
+
+
+DEMO_MARKETS = "US,HK"  # the markets the simulator quotes stocks in
+# A policy's money limits are in one currency and orders in another are refused, so the margin
+# account's limits are in USD (US stocks) and the cash account's in HKD (HK stocks): the defaults,
+# at 7.8 HKD a dollar for the second.
+DEMO_POLICY_LIMITS = (
+    {"currency": "USD"},
+    {"currency": "HKD", "max_order_notional": Decimal("780000"), "max_open_exposure": Decimal("1950000"),
+     "daily_loss_limit": Decimal("78000")},
+)
+
+
+def demo_access_ensure(*, actor, user, accounts) -> None:
+    """What makes the demo usable at once: the demo admin holds trade grants on the demo accounts, and
+    their risk policies allow the US and Hong Kong (HK orders pass on the cash account, whose limits
+    are in HKD). Existing grants and policies are left as edited."""
+    from accounts.models import AccessGrant, Scope
+    from accounts.services import grant_set
+    from trading.models import RiskPolicy
+    from trading.services import risk_policy_save
+
+    for account in accounts:
+        if not AccessGrant.objects.filter(account=account, user=user).exists():
+            grant_set(actor=actor, account=account, scope=Scope.TRADE, user=user)
+        if not RiskPolicy.objects.filter(account=account).exists():
+            limits = DEMO_POLICY_LIMITS[1] if account.label == DEMO_LABELS[1] else DEMO_POLICY_LIMITS[0]
+            risk_policy_save(actor=actor, policy=RiskPolicy(account=account, allowed_markets=DEMO_MARKETS, **limits))
+
+
+def demo_reset(*, data_dir) -> list:
+    """Forget the demo: the data folder's SQLite database, the simulator's state, the demo admin's
+    password, the audit checkpoint, the task queue and the cache. Refused while another process
+    serves the simulator (it would keep the old state alive). Returns what was removed."""
+    import shutil
+
+    from django.db import connections
+
+    from tigersim.persistence import StateLock
+
+    database = settings.DATABASES["default"]
+    db_file = Path(str(database["NAME"])) if database["ENGINE"].endswith("sqlite3") else None
+    if db_file is None or db_file.parent.resolve() != Path(data_dir).resolve():
+        raise DemoResetRefused(
+            "setup_demo --reset starts afresh by deleting the data folder's SQLite database; this one uses "
+            f"{database['ENGINE'].rsplit('.', 1)[-1]} ({database.get('NAME')}). Drop and re-create that database "
+            "yourself, or unset DATABASE_URL.")
+    lock = StateLock(settings.TIGERSIM_STATE_DIR)
+    if settings.TIGERSIM_STATE_DIR.exists() and not lock.try_acquire():
+        raise DemoResetRefused(
+            f"The built-in simulator's folder {settings.TIGERSIM_STATE_DIR} is served by process {lock.holder()}. "
+            "Stop ./scripts/run (and any run_mcp) first, then run setup_demo --reset again.")
+    connections.close_all()
+    removed = []
+    try:
+        for path in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm"), settings.TIGERSIM_STATE_DIR,
+                     Path(data_dir) / "demo_admin_password", settings.AUDIT_CHECKPOINT_PATH,
+                     Path(data_dir) / "cache"):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+            else:
+                continue
+            removed.append(path)
+    finally:
+        lock.release()
+    return removed
+
+
+class DemoResetRefused(RuntimeError):
+    pass
 
 
 class EmbeddedGateway:

@@ -2,7 +2,7 @@
 
 Two shapes:
 - embedded default (TIGERMCP_ENV unset or "embedded"): no configuration needed. SQLite in the data
-  folder, in-process cache and channel layer, eager Celery, a generated encryption key, the
+  folder, a Celery worker and beat on a folder-based broker, a generated encryption key, the
   built-in Tiger gateway simulator. Setting DATABASE_URL / REDIS_URL switches those parts to the
   real services (the test suite does this on machines that have them).
 - production (TIGERMCP_ENV=production): every secret and service must be given; nothing defaults.
@@ -123,6 +123,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request for Prometheus, refusals by later middleware included.
+    "core.request_metrics.RequestMetricsMiddleware",
     # First: every later step (and every response) sees the checked request id and stored headers.
     "core.request_headers.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -182,12 +184,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Chart.js as npm installed it (scripts/bootstrap.sh, the Dockerfile): served by the app, with its licence.
+STATICFILES_DIRS = [("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js")]
 # The embedded default serves straight from the apps; production from collectstatic's output.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache, channel layer and Celery: Redis when REDIS_URL is set, in-process otherwise.
+# Celery: a real worker and beat (./scripts/run starts both beside the web server). True runs every
+# task inline in the caller instead, as the test suite does (scripts/test sets it).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Cache, channel layer and Celery broker: Redis when REDIS_URL is set. Without it the broker is a
+# folder of message files (kombu's filesystem transport: no server), and the cache, which carries the
+# worker's heartbeat to the web's health report, is a folder too once tasks run in another process.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -199,16 +208,30 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if CELERY_TASK_ALWAYS_EAGER:
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else:
+        # Room for the market-data entries, so that culling (a third of the files once full) seldom
+        # takes the heartbeat with it.
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                              "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 10_000}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "memory://"
-    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_BROKER_URL = "filesystem://"
+    _queue, _control = DATA_DIR / "celery" / "queue", DATA_DIR / "celery" / "control"
+    _queue.mkdir(parents=True, exist_ok=True)
+    _control.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue), "data_folder_out": str(_queue),
+                                       "control_folder": str(_control), "store_processed": False}
+    # Remote control (celery inspect, broadcast through the folder) off: nothing here uses it.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each periodic task's "last run" after every send, not every 3 minutes: the admin's
+# Periodic tasks page shows it at once. The schedules send a few tasks a minute.
+CELERY_BEAT_SYNC_EVERY = 1
 # A worker keeps the redacting log handler instead of installing its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
@@ -230,6 +253,9 @@ SPECTACULAR_SETTINGS = {"TITLE": "TigerMCP API", "VERSION": "1.0.0"}
 TIGERSIM_EMBEDDED = env.bool("TIGERSIM_EMBEDDED", default=not PRODUCTION)
 TIGERSIM_PORT = env.int("TIGERSIM_PORT", default=9871)
 TIGERSIM_STATE_DIR = Path(env.str("TIGERSIM_STATE_DIR", default=str(DATA_DIR / "tigersim")))
+# Continuous trading in the embedded simulator: orders fill at any hour (a demo on a weekend). Off (as
+# the test suite runs it), the markets keep their real calendars.
+TIGERSIM_ALWAYS_OPEN = parse_strict_bool("TIGERSIM_ALWAYS_OPEN", env.str("TIGERSIM_ALWAYS_OPEN", default="true"))
 
 # The SDK's HTTP timeout, and how often it retries a failed read (it never retries orders).
 TIGER_HTTP_TIMEOUT = env.int("TIGER_HTTP_TIMEOUT", default=15)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from marketdata import views as marketdata_views
+from tigermcp.metrics_endpoint import metrics
 
 admin.site.site_header = "TigerMCP"
 admin.site.site_title = "TigerMCP"
@@ -11,6 +12,7 @@ admin.site.index_title = "Accounts, orders, risk and audit"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", marketdata_views.health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("api/", include("accounts.urls")),
     path("api/", include("trading.urls")),
     path("api/", include("marketdata.urls")),

@@ -21,14 +21,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sign-responses", action="store_true", help="sign responses with the simulator's key")
     parser.add_argument("--latency", type=float, default=0.0,
                         help="seconds added to every gateway call (benchmarks: a remote gateway's round trip)")
+    parser.add_argument("--always-open", action="store_true",
+                        help="continuous trading: every market is open at any hour, so orders fill on a weekend "
+                             "(at the last session's prices); without it the real calendars apply")
 
 
 def serve(*, port: int, state: str, seed: int = 42, clock: str | None = None, rate_limit_window: float = 60.0,
-          sign_responses: bool = False, latency: float = 0.0, stop_event: threading.Event | None = None):
+          sign_responses: bool = False, latency: float = 0.0, always_open: bool = False,
+          stop_event: threading.Event | None = None):
     from .server import Simulator
 
     sim = Simulator(state_dir=state, seed=seed, clock=parse_instant(clock) if clock else None, port=port,
-                    rate_limit_window=rate_limit_window, sign_responses=sign_responses).start()
+                    rate_limit_window=rate_limit_window, sign_responses=sign_responses,
+                    always_open=always_open).start()
     sim.ensure_demo()
     if latency:
         sim.faults.inject("*", "latency", times=None, seconds=latency)
@@ -59,6 +64,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         serve(port=args.port, state=args.state, seed=args.seed, clock=args.clock,
-              rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses, latency=args.latency)
+              rate_limit_window=args.rate_limit_window, sign_responses=args.sign_responses, latency=args.latency,
+              always_open=args.always_open)
     except StateFolderBusy as exc:
         parser.exit(2, f"{parser.prog}: {exc}\n")

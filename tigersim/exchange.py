@@ -200,9 +200,12 @@ class Changes:
 
 
 class Exchange:
-    def __init__(self, prices: PriceModel, clock: SimClock):
+    def __init__(self, prices: PriceModel, clock: SimClock, always_open: bool = False):
         self.prices = prices
         self.clock = clock
+        # Continuous trading (a demo at any hour): orders are accepted and fill outside every
+        # session, at the quote of the last session. Off, the markets keep their real calendars.
+        self.always_open = always_open
         self.lock = threading.RLock()
         self.developers: dict[str, Developer] = {}
         self.accounts: dict[str, Account] = {}
@@ -361,7 +364,7 @@ class Exchange:
             raise p.biz_error(f"time_in_force {tif} is not supported")
         outside_rth = bool(biz.get("outside_rth")) and inst.market == "US"
         cal = CALENDARS[inst.market]
-        if cal.is_extended(now) and order_type != "LMT":
+        if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
             raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
         user_mark = biz.get("user_mark")
         if user_mark is None:
@@ -421,6 +424,8 @@ class Exchange:
         cal = CALENDARS[inst.market]
         local = cal.local(now)
         day = local.date()
+        if self.always_open:
+            return day
         end = cal.active_end if inst.market == "US" else cal.regular_close
         if cal.is_trading_day(day) and local.time() < end:
             return day
@@ -596,12 +601,14 @@ class Exchange:
             return False
         cal = CALENDARS[order.market]
         day = dt.date.fromisoformat(order.session_day)
+        if self.always_open:
+            return now >= cal.at(day + dt.timedelta(days=1), dt.time(0))
         end = cal.active_end if (order.outside_rth and order.market == "US") else cal.regular_close
         return now >= cal.at(day, end)
 
     def _match_order(self, acct: Account, order: Order, now: dt.datetime) -> int:
         cal = CALENDARS[order.market]
-        phase = cal.phase(now)
+        phase = TRADING if self.always_open else cal.phase(now)
         if phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
             return 0
         if dt.date.fromisoformat(order.session_day) > cal.local(now).date():

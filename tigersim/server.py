@@ -21,9 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import protocol as p
 from .clock import SimClock
-from .exchange import Developer, Exchange
+from .exchange import Developer, Exchange, Position
 from .faults import FaultInjector
 from .gateway import Gateway
+from .instruments import get_instrument
+from .market_calendar import CALENDARS
 from .persistence import MSG_BUSY, StateFolderBusy, StateLock, StateStore, load_legacy, read_developer
 from .prices import PriceModel, Quote
 from .properties import write_properties
@@ -34,6 +36,11 @@ logger = logging.getLogger(__name__)
 DEMO_LICENSE = "TBUS"
 DEMO_CASH = {"USD": Decimal("1000000"), "HKD": Decimal("1000000")}
 DEMO_CASH_ACCOUNT_CASH = {"USD": Decimal("100000"), "HKD": Decimal("500000")}
+# The demo accounts' opening holdings, in US and HK stocks (HK quantities in whole board lots).
+DEMO_POSITIONS = {
+    "MGRN": (("AAPL", 100), ("NVDA", 50), ("SPY", 20), ("00700", 200), ("09988", 500)),
+    "CASH": (("MSFT", 30), ("02800", 1000)),
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,9 @@ class _Drop(Exception):
 class Simulator:
     def __init__(self, state_dir=None, seed: int = 42, clock=None, port: int = 0,
                  rate_limit_window: float = 60.0, sign_responses: bool = False, host: str = "127.0.0.1",
-                 match_interval: float | None = 0.5):
+                 match_interval: float | None = 0.5, always_open: bool = False, demo_positions: bool = False):
+        # demo_positions: the demo accounts, when ensure_demo creates them, start holding DEMO_POSITIONS.
+        self.demo_positions = demo_positions
         # The owner lock first, before any work: it is also how a process finds out, cheaply, that
         # another one owns the folder.
         self.state_lock: StateLock | None = None
@@ -92,13 +101,15 @@ class Simulator:
                 raise StateFolderBusy(MSG_BUSY.format(path=state_dir, pid=lock.holder()))
             self.state_lock = lock
         try:
-            self._setup(state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval)
+            self._setup(state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval,
+                        always_open)
         except BaseException:
             if self.state_lock is not None:
                 self.state_lock.release()
             raise
 
-    def _setup(self, state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval):
+    def _setup(self, state_dir, seed, clock, port, rate_limit_window, sign_responses, host, match_interval,
+               always_open):
         self.seed = seed
         self.host = host
         self.port = port
@@ -106,7 +117,7 @@ class Simulator:
         self.match_interval = match_interval
         self.clock = clock if isinstance(clock, SimClock) else SimClock(clock)
         self.prices = PriceModel(seed)
-        self.exchange = Exchange(self.prices, self.clock)
+        self.exchange = Exchange(self.prices, self.clock, always_open=always_open)
         self.gateway = Gateway(self.exchange)
         self.faults = FaultInjector()
         self.rate_limiter = RateLimiter(rate_limit_window)
@@ -292,12 +303,28 @@ class Simulator:
             if dev is None:
                 creds = self.create_developer()
                 self._demo_tiger_id = creds.tiger_id
-                self.open_account(creds.tiger_id, cash=DEMO_CASH, capability="MGRN")
-                self.open_account(creds.tiger_id, cash=DEMO_CASH_ACCOUNT_CASH, capability="CASH")
+                for cash, capability in ((DEMO_CASH, "MGRN"), (DEMO_CASH_ACCOUNT_CASH, "CASH")):
+                    number = self.open_account(creds.tiger_id, cash=cash, capability=capability)
+                    if self.demo_positions:
+                        self._seed_positions(number, DEMO_POSITIONS[capability])
                 dev = self.exchange.developers[creds.tiger_id]
                 self.exchange.changes.counters = True
                 self.commit()
         return DemoSetup(self.credentials(dev.tiger_id), tuple(dev.accounts))
+
+    def _seed_positions(self, account: str, holdings) -> None:
+        """Holdings bought before the demo began, at the last close before the simulator's clock:
+        a portfolio to look at from the first minute, cash untouched."""
+        with self.exchange.lock:
+            acct = self.exchange.accounts[account]
+            now = self.clock.now()
+            for symbol, quantity in holdings:
+                inst = get_instrument(symbol)
+                cal = CALENDARS[inst.market]
+                cost = self.prices.close_price(inst, cal.previous_trading_day(cal.session_date(now)))
+                acct.positions[symbol] = Position(symbol, Decimal(quantity), cost)
+            self.exchange.changes.accounts.add(account)
+            self.commit()
 
     def write_properties(self, directory, credentials: DeveloperCredentials | DemoSetup | None = None,
                          account: str | None = None, include_license: bool = True):

@@ -223,17 +223,29 @@ def order_alerts_open_for(*, actor: Actor) -> QuerySet:
     return order_alerts_open().filter(account__in=accounts_for_actor(actor, scope=Scope.READ))
 
 
-def dashboard_for(user) -> dict:
+def dashboard_for(user, *, base_currency: str | None = None) -> dict:
     """The admin home's panels for one staff user: rows only for accounts their grants let them read
     (a superuser reads all), order panels only with the permission to view orders (they link to the
-    order admin), the portfolio snapshot (every account combined) only for superusers."""
-    from marketdata.selectors import health_report_for, snapshot_latest
+    order admin), portfolio totals, cards and charts from the latest snapshot over those same
+    accounts, in `base_currency` (default: the snapshot's)."""
+    from marketdata.selectors import dashboard_portfolio_for, health_report_for
 
     actor = Actor.for_user(user)
     facts = {"health": health_report_for(actor), "kill_switches": list(kill_switches_active_for(actor=actor)),
-             "snapshot": snapshot_latest() if user.is_superuser else None, "show_snapshot": user.is_superuser,
              "show_orders": user.has_perm("trading.view_order"),
-             "show_alerts": user.has_perm("trading.view_orderalert")}
+             "show_alerts": user.has_perm("trading.view_orderalert"),
+             "can_kill_switch": user.has_perm("trading.change_killswitch")}
+    try:
+        facts["portfolio"] = dashboard_portfolio_for(actor, base_currency)
+    except InvalidInput as exc:
+        facts["portfolio_error"] = exc.message
+        facts["portfolio"] = dashboard_portfolio_for(actor, None)
+    portfolio = facts["portfolio"] or {}
+    by_number = {a["account_number"]: a for a in portfolio.get("accounts", [])}
+    errors = {e["account_number"]: e for e in portfolio.get("errors", [])}
+    # One card per readable account: its health row beside its balances and error in the snapshot.
+    facts["account_cards"] = [{**row, "balances": by_number.get(row["account"]), "snapshot_error": errors.get(row["account"])}
+                              for row in facts["health"]["accounts"]]
     if facts["show_orders"]:
         facts["unknown_orders"] = orders_unknown_count_for(actor=actor)
         facts["recent_orders"] = list(orders_list(actor=actor, limit=8))

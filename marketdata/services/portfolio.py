@@ -20,6 +20,7 @@ from accounts.selectors import account_for_actor, accounts_for_actor
 from broker.client import broker_for
 from marketdata.models import PortfolioSnapshot
 from core.errors import ApplicationError, InvalidInput
+from core.metrics import BALANCE, PNL
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,18 @@ def _read_account(account: TigerAccount) -> AccountPortfolio:
     )
 
 
+def _gauges_set(read: AccountPortfolio) -> None:
+    """The Prometheus balance and P&L gauges follow each portfolio read (a scrape calls no broker)."""
+    figures = {"net_liquidation": read.net_liquidation, "cash": read.cash, "buying_power": read.buying_power,
+               "market_value": read.market_value}
+    for kind, value in figures.items():
+        if value is not None:
+            BALANCE.labels(account=read.account_number, currency=read.currency, kind=kind).set(float(value))
+    for kind, value in (("unrealized", read.unrealized_pnl), ("realized", read.realized_pnl)):
+        if value is not None:
+            PNL.labels(account=read.account_number, currency=read.currency, kind=kind).set(float(value))
+
+
 def _failure(account: TigerAccount, exc: BaseException, actor: Actor) -> AccountFailure:
     if isinstance(exc, ApplicationError):
         return AccountFailure(account.account_number, account.label, exc.code, exc.message)
@@ -161,6 +174,8 @@ def portfolio_aggregate(
                 if progress is not None:
                     progress(done, total, account.account_number)
     ordered = [results[a.account_number] for a in accounts if a.account_number in results]
+    for read in ordered:
+        _gauges_set(read)
     # Tiger's rates ride on every account's assets reply: take them from the first that answered.
     fx_rates = next((dict(r.fx_rates) for r in ordered if r.fx_rates), {})
     if ordered and not fx_rates:

@@ -16,14 +16,13 @@ from .conftest import US_SESSION
 AAPL = stock_contract("AAPL", "USD")
 
 
-def test_latency(sim, trade):
-    sim.faults.inject("positions", kind="latency", seconds=0.3)
-    start = time.monotonic()
-    trade.get_positions()
-    assert time.monotonic() - start >= 0.3
-    start = time.monotonic()
-    trade.get_positions()
-    assert time.monotonic() - start < 0.3  # times=1: used up
+def test_latency_delays_the_next_call_only(sim, trade):
+    # How long the delay is: bench/waits.py. Here: it fires once, and the delayed call still answers.
+    fault = sim.faults.inject("positions", kind="latency", seconds=0.3)
+    assert trade.get_positions() == []
+    assert trade.get_positions() == []
+    assert fault.fired == 1 and sim.faults.pending("positions") == 0  # times=1: used up
+    assert sim.faults.history.count(("positions", "latency")) == 1
 
 
 def test_http_error(sim, trade):
@@ -129,9 +128,8 @@ def test_fifty_parallel_requests(sim, demo, trade):
     from concurrent.futures import ThreadPoolExecutor
     sim.rate_limiter.enabled = False
     sim.faults.inject("prime_assets", kind="latency", times=None, seconds=0.2)
-    start = time.monotonic()
     with ThreadPoolExecutor(50) as pool:
         results = list(pool.map(lambda _: trade.get_prime_assets(), range(50)))
-    assert all(r.account == demo.account for r in results)
-    assert time.monotonic() - start < 5  # served concurrently, not 50 x 0.2 s in series... and no errors
+    # Every one answered, with the right account and no error (served concurrently: bench/waits.py).
+    assert len(results) == 50 and all(r.account == demo.account for r in results)
     assert sim.request_count("prime_assets") == 50

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tigeropen.common.exceptions import RequestException
 from tigeropen.common.util.contract_utils import stock_contract
 from tigeropen.common.util.order_utils import limit_order, market_order
 from tigeropen.tiger_open_config import TigerOpenClientConfig
@@ -106,5 +107,5 @@ def test_a_stopped_simulator_answers_no_one_not_even_pooled_connections():
     client = TradeClient(sim.client_config(demo))
     assert client.get_managed_accounts()  # opens a keep-alive connection in the SDK's pool
     sim.stop()
-    with pytest.raises(Exception):
+    with pytest.raises(RequestException, match="Connection refused"):
         client.get_managed_accounts()

@@ -12,6 +12,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, account_route
 from audit.services import audit_record
+from core.metrics import ORDERS
 from core.errors import (
     ApplicationError,
     BrokerError,
@@ -127,11 +128,21 @@ def order_place(*, actor: Actor, account_number: str | None, confirmation_token:
     if order.replayed:
         return order
     try:
-        return _submit(order=order, actor=actor)
+        order = _submit(order=order, actor=actor)
+        ORDERS.labels(account=order.account.account_number, side=order.side, outcome=_outcome(order.status)).inc()
+        return order
     except ApplicationError:
         raise
     except Exception as exc:  # the row is committed: reconciliation finds out whether Tiger has it
         raise internal_error(exc, logger, UNKNOWN_INTERNAL.replace("{order}", str(order.pk))) from exc
+
+
+def _outcome(status: str) -> str:
+    if status == S.REJECTED:
+        return "rejected"
+    if status == S.UNKNOWN:
+        return "unknown"
+    return "submitted"  # acknowledged, and perhaps already filled or cancelled by reconciliation
 
 
 def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token: str, idempotency_key: str | None,
@@ -179,6 +190,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         if existing is None:
             raise
     if refusal is not None:
+        ORDERS.labels(account=account.account_number, side=intent.side, outcome="refused").inc()
         raise refusal
     if order is None:
         return _replay(existing, token.payload_hash, key)
@@ -348,6 +360,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
         except _CommitThenRaise as wrapped:
             refusal = wrapped.error
     if refusal is not None:
+        ORDERS.labels(account=account.account_number, side=intent.side, outcome="refused").inc()
         raise refusal
     try:
         broker_for(account).modify_order(order.broker_id, new, remark=order.remark)
@@ -400,6 +413,7 @@ def order_cancel(*, actor: Actor, account_number: str | None, order_id: int, con
         except _CommitThenRaise as wrapped:
             refusal = wrapped.error
     if refusal is not None:
+        ORDERS.labels(account=account.account_number, side=intent.side, outcome="refused").inc()
         raise refusal
     order = _working_order(account, order_id, "cancelled")
     return _cancel_at_broker(order=order, actor=actor, reason="cancel requested", raise_errors=True)

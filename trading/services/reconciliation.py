@@ -11,6 +11,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, accounts_for_actor
 from audit.services import audit_record
+from core.metrics import FILLED_NOTIONAL, FILLED_QUANTITY
 from core.errors import (
     ApplicationError,
     BrokerRejected,
@@ -72,6 +73,12 @@ def map_tiger_status(bo) -> str:
     return status
 
 
+def _count_fill_on_commit(currency: str, quantity: Decimal, notional: Decimal) -> None:
+    # Counted once the fill is stored: a rolled-back reconciliation records it again next time.
+    transaction.on_commit(lambda: (FILLED_QUANTITY.labels(currency=currency).inc(float(quantity)),
+                                   FILLED_NOTIONAL.labels(currency=currency).inc(float(notional))))
+
+
 def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None = None) -> dict:
     """Bring one row in line with Tiger's view: link ids, record new executions, move the status."""
     changes = {"fills": 0, "transition": None, "stuck": False, "alert": False}
@@ -106,6 +113,7 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             order.filled_quantity = bo.filled_quantity
             order.avg_fill_price = bo.avg_fill_price
             changes["fills"] = 1
+            _count_fill_on_commit(order.currency, delta, delta * price)
             audit_record(actor=actor, event_type="order.fill", account=order.account,
                          payload={**order.audit_payload(), "execution_id": fill.execution_id,
                                   "fill_quantity": str(delta), "fill_price": str(price)})

@@ -92,12 +92,12 @@ class Command(BaseCommand):
     def _serve_http(self, host, port):
         import uvicorn
 
-        from mcp_bridge.asgi import LOOPBACK, McpHttpApp
+        from mcp_bridge.asgi import LOOPBACK, McpHttpApp, with_metrics
 
         if host not in LOOPBACK:
             logger.warning("Binding the MCP HTTP server to %s: reachable beyond this machine. "
                            "Serve it behind TLS.", host)
-        app = McpHttpApp(path="/mcp", bind_host=host)
-        logger.info("Serving MCP over streamable HTTP at http://%s:%s/mcp", host, port)
+        app = with_metrics(McpHttpApp(path="/mcp", bind_host=host))
+        logger.info("Serving MCP over streamable HTTP at http://%s:%s/mcp (and /metrics)", host, port)
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
         sys.stderr.flush()

@@ -15,6 +15,6 @@ class Command(BaseCommand):
         try:
             serve(port=options["port"], state=options["state"], seed=options["seed"], clock=options["clock"],
                   rate_limit_window=options["rate_limit_window"], sign_responses=options["sign_responses"],
-                  latency=options["latency"])
+                  latency=options["latency"], always_open=options["always_open"])
         except StateFolderBusy as exc:
             raise CommandError(str(exc)) from None
