@@ -204,7 +204,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A websocket waits for its next message in a blocking read of up to 5 s (BZPOPMIN);
+            # redis-py's default 5 s socket timeout cut that read and closed every idle feed.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
