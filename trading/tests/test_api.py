@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -106,10 +108,10 @@ def test_modify_over_the_api_previews_then_confirms_the_same_change(api, account
                           format="json")
     assert mismatched.status_code >= 400 and mismatched.json()["error"]["code"]
     at_broker = sim.exchange.accounts[n].orders[int(order["broker_id"])]
-    assert str(at_broker.limit_price) == low  # a mismatched confirmation changes nothing
+    assert at_broker.limit_price == Decimal(low)  # a mismatched confirmation changes nothing
     preview = api.post(f"/api/orders/{order['order_id']}/modify/", {"limit_price": lower}, format="json")
     done = api.post(f"/api/orders/{order['order_id']}/modify/",
                     {"limit_price": lower, "confirmation_token": preview.json()["confirmation_token"]}, format="json")
     assert done.status_code == 200, done.json()
-    assert done.json()["order"]["limit_price"].rstrip("0").rstrip(".") == lower.rstrip("0").rstrip(".")
-    assert str(at_broker.limit_price) == lower
+    assert Decimal(done.json()["order"]["limit_price"]) == Decimal(lower)
+    assert at_broker.limit_price == Decimal(lower)
