@@ -8,8 +8,9 @@ names or tool/task names (never raw paths), accounts are account numbers (never 
 
 Several processes (web workers, run_mcp, Celery workers) each count for themselves. With
 PROMETHEUS_MULTIPROC_DIR set (before the process starts: prometheus-client reads it at import) every
-process writes its values to files there and a scrape from any of them adds them up; the directory
-must be shared by the deployment's processes and emptied when the deployment starts.
+process writes its values to files there (one per process id) and a scrape from any of them adds
+them up; the directory is shared by the processes of one machine or container and emptied when
+they start.
 """
 
 from __future__ import annotations
