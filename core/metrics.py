@@ -87,8 +87,8 @@ PNL = Gauge(
 # --- security and protection ----------------------------------------------------------------------
 
 LOGIN_FAILURES = Counter(
-    "tigermcp_login_failures", "Failed sign-ins, by kind: password (admin login) or api_token (a bad REST bearer "
-    "token).", ["kind"],
+    "tigermcp_login_failures", "Failed sign-ins, by kind: password (admin login), api_token (a bad REST bearer "
+    "token) or mcp_token (a bad MCP HTTP bearer token).", ["kind"],
 )
 LOGIN_LOCKOUTS = Counter("tigermcp_login_lockouts", "Sign-ins refused because django-axes locked the caller out.")
 RATE_LIMITED = Counter(
