@@ -1,4 +1,12 @@
+import csv
+
 from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from accounts.admin import admin_actor
+from core.errors import ApplicationError
 
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from core.admin_readonly import ReadOnlyAdmin
@@ -26,3 +34,48 @@ class AccountHealthAdmin(ReadOnlyAdmin):
 class PortfolioSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("taken_at", "net_liquidation", "base_currency", "cash", "market_value", "accounts_ok", "accounts_failed", "duration_ms")
     date_hierarchy = "taken_at"
+
+    def get_urls(self):
+        # The Portfolio page hangs off the snapshot admin: same app, same staff-only admin_view.
+        own = [path("positions/", self.admin_site.admin_view(self.positions_view), name="marketdata_positions")]
+        return own + super().get_urls()
+
+    def positions_view(self, request):
+        """Positions across the accounts the user may read, read live from Tiger (portfolio_aggregate),
+        grouped by symbol or by account; ?format=csv downloads one row per account and symbol."""
+        from marketdata.services import portfolio_aggregate
+
+        group = request.GET.get("group", "symbol")
+        if group not in ("symbol", "account"):
+            group = "symbol"
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Positions",
+                   "group": group, "base": (request.GET.get("base") or "USD").upper()}
+        try:
+            aggregate = portfolio_aggregate(actor=admin_actor(request), base_currency=context["base"])
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return TemplateResponse(request, "admin/marketdata/positions.html", context)
+        if request.GET.get("format") == "csv":
+            return positions_csv(aggregate)
+        context.update(aggregate=aggregate, base=aggregate.base_currency)
+        return TemplateResponse(request, "admin/marketdata/positions.html", context)
+
+
+CSV_COLUMNS = ["account_number", "label", "symbol", "sec_type", "market", "currency", "quantity", "average_cost",
+               "latest_price", "market_value", "unrealized_pnl"]
+
+
+def positions_csv(aggregate) -> HttpResponse:
+    """Every position as one row per account and symbol, Decimals as written (no float rounding)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="positions-{aggregate.as_of:%Y%m%dT%H%MZ}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for acc in aggregate.accounts:
+        for p in acc.positions:
+            writer.writerow([acc.account_number, acc.label, p.symbol, p.sec_type, p.market or "", p.currency,
+                             *("" if v is None else str(v) for v in (p.quantity, p.average_cost, p.latest_price,
+                                                                     p.market_value, p.unrealized_pnl))])
+    for error in aggregate.errors:
+        writer.writerow([error.account_number, error.label, "", "", "", "", "", "", "", "", f"error: {error.message}"])
+    return response

@@ -204,7 +204,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A websocket waits for its next message in a blocking read of up to 5 s (BZPOPMIN);
+            # redis-py's default 5 s socket timeout cut that read and closed every idle feed.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -212,8 +214,10 @@ else:
     if CELERY_TASK_ALWAYS_EAGER:
         CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     else:
+        # Room for the market-data entries, so that culling (a third of the files once full) seldom
+        # takes the heartbeat with it.
         CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                              "LOCATION": str(DATA_DIR / "cache")}}
+                              "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 10_000}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "filesystem://"
     _queue, _control = DATA_DIR / "celery" / "queue", DATA_DIR / "celery" / "control"
@@ -227,6 +231,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each periodic task's "last run" after every send, not every 3 minutes: the admin's
+# Periodic tasks page shows it at once. The schedules send a few tasks a minute.
+CELERY_BEAT_SYNC_EVERY = 1
 # A worker keeps the redacting log handler instead of installing its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"

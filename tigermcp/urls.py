@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from marketdata import views as marketdata_views
@@ -8,8 +9,11 @@ from tigermcp.metrics_endpoint import metrics
 admin.site.site_header = "TigerMCP"
 admin.site.site_title = "TigerMCP"
 admin.site.index_title = "Accounts, orders, risk and audit"
+# "View site": the product has no public site; its console is the admin.
+admin.site.site_url = "/admin/"
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("health", marketdata_views.health, name="health"),
     path("metrics", metrics, name="metrics"),

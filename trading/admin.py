@@ -2,13 +2,26 @@
 moves go through actions that call the services. Risk policy saves go through risk_policy_save
 (new version + audit); the kill switch through kill_switch_set (which also cancels working orders)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import TigerAccountAdmin, admin_actor
 from accounts.models import TigerAccount
 from core.errors import ApplicationError
-from trading import services
-from trading.models import Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
+from core.formatting import format_price, format_quantity
+from trading import selectors, services
+from trading.models import ACTIVE, Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
+
+
+# Order fields shown formatted on the order page: quantities without trailing zeros, prices with
+# their currency.
+FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
+             "reference_price": "price", "avg_fill_price": "price", "commission": "price"}
 
 
 class FillInline(admin.TabularInline):
@@ -21,24 +34,190 @@ class FillInline(admin.TabularInline):
         return False
 
 
+RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("rule", "Rule"), ("limit", "Limit"),
+             ("value", "Value"), ("message", "Message"), ("notional", "Notional"), ("reference_price", "Reference price"),
+             ("risk_increasing", "Risk increasing"), ("closing_only_triggered", "Closing-only triggered"),
+             ("checked", "Rules checked")]
+
+
+def risk_decision_table(decision: dict):
+    """A risk decision (trading.risk.RiskDecision.as_dict) as a two-column table, not raw JSON."""
+    if not decision:
+        return "no risk decision recorded"
+    rows = []
+    for key, title in RISK_ROWS:
+        value = decision.get(key)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((title, value))
+    rows += [(key, value) for key, value in decision.items() if key not in dict(RISK_ROWS)]
+    return format_html('<table class="risk-decision">{}</table>',
+                       format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
+
+
+# Order fields shown formatted on the order page: quantities without trailing zeros, prices with
+# their currency.
+FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
+             "reference_price": "price", "avg_fill_price": "price", "commission": "price"}
+
+
+class FillInline(admin.TabularInline):
+    model = Fill
+    extra = 0
+    can_delete = False
+    fields = ["execution_id", "fill_quantity", "fill_price", "executed_at", "recorded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Quantity")
+    def fill_quantity(self, obj):
+        return format_quantity(obj.quantity)
+
+    @admin.display(description="Price")
+    def fill_price(self, obj):
+        return format_price(obj.price, obj.currency)
+
+
+class ModifyForm(forms.Form):
+    quantity = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
+    limit_price = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
+    stop_price = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(k) is None for k in ("quantity", "limit_price", "stop_price")):
+            raise forms.ValidationError("Give a new quantity, limit price or stop price.")
+        return data
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "account", "symbol", "side", "quantity", "order_type", "limit_price", "status",
-                    "filled_quantity", "avg_fill_price", "currency", "broker_id", "door", "created_at"]
+    # Few, narrow columns: the status stays on screen without scrolling sideways.
+    list_display = ["id", "account", "order_summary", "status", "filled", "door", "created_at"]
     list_filter = ["status", "side", "order_type", "door"]
     search_fields = ["symbol", "broker_id", "client_ref", "idempotency_key", "account__account_number"]
     list_select_related = ["account"]
     inlines = [FillInline]
     actions = ["cancel_orders", "reconcile_accounts"]
+    change_form_template = "admin/trading/order/change_form.html"
+
+    def get_queryset(self, request):
+        # Staff see the orders of the accounts their grants let them read, as on the dashboard.
+        return selectors.orders_visible_to(admin_actor(request), super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields]
+        shown = {"risk_decision": "risk_decision_shown", **{name: f"{name}_shown" for name in FORMATTED}}
+        return [*(shown.get(f.name, f.name) for f in Order._meta.fields), "audit_trail"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.display(description="Order", ordering="symbol")
+    def order_summary(self, obj):
+        price = f" @ {format_price(obj.limit_price, obj.currency)}" if obj.limit_price is not None else ""
+        return f"{obj.side} {format_quantity(obj.quantity)} {obj.symbol} {obj.order_type}{price}"
+
+    @admin.display(description="Filled")
+    def filled(self, obj):
+        if not obj.filled_quantity:
+            return "0"
+        return f"{format_quantity(obj.filled_quantity)} @ {format_price(obj.avg_fill_price, obj.currency)}"
+
+    def __getattr__(self, name):
+        # quantity_shown, limit_price_shown, …: each number formatted as FORMATTED says.
+        if name.endswith("_shown") and name[:-6] in FORMATTED:
+            field, kind = name[:-6], FORMATTED[name[:-6]]
+
+            def shown(obj):
+                value = getattr(obj, field)
+                return format_quantity(value) if kind == "quantity" else format_price(value, obj.currency)
+
+            shown.short_description = Order._meta.get_field(field).verbose_name
+            return shown
+        raise AttributeError(name)
+
+    @admin.display(description="Risk decision")
+    def risk_decision_shown(self, obj):
+        return risk_decision_table(obj.risk_decision)
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj):
+        events = list(selectors.order_audit_trail(obj.pk))
+        if not events:
+            return "no audit events"
+        rows = format_html_join("", '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', (
+            (reverse("admin:audit_auditevent_change", args=[e.pk]), e.seq, e.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+             e.event_type, e.door, e.actor_label) for e in events))
+        return format_html('<table class="audit-trail"><thead><tr><th>Seq</th><th>At</th><th>Event</th><th>Door</th>'
+                           '<th>By</th></tr></thead><tbody>{}</tbody></table>', rows)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "working_statuses": sorted(ACTIVE)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        own = [path("<int:order_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name="trading_order_cancel"),
+               path("<int:order_id>/modify/", self.admin_site.admin_view(self.modify_view), name="trading_order_modify")]
+        return own + super().get_urls()
+
+    def _order_or_404(self, request, order_id):
+        order = self.get_object(request, str(order_id))
+        if order is None or not self.has_view_permission(request, order):
+            raise DjangoPermissionDenied
+        return order
+
+    def _page(self, request, order, template, **extra):
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "order": order,
+                   "original": order, "title": f"Order #{order.pk}", **extra}
+        return TemplateResponse(request, template, context)
+
+    def _back(self, order):
+        return HttpResponseRedirect(reverse("admin:trading_order_change", args=[order.pk]))
+
+    def cancel_view(self, request, order_id):
+        """GET asks; POST cancels through order_cancel_by_operator (the operator's confirmation step)."""
+        order = self._order_or_404(request, order_id)
+        if request.method == "POST":
+            try:
+                order = services.order_cancel_by_operator(actor=admin_actor(request), order_id=order.pk)
+            except ApplicationError as exc:
+                self.message_user(request, f"Order {order.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Cancel requested for order {order.pk}: now {order.status}.")
+            return self._back(order)
+        return self._page(request, order, "admin/trading/order/cancel.html")
+
+    def modify_view(self, request, order_id):
+        """Change → preview (risk-checked, a confirmation token) → confirm: the same services as MCP."""
+        order = self._order_or_404(request, order_id)
+        actor = admin_actor(request)
+        if request.method == "POST" and request.POST.get("confirmation_token"):
+            try:
+                order = services.order_modify(actor=actor, account_number=order.account.account_number,
+                                              order_id=order.pk, confirmation_token=request.POST["confirmation_token"])
+            except ApplicationError as exc:
+                self.message_user(request, f"Order {order.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Order {order.pk} modified: now {format_quantity(order.quantity)} "
+                                           f"{order.symbol} ({order.status}).")
+            return self._back(order)
+        form = ModifyForm(request.POST if request.method == "POST" else None)
+        preview = error = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                preview = services.order_modify_preview(actor=actor, account_number=order.account.account_number,
+                                                        order_id=order.pk, **form.cleaned_data)
+            except ApplicationError as exc:
+                error = exc.message
+        return self._page(request, order, "admin/trading/order/modify.html", form=form, preview=preview, error=error,
+                          risk=risk_decision_table(preview.risk) if preview else None,
+                          new=preview.order["new"] if preview else None)
 
     @admin.action(description="Cancel selected working orders at Tiger")
     def cancel_orders(self, request, queryset):
@@ -108,19 +287,29 @@ class KillSwitchAdmin(admin.ModelAdmin):
     def _report(self, request, result):
         self.message_user(request, result.summary(), messages.WARNING if result.cancels_not_sent else messages.INFO)
 
-    @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)")
-    def turn_on_global(self, request, queryset):
-        try:
-            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=True, reason="admin"))
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+    def _confirm_global(self, request, queryset, *, active: bool):
+        """The global switch stops (or restarts) every account's trading: an intermediate page asks
+        for a confirmation and a reason, which goes to the switch and its audit event."""
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("post") == "yes" and reason:
+            try:
+                self._report(request, services.kill_switch_set(actor=admin_actor(request), active=active, reason=reason))
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            return None
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "queryset": queryset,
+                   "active": active, "action": request.POST.get("action"), "reason": reason,
+                   "missing_reason": request.POST.get("post") == "yes", "title": "Global kill switch",
+                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "admin/trading/killswitch/confirm_global.html", context)
 
-    @admin.action(description="Turn the GLOBAL kill switch off")
+    @admin.action(description="Turn the GLOBAL kill switch ON (cancels working orders)…")
+    def turn_on_global(self, request, queryset):
+        return self._confirm_global(request, queryset, active=True)
+
+    @admin.action(description="Turn the GLOBAL kill switch off…")
     def turn_off_global(self, request, queryset):
-        try:
-            self._report(request, services.kill_switch_set(actor=admin_actor(request), active=False))
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        return self._confirm_global(request, queryset, active=False)
 
 
 @admin.register(OrderAlert)

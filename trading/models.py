@@ -155,7 +155,7 @@ class Order(models.Model):
         indexes = [models.Index(fields=["account", "status"]), models.Index(fields=["account", "created_at"])]
 
     def __str__(self):
-        return f"#{self.pk} {self.side} {self.quantity} {self.symbol} {self.order_type} ({self.status})"
+        return f"#{self.pk} {self.side} {self.quantity.normalize():f} {self.symbol} {self.order_type} ({self.status})"
 
     @property
     def is_terminal(self) -> bool:
@@ -242,7 +242,7 @@ class Fill(models.Model):
         constraints = [models.UniqueConstraint(fields=["order", "execution_id"], name="fill_once_per_execution")]
 
     def __str__(self):
-        return f"{self.quantity} @ {self.price} {self.currency}"
+        return f"{self.quantity.normalize():f} @ {self.price.normalize():f} {self.currency}"
 
 
 def _symbols(text: str) -> list[str]:
@@ -311,6 +311,9 @@ class RiskPolicyVersion(models.Model):
     class Meta:
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["policy", "version"], name="one_snapshot_per_policy_version")]
+
+    def __str__(self):
+        return f"Policy v{self.version} of {self.policy.account}"
 
 
 class AccountTradingState(models.Model):

@@ -252,3 +252,16 @@ def dashboard_for(user, *, base_currency: str | None = None) -> dict:
     if facts["show_alerts"]:
         facts["order_alerts"] = list(order_alerts_open_for(actor=actor)[:20])
     return facts
+
+
+def order_audit_trail(order_id: int) -> QuerySet:
+    """The audit events about one order (every event that names it in its payload), oldest first."""
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(payload__order_id=int(order_id)).order_by("seq")
+
+
+def orders_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """Orders of the accounts the actor may read (the admin's order list and pages)."""
+    queryset = Order.objects.all() if queryset is None else queryset
+    return queryset.filter(account__in=accounts_for_actor(actor, scope=Scope.READ))

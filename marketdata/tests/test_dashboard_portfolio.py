@@ -14,7 +14,7 @@ from accounts.models import Scope
 from accounts.services import grant_set
 from accounts.tests.factories import make_account
 from marketdata.models import PortfolioSnapshot
-from trading.templatetags.dashboard import format_money, format_quantity
+from core.formatting import format_money, format_quantity
 
 pytestmark = pytest.mark.django_db
 

@@ -269,18 +269,22 @@ class HttpServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         command = command or [sys.executable, "manage.py", "run_mcp", "--transport", "http", "--port", "{port}"]
-        self.proc = subprocess.Popen(
-            [part.format(port=self.port) for part in command],
-            cwd=ROOT, env={**world.env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
+        # Its output goes to a file (a pipe nobody reads would stall a chatty server), shown on failure.
+        self.log = world.dir / f"server-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([part.format(port=self.port) for part in command], cwd=ROOT,
+                                         env={**world.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"run_mcp http exited: {self.proc.stderr.read().decode()}")
+                raise AssertionError(f"{command[1:3]} exited: {self.output()}")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                 return
             time.sleep(0.1)
-        raise AssertionError("run_mcp http did not start listening within 60 s")
+        raise AssertionError(f"{command[1:3]} did not start listening within 60 s: {self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def client(self, token: str | None):
         import httpx2

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import anyio
 import httpx2
 import pytest
 import websocket
+from channels_redis.core import RedisChannelLayer
 
 from mcp_bridge.tests.conftest import ROOT
 
@@ -38,12 +40,15 @@ def _staff_session(world, base_url: str) -> str:
 
 async def test_an_order_placed_through_run_mcp_reaches_the_admins_websocket(world, http_server):
     # No pings (daphne sends one every 20 s): each would restart the client's 30 s wait for an update.
-    web = http_server(command=[sys.executable, "-m", "daphne", "-v", "0", "--ping-interval", "600", "-b", "127.0.0.1",
-                               "-p", "{port}", "tigermcp.asgi:application"])
+    web = http_server(command=[sys.executable, "-m", "daphne", "--ping-interval", "600", "-b", "127.0.0.1", "-p", "{port}",
+                               "tigermcp.asgi:application"])
     base_url = f"http://127.0.0.1:{web.port}"
     ws = websocket.create_connection(f"ws://127.0.0.1:{web.port}/ws/orders/", cookie=_staff_session(world, base_url),
                                      origin=base_url, timeout=30)
     try:
+        # An admin's page sits idle longer than the channel layer's blocking read for the next message
+        # (the feed once died there: redis-py's 5 s socket timeout cut channels_redis' 5 s wait).
+        await anyio.sleep(RedisChannelLayer.brpop_timeout + 1)
         price = (world.sim.quote("AAPL").regular_latest * Decimal("0.95")).quantize(Decimal("0.01"))
         order = {"symbol": "AAPL", "side": "BUY", "quantity": "3", "order_type": "LMT", "limit_price": str(price)}
         async with world.stdio("--client", "trader") as mcp:
@@ -55,7 +60,10 @@ async def test_an_order_placed_through_run_mcp_reaches_the_admins_websocket(worl
         # The web process relays each committed transition of the order, in order, ending with SUBMITTED.
         seen = []
         while not seen or seen[-1]["status"] != "SUBMITTED":
-            update = json.loads(ws.recv())  # at most 30 s each: a lost update fails here
+            try:
+                update = json.loads(ws.recv())  # at most 30 s each: a lost update fails here
+            except (websocket.WebSocketException, OSError) as exc:
+                pytest.fail(f"no update from the web process ({exc!r}); its log:\n{web.output()}")
             assert update["order_id"] == order_id, update
             seen.append(update)
     finally:

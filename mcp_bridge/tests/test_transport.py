@@ -242,7 +242,7 @@ async def test_http_preview_confirm_flow_and_per_token_tool_lists(world, http_se
 
 async def test_mcp_is_served_by_the_projects_own_asgi_application(world, http_server):
     # tigermcp.asgi:application under daphne, exactly as scripts/run and the Dockerfile serve it.
-    server = http_server(command=[sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", "{port}",
+    server = http_server(command=[sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}",
                                   "tigermcp.asgi:application"])
     assert _post_initialize(server.url, {}).status_code == 401
     assert _post_initialize(server.url, {"Origin": "https://evil.example",

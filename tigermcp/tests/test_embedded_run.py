@@ -1,5 +1,5 @@
 """./scripts/run on the embedded default: the web server, a Celery worker and beat on the folder
-broker (no Redis), so scheduled work runs out of the box; SIGTERM stops all three."""
+broker (no Redis), so scheduled work runs out of the box; Ctrl-C stops all three."""
 
 import json
 import os
@@ -33,7 +33,7 @@ def _heartbeat_last_run(db: Path):
                             ("marketdata.celery_heartbeat",)).fetchone()[0]
 
 
-def test_scripts_run_starts_web_worker_and_beat_and_stops_them_together(tmp_path):
+def test_scripts_run_starts_web_worker_and_beat_and_ctrl_c_stops_them_together(tmp_path):
     port = free_port()
     env = environ_without("TIGERMCP_", "TIGERSIM_", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION", "CELERY_")
     env.update({"TIGERMCP_DATA_DIR": str(tmp_path), "PORT": str(port), "TIGERSIM_PORT": str(free_port())})
@@ -60,15 +60,15 @@ def test_scripts_run_starts_web_worker_and_beat_and_stops_them_together(tmp_path
         assert _heartbeat_last_run(db) is not None  # beat sent it: the periodic task's "last run" is set
         assert (tmp_path / "celery" / "queue").is_dir()  # the folder broker, in the data folder
 
-        run.send_signal(signal.SIGTERM)  # to the script only: it stops its children
-        assert run.wait(timeout=30) == 143
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the script and its children
+        assert run.wait(timeout=30) == 130
         time.sleep(0.5)
         try:
             os.killpg(run.pid, 0)
             left = subprocess.run(["ps", "-o", "pid,args", "-g", str(run.pid)], capture_output=True, text=True).stdout
         except ProcessLookupError:
             left = ""
-        assert not left, f"processes left running after SIGTERM:\n{left}"
+        assert not left, f"processes left running after Ctrl-C:\n{left}"
         assert _health(port) is None
     finally:
         if run.poll() is None:

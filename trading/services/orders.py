@@ -360,7 +360,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
         except _CommitThenRaise as wrapped:
             refusal = wrapped.error
     if refusal is not None:
-        ORDERS.labels(account=account.account_number, side=intent.side, outcome="refused").inc()
+        ORDERS.labels(account=account.account_number, side=new.side, outcome="refused").inc()
         raise refusal
     try:
         broker_for(account).modify_order(order.broker_id, new, remark=order.remark)

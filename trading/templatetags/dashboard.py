@@ -1,11 +1,11 @@
 """The admin home's dashboard and the admin's number display: read-only facts from the selectors,
 no logic of their own beyond formatting."""
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 
-from babel.numbers import get_currency_precision
 from django import template
 
+from core.formatting import as_decimal, format_money, format_price, format_quantity
 from trading.selectors import dashboard_for
 
 register = template.Library()
@@ -17,36 +17,6 @@ def tigermcp_dashboard(context):
     return {**dashboard_for(request.user, base_currency=request.GET.get("base") or None), "request": request}
 
 
-def _decimal(value) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def format_money(amount, currency: str) -> str:
-    """'1,128,205.13 USD': thousands separators and the currency's own number of decimals (0 for
-    JPY, 3 for KWD), rounded half-even like the broker's statements."""
-    value = _decimal(amount)
-    if value is None:
-        return "—"
-    currency = (currency or "").upper()
-    places = get_currency_precision(currency) if currency else 2
-    value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    return f"{value:,.{places}f} {currency}".strip()
-
-
-def format_quantity(value) -> str:
-    """'1' for Decimal('1.000000'), '0.5' for '0.500000', '1,200' for '1200': no trailing zeros,
-    never an exponent."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    return f"{number.normalize():,f}"
-
-
 @register.filter
 def money(amount, currency):
     return format_money(amount, currency)
@@ -54,9 +24,14 @@ def money(amount, currency):
 
 @register.filter
 def signed_money(amount, currency):
-    number = _decimal(amount)
+    number = as_decimal(amount)
     text = format_money(number, currency)
     return f"+{text}" if number is not None and number > 0 else text
+
+
+@register.filter
+def price(amount, currency):
+    return format_price(amount, currency)
 
 
 @register.filter

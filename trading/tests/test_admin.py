@@ -50,11 +50,42 @@ def test_global_kill_switch_admin_action(admin_client):
     assert not KillSwitch.objects.exists()
     importlib.import_module("trading.migrations.0005_global_kill_switch_row").create(apps, None)
     row = KillSwitch.objects.get(scope="global")
-    response = admin_client.post("/admin/trading/killswitch/", {"action": "turn_on_global", "_selected_action": [row.pk]})
+    choose = {"action": "turn_on_global", "_selected_action": [row.pk]}
+    page = admin_client.post("/admin/trading/killswitch/", choose).content.decode()
+    # Choosing the action only asks: a confirmation and a reason.
+    assert "Turn the GLOBAL kill switch ON?" in page and 'name="reason"' in page
+    row.refresh_from_db()
+    assert not row.active
+    page = admin_client.post("/admin/trading/killswitch/", {**choose, "post": "yes", "reason": "  "}).content.decode()
+    assert 'id="reason-missing"' in page
+    row.refresh_from_db()
+    assert not row.active and not AuditEvent.objects.filter(event_type="kill_switch.on").exists()
+    response = admin_client.post("/admin/trading/killswitch/", {**choose, "post": "yes", "reason": "market halt drill"})
     assert response.status_code == 302
     row.refresh_from_db()
-    assert row.active and row.changed_by == "root"
-    assert AuditEvent.objects.filter(event_type="kill_switch.on", door="admin").count() == 1
+    assert row.active and row.changed_by == "root" and row.reason == "market halt drill"
+    event = AuditEvent.objects.get(event_type="kill_switch.on", door="admin")
+    assert "market halt drill" in str(event.payload)
+    response = admin_client.post("/admin/trading/killswitch/", {"action": "turn_off_global", "_selected_action": [row.pk],
+                                                                "post": "yes", "reason": "drill over"})
+    row.refresh_from_db()
+    assert response.status_code == 302 and not row.active and row.reason == "drill over"
+
+
+def test_policy_versions_are_titled_by_version_and_account(admin_client, account):
+    from trading.services import risk_policy_for
+
+    policy = risk_policy_for(account=account)
+    version = policy.versions.get()
+    assert str(version) == f"Policy v{version.version} of {account}"
+    page = admin_client.get(f"/admin/trading/riskpolicy/{policy.pk}/change/").content.decode()
+    assert "RiskPolicyVersion object" not in page and f"Policy v{version.version} of" in page
+
+
+def test_view_site_leads_to_a_real_page(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert '<a href="/admin/">View site</a>' in page
+    assert admin_client.get("/", follow=True).redirect_chain[-1][0] == "/admin/"
 
 
 def test_order_admin_pages_render(admin_client, place):
