@@ -36,6 +36,7 @@ from broker.types import (
     Preview,
     Quote,
     Tick,
+    TradableQuantity,
     ValueDay,
     ValueHistory,
     currency_for,
@@ -322,6 +323,17 @@ class BrokerClient:
             quantity=int(spec.quantity),
             limit_price=float(spec.limit_price) if spec.limit_price is not None else None,
             aux_price=float(spec.stop_price) if spec.stop_price is not None else None,
+        )
+
+    def tradable_quantity(self, spec: OrderIntent) -> TradableQuantity:
+        """The most this account could trade of spec's symbol at its price (spec.quantity is ignored)."""
+        item = self._call("estimate_tradable_quantity", self._trade.get_estimate_tradable_quantity,
+                          self._sdk_order(spec), seg_type="SEC")
+        get = (lambda k: getattr(item, k, None)) if item is not None else (lambda k: None)
+        return TradableQuantity(
+            symbol=spec.symbol, side=spec.side, currency=spec.currency, cash_quantity=dec(get("tradable_quantity")),
+            margin_quantity=dec(get("financing_quantity")), position_quantity=dec(get("position_quantity")),
+            salable_quantity=dec(get("tradable_position_quantity")),
         )
 
     def cancel_order(self, broker_id: str) -> None:

@@ -295,3 +295,16 @@ class ValueHistory:
     pnl: Decimal | None
     pnl_ratio: Decimal | None
     days: list[ValueDay]
+
+
+@dataclass(frozen=True)
+class TradableQuantity:
+    """Tiger's estimate of the largest order an account could place now, for one symbol and price."""
+
+    symbol: str
+    side: str
+    currency: str
+    cash_quantity: Decimal | None  # Tiger's tradableQuantity: with cash only (selling: the salable position)
+    margin_quantity: Decimal | None  # financingQuantity: using margin (selling: may include a short)
+    position_quantity: Decimal | None
+    salable_quantity: Decimal | None  # tradablePositionQuantity

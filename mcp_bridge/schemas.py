@@ -144,6 +144,17 @@ class PortfolioResult(BaseModel):
     as_of: str
 
 
+class TradableQuantityResult(BaseModel):
+    account: str
+    symbol: str
+    side: str
+    currency: str = Field(description="The symbol's trading currency.")
+    cash_quantity: str | None = Field(description="Most shares with cash only (SELL: the position you can sell).")
+    margin_quantity: str | None = Field(description="Most shares using margin (SELL: may include a short sale).")
+    position_quantity: str | None = Field(description="Shares held now.")
+    salable_quantity: str | None = Field(description="Shares held and not already being sold.")
+
+
 class ValueDayOut(BaseModel):
     date: str
     net_value: Money = Field(description="Net liquidation at the day's end (today: now).")

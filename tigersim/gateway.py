@@ -44,6 +44,7 @@ class Gateway:
             "option_expiration": self.option_expiration, "option_chain": self.option_chain,
             "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
             "order_transactions": self.order_transactions, "analytics_asset": self.analytics_asset,
+            "estimate_tradable_quantity": self.estimate_tradable_quantity,
         }
 
     def supports(self, method: str) -> bool:
@@ -408,6 +409,60 @@ class Gateway:
                             "pnlPercentage": (total / opening).quantize(Decimal("0.000001")) if opening else ZERO,
                             "annualizedReturn": ZERO, "overUserPercentage": ZERO},
                 "history": history}
+
+    def estimate_tradable_quantity(self, tiger_id, biz, fault):
+        """The largest order this account could place now, found with the same check place_order
+        runs (so the answer is exactly what would be accepted). financingQuantity may use margin
+        (and, selling, go short); tradableQuantity uses only cash (buying) or the salable position."""
+        acct = self._account(tiger_id, biz)
+        inst = get_instrument(biz.get("symbol") or "")
+        if inst is None or (biz.get("sec_type") or "STK").upper() != "STK":
+            raise p.GatewayError(acct.trade_error_code, "the contract is not supported")
+        action = (biz.get("action") or "").upper()
+        if action not in ("BUY", "SELL"):
+            raise p.biz_error("action must be BUY or SELL")
+        order_type = (biz.get("order_type") or "").upper()
+        limit_price, stop_price = dec(biz.get("limit_price"), "limit_price"), dec(biz.get("stop_price"), "stop_price")
+        if order_type in ("LMT", "STP_LMT") and limit_price is None:
+            raise p.field_empty("limit_price")
+        if order_type in ("STP", "STP_LMT") and stop_price is None:
+            raise p.field_empty("stop_price")
+        if order_type not in ("MKT", "LMT", "STP", "STP_LMT"):
+            raise p.biz_error(f"order_type {order_type or 'empty'} is not supported")
+        now = self._now()
+        quote = self.ex.quote(inst.symbol, now)
+        lot = Decimal(inst.lot_size)
+
+        def fits(quantity: Decimal) -> bool:
+            try:
+                self.ex._check_order(acct, inst, action, order_type, quantity, limit_price, stop_price, quote, now,
+                                     exclude=None)
+            except p.GatewayError:
+                return False
+            return True
+
+        lots = 0  # largest number of lots known to fit; grow, then bisect
+        step = 1
+        while step <= 10 ** 9 and fits(lot * (lots + step)):
+            lots += step
+            step *= 2
+        while step > 1:
+            step //= 2
+            if fits(lot * (lots + step)):
+                lots += step
+        most = lot * lots
+        held = acct.positions.get(inst.symbol)
+        salable = self.ex._salable(acct, inst.symbol)
+        if action == "SELL":
+            tradable = min(salable, most)
+        elif acct.capability == "CASH":
+            tradable = most
+        else:
+            price = self.ex._estimate_price(order_type, action, limit_price, stop_price, quote)
+            cash_local = self.ex.summary(acct, now)["cash"] * fx_per_usd(inst.currency)
+            tradable = min(most, (max(ZERO, cash_local) / price // lot) * lot) if price > 0 else ZERO
+        return {"tradableQuantity": tradable, "financingQuantity": most,
+                "positionQuantity": held.quantity if held else ZERO, "tradablePositionQuantity": salable}
 
     def order_no(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)

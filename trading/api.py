@@ -176,3 +176,40 @@ class FillListApi(APIView):
             since=q.get("since"), until=q.get("until"), limit=q["limit"])
         return Response(FillsOut({"account_number": account.account_number,
                                   "fills": [_fill_data(f, refs.get(f.broker_order_id)) for f in rows]}).data)
+
+
+class TradableQuantityQuery(serializers.Serializer):
+    account = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                    help_text="Account number; omit for your default account.")
+    symbol = serializers.CharField(max_length=32)
+    side = serializers.ChoiceField(choices=["BUY", "SELL"])
+    order_type = serializers.ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
+
+
+class TradableQuantityOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    symbol = serializers.CharField()
+    side = serializers.CharField()
+    currency = serializers.CharField()
+    cash_quantity = serializers.CharField(allow_null=True, help_text="With cash only (SELL: the salable position).")
+    margin_quantity = serializers.CharField(allow_null=True, help_text="Using margin (SELL: may include a short).")
+    position_quantity = serializers.CharField(allow_null=True)
+    salable_quantity = serializers.CharField(allow_null=True)
+
+
+class TradableQuantityApi(APIView):
+    """How many shares the account could buy or sell now at a price, as Tiger estimates it."""
+
+    @extend_schema(operation_id="orders_tradable_quantity", parameters=[TradableQuantityQuery],
+                   responses=TradableQuantityOut)
+    def get(self, request):
+        q = validated_query(request, TradableQuantityQuery)
+        account, t = selectors.tradable_quantity_get(
+            actor=actor_from_request(request), account_number=q.get("account") or None, symbol=q["symbol"],
+            side=q["side"], order_type=q["order_type"], limit_price=q.get("limit_price"), stop_price=q.get("stop_price"))
+        return Response(TradableQuantityOut({
+            "account_number": account.account_number, "symbol": t.symbol, "side": t.side, "currency": t.currency,
+            **{k: decimal_text(getattr(t, k)) for k in ("cash_quantity", "margin_quantity", "position_quantity",
+                                                        "salable_quantity")}}).data)

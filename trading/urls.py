@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading.api import FillListApi, OrderCancelApi, OrderModifyApi, OrderDetailApi, OrderListApi, OrderPlaceApi, OrderPreviewApi
+from trading.api import (FillListApi, OrderCancelApi, OrderDetailApi, OrderListApi, OrderModifyApi, OrderPlaceApi,
+                         OrderPreviewApi, TradableQuantityApi)
 
 urlpatterns = [
     path("orders/", OrderListApi.as_view(), name="api-orders"),
@@ -8,6 +9,7 @@ urlpatterns = [
     path("orders/place/", OrderPlaceApi.as_view(), name="api-order-place"),
     path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/modify/", OrderModifyApi.as_view(), name="api-order-modify"),
+    path("orders/tradable-quantity/", TradableQuantityApi.as_view(), name="api-order-tradable-quantity"),
     path("fills/", FillListApi.as_view(), name="api-fills"),
     path("orders/<int:order_id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
 ]

@@ -51,3 +51,17 @@ async def test_get_pnl_history_is_daily_and_ends_at_the_accounts_value(world):
     assert hkd["currency"] == "HKD" and hkd["days"][-1]["net_value"]["currency"] == "HKD"
     assert "must not be after end" in error_text(reversed_)
     assert "currency" in error_text(bad_currency)  # refused before any broker call
+
+
+async def test_get_tradable_quantity_sizes_an_order_without_placing_it(world):
+    price = (world.sim.quote("AAPL").regular_latest * Decimal("0.95")).quantize(Decimal("0.01"))
+    async with world.stdio("--client", "trader") as mcp:
+        sized = ok(await mcp.call_tool("get_tradable_quantity", {"symbol": "AAPL", "side": "BUY",
+                                                                 "limit_price": str(price)}))
+        no_price = await mcp.call_tool("get_tradable_quantity", {"symbol": "AAPL", "side": "BUY"})
+    assert sized["account"] == world.accounts["paper_a"] and sized["currency"] == "USD"
+    cash = Decimal(sized["cash_quantity"])
+    assert cash == Decimal("1000000") // price and Decimal(sized["margin_quantity"]) > cash  # a margin account
+    assert sized["position_quantity"] == "0"
+    assert "limit_price" in error_text(no_price)
+    assert world.sim.exchange.accounts[world.accounts["paper_a"]].orders == {}  # nothing was placed

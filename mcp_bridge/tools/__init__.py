@@ -20,6 +20,7 @@ READ_TOOLS = {
     market.get_contract: "Contract", market.get_option_chain: "Option chain",
     market.get_market_status: "Market status", accounts.get_health: "Health",
     orders.get_fills: "Fills", accounts.get_pnl_history: "P&L history",
+    orders.get_tradable_quantity: "Tradable quantity",
 }
 
 
