@@ -6,7 +6,7 @@ import threading
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
@@ -195,3 +195,45 @@ def account_route(
     if len(first_two) == 1:
         return first_two[0]
     raise InvalidInput(NO_ACCOUNT_CHOSEN.format(verb=verb, usable=_listing(usable)), code="account_required")
+
+
+# --- audit events, for staff over REST ------------------------------------------------------------
+
+AUDIT_STAFF_ONLY = ("Audit events are for staff: use an API token owned by a staff user who may view audit "
+                    "events (Admin → Users: 'Can view audit event'), or a superuser's.")
+BAD_AUDIT_LIMIT = "limit must be between 1 and {max} (got {limit})."
+MAX_AUDIT_EVENTS = 500
+
+
+def _audit_reader(actor: Actor):
+    """The staff user behind the caller (a session user, or an API token's owner), or None."""
+    if actor.kind == "user":
+        return actor.user
+    if actor.kind == "api_token":
+        return actor.api_token.owner
+    return None
+
+
+def audit_events_for(*, actor: Actor, account_number: str | None = None, event_type: str | None = None,
+                     limit: int = 50) -> QuerySet:
+    """Recent audit events, newest first. A superuser reads every event; other staff with the view
+    permission read the events of the accounts the caller may read (a token: its own grants)."""
+    from audit.models import AuditEvent
+
+    if not 1 <= int(limit) <= MAX_AUDIT_EVENTS:
+        raise InvalidInput(BAD_AUDIT_LIMIT.format(max=MAX_AUDIT_EVENTS, limit=limit), code="bad_limit")
+    user = _audit_reader(actor)
+    if user is None or not user.is_active or not user.is_staff or not user.has_perm("audit.view_auditevent"):
+        raise PermissionDenied(AUDIT_STAFF_ONLY, code="audit_staff_only")
+    rows = AuditEvent.objects.all()
+    if not user.is_superuser:
+        readable = accounts_for_actor(actor, scope=Scope.READ).values_list("account_number", flat=True)
+        rows = rows.filter(account_number__in=readable)
+    if account_number:
+        if not user.is_superuser:
+            account_for_actor(actor, account_number, scope=Scope.READ)  # says which accounts they may use
+        rows = rows.filter(account_number=account_number)
+    if event_type:
+        # "order" matches order.placed, order.cancelled …; "order.placed" matches only itself.
+        rows = rows.filter(Q(event_type=event_type) | Q(event_type__startswith=f"{event_type}."))
+    return rows.order_by("-seq")[: int(limit)]

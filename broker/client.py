@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -36,6 +36,9 @@ from broker.types import (
     Preview,
     Quote,
     Tick,
+    TradableQuantity,
+    ValueDay,
+    ValueHistory,
     currency_for,
     dec,
     from_millis,
@@ -322,6 +325,17 @@ class BrokerClient:
             aux_price=float(spec.stop_price) if spec.stop_price is not None else None,
         )
 
+    def tradable_quantity(self, spec: OrderIntent) -> TradableQuantity:
+        """The most this account could trade of spec's symbol at its price (spec.quantity is ignored)."""
+        item = self._call("estimate_tradable_quantity", self._trade.get_estimate_tradable_quantity,
+                          self._sdk_order(spec), seg_type="SEC")
+        get = (lambda k: getattr(item, k, None)) if item is not None else (lambda k: None)
+        return TradableQuantity(
+            symbol=spec.symbol, side=spec.side, currency=spec.currency, cash_quantity=dec(get("tradable_quantity")),
+            margin_quantity=dec(get("financing_quantity")), position_quantity=dec(get("position_quantity")),
+            salable_quantity=dec(get("tradable_position_quantity")),
+        )
+
     def cancel_order(self, broker_id: str) -> None:
         self._call("cancel_order", self._trade.cancel_order, account=self.account_number, id=int(broker_id))
 
@@ -374,6 +388,25 @@ class BrokerClient:
                 time=from_millis(getattr(t, "transaction_time", None)) or _tiger_local_time(t.transacted_at, symbol_),
             ))
         return fills
+
+    def value_history(self, *, start: date, end: date, currency: str) -> ValueHistory:
+        """Daily net value and P&L of the securities segment (Tiger's analytics_asset)."""
+        data = self._call("analytics_asset", self._trade.get_analytics_asset, account=self.account_number,
+                          start_date=start.isoformat(), end_date=end.isoformat(), seg_type="SEC",
+                          currency=currency) or {}
+        summary = data.get("summary") or {}
+        days = [
+            ValueDay(
+                # Tiger dates each day at its midnight; the market's own date is what the row means.
+                day=_tiger_day(row["date"]), net_value=dec(row.get("asset")), pnl=dec(row.get("pnl")),
+                pnl_ratio=dec(row.get("pnl_percentage")), cash=dec(row.get("cash_balance")),
+                position_value=dec(row.get("gross_position_value")), deposits=dec(row.get("deposit")),
+                withdrawals=dec(row.get("withdrawal")),
+            )
+            for row in data.get("history") or []
+        ]
+        return ValueHistory(currency=currency, start=start, end=end, pnl=dec(summary.get("pnl")),
+                            pnl_ratio=dec(summary.get("pnl_percentage")), days=sorted(days, key=lambda d: d.day))
 
     # -- market data ------------------------------------------------------------------------------
 
@@ -470,6 +503,12 @@ def _tiger_local_time(text, symbol: str) -> datetime | None:
     zone = ZoneInfo("Asia/Hong_Kong" if symbol.isdigit() else "America/New_York")
     local = datetime.strptime(str(text)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
     return local.astimezone(ZoneInfo("UTC"))
+
+
+def _tiger_day(millis) -> date:
+    """A history row's day: Tiger stamps it at the day's midnight in the market (New York or Hong
+    Kong, hours before or after UTC midnight), so the nearest UTC midnight is that day."""
+    return (from_millis(millis) + timedelta(hours=12)).date()
 
 
 def _records(frame) -> list[dict]:

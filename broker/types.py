@@ -269,3 +269,42 @@ class Fill:
     price: Decimal
     amount: Decimal  # quantity x price, in `currency`
     time: datetime
+
+
+@dataclass(frozen=True)
+class ValueDay:
+    """One day of an account's value history, in the history's currency."""
+
+    day: date
+    net_value: Decimal | None  # Tiger's "asset": net liquidation at the day's end
+    pnl: Decimal | None  # change from the previous day, net of deposits and withdrawals
+    pnl_ratio: Decimal | None  # pnl / previous day's value (0.01 = 1 %)
+    cash: Decimal | None
+    position_value: Decimal | None
+    deposits: Decimal | None
+    withdrawals: Decimal | None
+
+
+@dataclass(frozen=True)
+class ValueHistory:
+    """Tiger's analytics_asset: daily value and P&L over a range, with the range's totals."""
+
+    currency: str
+    start: date  # the range asked for
+    end: date
+    pnl: Decimal | None
+    pnl_ratio: Decimal | None
+    days: list[ValueDay]
+
+
+@dataclass(frozen=True)
+class TradableQuantity:
+    """Tiger's estimate of the largest order an account could place now, for one symbol and price."""
+
+    symbol: str
+    side: str
+    currency: str
+    cash_quantity: Decimal | None  # Tiger's tradableQuantity: with cash only (selling: the salable position)
+    margin_quantity: Decimal | None  # financingQuantity: using margin (selling: may include a short)
+    position_quantity: Decimal | None
+    salable_quantity: Decimal | None  # tradablePositionQuantity

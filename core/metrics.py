@@ -8,8 +8,9 @@ names or tool/task names (never raw paths), accounts are account numbers (never 
 
 Several processes (web workers, run_mcp, Celery workers) each count for themselves. With
 PROMETHEUS_MULTIPROC_DIR set (before the process starts: prometheus-client reads it at import) every
-process writes its values to files there and a scrape from any of them adds them up; the directory
-must be shared by the deployment's processes and emptied when the deployment starts.
+process writes its values to files there (one per process id) and a scrape from any of them adds
+them up; the directory is shared by the processes of one machine or container and emptied when
+they start.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ PNL = Gauge(
 # --- security and protection ----------------------------------------------------------------------
 
 LOGIN_FAILURES = Counter(
-    "tigermcp_login_failures", "Failed sign-ins, by kind: password (admin login) or api_token (a bad REST bearer "
-    "token).", ["kind"],
+    "tigermcp_login_failures", "Failed sign-ins, by kind: password (admin login), api_token (a bad REST bearer "
+    "token) or mcp_token (a bad MCP HTTP bearer token).", ["kind"],
 )
 LOGIN_LOCKOUTS = Counter("tigermcp_login_lockouts", "Sign-ins refused because django-axes locked the caller out.")
 RATE_LIMITED = Counter(

@@ -9,8 +9,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
 from marketdata import services
-from marketdata.selectors import snapshot_latest_for
+from accounts.api import AccountOut
+from marketdata.selectors import (HISTORY_CURRENCIES, account_summary_get, health_report_for, pnl_history_get,
+                                  positions_get, snapshot_latest_for)
 from core.api_errors import validated_query
+from core.api_shapes import MoneyOut, decimal_text, money
 
 class AccountQuery(serializers.Serializer):
     account = serializers.CharField(required=False, allow_blank=True, max_length=64,
@@ -79,3 +82,224 @@ class SnapshotLatestApi(APIView):
     def get(self, request):
         snapshot = snapshot_latest_for(actor_from_request(request))
         return Response({"taken_at": snapshot.taken_at.isoformat(), **snapshot.data})
+
+
+class PnlHistoryQuery(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day, e.g. 2026-03-01; default 30 days before end.")
+    end = serializers.DateField(required=False, help_text="Last day; default today.")
+    currency = serializers.ChoiceField(choices=HISTORY_CURRENCIES, required=False,
+                                       help_text="Currency of the amounts; default the account's base currency.")
+
+
+class ValueDayOut(serializers.Serializer):
+    date = serializers.DateField()
+    net_value = MoneyOut(help_text="Net liquidation at the day's end (today: now).")
+    pnl = MoneyOut(help_text="Change from the previous day, net of deposits and withdrawals.")
+    pnl_ratio = serializers.CharField(allow_null=True, help_text="pnl / previous day's value; 0.0125 = +1.25 %.")
+    cash = MoneyOut()
+    position_value = MoneyOut()
+
+
+class PnlHistoryOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    currency = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    pnl = MoneyOut(help_text="P&L over the whole range.")
+    pnl_ratio = serializers.CharField(allow_null=True)
+    days = ValueDayOut(many=True, help_text="One row per trading day, oldest first.")
+
+
+class PnlHistoryApi(APIView):
+    """Daily net value and P&L of one account (Tiger's analytics_asset)."""
+
+    @extend_schema(operation_id="accounts_pnl_history", parameters=[PnlHistoryQuery], responses=PnlHistoryOut)
+    def get(self, request, account_number: str):
+        q = validated_query(request, PnlHistoryQuery)
+        account, h = pnl_history_get(actor=actor_from_request(request), account_number=account_number,
+                                     start=q.get("start"), end=q.get("end"), currency=q.get("currency"))
+        c = h.currency
+        return Response(PnlHistoryOut({
+            "account_number": account.account_number, "currency": c, "start": h.start, "end": h.end,
+            "pnl": money(h.pnl, c), "pnl_ratio": decimal_text(h.pnl_ratio),
+            "days": [{"date": d.day, "net_value": money(d.net_value, c), "pnl": money(d.pnl, c),
+                      "pnl_ratio": decimal_text(d.pnl_ratio), "cash": money(d.cash, c),
+                      "position_value": money(d.position_value, c)} for d in h.days],
+        }).data)
+
+
+# --- one account: detail with balances, positions ---------------------------------------------------
+
+
+class BalancesOut(serializers.Serializer):
+    currency = serializers.CharField(help_text="Currency of the totals below.")
+    net_liquidation = MoneyOut()
+    cash = MoneyOut()
+    buying_power = MoneyOut()
+    unrealized_pnl = MoneyOut()
+    realized_pnl = MoneyOut()
+    cash_by_currency = MoneyOut(many=True)
+
+
+class AccountDetailOut(serializers.Serializer):
+    account = AccountOut()
+    balances = BalancesOut(help_text="Fresh from Tiger.")
+
+
+class AccountDetailApi(APIView):
+    """One account the caller may read, with its balances from Tiger."""
+
+    @extend_schema(operation_id="accounts_get", responses=AccountDetailOut)
+    def get(self, request, account_number: str):
+        account, a = account_summary_get(actor=actor_from_request(request), account_number=account_number)
+        c = a.currency
+        balances = {"currency": c, **{k: money(getattr(a, k), c) for k in (
+            "net_liquidation", "cash", "buying_power", "unrealized_pnl", "realized_pnl")},
+            "cash_by_currency": [money(v, k) for k, v in sorted(a.cash_by_currency.items())]}
+        return Response(AccountDetailOut({"account": account, "balances": balances}).data)
+
+
+class PositionOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    sec_type = serializers.CharField()
+    market = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    quantity = serializers.CharField()
+    average_cost = MoneyOut()
+    latest_price = MoneyOut()
+    market_value = MoneyOut()
+    unrealized_pnl = MoneyOut()
+    realized_pnl = MoneyOut()
+
+
+class PositionsOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    positions = PositionOut(many=True)
+
+
+class PositionsApi(APIView):
+    """Positions held in one account, fresh from Tiger."""
+
+    @extend_schema(operation_id="accounts_positions", responses=PositionsOut)
+    def get(self, request, account_number: str):
+        account, rows = positions_get(actor=actor_from_request(request), account_number=account_number)
+        positions = [{"symbol": p.symbol, "sec_type": p.sec_type, "market": p.market, "currency": p.currency,
+                      "quantity": decimal_text(p.quantity),
+                      **{k: money(getattr(p, k), p.currency) for k in (
+                          "average_cost", "latest_price", "market_value", "unrealized_pnl", "realized_pnl")}}
+                     for p in rows]
+        return Response(PositionsOut({"account_number": account.account_number, "positions": positions}).data)
+
+
+# --- contracts and option chains ------------------------------------------------------------------
+
+
+class ContractQuery(AccountQuery):
+    symbol = serializers.CharField(max_length=32, help_text="Ticker, e.g. AAPL or 00700.")
+
+
+class ContractOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    sec_type = serializers.CharField()
+    currency = serializers.CharField()
+    exchange = serializers.CharField(allow_null=True)
+    market = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    multiplier = serializers.CharField(allow_null=True)
+    lot_size = serializers.CharField(allow_null=True)
+    shortable = serializers.BooleanField(allow_null=True)
+    tradeable = serializers.BooleanField(allow_null=True)
+
+
+class ContractApi(APIView):
+    """One stock's contract: exchange, currency, lot size, whether it is tradeable and shortable."""
+
+    @extend_schema(operation_id="contracts_get", parameters=[ContractQuery], responses=ContractOut)
+    def get(self, request):
+        q = validated_query(request, ContractQuery)
+        c = services.contract_get(actor=actor_from_request(request), symbol=q["symbol"],
+                                  account_number=q.get("account") or None)
+        data = {k: getattr(c, k) for k in ("symbol", "sec_type", "currency", "exchange", "market", "name",
+                                            "shortable", "tradeable")}
+        data.update(multiplier=decimal_text(c.multiplier), lot_size=decimal_text(c.lot_size))
+        return Response(ContractOut(data).data)
+
+
+class OptionChainQuery(ContractQuery):
+    expiry = serializers.DateField(required=False,
+                                   help_text="Expiry date, e.g. 2026-12-18; omit to list the expirations only.")
+
+
+class OptionOut(serializers.Serializer):
+    identifier = serializers.CharField()
+    strike = MoneyOut()
+    put_call = serializers.CharField()
+    bid = MoneyOut()
+    ask = MoneyOut()
+    latest_price = MoneyOut()
+    volume = serializers.CharField(allow_null=True)
+    open_interest = serializers.CharField(allow_null=True)
+
+
+class OptionChainOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    expiry = serializers.DateField(allow_null=True, help_text="Null when only the expirations were asked for.")
+    expirations = serializers.ListField(child=serializers.DateField())
+    options = OptionOut(many=True)
+
+
+class OptionChainApi(APIView):
+    """A stock's option expirations and, for one expiry, its chain (US options, priced in USD)."""
+
+    @extend_schema(operation_id="options_chain", parameters=[OptionChainQuery], responses=OptionChainOut)
+    def get(self, request):
+        q = validated_query(request, OptionChainQuery)
+        actor, account = actor_from_request(request), q.get("account") or None
+        expirations = services.option_expirations_get(actor=actor, symbol=q["symbol"], account_number=account)
+        options = []
+        if q.get("expiry"):
+            rows = services.option_chain_get(actor=actor, symbol=q["symbol"], expiry=q["expiry"], account_number=account)
+            options = [{"identifier": o.identifier, "put_call": o.put_call, "volume": decimal_text(o.volume),
+                        "open_interest": decimal_text(o.open_interest),
+                        **{k: money(getattr(o, k), "USD") for k in ("strike", "bid", "ask", "latest_price")}}
+                       for o in rows]
+        symbol = q["symbol"].strip().upper()
+        return Response(OptionChainOut({"symbol": symbol, "expiry": q.get("expiry"), "expirations": expirations,
+                                        "options": options}).data)
+
+
+# --- health -----------------------------------------------------------------------------------------
+
+
+class ComponentOut(serializers.Serializer):
+    status = serializers.CharField()
+
+
+class AccountHealthOut(serializers.Serializer):
+    account = serializers.CharField()
+    label = serializers.CharField()
+    status = serializers.CharField(help_text="ok | failing | circuit_open | stale | unknown (not checked yet).")
+    checked_at = serializers.CharField(allow_null=True)
+    latency_ms = serializers.IntegerField(allow_null=True)
+    consecutive_failures = serializers.IntegerField()
+    last_error = serializers.CharField(allow_blank=True)
+    last_error_code = serializers.CharField(required=False, allow_blank=True)
+
+
+class HealthOut(serializers.Serializer):
+    status = serializers.CharField(help_text="ok | degraded (an account or component) | down.")
+    checked_at = serializers.CharField()
+    components = serializers.DictField(child=ComponentOut(), help_text="database, redis, celery and registered checks.")
+    accounts = AccountHealthOut(many=True, help_text="Only the accounts the caller may read.")
+
+
+class HealthApi(APIView):
+    """TigerMCP's health with per-account detail for the accounts the caller may read (the public
+    /health shows components only)."""
+
+    @extend_schema(operation_id="health_get", responses=HealthOut)
+    def get(self, request):
+        report = health_report_for(actor_from_request(request))
+        components = {k: {"status": str(v.get("status"))} for k, v in report.items() if isinstance(v, dict)}
+        return Response(HealthOut({"status": report["status"], "checked_at": report["checked_at"],
+                                   "components": components, "accounts": report["accounts"]}).data)

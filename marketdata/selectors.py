@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -285,3 +285,38 @@ def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> d
                                  for s, v in sorted(by_symbol.items(), key=lambda kv: -abs(kv[1]))],
         "series": series,
     }
+
+
+HISTORY_CURRENCIES = ("USD", "HKD", "CNH")
+MAX_HISTORY_DAYS = 366
+DEFAULT_HISTORY_DAYS = 30
+HISTORY_YEARS = 10
+HISTORY_TOO_OLD = "History goes back {years} years: start and end must be on or after {earliest}."
+BAD_HISTORY_RANGE = "start ({start}) must not be after end ({end})."
+HISTORY_TOO_LONG = "The range may span at most {max} days (got {days}); ask for a shorter one, or several."
+HISTORY_IN_FUTURE = "start ({start}) is in the future; today is {today} (UTC)."
+BAD_HISTORY_CURRENCY = "currency must be one of {allowed} (got {value!r})."
+
+
+def pnl_history_get(*, actor: Actor, account_number: str | None = None, start: date | None = None,
+                    end: date | None = None, currency: str | None = None):
+    """(account, broker.types.ValueHistory): one account's daily value and P&L. Defaults: the last
+    30 days up to today, in the account's base currency."""
+    today = timezone.now().date()
+    earliest = today - timedelta(days=HISTORY_YEARS * 366)
+    end = min(end or today, today)
+    start = start or max(max(end, earliest) - timedelta(days=DEFAULT_HISTORY_DAYS), earliest)
+    if min(start, end) < earliest:
+        raise InvalidInput(HISTORY_TOO_OLD.format(years=HISTORY_YEARS, earliest=earliest), code="bad_date_range")
+    if start > today:
+        raise InvalidInput(HISTORY_IN_FUTURE.format(start=start, today=today), code="bad_date_range")
+    if start > end:
+        raise InvalidInput(BAD_HISTORY_RANGE.format(start=start, end=end), code="bad_date_range")
+    if (end - start).days > MAX_HISTORY_DAYS:
+        raise InvalidInput(HISTORY_TOO_LONG.format(max=MAX_HISTORY_DAYS, days=(end - start).days), code="bad_date_range")
+    account = account_route(actor, account_number)
+    currency = (currency or account.base_currency or "USD").upper()
+    if currency not in HISTORY_CURRENCIES:
+        raise InvalidInput(BAD_HISTORY_CURRENCY.format(allowed=", ".join(HISTORY_CURRENCIES), value=currency),
+                           code="bad_currency")
+    return account, broker_for(account).value_history(start=start, end=end, currency=currency)

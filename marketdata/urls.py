@@ -7,6 +7,12 @@ urlpatterns = [
     path("quotes/", api.QuotesApi.as_view(), name="api-quotes"),
     path("bars/", api.BarsApi.as_view(), name="api-bars"),
     path("market-status/", api.MarketStatusApi.as_view(), name="api-market-status"),
+    path("accounts/<str:account_number>/", api.AccountDetailApi.as_view(), name="api-account"),
+    path("accounts/<str:account_number>/positions/", api.PositionsApi.as_view(), name="api-account-positions"),
+    path("contracts/", api.ContractApi.as_view(), name="api-contracts"),
+    path("options/chain/", api.OptionChainApi.as_view(), name="api-option-chain"),
+    path("health/", api.HealthApi.as_view(), name="api-health"),
+    path("accounts/<str:account_number>/pnl-history/", api.PnlHistoryApi.as_view(), name="api-account-pnl-history"),
     path("portfolio/", api.PortfolioApi.as_view(), name="api-portfolio"),
     path("portfolio/snapshots/latest/", api.SnapshotLatestApi.as_view(), name="api-portfolio-snapshot-latest"),
 ]

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from core.metrics import LOGIN_FAILURES
+
 logger = logging.getLogger(__name__)
 
 ACTOR_SCOPE_KEY = "tigermcp.actor"
@@ -148,6 +150,7 @@ class McpHttpApp:
         try:
             actor = Actor.for_mcp_client((await run_service(mcp_token_resolve, plain=plain.strip())).client)
         except ApplicationError as exc:
+            LOGIN_FAILURES.labels(kind="mcp_token").inc()
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
         owner = actor.mcp_client.pk
         session_id = _header(scope, b"mcp-session-id")

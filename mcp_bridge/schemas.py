@@ -144,6 +144,36 @@ class PortfolioResult(BaseModel):
     as_of: str
 
 
+class TradableQuantityResult(BaseModel):
+    account: str
+    symbol: str
+    side: str
+    currency: str = Field(description="The symbol's trading currency.")
+    cash_quantity: str | None = Field(description="Most shares with cash only (SELL: the position you can sell).")
+    margin_quantity: str | None = Field(description="Most shares using margin (SELL: may include a short sale).")
+    position_quantity: str | None = Field(description="Shares held now.")
+    salable_quantity: str | None = Field(description="Shares held and not already being sold.")
+
+
+class ValueDayOut(BaseModel):
+    date: str
+    net_value: Money = Field(description="Net liquidation at the day's end (today: now).")
+    pnl: Money = Field(description="Change from the previous day, net of deposits and withdrawals.")
+    pnl_ratio: str | None = Field(description="pnl / previous day's value, e.g. 0.0125 = +1.25 %.")
+    cash: Money
+    position_value: Money
+
+
+class PnlHistoryResult(BaseModel):
+    account: str
+    currency: str = Field(description="Currency of every amount.")
+    start: str = Field(description="First day of the range asked for.")
+    end: str = Field(description="Last day of the range asked for (at most today).")
+    pnl: Money = Field(description="P&L over the whole range.")
+    pnl_ratio: str | None = Field(description="pnl / value before the range, e.g. -0.02 = -2 %.")
+    days: list[ValueDayOut] = Field(description="One row per trading day, oldest first.")
+
+
 class OrderOut(BaseModel):
     order_ref: str | None = Field(default=None, description="TigerMCP's order id, when the order went through TigerMCP.")
     broker_id: str | None = Field(description="Tiger's order id: pass it to get_order, modify_order, cancel_order.")
@@ -319,12 +349,15 @@ def compact_schema(schema: dict) -> dict:
 
     def walk(node: dict, expanding: tuple[str, ...]) -> dict:
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_DEFS) and set(node) <= {"$ref", "$defs"}:
+        if isinstance(ref, str) and ref.startswith(_DEFS):
             name = ref.removeprefix(_DEFS)
             if name in expanding:  # recursive: keep the reference and its definition
                 kept[name] = defs[name]
                 return node
-            return walk(defs[name], (*expanding, name))
+            # A field's own keywords (its description) sit beside the reference and win over the
+            # definition's.
+            siblings = {k: v for k, v in node.items() if k not in ("$ref", "$defs")}
+            return {**walk(defs[name], (*expanding, name)), **walk(siblings, expanding)}
         out = {}
         for key, value in node.items():
             if key == "title" or key == "$defs":

@@ -6,6 +6,8 @@ from mcp_bridge.adapter import iso
 from mcp_bridge.schemas import (
     AccountSummary,
     FillOut,
+    PnlHistoryResult,
+    ValueDayOut,
     OrderOut,
     PositionOut,
     PreviewResult,
@@ -41,6 +43,16 @@ def summary_out(account, a) -> AccountSummary:
         unrealized_pnl=money(a.unrealized_pnl, c), realized_pnl=money(a.realized_pnl, c),
         cash_by_currency=[money(v, k) for k, v in sorted(a.cash_by_currency.items())],
     )
+
+
+def pnl_history_out(account, h) -> PnlHistoryResult:
+    c = h.currency
+    days = [ValueDayOut(date=d.day.isoformat(), net_value=money(d.net_value, c), pnl=money(d.pnl, c),
+                        pnl_ratio=dstr(d.pnl_ratio), cash=money(d.cash, c), position_value=money(d.position_value, c))
+            for d in h.days]
+    return PnlHistoryResult(account=account.account_number, currency=c,
+                            start=h.start.isoformat(), end=h.end.isoformat(),
+                            pnl=money(h.pnl, c), pnl_ratio=dstr(h.pnl_ratio), days=days)
 
 
 def price_out(value, currency):

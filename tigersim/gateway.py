@@ -21,6 +21,7 @@ DAILY_PERIODS = {"day", "week", "month", "year"}
 MAX_BARS = 1200
 TICK_SECONDS = 5
 MAX_TRANSACTIONS = 100  # Tiger's page size for order_transactions
+MAX_HISTORY_DAYS = 366
 PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote", "expireAt": -1},
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
@@ -42,7 +43,8 @@ class Gateway:
             "quote_real_time": self.quote_real_time, "kline": self.kline, "trade_tick": self.trade_tick,
             "option_expiration": self.option_expiration, "option_chain": self.option_chain,
             "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
-            "order_transactions": self.order_transactions,
+            "order_transactions": self.order_transactions, "analytics_asset": self.analytics_asset,
+            "estimate_tradable_quantity": self.estimate_tradable_quantity,
         }
 
     def supports(self, method: str) -> bool:
@@ -335,6 +337,133 @@ class Gateway:
             })
         return {"items": items, "nextPageToken": None}
 
+    def analytics_asset(self, tiger_id, biz, fault):
+        """Daily net value and P&L, replayed from the account's own fills and the price model: each
+        day is valued at its closes (today at the current marks, so the last day is today's net
+        liquidation). Opening cash is today's cash with every fill undone; deposits are not dated
+        here, so they count as opening cash."""
+        acct = self._account(tiger_id, biz)
+        now = self._now()
+        cal = CALENDARS["US"]
+        today = cal.local(now).date()
+        end = _day(biz.get("end_date"), "end_date") or today
+        start = _day(biz.get("start_date"), "start_date") or end - dt.timedelta(days=30)
+        if start > end:
+            raise p.biz_error("start_date must not be after end_date")
+        if (end - start).days > MAX_HISTORY_DAYS:
+            raise p.biz_error(f"the date range may span at most {MAX_HISTORY_DAYS} days")
+        end = min(end, today)  # a range after today has no rows yet
+        currency = (biz.get("currency") or BASE_CURRENCY).upper()
+        rate = fx_per_usd(currency)
+        events = []  # (time_ms, symbol, currency, signed quantity, cash change)
+        opening_cash = dict(acct.cash)
+        for order in acct.orders.values():
+            for fill in order.fills:
+                buy = order.action == "BUY"
+                cash = (-fill.quantity * fill.price if buy else fill.quantity * fill.price) - fill.commission
+                events.append((fill.time_ms, order.symbol, order.currency, fill.quantity if buy else -fill.quantity, cash))
+                opening_cash[order.currency] = opening_cash.get(order.currency, ZERO) - cash
+        events.sort(key=lambda e: e[0])
+
+        def value_at(day: dt.date) -> tuple[Decimal, Decimal]:
+            """(cash, position value) in USD at the end of ``day`` (now, for today)."""
+            cutoff = now if day >= today else min(now, cal.at(day, dt.time(23, 59, 59)))
+            cutoff_ms = int(cutoff.timestamp() * 1000)
+            cash, held = dict(opening_cash), {}
+            for time_ms, symbol, ccy, quantity, change in events:
+                if time_ms > cutoff_ms:
+                    break
+                cash[ccy] = cash.get(ccy, ZERO) + change
+                held[symbol] = held.get(symbol, ZERO) + quantity
+            positions = ZERO
+            for symbol, quantity in held.items():
+                if not quantity:
+                    continue
+                inst = get_instrument(symbol)
+                if day >= today:
+                    price = self.ex.mark_price(symbol, now)
+                else:
+                    price = self.ex.prices.close_price(inst, CALENDARS[inst.market].trading_day_on_or_before(day))
+                positions += to_base(quantity * price, inst.currency)
+            return sum((to_base(v, c) for c, v in cash.items()), ZERO), positions
+
+        cash, positions = value_at(cal.previous_trading_day(start))
+        previous = _cents((cash + positions) * rate)
+        opening = previous
+        history = []
+        day = cal.trading_day_on_or_before(start)
+        if day < start:
+            day = cal.next_trading_day(day)
+        while day <= end:
+            cash, positions = value_at(day)
+            asset = _cents((cash + positions) * rate)
+            pnl = asset - previous
+            history.append({"date": _midnight_ms(cal, day), "asset": asset, "pnl": pnl,
+                            "pnlPercentage": (pnl / previous).quantize(Decimal("0.000001")) if previous else ZERO,
+                            "cashBalance": _cents(cash * rate), "grossPositionValue": _cents(abs(positions) * rate),
+                            "deposit": ZERO, "withdrawal": ZERO})
+            previous = asset
+            day = cal.next_trading_day(day)
+        total = previous - opening
+        return {"summary": {"pnl": total,
+                            "pnlPercentage": (total / opening).quantize(Decimal("0.000001")) if opening else ZERO,
+                            "annualizedReturn": ZERO, "overUserPercentage": ZERO},
+                "history": history}
+
+    def estimate_tradable_quantity(self, tiger_id, biz, fault):
+        """The largest order this account could place now, found with the same check place_order
+        runs (so the answer is exactly what would be accepted). financingQuantity may use margin
+        (and, selling, go short); tradableQuantity uses only cash (buying) or the salable position."""
+        acct = self._account(tiger_id, biz)
+        inst = get_instrument(biz.get("symbol") or "")
+        if inst is None or (biz.get("sec_type") or "STK").upper() != "STK":
+            raise p.GatewayError(acct.trade_error_code, "the contract is not supported")
+        action = (biz.get("action") or "").upper()
+        if action not in ("BUY", "SELL"):
+            raise p.biz_error("action must be BUY or SELL")
+        order_type = (biz.get("order_type") or "").upper()
+        limit_price, stop_price = dec(biz.get("limit_price"), "limit_price"), dec(biz.get("stop_price"), "stop_price")
+        if order_type in ("LMT", "STP_LMT") and limit_price is None:
+            raise p.field_empty("limit_price")
+        if order_type in ("STP", "STP_LMT") and stop_price is None:
+            raise p.field_empty("stop_price")
+        if order_type not in ("MKT", "LMT", "STP", "STP_LMT"):
+            raise p.biz_error(f"order_type {order_type or 'empty'} is not supported")
+        now = self._now()
+        quote = self.ex.quote(inst.symbol, now)
+        lot = Decimal(inst.lot_size)
+
+        def fits(quantity: Decimal) -> bool:
+            try:
+                self.ex._check_order(acct, inst, action, order_type, quantity, limit_price, stop_price, quote, now,
+                                     exclude=None)
+            except p.GatewayError:
+                return False
+            return True
+
+        lots = 0  # largest number of lots known to fit; grow, then bisect
+        step = 1
+        while step <= 10 ** 9 and fits(lot * (lots + step)):
+            lots += step
+            step *= 2
+        while step > 1:
+            step //= 2
+            if fits(lot * (lots + step)):
+                lots += step
+        most = lot * lots
+        held = acct.positions.get(inst.symbol)
+        salable = self.ex._salable(acct, inst.symbol)
+        if action == "SELL":
+            tradable = min(salable, most)
+        elif acct.capability == "CASH":
+            tradable = most
+        else:
+            price = self.ex._estimate_price(order_type, action, limit_price, stop_price, quote)
+            cash_local = self.ex.summary(acct, now)["cash"] * fx_per_usd(inst.currency)
+            tradable = min(most, (max(ZERO, cash_local) / price // lot) * lot) if price > 0 else ZERO
+        return {"tradableQuantity": tradable, "financingQuantity": most,
+                "positionQuantity": held.quantity if held else ZERO, "tradablePositionQuantity": salable}
+
     def order_no(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
         return {"orderId": self.ex.allocate_order_id(acct)}
@@ -560,7 +689,10 @@ class Gateway:
             expiry = basic.get("expiry")
             if symbol not in OPTION_UNDERLYINGS or expiry is None:
                 continue
-            day = dt.datetime.fromtimestamp(int(expiry) / 1000, cal.tz).date()
+            try:
+                day = dt.datetime.fromtimestamp(int(expiry) / 1000, cal.tz).date()
+            except (OverflowError, OSError, ValueError):
+                day = None  # a date no option expires on, like any other
             if day not in {d for d, _ in self.ex.prices.option_expiries(symbol, now)}:
                 out.append({"symbol": symbol, "expiry": int(expiry), "items": []})
                 continue
@@ -606,6 +738,19 @@ def _ms(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise p.biz_error(f"time {value!r} must be a millisecond timestamp")
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _day(value, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise p.biz_error(f"{name} must be a date like 2026-03-01 (got {value!r})")
 
 
 def _midnight_ms(cal, day: dt.date) -> int:

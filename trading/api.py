@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
+from broker.types import canonical_decimal
 from core.api_errors import validated_query
 from core.api_shapes import MoneyOut, decimal_text, money
 from trading import selectors, services
@@ -46,6 +47,17 @@ class CancelIn(serializers.Serializer):
     confirmation_token = serializers.CharField(required=False, allow_blank=True)
 
 
+class ModifyIn(serializers.Serializer):
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                        help_text="New total quantity.")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    confirmation_token = serializers.CharField(required=False, allow_blank=True,
+                                               help_text="From the preview; send the same changes with it.")
+
+
 def _valid(serializer_class, data) -> dict:
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
@@ -81,6 +93,25 @@ class OrderPlaceApi(APIView):
     def post(self, request):
         order = services.order_place(actor=actor_from_request(request), **_valid(PlaceIn, request.data))
         return Response({"order": selectors.order_as_dict(order)}, status=201)
+
+
+class OrderModifyApi(APIView):
+    """Without confirmation_token: previews the change (risk checks) and returns its token. With it
+    (and the same changes): sends the change to Tiger."""
+
+    @extend_schema(operation_id="orders_modify", request=ModifyIn, responses=OpenApiTypes.OBJECT)
+    def post(self, request, order_id: int):
+        data = _valid(ModifyIn, request.data)
+        actor = actor_from_request(request)
+        changes = {k: data.get(k) for k in ("quantity", "limit_price", "stop_price")}
+        if not data.get("confirmation_token"):
+            preview = services.order_modify_preview(actor=actor, account_number=data["account_number"],
+                                                    order_id=order_id, **changes)
+            return Response(preview.as_dict())
+        expected = {k: canonical_decimal(v) for k, v in changes.items() if v is not None}
+        order = services.order_modify(actor=actor, account_number=data["account_number"], order_id=order_id,
+                                      confirmation_token=data["confirmation_token"], expected=expected)
+        return Response({"order": selectors.order_as_dict(order)})
 
 
 class OrderCancelApi(APIView):
@@ -145,3 +176,40 @@ class FillListApi(APIView):
             since=q.get("since"), until=q.get("until"), limit=q["limit"])
         return Response(FillsOut({"account_number": account.account_number,
                                   "fills": [_fill_data(f, refs.get(f.broker_order_id)) for f in rows]}).data)
+
+
+class TradableQuantityQuery(serializers.Serializer):
+    account = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                    help_text="Account number; omit for your default account.")
+    symbol = serializers.CharField(max_length=32)
+    side = serializers.ChoiceField(choices=["BUY", "SELL"])
+    order_type = serializers.ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
+
+
+class TradableQuantityOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    symbol = serializers.CharField()
+    side = serializers.CharField()
+    currency = serializers.CharField()
+    cash_quantity = serializers.CharField(allow_null=True, help_text="With cash only (SELL: the salable position).")
+    margin_quantity = serializers.CharField(allow_null=True, help_text="Using margin (SELL: may include a short).")
+    position_quantity = serializers.CharField(allow_null=True)
+    salable_quantity = serializers.CharField(allow_null=True)
+
+
+class TradableQuantityApi(APIView):
+    """How many shares the account could buy or sell now at a price, as Tiger estimates it."""
+
+    @extend_schema(operation_id="orders_tradable_quantity", parameters=[TradableQuantityQuery],
+                   responses=TradableQuantityOut)
+    def get(self, request):
+        q = validated_query(request, TradableQuantityQuery)
+        account, t = selectors.tradable_quantity_get(
+            actor=actor_from_request(request), account_number=q.get("account") or None, symbol=q["symbol"],
+            side=q["side"], order_type=q["order_type"], limit_price=q.get("limit_price"), stop_price=q.get("stop_price"))
+        return Response(TradableQuantityOut({
+            "account_number": account.account_number, "symbol": t.symbol, "side": t.side, "currency": t.currency,
+            **{k: decimal_text(getattr(t, k)) for k in ("cash_quantity", "margin_quantity", "position_quantity",
+                                                        "salable_quantity")}}).data)

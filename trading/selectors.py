@@ -184,6 +184,18 @@ def fills_list(*, actor: Actor, account_number: str | None = None, symbol: str |
     return account, rows, refs
 
 
+def tradable_quantity_get(*, actor: Actor, account_number: str | None = None, symbol: str, side: str,
+                          order_type: str = "LMT", limit_price=None, stop_price=None):
+    """(account, broker.types.TradableQuantity): how much of a symbol the account could buy or sell
+    now at that price, as Tiger estimates it (cash only, and with margin)."""
+    from trading.intents import normalise_intent
+
+    account = account_route(actor, account_number)
+    intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=1,
+                              order_type=order_type, limit_price=limit_price, stop_price=stop_price)
+    return account, broker_for(account).tradable_quantity(intent)
+
+
 ORDER_ID_REQUIRED = "Give order_id (TigerMCP's, from place_order or get_orders) or broker_id (Tiger's)."
 
 

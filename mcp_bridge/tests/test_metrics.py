@@ -60,6 +60,8 @@ async def test_run_mcp_over_http_serves_its_own_metrics(world, http_server):
     server = http_server()
     async with server.client(world.tokens["reader"]) as mcp:
         assert not (await mcp.call_tool("list_accounts", {})).is_error
+    refused = httpx2.post(server.url, json={}, headers={"Authorization": "Bearer tmmcp_not-a-token"}, timeout=30)
+    assert refused.status_code == 401
     metrics_url = server.url.removesuffix("/mcp") + "/metrics"
     response = httpx2.get(metrics_url, timeout=30)
     assert response.status_code == 200
@@ -67,6 +69,7 @@ async def test_run_mcp_over_http_serves_its_own_metrics(world, http_server):
                for family in text_string_to_metric_families(response.text) for s in family.samples}
     labels = frozenset({("door", "mcp"), ("endpoint", "list_accounts"), ("status", "ok")})
     assert scraped[("tigermcp_requests_total", labels)] == 1
+    assert scraped[("tigermcp_login_failures_total", frozenset({("kind", "mcp_token")}))] == 1
     # Through a proxy, for someone elsewhere: not a loopback caller.
     forwarded = httpx2.get(metrics_url, headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
     assert forwarded.status_code == 403

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 READ_TOOLS = {
     "list_accounts", "get_account_summary", "get_positions", "get_portfolio", "get_orders", "get_order", "get_quote",
     "get_bars", "get_trade_ticks", "get_contract", "get_option_chain", "get_market_status", "get_health",
-    "get_fills",
+    "get_fills", "get_pnl_history", "get_tradable_quantity",
 }
 ALL_TOOLS = READ_TOOLS | WRITE_TOOLS
 

@@ -19,7 +19,8 @@ READ_TOOLS = {
     market.get_quote: "Quotes", market.get_bars: "Bars", market.get_trade_ticks: "Trade ticks",
     market.get_contract: "Contract", market.get_option_chain: "Option chain",
     market.get_market_status: "Market status", accounts.get_health: "Health",
-    orders.get_fills: "Fills",
+    orders.get_fills: "Fills", accounts.get_pnl_history: "P&L history",
+    orders.get_tradable_quantity: "Tradable quantity",
 }
 
 

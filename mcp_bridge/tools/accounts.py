@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated, Literal
+
 from django.conf import settings
+from pydantic import Field
 
 from mcp_bridge.about import SERVER_NAME, SERVER_VERSION
 from mcp_bridge.adapter import call
 from mcp_bridge.context import current_actor
 from mcp_bridge.params import AccountParam
-from mcp_bridge.shapes import position_out, summary_out
+from mcp_bridge.shapes import pnl_history_out, position_out, summary_out
 from mcp_bridge.schemas import (
     AccountHealth,
     AccountInfo,
     AccountSummary,
     AccountsResult,
     HealthResult,
+    PnlHistoryResult,
     PositionsResult,
     untrusted,
 )
@@ -75,3 +80,19 @@ async def get_health() -> HealthResult:
                                 last_error=r.get("last_error") or None) for r in report["accounts"]],
         checked_at=report["checked_at"],
     )
+
+
+async def get_pnl_history(
+    account: AccountParam = None,
+    start: Annotated[date | None, Field(description="First day, e.g. 2026-03-01. Default: 30 days before end.")] = None,
+    end: Annotated[date | None, Field(description="Last day, e.g. 2026-03-31. Default: today.")] = None,
+    currency: Annotated[Literal["USD", "HKD", "CNH"] | None, Field(description="Currency of the amounts. Default: the account's base currency.")] = None,
+) -> PnlHistoryResult:
+    """Daily net value and P&L of one account over a date range (at most 366 days), with the range's
+    total. Use it for performance questions ("how did my account do this month?"); for the current
+    balances use get_account_summary, for what traded use get_fills."""
+    from marketdata.selectors import pnl_history_get
+
+    acct, history = await call(pnl_history_get, actor=current_actor(), account_number=account, start=start, end=end,
+                               currency=currency)
+    return pnl_history_out(acct, history)

@@ -25,6 +25,7 @@ from mcp_bridge.shapes import broker_order_out, fill_out, our_order_out, preview
 from trading.models import OrderStatus
 from mcp_bridge.schemas import (
     FillsResult,
+    TradableQuantityResult,
     OrderActionResult,
     OrderOut,
     OrdersResult,
@@ -90,6 +91,25 @@ async def get_fills(
     acct, rows, refs = await call(fills_list, actor=current_actor(), account_number=account, symbol=symbol,
                                   since=since, until=until, limit=limit)
     return FillsResult(account=acct.account_number, fills=[fill_out(f, refs.get(f.broker_order_id)) for f in rows])
+
+
+async def get_tradable_quantity(
+    symbol: SymbolParam, side: SideParam, order_type: OrderTypeParam = "LMT", limit_price: PriceParam = None,
+    stop_price: PriceParam = None, account: AccountParam = None,
+) -> TradableQuantityResult:
+    """How many shares one account could buy or sell now at a price, as Tiger estimates it: with cash
+    only and using margin. Use it to answer "how many can I buy?" or to size an order before
+    preview_order. Places nothing."""
+    from broker.types import canonical_decimal
+    from trading.selectors import tradable_quantity_get
+
+    acct, q = await call(tradable_quantity_get, actor=current_actor(), account_number=account, symbol=symbol, side=side,
+                         order_type=order_type, limit_price=limit_price, stop_price=stop_price)
+    return TradableQuantityResult(
+        account=acct.account_number, symbol=q.symbol, side=q.side, currency=q.currency,
+        cash_quantity=canonical_decimal(q.cash_quantity), margin_quantity=canonical_decimal(q.margin_quantity),
+        position_quantity=canonical_decimal(q.position_quantity), salable_quantity=canonical_decimal(q.salable_quantity),
+    )
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth) -> dict:

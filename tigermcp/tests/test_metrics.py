@@ -230,3 +230,19 @@ def test_multiprocess_mode_sums_every_process_into_one_scrape(tmp_path, monkeypa
     assert value(scraped, "tigermcp_requests_total", door="task", endpoint="demo.task", status="ok") == 2
     assert value(scraped, "tigermcp_request_duration_seconds_count", door="task", endpoint="demo.task") == 2
     assert value(scraped, "tigermcp_account_balance", account="U1", currency="USD", kind="cash") == 250
+
+
+def test_a_lockout_is_counted_once_when_it_happens():
+    from tigermcp.settings import AXES_FAILURE_LIMIT
+
+    get_user_model().objects.create_superuser("ops", password="pw-ops-correct-1")
+    client = APIClient()
+    before = scrape()
+    for _ in range(AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "ops", "password": "wrong"})
+    after = scrape()
+    assert value(after, "tigermcp_login_lockouts_total") - value(before, "tigermcp_login_lockouts_total") == 1
+    assert value(after, "tigermcp_login_failures_total", kind="password") - \
+        value(before, "tigermcp_login_failures_total", kind="password") == AXES_FAILURE_LIMIT
+    locked = {"door": "admin", "endpoint": "admin:login", "status": "429"}
+    assert value(after, "tigermcp_requests_total", **locked) - value(before, "tigermcp_requests_total", **locked) == 1

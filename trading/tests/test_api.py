@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -87,3 +89,29 @@ def test_without_an_account_number_orders_go_to_the_default_account(api, account
     token = api.post(f"/api/orders/{order['order_id']}/cancel/", {}, format="json").json()["confirmation_token"]
     r = api.post(f"/api/orders/{order['order_id']}/cancel/", {"confirmation_token": token}, format="json")
     assert r.status_code == 200 and r.json()["order"]["status"] == "CANCELLED"  # read back after Tiger's PendingCancel
+
+
+def test_modify_over_the_api_previews_then_confirms_the_same_change(api, account, last_price, sim):
+    n = account.account_number
+    cent = last_price().__class__("0.01")
+    low = str((last_price() * 9 / 10).quantize(cent))
+    r = api.post("/api/orders/preview/", {"symbol": "AAPL", "side": "BUY", "quantity": "2", "order_type": "LMT",
+                                          "limit_price": low}, format="json")
+    r = api.post("/api/orders/place/", {"confirmation_token": r.json()["confirmation_token"], "idempotency_key": "mod-1"},
+                 format="json")
+    order = r.json()["order"]
+    lower = str((last_price() * 8 / 10).quantize(cent))
+    preview = api.post(f"/api/orders/{order['order_id']}/modify/", {"limit_price": lower}, format="json")
+    assert preview.status_code == 200, preview.json()
+    token = preview.json()["confirmation_token"]
+    mismatched = api.post(f"/api/orders/{order['order_id']}/modify/", {"limit_price": low, "confirmation_token": token},
+                          format="json")
+    assert mismatched.status_code >= 400 and mismatched.json()["error"]["code"]
+    at_broker = sim.exchange.accounts[n].orders[int(order["broker_id"])]
+    assert at_broker.limit_price == Decimal(low)  # a mismatched confirmation changes nothing
+    preview = api.post(f"/api/orders/{order['order_id']}/modify/", {"limit_price": lower}, format="json")
+    done = api.post(f"/api/orders/{order['order_id']}/modify/",
+                    {"limit_price": lower, "confirmation_token": preview.json()["confirmation_token"]}, format="json")
+    assert done.status_code == 200, done.json()
+    assert Decimal(done.json()["order"]["limit_price"]) == Decimal(lower)
+    assert at_broker.limit_price == Decimal(lower)
