@@ -129,7 +129,8 @@ class PostgresDatabases(McpDatabases):
         super().__init__(key, data_dir)
         self._url = url
         self._params = {k: v for k, v in params.items() if v}
-        self.name = self.prefix
+        # Beside pytest-django's test_<NAME>_<run id>, so whose it is shows in the server's list.
+        self.name = f"test_{urlsplit(url).path.lstrip('/')}_{TEST_RUN_ID}_mcp"
         self._execute("postgres", self._sql("CREATE DATABASE {}", self.name))
         try:
             self._keep_migrated_rows()
