@@ -83,6 +83,24 @@ def use_keys(monkeypatch):
 
 
 @pytest.fixture
+def api_client_for():
+    """A DRF client holding a new API token with a `scope` grant on `account`, as a scripted caller has."""
+    from rest_framework.test import APIClient
+
+    from accounts.actors import Actor
+    from accounts.services import api_token_create, grant_set
+
+    def make(account, scope, name="script"):
+        token, plain = api_token_create(actor=Actor.system("cli", "fixture"), name=name)
+        grant_set(actor=Actor.system("cli", "fixture"), account=account, scope=scope, api_token=token)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        return client
+
+    return make
+
+
+@pytest.fixture
 def system_actor():
     from accounts.actors import Actor
 

@@ -2,11 +2,8 @@
 
 import pytest
 from axes.models import AccessAttempt
-from rest_framework.test import APIClient
 
-from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.services import api_token_create, grant_set
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +12,8 @@ PREVIEW = {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "MKT"
 
 
 @pytest.fixture
-def api(tiger_account):
-    token, plain = api_token_create(actor=Actor.system("cli"), name="script")
-    grant_set(actor=Actor.system("cli"), account=tiger_account, scope=Scope.TRADE, api_token=token)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+def api(tiger_account, api_client_for):
+    return api_client_for(tiger_account, Scope.TRADE, name="script")
 
 
 def _preview(api, account, request_id):

@@ -1,22 +1,15 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.services import api_token_create, grant_set
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(account):
-    token, plain = api_token_create(actor=Actor.system("cli"), name="script")
-    grant_set(actor=Actor.system("cli"), account=account, scope=Scope.TRADE, api_token=token)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+def api(account, api_client_for):
+    return api_client_for(account, Scope.TRADE, name="script")
 
 
 def test_preview_place_list_get_cancel_over_the_api(api, account, last_price):

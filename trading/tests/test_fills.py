@@ -4,11 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.actors import Actor
 from accounts.models import Scope
-from accounts.services import api_token_create, grant_set
 from core.errors import InvalidInput
 from trading import selectors, services
 from trading.models import OrderStatus as S
@@ -17,12 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(account):
-    token, plain = api_token_create(actor=Actor.system("cli"), name="fills")
-    grant_set(actor=Actor.system("cli"), account=account, scope=Scope.READ, api_token=token)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+def api(account, api_client_for):
+    return api_client_for(account, Scope.READ, name="fills")
 
 
 @pytest.fixture
