@@ -64,6 +64,18 @@ class AccountHealth(BaseModel):
     last_error: str | None = None
 
 
+class ProcessUsage(BaseModel):
+    pid: int
+    memory_rss_mb: float = Field(description="Resident memory of the process serving you, in MiB.")
+    cpu_percent: float = Field(description="CPU used since the process started, per core (200 = two cores fully).")
+    cpu_seconds: float
+    threads: int
+    uptime_seconds: int
+    disk_free_percent: float = Field(description="Free space on the disk of the data directory.")
+    disk_free_bytes: int
+    disk_total_bytes: int
+
+
 class HealthResult(BaseModel):
     status: str = Field(description="ok | degraded (an account fails) | down (database, cache or workers down).")
     server: str
@@ -74,6 +86,7 @@ class HealthResult(BaseModel):
     components: dict[str, str] = Field(description="database, redis, celery: each ok | down | not_configured ….")
     accounts: list[AccountHealth] = Field(description="Your accounts only, from the latest scheduled checks.")
     checked_at: str
+    process: ProcessUsage | None = Field(default=None, description="Memory, CPU and disk of the serving process.")
 
 
 class AccountSummary(BaseModel):

@@ -16,6 +16,8 @@ def test_admin_home_shows_health_kill_switch_and_accounts(client):
     page = client.get("/admin/").content.decode()
     assert 'id="tigermcp-dashboard"' in page and "Alpha (" + account.account_number + ")" in page
     assert re.search(r'id="kill-switch">\s*off</td>', page)
+    usage = re.search(r'id="process-usage">memory ([\d.]+) MiB, CPU ([\d.]+)% since start.*?disk ([\d.]+)% free', page, re.S)
+    assert usage and float(usage.group(1)) > 10 and 0 < float(usage.group(3)) <= 100, page
     kill_switch_set(actor=Actor.system("cli"), active=True, reason="fat finger drill")
     page = client.get("/admin/").content.decode()
     assert "fat finger drill" in page and "globally" in page

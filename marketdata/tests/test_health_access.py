@@ -29,7 +29,7 @@ def _rows(reply) -> set[str]:
 def test_anonymous_sees_status_and_components_only(client, accounts, path):
     reply = client.get(path)
     body = reply.json()
-    assert set(body) == {"status", "checked_at", "database", "redis", "celery", "orders", "detail"}
+    assert set(body) == {"status", "checked_at", "database", "redis", "celery", "orders", "process", "detail"}
     assert body["database"] == {"status": "ok"} and body["detail"] == HEALTH_DETAIL
     for account in accounts:
         assert account.account_number not in reply.content.decode() and account.label not in reply.content.decode()
@@ -61,3 +61,26 @@ def test_a_token_sees_its_own_accounts_and_a_bad_token_is_refused(accounts):
     assert _rows(monitor.get("/health")) == {bravo.account_number}
     refused = Client(HTTP_AUTHORIZATION="Bearer tmapi_not-a-token").get("/health")
     assert refused.status_code == 401 and refused.json() == {"detail": BAD_TOKEN}
+
+
+def test_the_process_own_memory_cpu_and_disk_show_to_staff_and_tokens_not_to_anyone(client, accounts):
+    import os
+    import shutil
+
+    from django.conf import settings
+
+    anonymous = client.get("/health").json()
+    assert anonymous["process"] == {"status": "ok"}  # the state only, like every component
+
+    client.force_login(get_user_model().objects.create_user("ops", password="pw-ops-1234567", is_staff=True))
+    process = client.get("/health").json()["process"]
+    assert process["status"] == "ok" and process["pid"] == os.getpid()
+    # Plausible, not merely present: a Django process with the test suite loaded holds tens of MiB.
+    assert 20 * 2**20 < process["memory_rss_bytes"] < 4 * 2**30
+    assert process["memory_rss_mb"] == round(process["memory_rss_bytes"] / 2**20, 1)
+    assert process["cpu_seconds"] > 0 and 0 < process["cpu_percent"] <= 100 * os.cpu_count()
+    assert process["threads"] >= 1 and process["uptime_seconds"] >= 0
+    disk = shutil.disk_usage(settings.DATA_DIR)
+    assert process["disk_total_bytes"] == disk.total and process["disk_path"] == str(settings.DATA_DIR)
+    assert process["disk_used_bytes"] + process["disk_free_bytes"] <= disk.total
+    assert 0 < process["disk_free_percent"] <= 100

@@ -1,6 +1,7 @@
 """Every tool through run_mcp over stdio, against the gateway simulator."""
 
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -116,6 +117,10 @@ async def test_read_tools_return_decimal_strings_with_currencies(world):
         health = ok(await mcp.call_tool("get_health", {}))
         assert health["caller"] == "mcp:trader" and health["can_trade"] is True
         assert {a["account"] for a in health["accounts"]} == {world.accounts[k] for k in ("paper_a", "paper_b", "live_x")}
+        # The serving process itself: the run_mcp subprocess, not this test.
+        process = health["process"]
+        assert process["pid"] != os.getpid() and 10 < process["memory_rss_mb"] < 2048
+        assert process["cpu_seconds"] > 0 and 0 < process["disk_free_percent"] <= 100
 
         unknown = await mcp.call_tool("get_positions", {"account": "999"})
         assert "Call list_accounts" in error_text(unknown)

@@ -21,6 +21,7 @@ from mcp_bridge.schemas import (
     HealthResult,
     PnlHistoryResult,
     PositionsResult,
+    ProcessUsage,
     untrusted,
 )
 
@@ -79,6 +80,7 @@ async def get_health() -> HealthResult:
                                 checked_at=r.get("checked_at"), latency_ms=r.get("latency_ms"),
                                 last_error=r.get("last_error") or None) for r in report["accounts"]],
         checked_at=report["checked_at"],
+        process=ProcessUsage.model_validate(report["process"]) if isinstance(report.get("process"), dict) else None,
     )
 
 
