@@ -219,7 +219,18 @@ class BrokerClient:
     # -- account ----------------------------------------------------------------------------------
 
     def assets(self) -> Assets:
-        portfolio = self._call("prime_assets", self._trade.get_prime_assets, account=self.account_number)
+        return self._assets(self._call("prime_assets", self._trade.get_prime_assets, account=self.account_number))
+
+    def credentials_probe(self) -> Assets:
+        """One assets read for credentials not saved yet (an admin's edit): under Tiger's limits, with
+        the SDK's errors translated, but outside the account's circuit breaker, whose failures must
+        stay those of the stored credentials."""
+        rate_limit_acquire(tiger_id_hash=self.developer_key, api="prime_assets")
+        with self._translate("prime_assets"):
+            portfolio = self._send(self._trade.get_prime_assets, (), {"account": self.account_number})
+        return self._assets(portfolio)
+
+    def _assets(self, portfolio) -> Assets:
         segment = portfolio.segments.get("S") if portfolio else None
         if segment is None:
             raise BrokerRejected(REJECTED.format(api="prime_assets", account=self.account_number, message="no securities segment returned"))

@@ -7,6 +7,7 @@ from django.urls import path
 
 from accounts.admin import admin_actor
 from core.errors import ApplicationError
+from core.formatting import format_money
 
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from core.admin_readonly import ReadOnlyAdmin
@@ -32,8 +33,20 @@ class AccountHealthAdmin(ReadOnlyAdmin):
 
 @admin.register(PortfolioSnapshot)
 class PortfolioSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("taken_at", "net_liquidation", "base_currency", "cash", "market_value", "accounts_ok", "accounts_failed", "duration_ms")
+    list_display = ("taken_at", "net_liquidation_shown", "cash_shown", "market_value_shown", "accounts_ok", "accounts_failed", "duration_ms")
     date_hierarchy = "taken_at"
+
+    @admin.display(description="Net liquidation", ordering="net_liquidation")
+    def net_liquidation_shown(self, obj):
+        return format_money(obj.net_liquidation, obj.base_currency)
+
+    @admin.display(description="Cash", ordering="cash")
+    def cash_shown(self, obj):
+        return format_money(obj.cash, obj.base_currency)
+
+    @admin.display(description="Market value", ordering="market_value")
+    def market_value_shown(self, obj):
+        return format_money(obj.market_value, obj.base_currency)
 
     def get_urls(self):
         # The Portfolio page hangs off the snapshot admin: same app, same staff-only admin_view.

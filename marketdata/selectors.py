@@ -287,6 +287,26 @@ def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> d
     }
 
 
+BALANCE_FIELDS = ("net_liquidation", "cash", "buying_power", "unrealized_pnl", "realized_pnl")
+
+
+def account_balances_latest() -> dict[str, dict]:
+    """Each account's balances in the latest snapshot, by account number, in one query: for pages
+    that list accounts (no broker call per row). An account the snapshot could not read carries its
+    error instead; one absent from it has no entry."""
+    snapshot = snapshot_latest()
+    if snapshot is None:
+        return {}
+    rows = {}
+    for acc in snapshot.data.get("accounts", []):
+        rows[acc["account_number"]] = {"currency": acc["currency"], "taken_at": snapshot.taken_at,
+                                       "positions": len(acc.get("positions") or []),
+                                       **{k: _dec(acc.get(k)) for k in BALANCE_FIELDS}}
+    for error in snapshot.data.get("errors", []):
+        rows.setdefault(error.get("account_number"), {"error": error.get("message", ""), "taken_at": snapshot.taken_at})
+    return rows
+
+
 HISTORY_CURRENCIES = ("USD", "HKD", "CNH")
 MAX_HISTORY_DAYS = 366
 DEFAULT_HISTORY_DAYS = 30

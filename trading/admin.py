@@ -4,34 +4,22 @@ moves go through actions that call the services. Risk policy saves go through ri
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin import TigerAccountAdmin, admin_actor
+from accounts.admin import TigerAccountAdmin, TigerAccountForm, admin_actor
 from accounts.models import TigerAccount
 from core.errors import ApplicationError
-from core.formatting import format_price, format_quantity
+from core.formatting import format_money, format_price, format_quantity
+from marketdata.models import AccountHealth
+from marketdata.selectors import account_balances_latest
+from marketdata.services import account_connection_test, account_credentials_check
 from trading import selectors, services
 from trading.models import ACTIVE, Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
-
-
-# Order fields shown formatted on the order page: quantities without trailing zeros, prices with
-# their currency.
-FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
-             "reference_price": "price", "avg_fill_price": "price", "commission": "price"}
-
-
-class FillInline(admin.TabularInline):
-    model = Fill
-    extra = 0
-    can_delete = False
-    readonly_fields = ["execution_id", "quantity", "price", "currency", "executed_at", "recorded_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("rule", "Rule"), ("limit", "Limit"),
@@ -255,9 +243,29 @@ class RiskPolicyVersionInline(admin.TabularInline):
 
 @admin.register(RiskPolicy)
 class RiskPolicyAdmin(admin.ModelAdmin):
-    list_display = ["account", "version", "max_order_quantity", "max_order_notional", "price_collar_pct",
-                    "max_orders_per_minute", "daily_loss_limit", "max_open_exposure", "currency", "updated_at"]
+    list_display = ["account", "version", "max_quantity_shown", "max_notional_shown", "collar_shown", "max_orders_per_minute",
+                    "daily_loss_shown", "max_exposure_shown", "allowed_markets", "updated_at"]
     list_select_related = ["account"]
+
+    @admin.display(description="Max quantity", ordering="max_order_quantity")
+    def max_quantity_shown(self, obj):
+        return format_quantity(obj.max_order_quantity)
+
+    @admin.display(description="Max notional", ordering="max_order_notional")
+    def max_notional_shown(self, obj):
+        return format_money(obj.max_order_notional, obj.currency)
+
+    @admin.display(description="Price collar", ordering="price_collar_pct")
+    def collar_shown(self, obj):
+        return f"{format_quantity(obj.price_collar_pct)} %"
+
+    @admin.display(description="Daily loss limit", ordering="daily_loss_limit")
+    def daily_loss_shown(self, obj):
+        return "off" if obj.daily_loss_limit is None else format_money(obj.daily_loss_limit, obj.currency)
+
+    @admin.display(description="Max open exposure", ordering="max_open_exposure")
+    def max_exposure_shown(self, obj):
+        return format_money(obj.max_open_exposure, obj.currency)
     readonly_fields = ["version", "updated_at"]
     inlines = [RiskPolicyVersionInline]
 
@@ -342,10 +350,134 @@ class OrderAlertAdmin(admin.ModelAdmin):
         self.message_user(request, "Alerts resolved.")
 
 
-class TradingAccountAdmin(TigerAccountAdmin):
-    """The account admin with trading's per-account kill switch (trading knows accounts; not the reverse)."""
+CREDENTIAL_INPUTS = (*TigerAccount.SECRET_FIELDS, "account_number", "server_url", "gateway_public_key")
 
-    actions = [*TigerAccountAdmin.actions, "kill_switch_on", "kill_switch_off"]
+
+class TradingAccountForm(TigerAccountForm):
+    """The account form, with new credentials checked against the gateway before they are saved."""
+
+    skip_connection_check = forms.BooleanField(
+        required=False, label="Save without checking",
+        help_text="Save new credentials without one signed call to the gateway (it is down, say). "
+                  "Otherwise they are tried first and refused with the gateway's reason.")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.cleaned_data.get("skip_connection_check"):
+            return
+        if self.instance.pk is not None and not any(name in self.changed_data for name in CREDENTIAL_INPUTS) \
+                and not self.changed_secret_fields:
+            return
+        try:
+            account_credentials_check(account=self.instance)
+        except ApplicationError as exc:
+            self.add_error(None, exc.message)
+
+
+class AccountChangeList(ChangeList):
+    def get_results(self, request):
+        # Balances from the latest snapshot, one query for the page (no broker call per row).
+        super().get_results(request)
+        balances = account_balances_latest()
+        for account in self.result_list:
+            account.latest_balances = balances.get(account.account_number)
+
+
+def _health_of(account) -> AccountHealth | None:
+    try:
+        return account.health
+    except AccountHealth.DoesNotExist:
+        return None
+
+
+def health_shown(health: AccountHealth | None) -> str:
+    if health is None or health.checked_at is None:
+        return "not checked yet"
+    text = health.get_status_display()
+    if health.latency_ms is not None:
+        text += f", {format_quantity(health.latency_ms)} ms"
+    if health.consecutive_failures:
+        text += f", {health.consecutive_failures} failure(s) in a row"
+    return text
+
+
+class TradingAccountAdmin(TigerAccountAdmin):
+    """The account admin with trading's per-account kill switch (trading knows accounts; not the
+    reverse), health and balances (from the health rows and the latest snapshot: no broker call per
+    row), a test-connection action, and credentials checked at the gateway before they are saved."""
+
+    form = TradingAccountForm
+    list_display = ["label", "account_number", "environment", "permission", "status", "health_column",
+                    "net_liquidation_column", "buying_power_column", "is_default", "live_trading_enabled"]
+    list_select_related = ["health"]
+    actions = [*TigerAccountAdmin.actions, "test_connection", "kill_switch_on", "kill_switch_off"]
+    fieldsets = [
+        *TigerAccountAdmin.fieldsets[:1],
+        ("Health and balances", {"fields": ["health_and_balances"]}),
+        ("Credentials (write-only)", {"fields": ["tiger_id", "private_key", "license", "credential_fingerprints",
+                                                 "skip_connection_check"]}),
+        *TigerAccountAdmin.fieldsets[2:],
+    ]
+    readonly_fields = [*TigerAccountAdmin.readonly_fields, "health_and_balances"]
+
+    def get_changelist(self, request, **kwargs):
+        return AccountChangeList
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("health")
+
+    @admin.display(description="Health")
+    def health_column(self, obj):
+        return health_shown(_health_of(obj))
+
+    @admin.display(description="Net liquidation")
+    def net_liquidation_column(self, obj):
+        b = getattr(obj, "latest_balances", None)
+        if not b:
+            return "—"
+        return "snapshot error" if "error" in b else format_money(b["net_liquidation"], b["currency"])
+
+    @admin.display(description="Buying power")
+    def buying_power_column(self, obj):
+        b = getattr(obj, "latest_balances", None)
+        return format_money(b["buying_power"], b["currency"]) if b and "error" not in b else "—"
+
+    @admin.display(description="Health and balances")
+    def health_and_balances(self, obj):
+        if obj.pk is None:
+            return "—"
+        health = _health_of(obj)
+        rows = [("Health", health_shown(health))]
+        if health is not None and health.checked_at is not None:
+            rows.append(("Checked at", health.checked_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+            if health.status != "ok" and health.last_error:
+                rows.append(("Last error", health.last_error))
+        b = account_balances_latest().get(obj.account_number)
+        if b is None:
+            rows.append(("Balances", "not in the latest portfolio snapshot"))
+        elif "error" in b:
+            rows.append(("Balances", f"the latest snapshot could not read this account: {b['error']}"))
+        else:
+            cur = b["currency"]
+            rows += [("Net liquidation", format_money(b["net_liquidation"], cur)), ("Cash", format_money(b["cash"], cur)),
+                     ("Buying power", format_money(b["buying_power"], cur)),
+                     ("Unrealized P&L", format_money(b["unrealized_pnl"], cur)),
+                     ("Realized P&L", format_money(b["realized_pnl"], cur)),
+                     ("Positions", format_quantity(b["positions"])),
+                     ("Snapshot of", b["taken_at"].strftime("%Y-%m-%d %H:%M UTC"))]
+        return format_html('<table id="account-health-balances">{}</table>',
+                           format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
+
+    @admin.action(description="Test the connection to Tiger for selected accounts")
+    def test_connection(self, request, queryset):
+        actor = admin_actor(request)
+        for account in queryset:
+            health = account_connection_test(actor=actor, account=account)
+            if health.status == "ok":
+                self.message_user(request, f"{account.account_number}: connection OK ({health.latency_ms} ms).")
+            else:
+                self.message_user(request, f"{account.account_number}: {health.get_status_display()}: {health.last_error}",
+                                  messages.ERROR)
 
     def _kill_switch(self, request, queryset, *, active: bool):
         for account in queryset:

@@ -15,7 +15,8 @@ from core.errors import PermissionDenied
 MSG = {
     "kill_switch": "Kill switch is {limit} ({scope}) and this order is {value}: only orders that reduce a position are accepted. Ask an operator to turn it off.",
     "closing_only": "Daily loss limit reached (loss {value} {currency} ≥ limit {limit} {currency}): closing orders only for the rest of the day.",
-    "currency": "This account's risk limits are in {limit}; orders in {value} are refused.",
+    "currency": ("This account's risk limits are in {limit}; orders in {value} are refused. Use an account whose "
+                 "risk policy is in {value}, or have an admin change this policy's currency (Admin → Risk policies)."),
     "market": "Market {value} is not allowed for this account (allowed: {limit}).",
     "order_type": "Order type {value} is not allowed for this account (allowed: {limit}).",
     "denied_symbol": "Symbol {value} is on this account's deny list.",

@@ -38,6 +38,10 @@ from marketdata.services.portfolio import (  # noqa: F401
 )
 from marketdata.services.health import (  # noqa: F401
     account_health_check,
+    account_connection_test,
+    account_credentials_check,
+    CREDENTIALS_REFUSED,
+    GATEWAY_UNREACHABLE,
     celery_heartbeat_record,
     HEARTBEAT_KEY,
 )

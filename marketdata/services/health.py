@@ -59,3 +59,41 @@ def celery_heartbeat_record() -> datetime:
 
 
 HEARTBEAT_KEY = "tm:celery:heartbeat"
+
+
+def account_connection_test(*, actor, account: TigerAccount) -> AccountHealth:
+    """An operator's "test connection": the health check run now, its outcome recorded on the
+    account's health row and in the audit trail under the operator's name."""
+    from audit.services import audit_record
+
+    health = account_health_check(account=account)
+    with transaction.atomic():
+        audit_record(actor=actor, event_type="account.connection_tested", account=account,
+                     payload={"status": health.status, "latency_ms": health.latency_ms,
+                              "error_code": health.last_error_code if health.status != HealthStatus.OK else ""})
+    return health
+
+
+CREDENTIALS_REFUSED = ("The gateway refused these credentials for account {account}: {message} "
+                       "Check the Tiger ID, the private key and the license (Tiger's developer page lists all "
+                       "three), or tick 'Save without checking' to keep them anyway.")
+GATEWAY_UNREACHABLE = ("Could not check the credentials for account {account}: {message} Check the server URL, "
+                       "or tick 'Save without checking' to save them while the gateway is down.")
+
+
+def account_credentials_check(*, account: TigerAccount) -> None:
+    """Before credentials are saved: one signed read at the account's gateway with them (the
+    account may be unsaved). Raises ApplicationError saying what to fix."""
+    from broker.client import BrokerClient
+    from core.errors import BrokerUnavailable, CredentialError, InvalidInput
+
+    try:
+        BrokerClient(account).credentials_probe()
+    except (BrokerUnavailable, CircuitOpen) as exc:
+        raise InvalidInput(GATEWAY_UNREACHABLE.format(account=account.account_number, message=exc.message),
+                               code="gateway_unreachable") from None
+    except CredentialError as exc:
+        raise InvalidInput(exc.message, code=exc.code) from None
+    except ApplicationError as exc:
+        raise InvalidInput(CREDENTIALS_REFUSED.format(account=account.account_number, message=exc.message),
+                               code="credentials_refused") from None
