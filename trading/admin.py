@@ -19,7 +19,11 @@ from marketdata.models import AccountHealth
 from marketdata.selectors import account_balances_latest
 from marketdata.services import account_connection_test, account_credentials_check
 from trading import selectors, services
-from trading.models import ACTIVE, Fill, KillSwitch, Order, OrderAlert, RiskPolicy, RiskPolicyVersion
+from accounts.models import Scope
+from accounts.selectors import accounts_for_actor
+from trading.models import (ACTIVE, Fill, KillSwitch, Order, OrderAlert, OrderType, RiskPolicy, RiskPolicyVersion, Side,
+                            TimeInForce)
+from trading.risk import RiskRefused
 
 
 RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("rule", "Rule"), ("limit", "Limit"),
@@ -45,6 +49,22 @@ def risk_decision_table(decision: dict):
     rows += [(key, value) for key, value in decision.items() if key not in dict(RISK_ROWS)]
     return format_html('<table class="risk-decision">{}</table>',
                        format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
+
+
+def broker_preview_rows(preview: dict, currency: str) -> list[tuple[str, str]]:
+    """Tiger's own preview (margin, commission, warning), money formatted, for the confirm page."""
+    rows = [(title, format_money(preview[key], currency)) for key, title in (
+        ("init_margin", "Initial margin"), ("maint_margin", "Maintenance margin"), ("equity_with_loan", "Equity with loan"))
+        if preview.get(key) not in (None, "")]
+    low, high, fee_currency = preview.get("min_commission"), preview.get("max_commission"), preview.get("commission_currency")
+    if low not in (None, "") or high not in (None, ""):
+        fee = format_money(low, fee_currency or currency)
+        if high not in (None, "") and high != low:
+            fee = f"{fee} to {format_money(high, fee_currency or currency)}"
+        rows.append(("Commission", fee))
+    if preview.get("warning"):
+        rows.append(("Tiger's warning", preview["warning"]))
+    return rows
 
 
 # Order fields shown formatted on the order page: quantities without trailing zeros, prices with
@@ -82,6 +102,28 @@ class ModifyForm(forms.Form):
         if all(data.get(k) is None for k in ("quantity", "limit_price", "stop_price")):
             raise forms.ValidationError("Give a new quantity, limit price or stop price.")
         return data
+
+
+class NewOrderForm(forms.Form):
+    """What an operator types; trading.services.order_preview checks and normalises it, as for MCP and REST."""
+
+    account = forms.ChoiceField(help_text="The accounts you may trade.")
+    symbol = forms.CharField(max_length=20, help_text="AAPL, or five digits for Hong Kong (00700).")
+    side = forms.ChoiceField(choices=Side.choices)
+    quantity = forms.DecimalField(min_value=0, help_text="Shares; Hong Kong stocks trade in board lots (00700: 100).")
+    order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
+    limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
+    stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
+    time_in_force = forms.ChoiceField(choices=TimeInForce.choices, initial=TimeInForce.DAY)
+    outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [(a.account_number, f"{a.label} ({a.account_number}, {a.environment})")
+                                          for a in accounts]
+        default = next((a.account_number for a in accounts if a.is_default), None)
+        if default:
+            self.fields["account"].initial = default
 
 
 @admin.register(Order)
@@ -150,7 +192,8 @@ class OrderAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        own = [path("<int:order_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name="trading_order_cancel"),
+        own = [path("new/", self.admin_site.admin_view(self.new_order_view), name="trading_order_new"),
+               path("<int:order_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name="trading_order_cancel"),
                path("<int:order_id>/modify/", self.admin_site.admin_view(self.modify_view), name="trading_order_modify")]
         return own + super().get_urls()
 
@@ -206,6 +249,55 @@ class OrderAdmin(admin.ModelAdmin):
         return self._page(request, order, "admin/trading/order/modify.html", form=form, preview=preview, error=error,
                           risk=risk_decision_table(preview.risk) if preview else None,
                           new=preview.order["new"] if preview else None)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # "Add order" anywhere in the admin is the New order form: orders are entered, never typed in as rows.
+        return HttpResponseRedirect(reverse("admin:trading_order_new"))
+
+    def has_add_permission(self, request):
+        # Entering an order needs a trade grant, which new_order_view's service call checks; a user
+        # with none sees the form say so.
+        return self.has_view_permission(request)
+
+    def new_order_view(self, request):
+        """Enter → preview (risk-checked, Tiger's preview, a confirmation token) → confirm → place: the
+        services every door uses, with the confirmation token as the idempotency key (a double click
+        places one order)."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        actor = admin_actor(request)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "New order"}
+        token = request.POST.get("confirmation_token") if request.method == "POST" else None
+        if token:
+            number = request.POST.get("account_number", "")
+            try:
+                order = services.order_place(actor=actor, account_number=number, confirmation_token=token,
+                                             idempotency_key=services.token_idempotency_key(token))
+            except ApplicationError as exc:
+                self.message_user(request, f"Order not placed: {exc.message}", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:trading_order_new"))
+            level = messages.ERROR if order.status in ("REJECTED", "UNKNOWN") else messages.SUCCESS
+            reason = f": {order.status_reason}" if order.status_reason else ""
+            self.message_user(request, f"Order {order.pk} {order.side} {format_quantity(order.quantity)} {order.symbol}: "
+                                       f"{order.get_status_display()}{reason}", level)
+            return HttpResponseRedirect(reverse("admin:trading_order_change", args=[order.pk]))
+        accounts = list(accounts_for_actor(actor, scope=Scope.TRADE))
+        form = NewOrderForm(request.POST if request.method == "POST" else None, accounts=accounts,
+                            initial={"symbol": request.GET.get("symbol", ""), "side": request.GET.get("side", "BUY")})
+        context.update(form=form, no_accounts=not accounts)
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                preview = services.order_preview(actor=actor, account_number=data.pop("account"), **data)
+            except RiskRefused as exc:
+                context.update(error=exc.message, risk=risk_decision_table(exc.decision.as_dict()))
+            except ApplicationError as exc:
+                context["error"] = exc.message
+            else:
+                order = preview.order
+                context.update(preview=preview, risk=risk_decision_table(preview.risk), order=order,
+                               broker_preview=broker_preview_rows(preview.broker_preview, order["currency"]))
+        return TemplateResponse(request, "admin/trading/order/new.html", context)
 
     @admin.action(description="Cancel selected working orders at Tiger")
     def cancel_orders(self, request, queryset):

@@ -1,0 +1,93 @@
+"""The admin's New order form: entered, previewed (risk check, Tiger's preview, a single-use token) and
+confirmed through the same services and confirm step as every other door."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from accounts.models import Scope
+from accounts.services import grant_set
+from audit.models import AuditEvent
+from trading.models import Order, RiskPolicy
+from trading.risk import MSG
+from trading.services import risk_policy_save
+
+pytestmark = pytest.mark.django_db
+
+NEW = "/admin/trading/order/new/"
+
+
+@pytest.fixture
+def trader(client, account, system_actor):
+    user = get_user_model().objects.create_user("desk", password="pw-desk-123456", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=user)
+    client.force_login(user)
+    return client
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="confirmation_token" value="([^"]+)"', page).group(1)
+
+
+def test_an_order_entered_in_the_admin_is_previewed_then_placed_once(trader, account, last_price):
+    form = trader.get(NEW).content.decode()
+    assert f'<option value="{account.account_number}"' in form and 'id="preview-order"' in form
+    assert 'href="/admin/trading/order/new/"' in trader.get("/admin/trading/order/").content.decode()
+
+    price = (last_price("AAPL") * Decimal("0.98")).quantize(Decimal("0.01"))
+    entered = {"account": account.account_number, "symbol": "aapl", "side": "BUY", "quantity": "1200",
+               "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY"}
+    refused = trader.post(NEW, entered).content.decode()
+    assert re.search(r'id="order-error">(.*?)<', refused).group(1) == MSG["max_quantity"].format(limit="1000", value="1200")
+    assert '<table class="risk-decision">' in refused and "max_quantity" in refused
+    assert not Order.objects.exists()
+
+    preview = trader.post(NEW, {**entered, "quantity": "12"}).content.decode()
+    summary = re.search(r'id="preview-summary">(.*?)</td>', preview, re.S).group(1)
+    assert summary == f"BUY 12 AAPL LMT @ {price:,.2f} USD"
+    assert re.search(r'<th scope="row">Accepted</th><td>yes</td>', preview) and 'id="confirm-order"' in preview
+    assert not Order.objects.exists()  # nothing is sent before the confirmation
+
+    token = _token(preview)
+    placed = trader.post(NEW, {"confirmation_token": token, "account_number": account.account_number})
+    order = Order.objects.get()
+    assert placed.status_code == 302 and placed["Location"] == f"/admin/trading/order/{order.pk}/change/"
+    assert (order.symbol, order.quantity, order.limit_price, order.door, order.status) == (
+        "AAPL", Decimal(12), price, "admin", "SUBMITTED")
+    # A second click on the same confirmation places nothing more: the token is the idempotency key.
+    again = trader.post(NEW, {"confirmation_token": token, "account_number": account.account_number})
+    assert again["Location"] == placed["Location"] and Order.objects.count() == 1
+    kinds = set(AuditEvent.objects.filter(door="admin", actor_label="desk").values_list("event_type", flat=True))
+    assert {"risk.decision", "confirmation.issued", "confirmation.used", "order.transition"} <= kinds
+
+
+def test_a_hong_kong_board_lot_passes_a_policy_that_allows_hk_in_hkd(trader, account, system_actor):
+    from trading.services import last_price
+
+    risk_policy_save(actor=system_actor, policy=RiskPolicy(account=account, currency="HKD", allowed_markets="US,HK",
+                                                           max_order_notional=Decimal("780000")))
+    price = last_price(account, "00700")
+    preview = trader.post(NEW, {"account": account.account_number, "symbol": "00700", "side": "BUY", "quantity": "100",
+                                "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY"}).content.decode()
+    assert 'id="order-error"' not in preview, re.search(r'id="order-error">(.*?)<', preview).group(1)
+    assert re.search(r"BUY 100 00700 LMT @ [\d,]+\.\d+ HKD", preview)
+    trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
+    order = Order.objects.get()
+    assert (order.market, order.currency, order.quantity) == ("HK", "HKD", Decimal(100))
+    assert order.status in ("SUBMITTED", "FILLED"), order.status_reason
+
+
+def test_someone_without_a_trade_grant_is_told_how_to_get_one(client, account, system_actor):
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("viewer", password="pw-viewer-123456", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    grant_set(actor=system_actor, account=account, scope=Scope.READ, user=user)
+    client.force_login(user)
+    page = client.get(NEW).content.decode()
+    assert "Ask an admin for a trade grant" in page and 'id="new-order-form"' not in page
