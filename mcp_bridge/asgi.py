@@ -7,6 +7,11 @@ MCP SDK's session manager.
   (DNS-rebinding and cross-site requests from web pages).
 - The Host header must be loopback, the bind address, or in ALLOWED_HOSTS → 421 otherwise.
 
+Sessions: the current protocol (2026-07-28) carries everything in each request. A session of the
+handshake-era protocol (the mcp client's legacy mode, 2024-11-05 … 2025-11-25) is a record in Redis
+(mcp_bridge.sessions), and each of its requests is served on its own by whichever process gets it,
+so any number of web processes behind a load balancer serve both, and one may die mid-session.
+
 Used by `run_mcp --transport http` and mountable at /mcp in the project's ASGI app:
 `mcp_asgi_app()` returns the instance to route `/mcp` to.
 """
@@ -14,26 +19,34 @@ Used by `run_mcp --transport http` and mountable at /mcp in the project's ASGI a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
+import anyio
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from core.metrics import LOGIN_FAILURES
+from mcp_bridge.sessions import McpSession, session_store
 
 logger = logging.getLogger(__name__)
 
 ACTOR_SCOPE_KEY = "tigermcp.actor"
+SESSION_SCOPE_KEY = "tigermcp.mcp_session"  # the McpSession a handshake-era request belongs to
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' with an MCP token created in admin (Accounts › MCP tokens)."
 FOREIGN_ORIGIN = "Origin {origin} is not allowed to use this MCP server. Add it to TIGERMCP_MCP_ALLOWED_ORIGINS if it should be."
 BAD_HOST = "Host {host} is not served here. Add it to ALLOWED_HOSTS if it should be."
 UNKNOWN_SESSION = "No such MCP session for this token. Start a new session (initialize) with your own token."
-# Sessions remembered per process; the oldest are forgotten first (they have long ended by then).
-MAX_SESSIONS = 10_000
+NO_SESSION = "Open a session first: POST an initialize request, then send its mcp-session-id header."
+TOO_LARGE = "Request body over {limit} bytes. Send smaller MCP messages."
+# The SDK's own limit on a request body (checked here too: the body of an initialize is read here).
+MAX_BODY = 4 * 1024 * 1024
+# A GET stream quiet this long gets an SSE comment, so proxies (nginx: 60 s) keep it open.
+KEEPALIVE_SECONDS = 20
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -65,13 +78,13 @@ class McpHttpApp:
         self.bind_host = bind_host
         self.server = build_server(resolve)
         # Host and Origin are checked here (with the project's settings), before authentication.
+        # Stateless: the SDK keeps nothing between requests; sessions are mcp_bridge.sessions' records.
         self.app = self.server.streamable_http_app(
             streamable_http_path=path,
+            stateless_http=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        # mcp-session-id → the MCP client whose token opened it: a session is only ever continued
-        # with a token of the same client (a session id alone must not carry someone's session).
-        self._session_owner: OrderedDict[str, int] = OrderedDict()
+        self.sessions = session_store()
         self._manager_task: asyncio.Task | None = None
         self._manager_ready: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
@@ -152,29 +165,130 @@ class McpHttpApp:
         except ApplicationError as exc:
             LOGIN_FAILURES.labels(kind="mcp_token").inc()
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
-        owner = actor.mcp_client.pk
-        session_id = _header(scope, b"mcp-session-id")
-        if session_id is not None and self._session_owner.get(session_id, owner) != owner:
-            logger.warning("MCP HTTP: client %s tried to continue another client's session", owner)
-            return await _reply(send, 404, "unknown_session", UNKNOWN_SESSION)
-
-        async def send_and_record_session(message):
-            if message["type"] == "http.response.start":
-                for key, value in message.get("headers", []):
-                    if key.lower() == b"mcp-session-id":
-                        self._remember_session(value.decode("latin-1"), owner)
-            await send(message)
-
         await self._ensure_manager()
         # The SDK routes on the path; a mount may hand us a prefix-stripped path.
         scope = {**scope, ACTOR_SCOPE_KEY: actor, "path": self.path}
-        await self.app(scope, receive, send_and_record_session)
+        if _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
+            return await self.app(scope, receive, send)  # each request carries all it needs
+        return await self._serve_handshake_era(scope, receive, send, owner=actor.mcp_client.pk)
 
-    def _remember_session(self, session_id: str, owner: int) -> None:
-        self._session_owner.setdefault(session_id, owner)
-        self._session_owner.move_to_end(session_id)
-        while len(self._session_owner) > MAX_SESSIONS:
-            self._session_owner.popitem(last=False)
+    async def _serve_handshake_era(self, scope, receive, send, *, owner: int):
+        method = scope["method"]
+        session_id = _header(scope, b"mcp-session-id")
+        if session_id is None:
+            if method != "POST":
+                return await _reply(send, 400, "no_session", NO_SESSION)
+            return await self._serve_opening(scope, receive, send, owner=owner)
+        session = await self.sessions.get(session_id)
+        # A session id alone must not carry someone's session: only a token of the client that
+        # opened it continues it. Someone else's session looks exactly like one that does not exist.
+        if session is None or session.owner != owner:
+            if session is not None:
+                logger.warning("MCP HTTP: client %s tried to continue another client's session", owner)
+            return await _reply(send, 404, "unknown_session", UNKNOWN_SESSION)
+        if method == "DELETE":
+            await self.sessions.close(session.id)
+            return await _reply(send, 200, "session_closed", "Session closed.")
+        if method == "GET":
+            return await self._serve_event_stream(session, receive, send)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"mcp-protocol-version"]
+        headers.append((b"mcp-protocol-version", session.protocol_version.encode()))
+        scope = {**scope, "headers": headers, SESSION_SCOPE_KEY: session}
+        await self.app(scope, receive, _with_session_header(send, session.id))
+
+    async def _serve_opening(self, scope, receive, send, *, owner: int):
+        """A POST outside any session: an initialize opens one (its id in the reply's mcp-session-id
+        header); anything else is served on its own, as the SDK's stateless mode does."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY:
+                return await _reply(send, 413, "too_large", TOO_LARGE.format(limit=MAX_BODY))
+            if not message.get("more_body"):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        version = _initialize_version(bytes(body))
+        if version is None:
+            return await self.app(scope, replay, send)
+        session = await self.sessions.open(owner=owner, protocol_version=version)
+        status = None
+
+        async def send_opening(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if status < 400:
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"mcp-session-id", session.id.encode())]}
+            await send(message)
+
+        try:
+            await self.app({**scope, SESSION_SCOPE_KEY: session}, replay, send_opening)
+        finally:
+            if status is None or status >= 400:  # nothing was opened after all
+                await self.sessions.close(session.id)
+
+    async def _serve_event_stream(self, session: McpSession, receive, send):
+        """The session's GET stream: what any process publishes to the session (session_publish),
+        as server-sent events, until the client goes away or the session is closed."""
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform"),
+            (b"x-accel-buffering", b"no"), (b"mcp-session-id", session.id.encode())]})
+        async with anyio.create_task_group() as tg:
+
+            async def until_disconnect():
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(until_disconnect)
+            await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
+            async for message in self.sessions.listen(session.id, keepalive=KEEPALIVE_SECONDS):
+                if message is None:
+                    chunk = b": keepalive\n\n"
+                    await self.sessions.get(session.id)  # an open stream keeps its session alive
+                else:
+                    chunk = b"event: message\ndata: " + json.dumps(message).encode() + b"\n\n"
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            tg.cancel_scope.cancel()
+        with anyio.CancelScope(shield=True):
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _initialize_version(body: bytes) -> str | None:
+    """The protocol version an initialize request will be answered with, or None when the body is
+    not one (the same rule as the SDK's: the client's version if spoken here, else the latest)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("method") != "initialize":
+        return None
+    params = message.get("params")
+    requested = params.get("protocolVersion") if isinstance(params, dict) else None
+    return requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
+
+
+def _with_session_header(send, session_id: str):
+    async def send_with_session(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"mcp-session-id"]
+            message = {**message, "headers": [*headers, (b"mcp-session-id", session_id.encode())]}
+        await send(message)
+
+    return send_with_session
 
 
 _app: McpHttpApp | None = None

@@ -22,3 +22,54 @@ def environ_without(*prefixes: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env["TIGERMCP_READ_DOT_ENV"] = "false"
     return env
+
+
+class LocalNginx:
+    """Debian's nginx, round-robin in front of web processes on loopback, configured from the same
+    template as deploy/nginx.conf (tigermcp.nginx), everything it writes under `directory`."""
+
+    def __init__(self, upstream_ports: list[int], directory):
+        import subprocess
+        import time
+        from pathlib import Path
+
+        from tigermcp.nginx import local_nginx_conf
+
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        conf = self.directory / "nginx.conf"
+        conf.write_text(local_nginx_conf(port=self.port, upstream_ports=upstream_ports, prefix=self.directory))
+        self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", str(self.directory), "-c", str(conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"nginx exited: {self.errors()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"nginx did not start listening within 20 s: {self.errors()}")
+
+    def errors(self) -> str:
+        log = self.directory / "error.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.proc.terminate()  # nginx: fast shutdown
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

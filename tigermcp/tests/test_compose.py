@@ -26,3 +26,13 @@ def test_compose_describes_the_production_topology():
     for name in ("web", "worker", "beat", "migrate"):  # one checkpoint file for every writer
         assert "audit_checkpoint:/var/lib/tigermcp/audit" in services[name]["volumes"]
         assert services[name]["environment"]["AUDIT_CHECKPOINT_PATH"].startswith("/var/lib/tigermcp/audit/")
+
+
+def test_compose_nginx_conf_is_rendered_from_the_template_the_topology_test_uses():
+    from tigermcp.nginx import compose_nginx_conf
+
+    # Regenerate with: python -m tigermcp.nginx > deploy/nginx.conf
+    assert (ROOT / "deploy" / "nginx.conf").read_text() == compose_nginx_conf()
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in compose["services"]["nginx"]["volumes"]
+    assert compose["services"]["web"]["deploy"]["replicas"] >= 2
