@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -23,6 +23,7 @@ from accounts.models import Scope
 from accounts.selectors import accounts_for_actor
 from trading.models import (ACTIVE, Fill, KillSwitch, Order, OrderAlert, OrderType, RiskPolicy, RiskPolicyVersion, Side,
                             TimeInForce)
+from trading.live import live_transport
 from trading.risk import RiskRefused
 
 
@@ -150,14 +151,28 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="symbol")
     def order_summary(self, obj):
-        price = f" @ {format_price(obj.limit_price, obj.currency)}" if obj.limit_price is not None else ""
-        return f"{obj.side} {format_quantity(obj.quantity)} {obj.symbol} {obj.order_type}{price}"
+        return selectors.order_summary_text(obj)
 
     @admin.display(description="Filled")
     def filled(self, obj):
-        if not obj.filled_quantity:
-            return "0"
-        return f"{format_quantity(obj.filled_quantity)} @ {format_price(obj.avg_fill_price, obj.currency)}"
+        return selectors.order_filled_text(obj)
+
+    def changelist_view(self, request, extra_context=None):
+        # The feed's cursor is read before the list: a change committed in between shows as an update.
+        extra_context = {**(extra_context or {}), "live_transport": live_transport(),
+                         "live_cursor": selectors.order_changes_cursor(),
+                         "live_changes_url": reverse("admin:trading_order_changes")}
+        return super().changelist_view(request, extra_context)
+
+    def changes_view(self, request):
+        """The change feed the list polls when there is no cross-process channel layer: ?after=<cursor>."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        try:
+            cursor = int(request.GET.get("after", ""))
+        except ValueError:
+            return JsonResponse({"error": "after must be the cursor a previous answer (or the page) gave."}, status=400)
+        return JsonResponse(selectors.order_changes_since(actor=admin_actor(request), cursor=cursor))
 
     def __getattr__(self, name):
         # quantity_shown, limit_price_shown, …: each number formatted as FORMATTED says.
@@ -193,6 +208,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [path("new/", self.admin_site.admin_view(self.new_order_view), name="trading_order_new"),
+               path("changes/", self.admin_site.admin_view(self.changes_view), name="trading_order_changes"),
                path("<int:order_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name="trading_order_cancel"),
                path("<int:order_id>/modify/", self.admin_site.admin_view(self.modify_view), name="trading_order_modify")]
         return own + super().get_urls()

@@ -2,7 +2,8 @@
 (`orders.account.<pk>`), which the admin's order list listens to over a websocket (trading.consumers
 subscribes a user to the groups of the accounts they may read). With REDIS_URL the channel layer
 is Redis and updates cross processes (an order placed through run_mcp shows in the browser); the
-embedded default's in-process layer only carries the web process's own updates."""
+embedded default's in-process layer only carries the web process's own updates, so there the page
+polls the database's change feed instead (trading.selectors.order_changes_since): live_transport()."""
 
 import logging
 
@@ -11,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.dispatch import receiver
 
 from trading.models import Order, order_status_committed
-from trading.selectors import order_as_dict
+from trading.selectors import order_live_row
 
 logger = logging.getLogger("tigermcp.trading.live")
 
@@ -34,6 +35,15 @@ def order_update_publish(order_id: int) -> None:
         return
     try:
         order = Order.objects.select_related("account").get(pk=order_id)
-        async_to_sync(layer.group_send)(account_group(order.account_id), {"type": "order.update", "order": order_as_dict(order)})
+        async_to_sync(layer.group_send)(account_group(order.account_id), {"type": "order.update", "order": order_live_row(order)})
     except Exception:
         logger.warning("live update for order %s not published", order_id, exc_info=True)
+
+
+def live_transport() -> str:
+    """How the admin's order list follows changes: "websocket" when the channel layer crosses processes
+    (Redis), else "poll" (the database's change feed, which every process writes)."""
+    from django.conf import settings
+
+    backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", "")
+    return "websocket" if "Redis" in backend else "poll"
