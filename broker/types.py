@@ -33,6 +33,18 @@ def market_for(symbol: str) -> str:
     return "HK" if symbol.isdigit() else "US"
 
 
+HK_CODE_HINT = "No data for '{symbol}': Hong Kong codes have five digits, try '{padded}'."
+NO_DATA_HINT = "No data for '{symbol}': check the ticker (US: AAPL, BRK.B; HK: five digits, e.g. 00700) with get_contract."
+
+
+def symbol_hint(symbol: str) -> str:
+    """What to tell a caller whose symbol returned nothing: '700' is HK 00700."""
+    symbol = str(symbol).strip().upper()
+    if symbol.isdigit() and len(symbol) < 5:
+        return HK_CODE_HINT.format(symbol=symbol, padded=symbol.zfill(5))
+    return NO_DATA_HINT.format(symbol=symbol)
+
+
 def canonical_decimal(value: Decimal | None) -> str | None:
     if value is None:
         return None

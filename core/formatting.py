@@ -43,3 +43,35 @@ def format_quantity(value) -> str:
     if number is None:
         return "—"
     return f"{number.normalize():,f}"
+
+
+# Machine-readable text (API and MCP output): the same rounding as for people, no separators, no
+# trailing zeros. Prices keep up to Tiger's finest tick (0.0001, US stocks under 1 USD).
+PRICE_PLACES = 4
+
+
+def currency_places(currency: str | None) -> int:
+    return get_currency_precision(currency.upper()) if currency else 2
+
+
+def _plain(value: Decimal, places: int) -> str:
+    value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def money_text(amount, currency: str | None) -> str | None:
+    """'10080010.08' for a HKD total of 10080010.08001007995…: an amount rounded half-even to its
+    currency's decimals, as a plain decimal string (None when unknown)."""
+    value = as_decimal(amount)
+    if value is None or not value.is_finite():
+        return None
+    return _plain(value, currency_places(currency))
+
+
+def price_text(amount) -> str | None:
+    """A price as a plain decimal string with at most PRICE_PLACES decimals (None when unknown)."""
+    value = as_decimal(amount)
+    if value is None or not value.is_finite():
+        return None
+    return _plain(value, PRICE_PLACES)

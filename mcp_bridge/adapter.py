@@ -29,6 +29,31 @@ def _note_error(code: str) -> None:
     if holder is not None:
         holder["code"] = code
 
+INVALID_ARGUMENTS = "Invalid arguments for {tool}: {problems}. Fix them and call {tool} again. (code: invalid_arguments)"
+
+
+def input_error(tool: str, exc, parameters: dict) -> ToolError:
+    """A tool's argument validation failure as the model should read it: each argument, what it
+    needs (the allowed values of an enum) and its description; no pydantic type names or URLs."""
+    _note_error("invalid_arguments")
+    props = parameters.get("properties", {})
+    problems = []
+    for err in exc.errors(include_url=False, include_context=False):
+        loc = [str(part) for part in err["loc"]]
+        field = ".".join(loc) or "arguments"
+        if err["type"] == "missing":
+            text = "is required"
+        else:
+            msg = err["msg"].removeprefix("Value error, ").removeprefix("Input ")
+            text = msg[:1].lower() + msg[1:]
+            given = err.get("input")
+            if isinstance(given, (str, int, float, bool)) and len(repr(given)) <= 40:
+                text += f" (you sent {given!r})"
+        description = props.get(loc[0], {}).get("description") if loc else None
+        problems.append(f"{field} {text}" + (f" ({description.rstrip('.')})" if description else ""))
+    return ToolError(INVALID_ARGUMENTS.format(tool=tool, problems="; ".join(problems) or "see the tool's input schema"))
+
+
 WRITE_UNAVAILABLE = ("{tool} is not available to you: you have no account you may trade{why}. "
                      "Use the read tools, or ask an admin for a trade grant on a paper account. (code: write_unavailable)")
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from accounts.actors import Actor
 from core.metrics import request_record
 from mcp_bridge.about import INSTRUCTIONS, SERVER_NAME, SERVER_VERSION
-from mcp_bridge.adapter import call_outcome
+from mcp_bridge.adapter import call_outcome, input_error
 from mcp_bridge.context import bind_actor, run_service, unbind_actor
 from mcp_bridge.schemas import compact_schema
 from mcp_bridge.selectors import actor_can_trade
@@ -91,6 +91,18 @@ def metrics_middleware(tool_names: set[str]):
     return middleware
 
 
+class CheckedTool(Tool):
+    """A tool whose argument errors tell the model how to fix the call (mcp_bridge.adapter.input_error)
+    instead of pydantic's text, with its type names and documentation URLs."""
+
+    async def run(self, arguments, context, convert_result: bool = False):
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            raise input_error(self.name, exc, self.parameters) from exc
+        return await super().run(arguments, context, convert_result=convert_result)
+
+
 def build_tools() -> list[Tool]:
     """Every tool, with compact schemas (mcp_bridge.schemas.compact_schema)."""
     from mcp_bridge import tools
@@ -98,7 +110,7 @@ def build_tools() -> list[Tool]:
     built = []
 
     def add(fn, **options) -> None:
-        tool = Tool.from_function(fn, **options)
+        tool = CheckedTool.from_function(fn, **options)
         tool.parameters = compact_schema(tool.parameters)
         if tool.fn_metadata.output_schema is not None:
             # Read on each call (FuncMetadata's documented contract); results are still validated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.formatting import price_text
 from mcp_bridge.adapter import iso
 from mcp_bridge.schemas import (
     AccountSummary,
@@ -15,9 +16,15 @@ from mcp_bridge.schemas import (
     RiskCheck,
     dstr,
     money,
+    price,
     untrusted,
 )
-from trading.models import OPEN
+from trading.models import OPEN, OrderStatus
+from trading.services.reconciliation import map_tiger_status
+
+# `remark` is one thing in every tool: Tiger's text about the order (a reject or expiry reason, or a
+# note set outside TigerMCP), never TigerMCP's own reference ("tm:…") or bookkeeping ("acknowledged by Tiger").
+REASON_STATES = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 PREVIEW_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call {tool} "
                 "with the same parameters and confirmation_token before {expires}.")
@@ -29,7 +36,7 @@ def position_out(p) -> PositionOut:
     c = p.currency
     return PositionOut(
         symbol=p.symbol, sec_type=p.sec_type, market=p.market, currency=c, quantity=dstr(p.quantity),
-        average_cost=money(p.average_cost, c), latest_price=money(p.latest_price, c),
+        average_cost=price(p.average_cost, c), latest_price=price(p.latest_price, c),
         market_value=money(p.market_value, c), unrealized_pnl=money(p.unrealized_pnl, c),
         realized_pnl=money(p.realized_pnl, c),
     )
@@ -56,18 +63,30 @@ def pnl_history_out(account, h) -> PnlHistoryResult:
 
 
 def price_out(value, currency):
-    return None if value is None else money(value, currency)
+    return None if value is None else price(value, currency)
+
+
+def _fill_facts(filled, avg_fill_price, commission, currency) -> dict:
+    """One rule in every tool: avg_fill_price and commission are null until something filled (Tiger
+    reports "0" for both before that), then a price and an amount."""
+    if not filled:
+        return {"avg_fill_price": None, "commission": None}
+    return {"avg_fill_price": price_out(avg_fill_price, currency),
+            "commission": None if commission is None else money(commission, currency)}
 
 
 def broker_order_out(o, order_ref=None) -> OrderOut:
     c = o.currency or "USD"
+    status = map_tiger_status(o)
+    # Tiger echoes our reference back as the remark when it has no reason of its own.
+    reason = None if o.remark == o.reference and o.reference.startswith("tm:") else o.remark
     return OrderOut(
         order_ref=str(order_ref) if order_ref else None, broker_id=o.broker_id, account=o.account, symbol=o.symbol,
         side=o.side, order_type=o.order_type, quantity=dstr(o.quantity), filled_quantity=dstr(o.filled_quantity),
-        limit_price=price_out(o.limit_price, c), stop_price=price_out(o.stop_price, c), avg_fill_price=price_out(o.avg_fill_price, c),
-        time_in_force=o.time_in_force, outside_rth=o.outside_rth, status=o.status, can_modify=o.can_modify,
-        is_open=o.is_open, commission=price_out(o.commission, c), remark=untrusted(o.remark),
-        open_time=iso(o.open_time), update_time=iso(o.update_time),
+        limit_price=price_out(o.limit_price, c), stop_price=price_out(o.stop_price, c),
+        time_in_force=o.time_in_force, outside_rth=o.outside_rth, status=status, can_modify=o.can_modify,
+        is_open=o.is_open, remark=untrusted(reason), open_time=iso(o.open_time), update_time=iso(o.update_time),
+        **_fill_facts(o.filled_quantity, o.avg_fill_price, o.commission, c),
     )
 
 
@@ -75,7 +94,7 @@ def fill_out(f, order_ref=None) -> FillOut:
     return FillOut(
         fill_id=f.fill_id, order_ref=str(order_ref) if order_ref else None, broker_id=f.broker_order_id,
         account=f.account, symbol=f.symbol, sec_type=f.sec_type, market=f.market, side=f.side,
-        quantity=dstr(f.quantity), price=money(f.price, f.currency), amount=money(f.amount, f.currency),
+        quantity=dstr(f.quantity), price=price(f.price, f.currency), amount=money(f.amount, f.currency),
         time=iso(f.time),
     )
 
@@ -86,10 +105,11 @@ def our_order_out(order) -> OrderOut:
         order_ref=str(order.pk), broker_id=order.broker_id or None, account=order.account.account_number,
         symbol=order.symbol, side=order.side, order_type=order.order_type, quantity=dstr(order.quantity),
         filled_quantity=dstr(order.filled_quantity), limit_price=price_out(order.limit_price, c),
-        stop_price=price_out(order.stop_price, c), avg_fill_price=price_out(order.avg_fill_price, c),
+        stop_price=price_out(order.stop_price, c),
         time_in_force=order.time_in_force, outside_rth=order.outside_rth, status=order.status,
         is_open=order.status in OPEN,
-        remark=untrusted(order.status_reason), open_time=iso(order.created_at),
+        remark=untrusted(order.status_reason if order.status in REASON_STATES else None), open_time=iso(order.created_at),
+        **_fill_facts(order.filled_quantity, order.avg_fill_price, order.commission, c),
         update_time=iso(order.terminal_at or order.submitted_at),
     )
 
@@ -114,9 +134,9 @@ def flat(d: dict) -> dict:
 
 
 def quote_out(q) -> QuoteOut:
-    return QuoteOut(symbol=q.symbol, currency=q.currency, latest_price=dstr(q.latest_price), bid=dstr(q.bid),
-                    ask=dstr(q.ask), bid_size=dstr(q.bid_size), ask_size=dstr(q.ask_size), open=dstr(q.open),
-                    high=dstr(q.high), low=dstr(q.low), pre_close=dstr(q.pre_close), volume=dstr(q.volume),
+    return QuoteOut(symbol=q.symbol, currency=q.currency, latest_price=price_text(q.latest_price), bid=price_text(q.bid),
+                    ask=price_text(q.ask), bid_size=dstr(q.bid_size), ask_size=dstr(q.ask_size), open=price_text(q.open),
+                    high=price_text(q.high), low=price_text(q.low), pre_close=price_text(q.pre_close), volume=dstr(q.volume),
                     latest_time=iso(q.latest_time), status=q.status)
 
 

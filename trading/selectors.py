@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotFound
 from core.formatting import format_price, format_quantity
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
-NO_SUCH_ORDER = "No order {order_id} on account {account}. Call list_orders to see the account's orders."
+NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
 BAD_STATUS_FILTER = "status must be one of {allowed} (got {value!r})."
 
 

@@ -165,7 +165,7 @@ async def test_preview_then_place_exactly_the_previewed_order(world):
         assert at_broker.quantity == 3 and str(at_broker.limit_price) == price
 
         fetched = ok(await mcp.call_tool("get_order", {"order_id": int(placed["order"]["order_ref"])}))
-        assert fetched["broker_id"] == placed["order"]["broker_id"] and fetched["status"] == "Submitted"
+        assert fetched["broker_id"] == placed["order"]["broker_id"] and fetched["status"] == "SUBMITTED"  # the same word as place_order's
         listed = ok(await mcp.call_tool("get_orders", {"open_only": True}))
         assert [o["order_ref"] for o in listed["orders"]] == [placed["order"]["order_ref"]]
 

@@ -30,8 +30,12 @@ async def get_quote(symbols: SymbolsParam, account: AccountParam = None) -> Quot
     """Real-time quotes: last, bid/ask with sizes, open/high/low, previous close, volume."""
     from marketdata.services import quotes_get
 
+    from broker.types import symbol_hint
+
     quotes = await call(quotes_get, actor=current_actor(), symbols=symbols, account_number=account)
-    return QuotesResult(quotes=[quote_out(q) for q in quotes])
+    found = {q.symbol.upper() for q in quotes}
+    missing = dict.fromkeys(s.strip().upper() for s in symbols if s.strip().upper() not in found)
+    return QuotesResult(quotes=[quote_out(q) for q in quotes], hints=[symbol_hint(s) for s in missing])
 
 
 async def get_bars(

@@ -173,6 +173,12 @@ async def place_order(
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 
+def _confirmation_required(preview: PreviewResult) -> OrderActionResult:
+    # The token at the top level, where preview_order has it; preview.confirmation_token stays for older clients.
+    return OrderActionResult(status="confirmation_required", preview=preview, message=preview.next_step,
+                             confirmation_token=preview.confirmation_token, expires_at=preview.expires_at)
+
+
 def _modify(actor, account_number, order_id, changes: dict, token: str | None) -> OrderActionResult:
     from broker.types import canonical_decimal
     from trading.risk import RiskRefused
@@ -185,7 +191,7 @@ def _modify(actor, account_number, order_id, changes: dict, token: str | None) -
             refused = refused_out(exc.account, exc, {"order_id": order_id, **changes})
             return OrderActionResult(status="refused", preview=refused, message=refused.next_step)
         result = preview_out(preview, "modify_order")
-        return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
+        return _confirmation_required(result)
     given = {k: canonical_decimal(v) for k, v in changes.items() if v is not None}
     order = order_modify(actor=actor, account_number=account_number, order_id=order_id,
                          confirmation_token=token, expected=given)
@@ -212,7 +218,7 @@ def _cancel(actor, account_number, order_id, token: str | None) -> OrderActionRe
     if not token:
         preview = order_cancel_preview(actor=actor, account_number=account_number, order_id=order_id)
         result = preview_out(preview, "cancel_order")
-        return OrderActionResult(status="confirmation_required", preview=result, message=result.next_step)
+        return _confirmation_required(result)
     order = order_cancel(actor=actor, account_number=account_number, order_id=order_id, confirmation_token=token)
     return OrderActionResult(status=order.status, order=our_order_out(order),
                              message=CANCEL_SENT.format(order_id=order.pk, status=order.status))
