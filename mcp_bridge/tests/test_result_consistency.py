@@ -24,6 +24,9 @@ TOOL_WORD = re.compile(r"\b(?:get|list|place|preview|modify|cancel|search|set|fi
 # Money whose amount is a price keeps up to PRICE_PLACES decimals; every other amount its currency's.
 PRICE_KEYS = {"limit_price", "stop_price", "avg_fill_price", "latest_price", "average_cost", "price", "strike",
               "bid", "ask", "open", "high", "low", "close", "pre_close"}
+# Fields that hold money or quantities (measurements such as a process's cpu_percent may be numbers).
+MONEY_WORD = re.compile(r"price|amount|value|cash|pnl|quantity|cost|commission|liquidation|power|size|volume|strike"
+                        r"|^bid$|^ask$|^open$|^high$|^low$|^close$|total")
 RAW_VALIDATION = ("pydantic", "errors.pydantic.dev", "http://", "https://", "type=", "input_value=", "validation error")
 
 
@@ -68,7 +71,7 @@ def value_problems(node, path="", key="") -> list[str]:
     """In a result: no floats anywhere; every money amount a decimal string with at most its
     currency's decimals (a price: at most PRICE_PLACES)."""
     problems = []
-    if isinstance(node, float):
+    if isinstance(node, float) and MONEY_WORD.search(key):
         problems.append(f"{path}: float {node!r}; money and quantities are decimal strings")
     elif isinstance(node, dict):
         if set(node) == {"amount", "currency"}:
@@ -238,7 +241,7 @@ def test_the_checks_catch_what_they_look_for():
     assert not value_problems({"totals": {"cash": {"amount": "10080010.08", "currency": "HKD"}}})
     assert value_problems({"limit_price": {"amount": "1.123456", "currency": "USD"}})
     assert not value_problems({"limit_price": {"amount": "1.1234", "currency": "USD"}})
-    assert value_problems({"x": 1.5})
+    assert value_problems({"quantity": 1.5}) and not value_problems({"cpu_percent": 1.5})
     assert error_problems("get_order", "No order 1. Call list_orders to see them.", {"get_order", "get_orders"})
     assert error_problems("place_order", "1 validation error ... https://errors.pydantic.dev/2/v/literal_error",
                           {"place_order"})
