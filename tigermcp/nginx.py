@@ -36,12 +36,15 @@ def compose_nginx_conf() -> str:
     ])
 
 
-def local_nginx_conf(*, port: int, upstream_ports: list[int], prefix: Path) -> str:
-    """Plain HTTP on 127.0.0.1:`port` in front of web processes on loopback, run unprivileged with
-    everything it writes under `prefix` (tests, benches)."""
+def local_nginx_conf(*, port: int, upstream_ports: list[int], prefix: Path, tls: tuple[Path, Path] | None = None) -> str:
+    """127.0.0.1:`port` (HTTP, or HTTPS with `tls` = (certificate, key)) in front of web processes on
+    loopback, with everything nginx writes under `prefix` (tests, benches)."""
+    listen = [f"listen 127.0.0.1:{port};"]
+    if tls is not None:
+        listen = [f"listen 127.0.0.1:{port} ssl;", f"ssl_certificate {tls[0]};", f"ssl_certificate_key {tls[1]};"]
     return nginx_conf(
         servers=[f"127.0.0.1:{p}" for p in upstream_ports],
-        listen=[f"listen 127.0.0.1:{port};"],
+        listen=listen,
         main=["daemon off;", "worker_processes 1;", f"pid {prefix}/nginx.pid;", f"error_log {prefix}/error.log warn;"],
         http=["access_log off;"] + [f"{kind}_temp_path {prefix}/{kind};"
                                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")],

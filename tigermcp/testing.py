@@ -28,7 +28,7 @@ class LocalNginx:
     """Debian's nginx, round-robin in front of web processes on loopback, configured from the same
     template as deploy/nginx.conf (tigermcp.nginx), everything it writes under `directory`."""
 
-    def __init__(self, upstream_ports: list[int], directory):
+    def __init__(self, upstream_ports: list[int], directory, *, port: int | None = None, tls=None):
         import subprocess
         import time
         from pathlib import Path
@@ -37,10 +37,10 @@ class LocalNginx:
 
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = port or free_port()
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         conf = self.directory / "nginx.conf"
-        conf.write_text(local_nginx_conf(port=self.port, upstream_ports=upstream_ports, prefix=self.directory))
+        conf.write_text(local_nginx_conf(port=self.port, upstream_ports=upstream_ports, prefix=self.directory, tls=tls))
         self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", str(self.directory), "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
