@@ -282,15 +282,15 @@ async def test_the_production_topology_survives_a_web_process_dying(topology):
             assert "SUBMITTED" in [u["status"] for u in seen]
             assert Decimal(seen[-1]["quantity"]) == 2
 
-            fresh = await mcp.call_tool("get_order", {"order_id": order_id})  # as Tiger reports it
-            assert not fresh.is_error and fresh.structured_content["status"] == "Filled", fresh.content[0].text
+            fresh = await mcp.call_tool("get_order", {"order_id": order_id})
+            assert not fresh.is_error and fresh.structured_content["status"] == "FILLED", fresh.content[0].text
         detail = rest.get(f"/api/orders/{order_id}/")
         assert detail.status_code == 200 and detail.json()["order"]["status"] == "FILLED", detail.text
         assert [o["order_id"] for o in rest.get("/api/orders/").json()["orders"]] == [order_id]
         # The current protocol, through the same balancer, sees the same order.
         async with _mcp_client(topology, "auto") as mcp:
             again = await mcp.call_tool("get_order", {"order_id": order_id})
-            assert again.structured_content["status"] == "Filled", again.content[0].text
+            assert again.structured_content["status"] == "FILLED", again.content[0].text
     finally:
         ws.close()
         rest.close()
