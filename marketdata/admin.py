@@ -54,17 +54,25 @@ class PortfolioSnapshotAdmin(ReadOnlyAdmin):
         return own + super().get_urls()
 
     def positions_view(self, request):
-        """Positions across the accounts the user may read, read live from Tiger (portfolio_aggregate),
-        grouped by symbol or by account; ?format=csv downloads one row per account and symbol."""
-        from marketdata.services import portfolio_aggregate
+        """Positions across the accounts the user may read, grouped by symbol or by account, from the
+        latest snapshot (no broker call per account) or, with ?source=live or before any snapshot,
+        read from Tiger now (portfolio_aggregate); ?format=csv downloads one row per account and symbol."""
+        from marketdata.selectors import snapshot_latest
+        from marketdata.services import portfolio_aggregate, portfolio_from_snapshot
 
         group = request.GET.get("group", "symbol")
         if group not in ("symbol", "account"):
             group = "symbol"
+        snapshot = None if request.GET.get("source") == "live" else snapshot_latest()
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Positions",
-                   "group": group, "base": (request.GET.get("base") or "USD").upper()}
+                   "group": group, "base": (request.GET.get("base") or "USD").upper(),
+                   "source": "snapshot" if snapshot is not None else "live"}
         try:
-            aggregate = portfolio_aggregate(actor=admin_actor(request), base_currency=context["base"])
+            if snapshot is not None:
+                aggregate = portfolio_from_snapshot(actor=admin_actor(request), snapshot=snapshot,
+                                                    base_currency=context["base"])
+            else:
+                aggregate = portfolio_aggregate(actor=admin_actor(request), base_currency=context["base"])
         except ApplicationError as exc:
             context["error"] = exc.message
             return TemplateResponse(request, "admin/marketdata/positions.html", context)

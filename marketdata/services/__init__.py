@@ -32,6 +32,7 @@ from marketdata.services.portfolio import (  # noqa: F401
     AccountFailure,
     PortfolioAggregate,
     portfolio_aggregate,
+    portfolio_from_snapshot,
     as_jsonable,
     aggregate_as_data,
     portfolio_snapshot_create,

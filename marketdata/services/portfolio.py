@@ -92,6 +92,13 @@ class PortfolioAggregate:
         return not self.errors
 
 
+def _base_currency(value: str) -> str:
+    base = value.strip().upper()
+    if len(base) != 3 or not base.isalpha():
+        raise InvalidInput(f"base_currency must be a 3-letter code like USD or HKD (got {value!r}).", code="bad_currency")
+    return base
+
+
 def _aggregate_workers() -> int:
     return int(getattr(settings, "MARKETDATA_AGGREGATE_WORKERS", 25))
 
@@ -146,9 +153,7 @@ def portfolio_aggregate(
     `base_currency` using the broker's FX rates. `progress(done, total, account_number)` is called
     as each account finishes."""
     started = time.monotonic()
-    base = (base_currency or "USD").strip().upper()
-    if len(base) != 3 or not base.isalpha():
-        raise InvalidInput(f"base_currency must be a 3-letter code like USD or HKD (got {base_currency!r}).", code="bad_currency")
+    base = _base_currency(base_currency or "USD")
     if account_numbers:
         accounts = [account_for_actor(actor, n, scope=Scope.READ) for n in account_numbers]
     else:
@@ -249,6 +254,45 @@ def _combine(base, accounts, errors, fx_rates, warnings) -> PortfolioAggregate:
         positions=positions, exposure_by_symbol=exposure_by_symbol, exposure_by_market=exposure_by_market,
         fx_rates=dict(fx_rates), warnings=warnings,
     )
+
+
+def portfolio_from_snapshot(*, actor: Actor, snapshot: PortfolioSnapshot, base_currency: str | None = None) -> PortfolioAggregate:
+    """The latest snapshot's portfolio as a PortfolioAggregate for the accounts the actor may read,
+    combined again in `base_currency` with the snapshot's own FX rates: what the portfolio page shows
+    without a broker call per account (one query for the accounts; the snapshot is already loaded)."""
+    from broker.types import Position
+
+    def dec(value):
+        return None if value in (None, "") else Decimal(str(value))
+
+    visible = set(accounts_for_actor(actor, scope=Scope.READ).values_list("account_number", flat=True))
+    base = _base_currency(base_currency or snapshot.base_currency)
+    rates = {c: Decimal(str(r)) for c, r in (snapshot.data.get("fx_rates") or {}).items()}
+    if base not in rates and base != snapshot.base_currency:
+        raise InvalidInput(NO_BASE_RATE.format(base=base, choices=", ".join(sorted({snapshot.base_currency, *rates}))),
+                           code="bad_currency")
+    money = ("net_liquidation", "cash", "buying_power", "unrealized_pnl", "realized_pnl", "market_value")
+    position_fields = ("quantity", "average_cost", "latest_price", "market_value", "unrealized_pnl", "realized_pnl")
+    accounts = []
+    for acc in snapshot.data.get("accounts", []):
+        if acc.get("account_number") not in visible:
+            continue
+        positions = [Position(symbol=p["symbol"], sec_type=p.get("sec_type", "STK"), market=p.get("market"),
+                              currency=p["currency"], **{k: dec(p.get(k)) for k in position_fields})
+                     for p in acc.get("positions") or []]
+        accounts.append(AccountPortfolio(
+            account_number=acc["account_number"], label=acc.get("label", ""), environment=acc.get("environment", ""),
+            currency=acc["currency"], **{k: dec(acc.get(k)) for k in money},
+            cash_by_currency={c: Decimal(str(v)) for c, v in (acc.get("cash_by_currency") or {}).items()},
+            positions=positions, latency_ms=acc.get("latency_ms") or 0))
+    errors = [AccountFailure(e["account_number"], e.get("label", ""), e.get("code", ""), e.get("message", ""))
+              for e in snapshot.data.get("errors", []) if e.get("account_number") in visible]
+    aggregate = _combine(base, accounts, errors, rates, [])
+    aggregate.as_of = snapshot.taken_at
+    return aggregate
+
+
+NO_BASE_RATE = "No FX rate for {base!r} in the latest snapshot; choose one of {choices}."
 
 
 def as_jsonable(value):

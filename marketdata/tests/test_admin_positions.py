@@ -3,6 +3,7 @@ account, and as CSV."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -67,3 +68,23 @@ def test_a_bad_base_currency_says_how_to_fix_it(client, holdings):
     client.force_login(get_user_model().objects.create_superuser("ops", password="pw-ops-1234567"))
     page = client.get(URL + "?base=U5").content.decode()
     assert 'id="positions-error"' in page and "3-letter code like USD" in page
+
+
+def test_with_a_snapshot_the_page_reads_it_and_tiger_only_when_asked(client, holdings, sim):
+    from marketdata.services import portfolio_snapshot_create
+
+    a, b = holdings
+    portfolio_snapshot_create(actor=Actor.system("task", "beat"))
+    broker_for(a).place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(1), order_type="MKT"))
+    sim.match()  # after the snapshot: only a live read sees it
+    user = get_user_model().objects.create_user("desk", password="pw-desk-1234567", is_staff=True)
+    grant_set(actor=Actor.system("cli"), account=a, scope=Scope.READ, user=user)
+    client.force_login(user)
+    page = client.get(URL).content.decode()
+    assert "From the portfolio snapshot of" in page and '<td>AAPL</td><td>US</td><td>10</td>' in page
+    assert b.account_number not in page  # the snapshot holds both accounts; this user reads one
+    live = client.get(URL + "?source=live").content.decode()
+    assert "Read from Tiger at" in live and '<td>AAPL</td><td>US</td><td>11</td>' in live
+    hkd = client.get(URL + "?base=HKD").content.decode()
+    assert re.search(r"<td>[\d,]+\.\d\d USD</td><td>[\d,]+\.\d\d HKD</td>", hkd)
+    assert "3-letter code like USD" in client.get(URL + "?base=U5").content.decode()

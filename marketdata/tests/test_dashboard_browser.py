@@ -58,17 +58,19 @@ def test_home_draws_the_charts_and_keeps_headers_and_errors_readable(browser, li
         "status": HealthStatus.FAILING, "last_error": LONG_ERROR, "consecutive_failures": 3, "checked_at": timezone.now()})
 
     login(browser, live_server)
-    browser.get(f"{live_server.url}/admin/")
-    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return typeof Chart") == "function")
-    facts = browser.execute_script(PROBE)
-    browser.save_screenshot(str(tmp_path / "home.png"))
+    for width in (1280, 1920):
+        browser.set_window_size(width, 1000)
+        browser.get(f"{live_server.url}/admin/")
+        WebDriverWait(browser, 10).until(lambda b: b.execute_script("return typeof Chart") == "function")
+        facts = browser.execute_script(PROBE)
+        browser.save_screenshot(str(tmp_path / f"home-{width}.png"))
 
-    assert facts["chart"] == "function"  # served by the app: the page loads nothing from elsewhere
-    assert set(facts["painted"]) == {"chart-by-account", "chart-by-symbol", "chart-over-time"}
-    assert all(n > 500 for n in facts["painted"].values()), facts["painted"]
-    assert facts["narrowest"]["ratio"] >= 1, facts["narrowest"]  # at least ~3 characters wide
-    assert facts["scrollWidth"] <= facts["clientWidth"], "the page scrolls sideways"
-    assert facts["dashboardWidth"] >= 0.95 * facts["contentWidth"]  # the dashboard takes the full width
+        assert facts["chart"] == "function"  # served by the app: the page loads nothing from elsewhere
+        assert set(facts["painted"]) == {"chart-by-account", "chart-by-symbol", "chart-over-time"}
+        assert all(n > 500 for n in facts["painted"].values()), (width, facts["painted"])
+        assert facts["narrowest"]["ratio"] >= 1, (width, facts["narrowest"])  # at least ~3 characters wide
+        assert facts["scrollWidth"] <= facts["clientWidth"], f"the page scrolls sideways at {width} px"
+        assert facts["dashboardWidth"] >= 0.95 * facts["contentWidth"]  # the dashboard takes the full width
     page = browser.page_source
     assert LONG_ERROR in page
     total = browser.find_element(By.ID, "total-net-liquidation").text
