@@ -32,6 +32,13 @@ DEFAULT_TTL = {
     "option_expirations": 3600,
     "option_chain": 30,
     "market_status": 60,
+    "depth": 2,
+    "timeline": 15,
+    "timeline_history": 6 * 3600,
+    "delayed_quote": 30,
+    "capital_flow": 60,
+    "capital_distribution": 60,
+    "broker_seats": 5,
 }
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20

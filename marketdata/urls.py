@@ -1,11 +1,18 @@
 from django.urls import path
 
-from marketdata import api, views
+from marketdata import api, api_quotes, views
 
 urlpatterns = [
     path("health", views.health, name="marketdata-health"),
     path("quotes/", api.QuotesApi.as_view(), name="api-quotes"),
     path("bars/", api.BarsApi.as_view(), name="api-bars"),
+    path("quotes/depth/", api_quotes.DepthApi.as_view(), name="api-quotes-depth"),
+    path("quotes/timeline/", api_quotes.TimelineApi.as_view(), name="api-quotes-timeline"),
+    path("quotes/delayed/", api_quotes.DelayedQuotesApi.as_view(), name="api-quotes-delayed"),
+    path("quotes/capital-flow/", api_quotes.CapitalFlowApi.as_view(), name="api-quotes-capital-flow"),
+    path("quotes/capital-distribution/", api_quotes.CapitalDistributionApi.as_view(),
+         name="api-quotes-capital-distribution"),
+    path("quotes/broker-seats/", api_quotes.BrokerSeatsApi.as_view(), name="api-quotes-broker-seats"),
     path("market-status/", api.MarketStatusApi.as_view(), name="api-market-status"),
     path("accounts/<str:account_number>/", api.AccountDetailApi.as_view(), name="api-account"),
     path("accounts/<str:account_number>/positions/", api.PositionsApi.as_view(), name="api-account-positions"),

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 ACTOR_SCOPE_KEY = "tigermcp.actor"
 SESSION_SCOPE_KEY = "tigermcp.mcp_session"  # the McpSession a handshake-era request belongs to
+TOOLSETS_SCOPE_KEY = "tigermcp.toolsets"
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' with an MCP token created in admin (Accounts › MCP tokens)."
 FOREIGN_ORIGIN = "Origin {origin} is not allowed to use this MCP server. Add it to TIGERMCP_MCP_ALLOWED_ORIGINS if it should be."
@@ -56,6 +57,16 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def _query_toolsets(scope, default: frozenset[str]) -> frozenset[str]:
+    """?toolsets=core,options on the MCP URL (clients send the same URL with every message)."""
+    from urllib.parse import parse_qs
+
+    from mcp_bridge.toolsets import toolsets_parse
+
+    values = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("toolsets")
+    return toolsets_parse(",".join(values), default=default) if values else default
+
+
 async def _reply(send, status: int, code: str, message: str, extra_headers=()) -> None:
     body = json.dumps({"error": code, "message": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra_headers]
@@ -64,19 +75,28 @@ async def _reply(send, status: int, code: str, message: str, extra_headers=()) -
 
 
 class McpHttpApp:
-    def __init__(self, *, path: str = "/mcp", bind_host: str = "127.0.0.1"):
+    def __init__(self, *, path: str = "/mcp", bind_host: str = "127.0.0.1", toolsets: frozenset[str] | None = None):
         from mcp.server.transport_security import TransportSecuritySettings
 
         from mcp_bridge.server import build_server
+        from mcp_bridge.toolsets import deployment_toolsets
+
+        def scope_of(ctx) -> dict:
+            request = getattr(ctx, "request", None)
+            return getattr(request, "scope", None) or {}
 
         async def resolve(ctx):
-            request = getattr(ctx, "request", None)
-            scope = getattr(request, "scope", None) or {}
-            return scope.get(ACTOR_SCOPE_KEY)
+            return scope_of(ctx).get(ACTOR_SCOPE_KEY)
+
+        # What a request gets without ?toolsets=: run_mcp's --toolsets, else the deployment's.
+        self.toolsets = toolsets if toolsets is not None else deployment_toolsets()
+
+        def resolve_toolsets(ctx):
+            return scope_of(ctx).get(TOOLSETS_SCOPE_KEY) or self.toolsets
 
         self.path = path
         self.bind_host = bind_host
-        self.server = build_server(resolve)
+        self.server = build_server(resolve, resolve_toolsets)
         # Host and Origin are checked here (with the project's settings), before authentication.
         # Stateless: the SDK keeps nothing between requests; sessions are mcp_bridge.sessions' records.
         self.app = self.server.streamable_http_app(
@@ -165,9 +185,13 @@ class McpHttpApp:
         except ApplicationError as exc:
             LOGIN_FAILURES.labels(kind="mcp_token").inc()
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
+        try:
+            toolsets = _query_toolsets(scope, self.toolsets)
+        except ApplicationError as exc:
+            return await _reply(send, 400, exc.code, exc.message)
         await self._ensure_manager()
         # The SDK routes on the path; a mount may hand us a prefix-stripped path.
-        scope = {**scope, ACTOR_SCOPE_KEY: actor, "path": self.path}
+        scope = {**scope, ACTOR_SCOPE_KEY: actor, TOOLSETS_SCOPE_KEY: toolsets, "path": self.path}
         if _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
             return await self.app(scope, receive, send)  # each request carries all it needs
         return await self._serve_handshake_era(scope, receive, send, owner=actor.mcp_client.pk)

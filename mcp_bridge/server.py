@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from accounts.actors import Actor
@@ -31,25 +31,40 @@ logger = logging.getLogger(__name__)
 
 
 ActorResolver = Callable[[object], Awaitable[Actor | None]]
+# The toolsets a message may use (mcp_bridge.toolsets); None: the deployment's.
+ToolsetResolver = Callable[[object], frozenset[str]]
 
 
-def identity_middleware(resolve_actor: ActorResolver):
+def identity_middleware(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None):
     from mcp_bridge.params import WRITE_TOOLS
+    from mcp_bridge.tools import TOOLSET_OF
+    from mcp_bridge.toolsets import deployment_toolsets, not_enabled_message
+
+    default_toolsets = deployment_toolsets()
 
     async def middleware(ctx, call_next):
         actor = await resolve_actor(ctx)
         if actor is not None:
             # One request id per message, so the audit trail can tell calls apart.
             actor = dataclasses.replace(actor, request_id=uuid.uuid4().hex)
+        enabled = resolve_toolsets(ctx) if resolve_toolsets is not None else default_toolsets
+        if ctx.method == "tools/call":
+            name = (ctx.params or {}).get("name")
+            toolset = TOOLSET_OF.get(name)
+            if toolset is not None and toolset not in enabled:
+                return CallToolResult(content=[TextContent(type="text", text=not_enabled_message(name, toolset, enabled))],
+                                      is_error=True)
         token = bind_actor(actor)
         try:
             result = await call_next(ctx)
             if ctx.method == "tools/list" and result is not None:
+                hidden = {n for n, t in TOOLSET_OF.items() if t not in enabled}
                 if actor is None or not await run_service(actor_can_trade, actor):
-                    if isinstance(result, dict):
-                        result = {**result, "tools": [t for t in result.get("tools", []) if t.get("name") not in WRITE_TOOLS]}
-                    else:
-                        result = result.model_copy(update={"tools": [t for t in result.tools if t.name not in WRITE_TOOLS]})
+                    hidden |= WRITE_TOOLS
+                if isinstance(result, dict):
+                    result = {**result, "tools": [t for t in result.get("tools", []) if t.get("name") not in hidden]}
+                else:
+                    result = result.model_copy(update={"tools": [t for t in result.tools if t.name not in hidden]})
             return result
         finally:
             unbind_actor(token)
@@ -122,7 +137,9 @@ def build_tools() -> list[Tool]:
     return built
 
 
-def build_server(resolve_actor: ActorResolver) -> MCPServer:
+def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None) -> MCPServer:
+    """The server; every message's actor comes from `resolve_actor`, its toolsets from
+    `resolve_toolsets` (default: the deployment's TIGERMCP_TOOLSETS)."""
     from mcp_bridge import prompts
 
     tools = build_tools()
@@ -131,7 +148,7 @@ def build_server(resolve_actor: ActorResolver) -> MCPServer:
         title="TigerMCP",
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
-        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor)],
+        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor, resolve_toolsets)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,
         tools=tools,

@@ -96,6 +96,9 @@ TIGERMCP_READ_ONLY = parse_strict_bool(
 TIGERMCP_MCP_CLIENT = env.str("TIGERMCP_MCP_CLIENT", default="")
 # Browser origins allowed to call /mcp besides loopback, e.g. https://tools.example.com
 TIGERMCP_MCP_ALLOWED_ORIGINS = env.list("TIGERMCP_MCP_ALLOWED_ORIGINS", default=[])
+# The MCP toolsets a connection gets unless it asks for others (mcp_bridge.toolsets): comma-separated,
+# e.g. "core,options"; "all" for every tool. Checked when the MCP server starts: a typo fails loudly.
+TIGERMCP_TOOLSETS = env.str("TIGERMCP_TOOLSETS", default="core")
 
 # daphne is not an app here: scripts/run starts it as `python -m daphne`, and as an app it would
 # make every process (run_mcp too) import Twisted at start-up.

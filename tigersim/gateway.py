@@ -10,6 +10,7 @@ from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Acco
                        dec, fx_per_usd, to_base)
 from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instrument, normalize_symbol
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
+from .gateway_quotes import QuoteMethods
 from .prices import Bar, _seed_int, aggregate
 
 UTC = dt.timezone.utc
@@ -26,7 +27,7 @@ PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
 
-class Gateway:
+class Gateway(QuoteMethods):
     """Dispatches one verified request to its handler. ``tiger_id`` scopes account access."""
 
     def __init__(self, exchange: Exchange):
@@ -45,6 +46,7 @@ class Gateway:
             "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
             "order_transactions": self.order_transactions, "analytics_asset": self.analytics_asset,
             "estimate_tradable_quantity": self.estimate_tradable_quantity,
+            **self.quote_handlers(),
         }
 
     def supports(self, method: str) -> bool:

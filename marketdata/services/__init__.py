@@ -24,6 +24,15 @@ from marketdata.services.market import (  # noqa: F401
     option_chain_get,
     market_status_get,
 )
+from marketdata.services.quote_data import (  # noqa: F401
+    CAPITAL_PERIODS,
+    depth_get,
+    timeline_get,
+    delayed_quotes_get,
+    capital_flow_get,
+    capital_distribution_get,
+    broker_seats_get,
+)
 from marketdata.services.portfolio import (  # noqa: F401
     NO_FX_RATE,
     INTERNAL_ERROR,

@@ -7,10 +7,10 @@ error whose message says how to fix the call; nothing else about an unexpected f
 
 from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
 from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
-from mcp_bridge.tools import accounts, market, orders, portfolio
+from mcp_bridge.tools import accounts, market, orders, portfolio, quotes
 from mcp_bridge.tools.accounts import list_accounts
 
-__all__ = ["WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
+__all__ = ["TOOLSET_OF", "WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
 
 # Registration order is the order clients list them in.
 READ_TOOLS = {
@@ -23,6 +23,17 @@ READ_TOOLS = {
     orders.get_tradable_quantity: "Tradable quantity",
 }
 
+# Read tools of the toolsets beyond core (mcp_bridge.toolsets): listed only where a connection enables them.
+TOOLSET_TOOLS = {
+    "quotes": {
+        quotes.get_depth: "Order book (level 2)", quotes.get_timeline: "Intraday timeline",
+        quotes.get_delayed_quote: "Delayed quotes", quotes.get_capital_flow: "Capital flow",
+        quotes.get_capital_distribution: "Capital distribution", quotes.get_broker_seats: "HK broker seats",
+    },
+}
+# Tool name -> toolset; every tool not named here is core.
+TOOLSET_OF = {fn.__name__: toolset for toolset, fns in TOOLSET_TOOLS.items() for fn in fns}
+
 
 def register(add) -> None:
     """Pass every tool to `add(fn, **Tool.from_function options)` (mcp_bridge.server.build_tools)."""
@@ -33,3 +44,6 @@ def register(add) -> None:
     add(orders.place_order, annotations=DESTRUCTIVE, title="Place order")
     add(orders.modify_order, annotations=DESTRUCTIVE, title="Modify order")
     add(orders.cancel_order, annotations=DESTRUCTIVE, title="Cancel order")
+    for fns in TOOLSET_TOOLS.values():
+        for fn, title in fns.items():
+            add(fn, annotations=READ, title=title)

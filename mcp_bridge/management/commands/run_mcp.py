@@ -38,6 +38,10 @@ class Command(BaseCommand):
                                  "TIGERMCP_MCP_CLIENT, or the local demo client in the embedded default.")
         parser.add_argument("--host", default="127.0.0.1", help="http: address to bind (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8765, help="http: port (default 8765).")
+        parser.add_argument("--toolsets", default=None,
+                            help="Toolsets to list, comma-separated (core, quotes, options, history, research, "
+                                 "futures, or all). Default: TIGERMCP_TOOLSETS (core). Over HTTP a client may "
+                                 "still ask for others with /mcp?toolsets=….")
 
     def handle(self, *args, **options):
         # No pages are rendered here; with DEBUG on (TIGERMCP_DEBUG=true) Django would time and keep
@@ -45,9 +49,16 @@ class Command(BaseCommand):
         for connection in connections.all():
             connection.force_debug_cursor = False
         settings.DEBUG = False
+        from core.errors import ApplicationError
+        from mcp_bridge.toolsets import deployment_toolsets, toolsets_parse
+
+        try:
+            toolsets = toolsets_parse(options["toolsets"], default=deployment_toolsets())
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
         if options["transport"] == "http":
-            return self._serve_http(options["host"], options["port"])
-        return self._serve_stdio(options["client"])
+            return self._serve_http(options["host"], options["port"], toolsets)
+        return self._serve_stdio(options["client"], toolsets)
 
     def _stdio_actor(self, client_name):
         from accounts.actors import Actor
@@ -70,7 +81,7 @@ class Command(BaseCommand):
             logger.info("Acting as the local MCP client (trade on demo paper accounts only).")
         return Actor.for_mcp_client(client)
 
-    def _serve_stdio(self, client_name):
+    def _serve_stdio(self, client_name, toolsets):
         import anyio
 
         from django.db import close_old_connections
@@ -84,12 +95,12 @@ class Command(BaseCommand):
         async def resolve(ctx):
             return actor
 
-        server = build_server(resolve)
-        logger.info("Serving MCP over stdio as %s.", actor.label)
+        server = build_server(resolve, lambda ctx: toolsets)
+        logger.info("Serving MCP over stdio as %s (toolsets: %s).", actor.label, ",".join(sorted(toolsets)))
         # uvloop (where it is installed: not on Windows) takes ~0.5 ms off every tool call here.
         anyio.run(serve_stdio, server, backend_options={"use_uvloop": importlib.util.find_spec("uvloop") is not None})
 
-    def _serve_http(self, host, port):
+    def _serve_http(self, host, port, toolsets):
         import uvicorn
 
         from mcp_bridge.asgi import LOOPBACK, McpHttpApp, with_metrics
@@ -97,7 +108,7 @@ class Command(BaseCommand):
         if host not in LOOPBACK:
             logger.warning("Binding the MCP HTTP server to %s: reachable beyond this machine. "
                            "Serve it behind TLS.", host)
-        app = with_metrics(McpHttpApp(path="/mcp", bind_host=host))
+        app = with_metrics(McpHttpApp(path="/mcp", bind_host=host, toolsets=toolsets))
         logger.info("Serving MCP over streamable HTTP at http://%s:%s/mcp (and /metrics)", host, port)
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
         sys.stderr.flush()
