@@ -1,4 +1,4 @@
-"""Set-up shared by the benchmarks in bench/: Django on a throw-away SQLite database, the gateway
+"""Set-up shared by the benchmarks in bench/: Django on a throw-away database (SQLite, or a PostgreSQL one made for the run), the gateway
 simulator in-process, and simulated accounts. Never touches a configured database."""
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from decimal import Decimal
 SIM_CLOCK = "2026-11-23T15:00:00Z"  # a Monday, inside New York's regular session
 
 
-def bench_django(name: str) -> str:
+def bench_django(name: str, database_url: str | None = None) -> str:
+    """Django on a throw-away database: SQLite in a temporary folder, or `database_url` (a database
+    the caller created for the run and drops after it)."""
     data_dir = tempfile.mkdtemp(prefix=f"tigermcp-bench-{name}-")
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     os.environ["DJANGO_SETTINGS_MODULE"] = "tigermcp.settings"
     os.environ["TIGERMCP_ENV"] = "embedded"
     os.environ["TIGERMCP_DATA_DIR"] = data_dir
-    os.environ["DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{data_dir}/bench.sqlite3"
     # Shared limits across processes only when asked for; never a production Redis by accident.
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "")
     os.environ["TIGERSIM_EMBEDDED"] = "false"

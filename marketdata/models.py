@@ -47,6 +47,10 @@ class PortfolioSnapshot(models.Model):
     accounts_failed = models.PositiveIntegerField()
     duration_ms = models.PositiveIntegerField()
     data = models.JSONField()
+    # {"accounts": {number: {"net_liquidation", "currency"}}, "fx_rates": {...}}: what the dashboard's
+    # value-over-time chart reads from a day of snapshots, in a column of its own so that it never
+    # loads (or de-TOASTs) `data` with every position.
+    account_values = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-taken_at"]

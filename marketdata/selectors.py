@@ -202,10 +202,14 @@ def _visible_accounts(snapshot: PortfolioSnapshot, visible: set[str]) -> list[di
 def _net_liquidation_in(snapshot: PortfolioSnapshot, visible: set[str], base: str) -> tuple[Decimal | None, int]:
     """Sum of the visible accounts' net liquidation in `base`, and how many accounts it covers
     (None when an account's currency has no rate in that snapshot: no half total)."""
-    rates = _snapshot_rates(snapshot)
+    values = {a["account_number"]: a for a in _visible_accounts(snapshot, visible)}
+    return _total_in(values, _snapshot_rates(snapshot), visible, base)
+
+
+def _total_in(values: dict[str, dict], rates: dict[str, Decimal], visible: set[str], base: str) -> tuple[Decimal | None, int]:
     total, count = Decimal(0), 0
-    for acc in _visible_accounts(snapshot, visible):
-        amount = _dec(acc.get("net_liquidation"))
+    for number, acc in values.items():
+        amount = _dec(acc.get("net_liquidation")) if number in visible else None
         if amount is None:
             continue
         value = fx_convert(amount, acc["currency"], base, rates)
@@ -214,6 +218,19 @@ def _net_liquidation_in(snapshot: PortfolioSnapshot, visible: set[str], base: st
         total += value
         count += 1
     return total, count
+
+
+def _series(visible: set[str], base: str) -> list[dict]:
+    """Net liquidation over the last SERIES_LENGTH snapshots, from their compact account values (a day
+    of snapshots with every position would be megabytes read per page)."""
+    rows = PortfolioSnapshot.objects.order_by("-taken_at").values_list("taken_at", "account_values")[:SERIES_LENGTH]
+    series = []
+    for taken_at, values in reversed(list(rows)):
+        rates = {c: Decimal(str(r)) for c, r in (values.get("fx_rates") or {}).items()}
+        value, count = _total_in(values.get("accounts") or {}, rates, visible, base)
+        if value is not None and count:
+            series.append({"taken_at": taken_at, "net_liquidation": value})
+    return series
 
 
 def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> dict | None:
@@ -268,11 +285,7 @@ def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> d
         if now_total is not None and then_total is not None and then_count:
             day_pnl = now_total - then_total
 
-    series = []
-    for snap in reversed(PortfolioSnapshot.objects.order_by("-taken_at")[:SERIES_LENGTH]):
-        value, count = _net_liquidation_in(snap, visible, base)
-        if value is not None and count:
-            series.append({"taken_at": snap.taken_at, "net_liquidation": value})
+    series = _series(visible, base)
     return {
         "snapshot": snapshot, "taken_at": snapshot.taken_at, "base_currency": base, "currencies": currencies,
         "net_liquidation": total, "accounts_counted": counted, "day_pnl": day_pnl,

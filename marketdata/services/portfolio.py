@@ -328,6 +328,13 @@ def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
     }
 
 
+def snapshot_account_values(data: dict) -> dict:
+    """A snapshot's compact figures for the value-over-time chart (see PortfolioSnapshot.account_values)."""
+    return {"accounts": {a["account_number"]: {"net_liquidation": a.get("net_liquidation"), "currency": a["currency"]}
+                         for a in data.get("accounts", [])},
+            "fx_rates": data.get("fx_rates") or {}}
+
+
 def portfolio_snapshot_create(*, actor: Actor, base_currency: str = "USD") -> PortfolioSnapshot:
     """Aggregate every readable account and store the result for the dashboard."""
     aggregate = portfolio_aggregate(actor=actor, base_currency=base_currency)
@@ -341,6 +348,7 @@ def portfolio_snapshot_create(*, actor: Actor, base_currency: str = "USD") -> Po
         realized_pnl=aggregate.totals["realized_pnl"].quantize(q),
         accounts_ok=len(aggregate.accounts), accounts_failed=len(aggregate.errors),
         duration_ms=aggregate.duration_ms, data=aggregate_as_data(aggregate),
+        account_values=snapshot_account_values(aggregate_as_data(aggregate)),
     )
     snapshot.full_clean()
     with transaction.atomic():

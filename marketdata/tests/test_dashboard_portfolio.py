@@ -42,12 +42,15 @@ def _account_data(account, *, currency="USD", net="1000000", cash="500000", buyi
 
 
 def _snapshot(taken_at, accounts, *, errors=(), rates=None):
+    from marketdata.services.portfolio import snapshot_account_values
+
+    data = {"accounts": accounts, "errors": list(errors),
+            # Tiger's forexRate: one unit of each currency in USD.
+            "fx_rates": rates if rates is not None else {"USD": "1", "HKD": "0.128"}}
     return PortfolioSnapshot.objects.create(
         taken_at=taken_at, base_currency="USD", net_liquidation=0, cash=0, market_value=0, unrealized_pnl=0,
         realized_pnl=0, accounts_ok=len(accounts), accounts_failed=len(errors), duration_ms=1,
-        data={"accounts": accounts, "errors": list(errors),
-              # Tiger's forexRate: one unit of each currency in USD.
-              "fx_rates": rates if rates is not None else {"USD": "1", "HKD": "0.128"}})
+        data=data, account_values=snapshot_account_values(data))
 
 
 @pytest.fixture
