@@ -8,13 +8,16 @@ context into worker threads, so service calls made through `run_service` see it 
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import anyio.to_thread
+from asgiref.sync import SyncToAsync
 from django.db import connections
 
 from accounts.actors import Actor
@@ -65,7 +68,12 @@ def _release_connections() -> None:
             setattr(_opened, conn.alias, None)
 
 
-def _closing(fn: Callable[..., T], *args, **kwargs) -> T:
+def _closing(loop, fn: Callable[..., T], *args, **kwargs) -> T:
+    # As in Django's own sync_to_async threads: async_to_sync in a service (trading.live's publish
+    # after commit) then runs its coroutine on this server's loop. The in-memory channel layer is
+    # not thread-safe, so an update published from another loop would not wake its reader here.
+    SyncToAsync.threadlocal.main_event_loop = loop
+    SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
     try:
         return fn(*args, **kwargs)
     finally:
@@ -74,4 +82,5 @@ def _closing(fn: Callable[..., T], *args, **kwargs) -> T:
 
 async def run_service(fn: Callable[..., T], *args, **kwargs) -> T:
     """Run a synchronous service/selector (ORM, broker) off the event loop."""
-    return await anyio.to_thread.run_sync(lambda: _closing(fn, *args, **kwargs))
+    loop = asyncio.get_running_loop()
+    return await anyio.to_thread.run_sync(lambda: _closing(loop, fn, *args, **kwargs))

@@ -118,6 +118,56 @@ class CheckedTool(Tool):
         return await super().run(arguments, context, convert_result=convert_result)
 
 
+def subscriptions_middleware(events):
+    """`subscriptions/listen` with resource URIs: the caller must be able to read each one (refused
+    with the read check's message otherwise); while the stream is open this process follows the
+    accounts it names (mcp_bridge.events)."""
+    from core.errors import ApplicationError
+    from mcp_bridge.context import current_actor
+    from mcp_bridge.events import refused, subscription_accounts
+
+    async def middleware(ctx, call_next):
+        if ctx.method != "subscriptions/listen":
+            return await call_next(ctx)
+        uris = ((ctx.params or {}).get("notifications") or {}).get("resourceSubscriptions") or []
+        try:
+            accounts = await run_service(subscription_accounts, actor=current_actor(), uris=uris)
+        except ApplicationError as exc:
+            raise refused(exc) from None
+        async with events.watching(accounts):
+            return await call_next(ctx)
+
+    return middleware
+
+
+def add_legacy_subscriptions(server: MCPServer, events) -> None:
+    """`resources/subscribe` and `resources/unsubscribe` of the session-based protocol: the same
+    read check, and updates sent on the subscribing session."""
+    import mcp_types as types
+
+    from core.errors import ApplicationError
+    from mcp_bridge.context import current_actor
+    from mcp_bridge.events import refused, subscription_accounts
+
+    async def subscribe(ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        try:
+            accounts = await run_service(subscription_accounts, actor=current_actor(), uris=[uri])
+        except ApplicationError as exc:
+            raise refused(exc) from None
+        await events.legacy_subscribe(ctx.session, uri, accounts)
+        return types.EmptyResult()
+
+    async def unsubscribe(ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
+        await events.legacy_unsubscribe(ctx.session, str(params.uri))
+        return types.EmptyResult()
+
+    # MCPServer has no public handle on these; its low-level server takes any request handler.
+    lowlevel = server._lowlevel_server
+    lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, unsubscribe)
+
+
 def build_tools() -> list[Tool]:
     """Every tool, with compact schemas (mcp_bridge.schemas.compact_schema)."""
     from mcp_bridge import tools
@@ -140,18 +190,24 @@ def build_tools() -> list[Tool]:
 def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None) -> MCPServer:
     """The server; every message's actor comes from `resolve_actor`, its toolsets from
     `resolve_toolsets` (default: the deployment's TIGERMCP_TOOLSETS)."""
-    from mcp_bridge import prompts
+    from mcp_bridge import prompts, resources
+    from mcp_bridge.events import OrderEvents
 
     tools = build_tools()
+    events = OrderEvents()
     server = MCPServer(
         SERVER_NAME,
         title="TigerMCP",
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
-        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor, resolve_toolsets)],
+        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor, resolve_toolsets),
+                    subscriptions_middleware(events)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,
         tools=tools,
+        subscriptions=events,
     )
+    add_legacy_subscriptions(server, events)
     prompts.register(server)
+    resources.register(server)
     return server

@@ -16,6 +16,8 @@ from core.formatting import format_price, format_quantity
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
+NO_READABLE_ORDER = ("No order {order_id} in the accounts you may read. Call get_orders (or read "
+                     "tigermcp://accounts/{{account}}/orders) to see your orders.")
 BAD_STATUS_FILTER = "status must be one of {allowed} (got {value!r})."
 
 
@@ -91,6 +93,15 @@ def order_get(*, actor: Actor, account_number: str | None, order_id: int) -> Ord
     order = Order.objects.select_related("account").filter(account=account, pk=order_id).first()
     if order is None:
         raise NotFound(NO_SUCH_ORDER.format(order_id=order_id, account=account.account_number), code="unknown_order")
+    return order
+
+
+def order_readable_get(*, actor: Actor, order_id: int) -> Order:
+    """Our order `order_id` in any account the actor may read (no account to name: the id is enough)."""
+    order = (Order.objects.select_related("account")
+             .filter(pk=order_id, account__in=accounts_for_actor(actor, scope=Scope.READ)).first())
+    if order is None:
+        raise NotFound(NO_READABLE_ORDER.format(order_id=order_id), code="unknown_order")
     return order
 
 
