@@ -1,4 +1,6 @@
 import json
+import logging
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +9,8 @@ from audit.checkpoint import checkpoint_append
 from audit.keys import audit_mac_key
 from audit.models import AuditEvent, AuditHead
 from core.redaction import redact
+
+logger = logging.getLogger(__name__)
 
 
 def audit_record(*, actor, event_type: str, account=None, payload: dict | None = None) -> AuditEvent:
@@ -46,4 +50,5 @@ def audit_record(*, actor, event_type: str, account=None, payload: dict | None =
         # tail. robust: the event is committed whatever happens to the file; a failed write is logged.
         seq, mac = event.seq, event.mac
         transaction.on_commit(lambda: checkpoint_append(seq=seq, mac=mac), robust=True)
+    logger.info("audit event #%s %s by %s (request %s)", event.seq, event_type, actor.label, event.request_id or "-")
     return event

@@ -214,7 +214,8 @@ class BrokerClient(QuoteDataCalls):
             rate_limit_acquire(tiger_id_hash=self.developer_key, api=api)
             with self._translate(api):
                 result = self._send(fn, args, kwargs)
-        logger.debug("tiger %s for %s took %.0f ms", api, self.account_number, (time.monotonic() - started) * 1000)
+        # INFO: with the request id (core.request_context) it is how a request is followed to Tiger.
+        logger.info("tiger %s for %s took %.0f ms", api, self.account_number, (time.monotonic() - started) * 1000)
         return result
 
     # -- account ----------------------------------------------------------------------------------

@@ -8,10 +8,15 @@
   are dropped (a NUL byte would make the login a 500 on PostgreSQL) and the length is bounded.
 """
 
+import logging
 import re
 import uuid
 
 from django.utils.deprecation import MiddlewareMixin
+
+from core.request_context import request_id_bind, request_id_unbind
+
+logger = logging.getLogger("tigermcp.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -30,6 +35,8 @@ def request_id_from(value: str | None) -> str:
 class RequestHeadersMiddleware(MiddlewareMixin):
     def process_request(self, request):
         request.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        # Every log line of this request carries its id (core.request_context); unbound on the way out.
+        request._request_id_token = request_id_bind(request.request_id)
         for key, limit in STORED_HEADERS.items():
             value = request.META.get(key)
             if value is not None:
@@ -39,4 +46,9 @@ class RequestHeadersMiddleware(MiddlewareMixin):
         request_id = getattr(request, "request_id", None)
         if request_id:
             response[REQUEST_ID_HEADER] = request_id
+        token = getattr(request, "_request_id_token", None)
+        if token is not None:
+            logger.info("%s %s %s", request.method, request.path, response.status_code)
+            request_id_unbind(token)
+            request._request_id_token = None
         return response

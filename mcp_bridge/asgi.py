@@ -30,6 +30,8 @@ from django.http.request import split_domain_port, validate_host
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from core.metrics import LOGIN_FAILURES
+from core.request_headers import request_id_from
+from mcp_bridge.context import REQUEST_ID_SCOPE_KEY
 from mcp_bridge.sessions import McpSession, session_store
 
 logger = logging.getLogger(__name__)
@@ -191,7 +193,12 @@ class McpHttpApp:
             return await _reply(send, 400, exc.code, exc.message)
         await self._ensure_manager()
         # The SDK routes on the path; a mount may hand us a prefix-stripped path.
-        scope = {**scope, ACTOR_SCOPE_KEY: actor, TOOLSETS_SCOPE_KEY: toolsets, "path": self.path}
+        # The caller's X-Request-ID when well-formed, else a new one: in every log line of the
+        # request (mcp_bridge.server.request_id_middleware), in its audit events, and in the reply.
+        request_id = request_id_from(_header(scope, b"x-request-id"))
+        scope = {**scope, ACTOR_SCOPE_KEY: actor, TOOLSETS_SCOPE_KEY: toolsets, REQUEST_ID_SCOPE_KEY: request_id,
+                 "path": self.path}
+        send = _with_header(send, b"x-request-id", request_id)
         if _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
             return await self.app(scope, receive, send)  # each request carries all it needs
         return await self._serve_handshake_era(scope, receive, send, owner=actor.mcp_client.pk)
@@ -305,14 +312,20 @@ def _initialize_version(body: bytes) -> str | None:
     return requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
 
 
-def _with_session_header(send, session_id: str):
-    async def send_with_session(message):
+def _with_header(send, name: bytes, value: str):
+    """`send` with the response's header `name` set to `value`."""
+
+    async def send_with_header(message):
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"mcp-session-id"]
-            message = {**message, "headers": [*headers, (b"mcp-session-id", session_id.encode())]}
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != name]
+            message = {**message, "headers": [*headers, (name, value.encode())]}
         await send(message)
 
-    return send_with_session
+    return send_with_header
+
+
+def _with_session_header(send, session_id: str):
+    return _with_header(send, b"mcp-session-id", session_id)
 
 
 _app: McpHttpApp | None = None

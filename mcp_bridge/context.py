@@ -27,6 +27,9 @@ T = TypeVar("T")
 
 NO_IDENTITY = "This MCP connection has no identity. Connect with a bearer token (HTTP) or a configured MCP client (stdio)."
 
+# Where the HTTP transport (mcp_bridge.asgi) leaves a request's id for the server's middleware.
+REQUEST_ID_SCOPE_KEY = "tigermcp.request_id"
+
 _actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("tigermcp_mcp_actor", default=None)
 
 

@@ -21,13 +21,15 @@ from pydantic import ValidationError
 
 from accounts.actors import Actor
 from core.metrics import request_record
+from core.request_context import request_id_bind, request_id_current, request_id_unbind
 from mcp_bridge.about import INSTRUCTIONS, SERVER_NAME, SERVER_VERSION
 from mcp_bridge.adapter import call_outcome, input_error
-from mcp_bridge.context import bind_actor, run_service, unbind_actor
+from mcp_bridge.context import REQUEST_ID_SCOPE_KEY, bind_actor, run_service, unbind_actor
 from mcp_bridge.schemas import compact_schema
 from mcp_bridge.selectors import actor_can_trade
 
 logger = logging.getLogger(__name__)
+requests_logger = logging.getLogger("tigermcp.requests")
 
 
 ActorResolver = Callable[[object], Awaitable[Actor | None]]
@@ -45,8 +47,9 @@ def identity_middleware(resolve_actor: ActorResolver, resolve_toolsets: ToolsetR
     async def middleware(ctx, call_next):
         actor = await resolve_actor(ctx)
         if actor is not None:
-            # One request id per message, so the audit trail can tell calls apart.
-            actor = dataclasses.replace(actor, request_id=uuid.uuid4().hex)
+            # One request id per message (request_id_middleware's), so the audit trail can tell
+            # calls apart and the logs can follow one.
+            actor = dataclasses.replace(actor, request_id=request_id_current() or uuid.uuid4().hex)
         enabled = resolve_toolsets(ctx) if resolve_toolsets is not None else default_toolsets
         if ctx.method == "tools/call":
             name = (ctx.params or {}).get("name")
@@ -68,6 +71,22 @@ def identity_middleware(resolve_actor: ActorResolver, resolve_toolsets: ToolsetR
             return result
         finally:
             unbind_actor(token)
+
+    return middleware
+
+
+def request_id_middleware():
+    """Outermost: the message's request id, bound for every log line it causes (core.request_context).
+    Over HTTP it is the one the ASGI app chose (the caller's X-Request-ID when well-formed, else a
+    new one; returned in the response's X-Request-ID); over stdio a new one per message."""
+
+    async def middleware(ctx, call_next):
+        scope = getattr(getattr(ctx, "request", None), "scope", None) or {}
+        token = request_id_bind(scope.get(REQUEST_ID_SCOPE_KEY) or uuid.uuid4().hex)
+        try:
+            return await call_next(ctx)
+        finally:
+            request_id_unbind(token)
 
     return middleware
 
@@ -101,7 +120,9 @@ def metrics_middleware(tool_names: set[str]):
             raise
         finally:
             call_outcome.reset(token)
-            request_record(door="mcp", endpoint=tool, status=status, seconds=time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            request_record(door="mcp", endpoint=tool, status=status, seconds=seconds)
+            requests_logger.info("mcp tools/call %s %s %.0f ms", tool, status, seconds * 1000)
 
     return middleware
 
@@ -200,7 +221,8 @@ def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver
         title="TigerMCP",
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
-        middleware=[metrics_middleware({t.name for t in tools}), identity_middleware(resolve_actor, resolve_toolsets),
+        middleware=[request_id_middleware(), metrics_middleware({t.name for t in tools}),
+                    identity_middleware(resolve_actor, resolve_toolsets),
                     subscriptions_middleware(events)],
         # Duplicate registration would be a bug in this module, not something to warn about at run time.
         warn_on_duplicate_tools=False,

@@ -279,18 +279,27 @@ MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=2
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_pages.RedactingExceptionReporterFilter"
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# plain: one human-readable line per record; json: one JSON object per line (core.json_logs), for a
+# log pipeline. Both carry the request id of the request in progress (core.request_context).
+LOG_FORMAT = env.str("TIGERMCP_LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"TIGERMCP_LOG_FORMAT must be 'plain' or 'json' (got {LOG_FORMAT!r}).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "core.redaction.RedactingFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"request_id": {"()": "core.request_context.RequestIdFilter"},
+                "redact": {"()": "core.redaction.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+                   "json": {"()": "core.json_logs.RedactedJsonFormatter"}},
     "handlers": {
         # stderr, always: over stdio MCP, stdout carries protocol bytes only.
         "stderr": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
-            "formatter": "plain",
-            "filters": ["redact"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},

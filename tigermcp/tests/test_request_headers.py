@@ -47,3 +47,37 @@ def test_a_login_with_a_binary_user_agent_is_recorded_sanitized(client):
     attempt = AccessAttempt.objects.get(username="nobody")
     assert attempt.user_agent == ("agent" * 1000)[:255]
     assert "\x00" not in attempt.http_accept and len(attempt.http_accept) <= 1025
+
+
+def test_a_rest_request_is_followed_by_its_id_through_broker_and_audit_log_lines(api, tiger_account):
+    """What TIGERMCP_LOG_FORMAT=json shows per line: the request id of the request that caused it."""
+    import logging
+
+    from core.request_context import RequestIdFilter
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append((record.name, record.request_id, record.getMessage()))
+
+    handler = Keep(level=logging.INFO)
+    handler.addFilter(RequestIdFilter())
+    loggers = [logging.getLogger(name) for name in ("tigermcp.requests", "tigermcp.broker", "audit.services")]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
+    try:
+        reply = _preview(api, tiger_account, "rest-trace-0007")
+    finally:
+        for lg, level in saved:
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+    assert reply.status_code == 200 and reply["X-Request-ID"] == "rest-trace-0007"
+    mine = {name for name, request_id, _ in seen if request_id == "rest-trace-0007"}
+    assert mine == {"tigermcp.requests", "tigermcp.broker", "audit.services"}, seen
+    assert AuditEvent.objects.filter(request_id="rest-trace-0007", event_type="confirmation.issued").exists()
+    # Outside a request, lines say so.
+    handler.handle(logging.LogRecord("tigermcp.requests", logging.INFO, __file__, 1, "idle", None, None))
+    assert seen[-1][1] == "-"
