@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.formatting import money_text, price_text
+
 
 class MoneyOut(serializers.Serializer):
     amount = serializers.CharField(allow_null=True, help_text="Decimal string; null when the broker did not report it.")
@@ -22,4 +24,19 @@ def decimal_text(value) -> str | None:
 
 
 def money(amount, currency) -> dict:
-    return {"amount": decimal_text(amount), "currency": currency}
+    """An amount rounded to its currency's decimals (core.formatting.money_text)."""
+    return {"amount": money_text(amount, currency), "currency": currency}
+
+
+def price(amount, currency) -> dict:
+    """A price: at most 4 decimals (core.formatting.price_text)."""
+    return {"amount": price_text(amount), "currency": currency}
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice whose refusal lists the allowed values ('"buy" is not allowed: use one of BUY, SELL.')."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, **kwargs)
+        allowed = ", ".join(str(c) for c in self.choices)
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not allowed: use one of {allowed}.'

@@ -1,7 +1,6 @@
 """REST doors over the market-data and portfolio services (token or session auth, JSON with Decimal
 strings). No logic here: validate the query (a serializer per view), call the service, present the result."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -13,7 +12,8 @@ from accounts.api import AccountOut
 from marketdata.selectors import (HISTORY_CURRENCIES, account_summary_get, health_report_for, pnl_history_get,
                                   positions_get, snapshot_latest_for)
 from core.api_errors import validated_query
-from core.api_shapes import MoneyOut, decimal_text, money
+from core.api_shapes import ChoiceField, MoneyOut, decimal_text, money, price
+from core.formatting import price_text
 
 class AccountQuery(serializers.Serializer):
     account = serializers.CharField(required=False, allow_blank=True, max_length=64,
@@ -38,18 +38,74 @@ class MarketStatusQuery(AccountQuery):
 
 class PortfolioQuery(serializers.Serializer):
     base_currency = serializers.CharField(required=False, default="USD", max_length=3)
+    fresh_only = serializers.BooleanField(required=False, default=False,
+                                          help_text="Read every account from Tiger now; no background snapshot.")
+
+
+def _text(field_help: str = "", **kw):
+    return serializers.CharField(allow_null=True, help_text=field_help or None, **kw)
+
+
+class QuoteOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    currency = serializers.CharField()
+    latest_price = _text()
+    bid = _text()
+    ask = _text()
+    bid_size = _text()
+    ask_size = _text()
+    open = _text()
+    high = _text()
+    low = _text()
+    pre_close = _text()
+    volume = _text()
+    latest_time = _text("ISO 8601 UTC.")
+    status = _text()
+
+
+class QuotesOut(serializers.Serializer):
+    quotes = QuoteOut(many=True)
+    hints = serializers.ListField(child=serializers.CharField(), help_text="For symbols with no quote: what to try.")
+
+
+def _quote_data(q) -> dict:
+    return {"symbol": q.symbol, "currency": q.currency, "latest_time": q.latest_time.isoformat() if q.latest_time else None,
+            "status": q.status, **{k: price_text(getattr(q, k)) for k in ("latest_price", "bid", "ask", "open", "high",
+                                                                          "low", "pre_close")},
+            **{k: decimal_text(getattr(q, k)) for k in ("bid_size", "ask_size", "volume")}}
 
 
 class QuotesApi(APIView):
-    @extend_schema(parameters=[SymbolsQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[SymbolsQuery], responses=QuotesOut)
     def get(self, request):
+        from broker.types import symbol_hint
+
         q = validated_query(request, SymbolsQuery)
         quotes = services.quotes_get(actor=actor_from_request(request), symbols=q["symbols"], account_number=q.get("account"))
-        return Response({"quotes": services.as_jsonable(quotes)})
+        found = {x.symbol.upper() for x in quotes}
+        asked = [s.strip().upper() for s in q["symbols"].replace(",", " ").split() if s.strip()]
+        hints = [symbol_hint(s) for s in dict.fromkeys(asked) if s not in found]
+        return Response(QuotesOut({"quotes": [_quote_data(x) for x in quotes], "hints": hints}).data)
+
+
+class BarOut(serializers.Serializer):
+    time = serializers.CharField()
+    open = serializers.CharField()
+    high = serializers.CharField()
+    low = serializers.CharField()
+    close = serializers.CharField()
+    volume = _text()
+    amount = _text("Turnover in the symbol's currency.")
+
+
+class BarsOut(serializers.Serializer):
+    period = serializers.CharField()
+    bars = serializers.DictField(child=BarOut(many=True), help_text="Symbol -> bars, oldest first.")
+    next_page_token = _text("Pass back as page_token for older bars.")
 
 
 class BarsApi(APIView):
-    @extend_schema(parameters=[BarsQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[BarsQuery], responses=BarsOut)
     def get(self, request):
         q = validated_query(request, BarsQuery)
         result = services.bars_get(
@@ -57,37 +113,137 @@ class BarsApi(APIView):
             begin_time=q.get("begin_time"), end_time=q.get("end_time"), page_token=q.get("page_token"),
             account_number=q.get("account"),
         )
-        return Response(services.as_jsonable(result))
+        bars = {s: [{"time": b.time.isoformat(), **{k: decimal_text(getattr(b, k)) for k in (
+            "open", "high", "low", "close", "volume", "amount")}} for b in rows] for s, rows in result.bars.items()}
+        return Response(BarsOut({"period": result.period, "bars": bars, "next_page_token": result.next_page_token}).data)
+
+
+class MarketStatusOut(serializers.Serializer):
+    market = serializers.CharField()
+    status = serializers.CharField()
+    open_time = _text("Next open, as Tiger gives it.")
+
+
+class MarketsOut(serializers.Serializer):
+    markets = MarketStatusOut(many=True)
 
 
 class MarketStatusApi(APIView):
-    @extend_schema(parameters=[MarketStatusQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[MarketStatusQuery], responses=MarketsOut)
     def get(self, request):
         q = validated_query(request, MarketStatusQuery)
         rows = services.market_status_get(actor=actor_from_request(request), market=q["market"],
                                           account_number=q.get("account"))
-        return Response({"markets": services.as_jsonable(rows)})
+        return Response(MarketsOut({"markets": [{"market": m.market, "status": m.status,
+                                                 "open_time": m.open_time} for m in rows]}).data)
+
+
+class PortfolioPositionOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    sec_type = serializers.CharField()
+    market = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    quantity = serializers.CharField()
+    average_cost = _text()
+    latest_price = _text()
+    market_value = _text()
+    unrealized_pnl = _text()
+    realized_pnl = _text()
+
+
+class PortfolioAccountOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    label = serializers.CharField()
+    environment = serializers.CharField()
+    currency = serializers.CharField()
+    net_liquidation = _text()
+    cash = _text()
+    buying_power = _text()
+    unrealized_pnl = _text()
+    realized_pnl = _text()
+    market_value = _text()
+    cash_by_currency = serializers.DictField(child=serializers.CharField())
+    positions = PortfolioPositionOut(many=True)
+    latency_ms = serializers.IntegerField()
+    fx_rates = serializers.DictField(child=serializers.CharField())
+    net_liquidation_base = _text()
+    cash_base = _text()
+    market_value_base = _text()
+    as_of = _text("When this account's figures were read from Tiger (ISO 8601 UTC).")
+    age_seconds = serializers.IntegerField(required=False, allow_null=True, help_text="How old the figures are.")
+    source = serializers.CharField(required=False, help_text="live (read now) | snapshot (kept fresh in the background).")
+
+
+class PortfolioFailureOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    label = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class HoldingAccountOut(serializers.Serializer):
+    account_number = serializers.CharField()
+    quantity = serializers.CharField()
+
+
+class CombinedPositionOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    market = serializers.CharField(allow_blank=True)
+    currency = serializers.CharField()
+    sec_type = serializers.CharField()
+    quantity = serializers.CharField()
+    market_value = serializers.CharField()
+    market_value_base = serializers.CharField()
+    unrealized_pnl = serializers.CharField()
+    accounts = HoldingAccountOut(many=True)
+
+
+class ExposureOut(serializers.Serializer):
+    symbol = serializers.CharField(required=False)
+    market = serializers.CharField(required=False)
+    market_value = serializers.CharField()
+    currency = serializers.CharField()
+    percent_of_gross = serializers.CharField()
+
+
+class PortfolioOut(serializers.Serializer):
+    base_currency = serializers.CharField()
+    as_of = serializers.CharField()
+    totals = serializers.DictField(child=MoneyOut(), help_text="net_liquidation, cash, market_value, unrealized_pnl, realized_pnl.")
+    accounts = PortfolioAccountOut(many=True)
+    errors = PortfolioFailureOut(many=True)
+    positions = CombinedPositionOut(many=True)
+    exposure_by_symbol = ExposureOut(many=True)
+    exposure_by_market = ExposureOut(many=True)
+    fx_rates = serializers.DictField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+    duration_ms = serializers.IntegerField()
 
 
 class PortfolioApi(APIView):
-    @extend_schema(parameters=[PortfolioQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PortfolioQuery], responses=PortfolioOut)
     def get(self, request):
         q = validated_query(request, PortfolioQuery)
-        aggregate = services.portfolio_aggregate(actor=actor_from_request(request), base_currency=q["base_currency"])
-        return Response(services.aggregate_as_data(aggregate))
+        aggregate = services.portfolio_aggregate(actor=actor_from_request(request), base_currency=q["base_currency"],
+                                                 fresh_only=q["fresh_only"])
+        return Response(PortfolioOut(services.aggregate_as_data(aggregate)).data)
+
+
+class SnapshotOut(PortfolioOut):
+    taken_at = serializers.CharField()
 
 
 class SnapshotLatestApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=SnapshotOut)
     def get(self, request):
         snapshot = snapshot_latest_for(actor_from_request(request))
-        return Response({"taken_at": snapshot.taken_at.isoformat(), **snapshot.data})
+        return Response(SnapshotOut({"taken_at": snapshot.taken_at.isoformat(), **snapshot.data}).data)
 
 
 class PnlHistoryQuery(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day, e.g. 2026-03-01; default 30 days before end.")
     end = serializers.DateField(required=False, help_text="Last day; default today.")
-    currency = serializers.ChoiceField(choices=HISTORY_CURRENCIES, required=False,
+    currency = ChoiceField(choices=HISTORY_CURRENCIES, required=False,
                                        help_text="Currency of the amounts; default the account's base currency.")
 
 
@@ -185,8 +341,8 @@ class PositionsApi(APIView):
         account, rows = positions_get(actor=actor_from_request(request), account_number=account_number)
         positions = [{"symbol": p.symbol, "sec_type": p.sec_type, "market": p.market, "currency": p.currency,
                       "quantity": decimal_text(p.quantity),
-                      **{k: money(getattr(p, k), p.currency) for k in (
-                          "average_cost", "latest_price", "market_value", "unrealized_pnl", "realized_pnl")}}
+                      **{k: price(getattr(p, k), p.currency) for k in ("average_cost", "latest_price")},
+                      **{k: money(getattr(p, k), p.currency) for k in ("market_value", "unrealized_pnl", "realized_pnl")}}
                      for p in rows]
         return Response(PositionsOut({"account_number": account.account_number, "positions": positions}).data)
 
@@ -261,7 +417,7 @@ class OptionChainApi(APIView):
             rows = services.option_chain_get(actor=actor, symbol=q["symbol"], expiry=q["expiry"], account_number=account)
             options = [{"identifier": o.identifier, "put_call": o.put_call, "volume": decimal_text(o.volume),
                         "open_interest": decimal_text(o.open_interest),
-                        **{k: money(getattr(o, k), "USD") for k in ("strike", "bid", "ask", "latest_price")}}
+                        **{k: price(getattr(o, k), "USD") for k in ("strike", "bid", "ask", "latest_price")}}
                        for o in rows]
         symbol = q["symbol"].strip().upper()
         return Response(OptionChainOut({"symbol": symbol, "expiry": q.get("expiry"), "expirations": expirations,

@@ -44,3 +44,13 @@ def celery_heartbeat() -> str:
     from marketdata.services import celery_heartbeat_record
 
     return celery_heartbeat_record().isoformat()
+
+
+@shared_task(name="marketdata.portfolio_refresh", ignore_result=True)
+def portfolio_refresh() -> dict:
+    """Keeps every account's portfolio snapshot recent within each developer id's rate budget."""
+    from dataclasses import asdict
+
+    from marketdata.services.portfolio import portfolio_snapshots_refresh
+
+    return asdict(portfolio_snapshots_refresh())

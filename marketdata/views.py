@@ -4,6 +4,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.actors import Actor
 from accounts.authentication import ApiTokenAuthentication
+from core.api_errors import error_body
 from marketdata.selectors import health_is_ok, health_report_for, health_report_public
 
 
@@ -24,7 +25,8 @@ def health(request):
     try:
         actor = _caller(request)
     except AuthenticationFailed as exc:
-        return JsonResponse({"detail": str(exc.detail)}, status=401, headers={"WWW-Authenticate": "Bearer"})
+        return JsonResponse(error_body("not_authenticated", str(exc.detail)), status=401,
+                            headers={"WWW-Authenticate": "Bearer"})
     report = health_report_for(actor) if actor is not None else health_report_public()
     strict = request.GET.get("strict") in ("1", "true")
     return JsonResponse(report, status=200 if health_is_ok(report, strict) else 503)

@@ -144,6 +144,9 @@ class PortfolioAccount(BaseModel):
     realized_pnl: Money
     net_liquidation_in_base: Money
     positions: list[PositionOut]
+    as_of: str | None = Field(default=None, description="When these figures were read from Tiger (ISO 8601 UTC).")
+    age_seconds: int | None = Field(default=None, description="How old the figures are, in seconds.")
+    source: str | None = Field(default=None, description="live (read now) or snapshot (kept fresh in the background).")
 
 
 class CombinedPosition(BaseModel):

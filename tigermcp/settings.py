@@ -250,8 +250,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_THROTTLE_CLASSES": ["core.api_throttling.TokenRateThrottle"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "TigerMCP API", "VERSION": "1.0.0"}
+# Requests per API token (core.api_throttling); empty turns throttling off.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TigerMCP API", "VERSION": "1.0.0",
+    # The schema endpoint documents the API, not itself.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents the one error shape for its refusals (core.api_schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api_schema.error_responses"],
+}
 
 # The Tiger gateway simulator (tigersim): the embedded default runs one in-process on this port and
 # binds its demo paper accounts to it.
@@ -274,6 +283,13 @@ MARKETDATA_RATE_LIMIT_MAX_WAIT = env.float("MARKETDATA_RATE_LIMIT_MAX_WAIT", def
 MARKETDATA_CIRCUIT_FAILURES = env.int("MARKETDATA_CIRCUIT_FAILURES", default=5)
 MARKETDATA_CIRCUIT_COOLDOWN = env.float("MARKETDATA_CIRCUIT_COOLDOWN", default=30.0)
 MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=25)
+# Portfolio snapshots (marketdata.services.portfolio): a read serves an account's snapshot up to this
+# old; the beat task (every PORTFOLIO_REFRESH_INTERVAL_SECONDS) re-reads accounts older than
+# PORTFOLIO_REFRESH_AFTER_SECONDS, using at most this share of each developer id's rate budget.
+PORTFOLIO_MAX_AGE_SECONDS = env.float("PORTFOLIO_MAX_AGE_SECONDS", default=60.0)
+PORTFOLIO_REFRESH_INTERVAL_SECONDS = env.float("PORTFOLIO_REFRESH_INTERVAL_SECONDS", default=5.0)
+PORTFOLIO_REFRESH_AFTER_SECONDS = env.float("PORTFOLIO_REFRESH_AFTER_SECONDS", default=40.0)
+PORTFOLIO_REFRESH_BUDGET_SHARE = env.float("PORTFOLIO_REFRESH_BUDGET_SHARE", default=0.9)
 
 # Error reports (the debug page, error mails) never show a secret or ciphertext, debug mode included.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_pages.RedactingExceptionReporterFilter"

@@ -22,3 +22,6 @@ urlpatterns = [
     path("api/", include("marketdata.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+handler404 = "core.api_errors.api_not_found"
+handler500 = "core.api_errors.api_server_error"

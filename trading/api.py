@@ -1,36 +1,39 @@
 """REST door onto trading.services / selectors: thin views, no logic. Errors go through the
 project's exception handler (stable code + a message that says how to fix the call)."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
 from broker.types import canonical_decimal
 from core.api_errors import validated_query
-from core.api_shapes import MoneyOut, decimal_text, money
+from core.api_shapes import ChoiceField, MoneyOut, decimal_text, money, price
 from trading import selectors, services
+from trading.models import OrderStatus
 
 
 class OrderListQuery(serializers.Serializer):
-    account_number = serializers.CharField(required=False)
-    status = serializers.CharField(required=False)
+    account_number = serializers.CharField(required=False, max_length=64, help_text="Only this account's orders.")
+    status = ChoiceField(choices=OrderStatus.values, required=False, help_text="Only orders in this state.")
+    symbol = serializers.CharField(required=False, max_length=32, help_text="Only this ticker.")
     open_only = serializers.BooleanField(required=False, default=False)
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500, help_text="Page size.")
+    cursor = serializers.CharField(required=False, max_length=200, help_text="`next` or `previous` of a page.")
 
 
 class PreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
     symbol = serializers.CharField(max_length=32)
-    side = serializers.ChoiceField(choices=["BUY", "SELL"])
+    side = ChoiceField(choices=["BUY", "SELL"])
     quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
-    order_type = serializers.ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
-    time_in_force = serializers.ChoiceField(choices=["DAY", "GTC"], default="DAY")
+    time_in_force = ChoiceField(choices=["DAY", "GTC"], default="DAY")
     outside_rth = serializers.BooleanField(default=False)
 
 
@@ -58,6 +61,71 @@ class ModifyIn(serializers.Serializer):
                                                help_text="From the preview; send the same changes with it.")
 
 
+class OrderOut(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    account_number = serializers.CharField()
+    broker_id = serializers.CharField(allow_null=True, help_text="Tiger's order id, once Tiger acknowledged it.")
+    broker_order_id = serializers.IntegerField(allow_null=True)
+    status = ChoiceField(choices=OrderStatus.values)
+    status_reason = serializers.CharField(allow_blank=True)
+    symbol = serializers.CharField()
+    side = serializers.CharField()
+    order_type = serializers.CharField()
+    quantity = serializers.CharField()
+    filled_quantity = serializers.CharField()
+    limit_price = serializers.CharField(allow_null=True)
+    stop_price = serializers.CharField(allow_null=True)
+    avg_fill_price = serializers.CharField(allow_null=True, help_text="Null until something filled.")
+    currency = serializers.CharField()
+    time_in_force = serializers.CharField()
+    outside_rth = serializers.BooleanField()
+    idempotency_key = serializers.CharField()
+    policy_version = serializers.IntegerField(allow_null=True)
+    created_at = serializers.CharField()
+    submitted_at = serializers.CharField(allow_null=True)
+    terminal_at = serializers.CharField(allow_null=True)
+
+
+class OrderEnvelopeOut(serializers.Serializer):
+    order = OrderOut()
+
+
+class OrdersPageOut(serializers.Serializer):
+    orders = OrderOut(many=True)
+    next = serializers.CharField(allow_null=True, help_text="URL of the next (older) page; null on the last.")
+    previous = serializers.CharField(allow_null=True, help_text="URL of the previous (newer) page; null on the first.")
+
+
+class PreviewOut(serializers.Serializer):
+    action = serializers.CharField(help_text="place | modify | cancel")
+    account_number = serializers.CharField()
+    environment = serializers.CharField()
+    confirmation_token = serializers.CharField(help_text="Single use, bound to this exact order; send it back to act.")
+    expires_at = serializers.CharField()
+    order = serializers.JSONField(help_text="The exact order (or change) the token confirms.")
+    order_hash = serializers.CharField()
+    risk = serializers.JSONField(help_text="The risk decision: rules checked, policy version.")
+    broker_preview = serializers.JSONField(help_text="Tiger's preview: margin, commission, warning.")
+    order_id = serializers.IntegerField(allow_null=True)
+
+
+PREVIEW_OR_ORDER = PolymorphicProxySerializer(
+    component_name="PreviewOrOrder", serializers=[PreviewOut, OrderEnvelopeOut], resource_type_field_name=None)
+
+
+class OrdersCursor(CursorPagination):
+    """Newest first; `cursor` pages through any number of orders in constant queries (no COUNT)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+
+    def get_paginated_response(self, data):
+        return Response(OrdersPageOut({"orders": data, "next": self.get_next_link(),
+                                       "previous": self.get_previous_link()}).data)
+
+
 def _valid(serializer_class, data) -> dict:
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
@@ -65,15 +133,20 @@ def _valid(serializer_class, data) -> dict:
 
 
 class OrderListApi(APIView):
-    @extend_schema(operation_id="orders_list", parameters=[OrderListQuery], responses=OpenApiTypes.OBJECT)
+    """The caller's orders, newest first, a page at a time (filters: account, status, symbol, open only)."""
+
+    @extend_schema(operation_id="orders_list", parameters=[OrderListQuery], responses=OrdersPageOut)
     def get(self, request):
-        q = _valid(OrderListQuery, request.query_params)
-        rows = selectors.orders_list(actor=actor_from_request(request), **q)
-        return Response({"orders": [selectors.order_as_dict(o) for o in rows]})
+        q = validated_query(request, OrderListQuery)
+        rows = selectors.orders_query(actor=actor_from_request(request), account_number=q.get("account_number"),
+                                      status=q.get("status"), symbol=q.get("symbol"), open_only=q["open_only"])
+        paginator = OrdersCursor()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([selectors.order_as_dict(o) for o in page])
 
 
 class OrderDetailApi(APIView):
-    @extend_schema(operation_id="orders_get", responses=OpenApiTypes.OBJECT,
+    @extend_schema(operation_id="orders_get", responses=OrderEnvelopeOut,
                    parameters=[OpenApiParameter("account_number", str, description="Omit for your default account.")])
     def get(self, request, order_id: int):
         account_number = request.query_params.get("account_number") or None
@@ -82,14 +155,14 @@ class OrderDetailApi(APIView):
 
 
 class OrderPreviewApi(APIView):
-    @extend_schema(request=PreviewIn, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PreviewIn, responses=PreviewOut)
     def post(self, request):
         preview = services.order_preview(actor=actor_from_request(request), **_valid(PreviewIn, request.data))
         return Response(preview.as_dict())
 
 
 class OrderPlaceApi(APIView):
-    @extend_schema(request=PlaceIn, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=PlaceIn, responses={201: OrderEnvelopeOut})
     def post(self, request):
         order = services.order_place(actor=actor_from_request(request), **_valid(PlaceIn, request.data))
         return Response({"order": selectors.order_as_dict(order)}, status=201)
@@ -99,7 +172,7 @@ class OrderModifyApi(APIView):
     """Without confirmation_token: previews the change (risk checks) and returns its token. With it
     (and the same changes): sends the change to Tiger."""
 
-    @extend_schema(operation_id="orders_modify", request=ModifyIn, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="orders_modify", request=ModifyIn, responses=PREVIEW_OR_ORDER)
     def post(self, request, order_id: int):
         data = _valid(ModifyIn, request.data)
         actor = actor_from_request(request)
@@ -117,7 +190,7 @@ class OrderModifyApi(APIView):
 class OrderCancelApi(APIView):
     """Without confirmation_token: returns the cancel preview (with its token). With it: cancels."""
 
-    @extend_schema(request=CancelIn, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CancelIn, responses=PREVIEW_OR_ORDER)
     def post(self, request, order_id: int):
         data = _valid(CancelIn, request.data)
         actor = actor_from_request(request)
@@ -161,7 +234,7 @@ class FillsOut(serializers.Serializer):
 def _fill_data(fill, order_id) -> dict:
     return {"fill_id": fill.fill_id, "order_id": order_id, "broker_id": fill.broker_order_id,
             "account_number": fill.account, "symbol": fill.symbol, "sec_type": fill.sec_type, "market": fill.market,
-            "side": fill.side, "quantity": decimal_text(fill.quantity), "price": money(fill.price, fill.currency),
+            "side": fill.side, "quantity": decimal_text(fill.quantity), "price": price(fill.price, fill.currency),
             "amount": money(fill.amount, fill.currency), "time": fill.time}
 
 
@@ -182,8 +255,8 @@ class TradableQuantityQuery(serializers.Serializer):
     account = serializers.CharField(required=False, allow_blank=True, max_length=64,
                                     help_text="Account number; omit for your default account.")
     symbol = serializers.CharField(max_length=32)
-    side = serializers.ChoiceField(choices=["BUY", "SELL"])
-    order_type = serializers.ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    side = ChoiceField(choices=["BUY", "SELL"])
+    order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0)
 

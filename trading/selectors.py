@@ -71,6 +71,14 @@ def kill_switch_scope(*, account) -> str | None:
 def orders_list(*, actor: Actor, account_number: str | None = None, status: str | None = None,
                 open_only: bool = False, limit: int = 50) -> QuerySet[Order]:
     """The actor's orders, newest first: one account, or every account they may read."""
+    rows = orders_query(actor=actor, account_number=account_number, status=status, open_only=open_only)
+    return rows[: max(1, min(int(limit), 500))]
+
+
+def orders_query(*, actor: Actor, account_number: str | None = None, status: str | None = None,
+                 symbol: str | None = None, open_only: bool = False) -> QuerySet[Order]:
+    """The actor's orders, filtered, newest first, unsliced (a door pages it): one query for the rows
+    with their accounts, whatever the page size."""
     if account_number:
         accounts = [account_for_actor(actor, account_number, scope=Scope.READ)]
         rows = Order.objects.filter(account__in=accounts)
@@ -83,9 +91,11 @@ def orders_list(*, actor: Actor, account_number: str | None = None, status: str 
 
             raise InvalidInput(raise_status)
         rows = rows.filter(status=status)
+    if symbol:
+        rows = rows.filter(symbol=symbol.strip().upper())
     if open_only:
         rows = rows.filter(status__in=OPEN)
-    return rows.select_related("account").order_by("-created_at", "-id")[: max(1, min(int(limit), 500))]
+    return rows.select_related("account").order_by("-created_at", "-id")
 
 
 def order_get(*, actor: Actor, account_number: str | None, order_id: int) -> Order:

@@ -35,7 +35,7 @@ def test_a_deactivated_owner_stops_the_token_at_once(owned):
     owner.is_active = False
     owner.save(update_fields=["is_active"])
     reply = _accounts(client)
-    assert reply.status_code == 401 and reply.json()["detail"] == BAD_TOKEN
+    assert reply.status_code == 401 and reply.json()["error"] == {"code": "not_authenticated", "message": BAD_TOKEN}
     owner.is_active = True
     owner.save(update_fields=["is_active"])
     assert _accounts(client).status_code == 200
@@ -46,7 +46,7 @@ def test_a_deleted_owner_takes_the_token_with_them(owned):
     owner.delete()
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     reply = _accounts(client)
-    assert reply.status_code == 401 and reply.json()["detail"] == BAD_TOKEN
+    assert reply.status_code == 401 and reply.json()["error"] == {"code": "not_authenticated", "message": BAD_TOKEN}
 
 
 def test_a_token_without_owner_keeps_working(owned):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -63,6 +64,10 @@ class AccountPortfolio:
     net_liquidation_base: Decimal | None = None
     cash_base: Decimal | None = None
     market_value_base: Decimal | None = None
+    # When these figures were read from Tiger, and whether this request read them ("live") or took
+    # the account's snapshot, kept fresh in the background ("snapshot").
+    as_of: datetime | None = None
+    source: str = "live"
 
 
 @dataclass
@@ -103,7 +108,36 @@ def _aggregate_workers() -> int:
     return int(getattr(settings, "MARKETDATA_AGGREGATE_WORKERS", 25))
 
 
+SNAPSHOT_STALE = ("Account {account}: Tiger could not be read now ({reason}); showing its figures as of {as_of} "
+                  "({age} s old).")
+
+
+def _max_age() -> float:
+    return float(getattr(settings, "PORTFOLIO_MAX_AGE_SECONDS", 60))
+
+
+def _snapshot_key(account_id: int) -> str:
+    return f"tm:pf:account:{account_id}"
+
+
+def account_snapshots_get(accounts) -> dict[int, AccountPortfolio]:
+    """The latest read of each account (one cache round trip), by account id."""
+    keys = {_snapshot_key(a.pk): a.pk for a in accounts}
+    return {keys[k]: v for k, v in cache.get_many(list(keys)).items()}
+
+
+def _snapshot_keep() -> int:
+    return int(getattr(settings, "PORTFOLIO_SNAPSHOT_KEEP_SECONDS", 3600))
+
+
 def _read_account(account: TigerAccount) -> AccountPortfolio:
+    """A live read, kept as the account's snapshot for the next caller."""
+    read = _read_account_live(account)
+    cache.set(_snapshot_key(account.pk), read, timeout=_snapshot_keep())
+    return read
+
+
+def _read_account_live(account: TigerAccount) -> AccountPortfolio:
     started = time.monotonic()
     try:
         broker = broker_for(account)
@@ -119,7 +153,7 @@ def _read_account(account: TigerAccount) -> AccountPortfolio:
         buying_power=assets.buying_power, unrealized_pnl=assets.unrealized_pnl, realized_pnl=assets.realized_pnl,
         market_value=market_value, cash_by_currency=dict(assets.cash_by_currency), positions=list(positions),
         fx_rates=dict(assets.fx_rates),
-        latency_ms=int((time.monotonic() - started) * 1000),
+        latency_ms=int((time.monotonic() - started) * 1000), as_of=timezone.now(), source="live",
     )
 
 
@@ -146,9 +180,13 @@ def _failure(account: TigerAccount, exc: BaseException, actor: Actor) -> Account
 def portfolio_aggregate(
     *, actor: Actor, base_currency: str = "USD",
     progress: Callable[[int, int, str], None] | None = None,
-    account_numbers: list[str] | None = None,
+    account_numbers: list[str] | None = None, fresh_only: bool = False,
 ) -> PortfolioAggregate:
-    """Every account the actor may read (or the named subset), read in parallel with a bound.
+    """Every account the actor may read (or the named subset). An account whose snapshot is at most
+    PORTFOLIO_MAX_AGE_SECONDS old (portfolio_snapshots_refresh keeps them so) is served from it, with
+    its `as_of`; only the stale ones are read live, in parallel with a bound. A stale account Tiger
+    cannot read now (rate limit, outage) is served from its last snapshot with a warning saying how
+    old it is, never as a failure. `fresh_only` reads every account live and serves no snapshot.
     One account's failure is reported in `errors` beside the others' results; totals are in
     `base_currency` using the broker's FX rates. `progress(done, total, account_number)` is called
     as each account finishes."""
@@ -162,11 +200,23 @@ def portfolio_aggregate(
     errors: list[AccountFailure] = []
     warnings: list[str] = []
     total = len(accounts)
-    if accounts:
-        workers = max(1, min(_aggregate_workers(), total))
+    snapshots = {} if fresh_only else account_snapshots_get(accounts)
+    now = timezone.now()
+    done = 0
+    stale = []
+    for account in accounts:
+        snap = snapshots.get(account.pk)
+        if snap is not None and snap.as_of and (now - snap.as_of).total_seconds() <= _max_age():
+            results[account.account_number] = replace(snap, source="snapshot")
+            done += 1
+            if progress is not None:
+                progress(done, total, account.account_number)
+        else:
+            stale.append(account)
+    if stale:
+        workers = max(1, min(_aggregate_workers(), len(stale)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aggregate") as pool:
-            futures = {pool.submit(_read_account, a): a for a in accounts}
-            done = 0
+            futures = {pool.submit(_read_account, a): a for a in stale}
             from concurrent.futures import as_completed
 
             for future in as_completed(futures):
@@ -174,7 +224,14 @@ def portfolio_aggregate(
                 try:
                     results[account.account_number] = future.result()
                 except Exception as exc:  # noqa: BLE001 - every failure is reported, none hides the rest
-                    errors.append(_failure(account, exc, actor))
+                    snap = snapshots.get(account.pk)
+                    if snap is not None and snap.as_of and isinstance(exc, ApplicationError):
+                        results[account.account_number] = replace(snap, source="snapshot")
+                        warnings.append(SNAPSHOT_STALE.format(
+                            account=account.account_number, reason=exc.code, as_of=snap.as_of.isoformat(),
+                            age=int((timezone.now() - snap.as_of).total_seconds())))
+                    else:
+                        errors.append(_failure(account, exc, actor))
                 done += 1
                 if progress is not None:
                     progress(done, total, account.account_number)
@@ -310,6 +367,11 @@ def as_jsonable(value):
     return value
 
 
+def account_age_seconds(read: AccountPortfolio, now: datetime) -> int | None:
+    """How old an account's figures are, in whole seconds."""
+    return None if read.as_of is None else max(0, int((now - read.as_of).total_seconds()))
+
+
 def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
     """JSON-safe form (Decimals as strings, currencies beside amounts) for snapshots and doors."""
     clean = as_jsonable
@@ -317,7 +379,7 @@ def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
         "base_currency": aggregate.base_currency,
         "as_of": clean(aggregate.as_of),
         "totals": {k: {"amount": clean(v), "currency": aggregate.base_currency} for k, v in aggregate.totals.items()},
-        "accounts": clean(aggregate.accounts),
+        "accounts": [{**clean(a), "age_seconds": account_age_seconds(a, aggregate.as_of)} for a in aggregate.accounts],
         "errors": clean(aggregate.errors),
         "positions": clean(aggregate.positions),
         "exposure_by_symbol": clean(aggregate.exposure_by_symbol),
@@ -354,3 +416,80 @@ def portfolio_snapshot_create(*, actor: Actor, base_currency: str = "USD") -> Po
     with transaction.atomic():
         snapshot.save()
     return snapshot
+
+
+@dataclass
+class RefreshReport:
+    refreshed: int = 0
+    failed: int = 0
+    deferred: int = 0  # due, but beyond this tick's share of a developer id's budget
+
+
+def _refresh_setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def refresh_allowance_per_tick(tick: int | None = None) -> int:
+    """Accounts one developer id may refresh in this tick: its assets/positions budget (Tiger counts
+    each API per developer id over 60 s) times PORTFOLIO_REFRESH_BUDGET_SHARE, spread over the
+    minute's ticks (54 a minute at 5 s ticks: 4 or 5 a tick, alternating). The rest of the budget
+    stays for live reads and other callers."""
+    import math
+
+    from broker.limits import api_limit
+
+    limit = min(api_limit("prime_assets") or 60, api_limit("positions") or 60)
+    interval = _refresh_setting("PORTFOLIO_REFRESH_INTERVAL_SECONDS", 5)
+    per_minute = limit * _refresh_setting("PORTFOLIO_REFRESH_BUDGET_SHARE", 0.9)
+    ticks = max(1, round(60 / interval))
+    k = (int(time.time() / interval) if tick is None else tick) % ticks
+    return max(1, math.floor(per_minute * (k + 1) / ticks) - math.floor(per_minute * k / ticks))
+
+
+def portfolio_snapshots_refresh() -> RefreshReport:
+    """One tick of the background refresh (Celery beat, every PORTFOLIO_REFRESH_INTERVAL_SECONDS):
+    per developer id, re-read the accounts whose snapshot is older than PORTFOLIO_REFRESH_AFTER_SECONDS
+    (the oldest first), at most refresh_allowance_per_tick() of them, so the reads spread across the
+    minute within the id's rate budget and portfolio reads find every account recent."""
+    from accounts.models import AccountStatus
+    from broker.limits import tiger_id_hash
+
+    accounts = list(TigerAccount.objects.filter(status=AccountStatus.ACTIVE))
+    snapshots = account_snapshots_get(accounts)
+    now = timezone.now()
+    refresh_after = _refresh_setting("PORTFOLIO_REFRESH_AFTER_SECONDS", 40)
+    per_tick = refresh_allowance_per_tick()
+
+    def age(account) -> float:
+        snap = snapshots.get(account.pk)
+        return float("inf") if snap is None or snap.as_of is None else (now - snap.as_of).total_seconds()
+
+    by_developer: dict[str, list] = {}
+    for account in accounts:
+        if age(account) >= refresh_after:
+            by_developer.setdefault(tiger_id_hash(account.tiger_id), []).append(account)
+    report = RefreshReport()
+    chosen = []
+    for due in by_developer.values():
+        due.sort(key=age, reverse=True)
+        chosen += due[:per_tick]
+        report.deferred += max(0, len(due) - per_tick)
+    if not chosen:
+        return report
+    with ThreadPoolExecutor(max_workers=max(1, min(_aggregate_workers(), len(chosen))),
+                            thread_name_prefix="refresh") as pool:
+        for account, outcome in zip(chosen, pool.map(_refresh_one, chosen)):
+            if outcome:
+                report.refreshed += 1
+            else:
+                report.failed += 1
+    return report
+
+
+def _refresh_one(account: TigerAccount) -> bool:
+    try:
+        _gauges_set(_read_account(account))
+        return True
+    except ApplicationError as exc:  # the next tick tries again; live reads still serve the old snapshot
+        logger.info("snapshot refresh of account id %s: %s", account.pk, exc.code)
+        return False

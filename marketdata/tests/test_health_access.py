@@ -60,7 +60,7 @@ def test_a_token_sees_its_own_accounts_and_a_bad_token_is_refused(accounts):
     monitor = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
     assert _rows(monitor.get("/health")) == {bravo.account_number}
     refused = Client(HTTP_AUTHORIZATION="Bearer tmapi_not-a-token").get("/health")
-    assert refused.status_code == 401 and refused.json() == {"detail": BAD_TOKEN}
+    assert refused.status_code == 401 and refused.json() == {"error": {"code": "not_authenticated", "message": BAD_TOKEN}}
 
 
 def test_the_process_own_memory_cpu_and_disk_show_to_staff_and_tokens_not_to_anyone(client, accounts):

@@ -26,11 +26,14 @@ async def get_portfolio(
     ctx: Context,
     base_currency: Annotated[str, Field(description="Currency for the totals, e.g. USD or HKD.")] = "USD",
     accounts: Annotated[list[str] | None, Field(description="Account numbers; omit for all accounts you may read.")] = None,
+    fresh_only: Annotated[bool, Field(description="Read every account from Tiger now instead of its recent snapshot (slower; may hit Tiger's rate limit).")] = False,
 ) -> PortfolioResult:
-    """All your accounts at once (read in parallel): per-account balances and positions, combined
-    positions and totals in one currency. Accounts that fail are listed in `failed`; the rest are complete.
+    """All your accounts at once: per-account balances and positions, combined positions and totals
+    in one currency. Each account says how old its figures are (as_of, age_seconds; at most a minute
+    unless a warning says otherwise). Accounts that fail are listed in `failed`; the rest are complete.
     Sends progress notifications as each account is read."""
     from marketdata.services import portfolio_aggregate
+    from marketdata.services.portfolio import account_age_seconds
 
     def progress(done: int, total: int, account_number: str) -> None:
         try:
@@ -39,7 +42,7 @@ async def get_portfolio(
             pass
 
     agg = await call(portfolio_aggregate, actor=current_actor(), base_currency=base_currency, progress=progress,
-                     account_numbers=accounts)
+                     account_numbers=accounts, fresh_only=fresh_only)
     base = agg.base_currency
     return PortfolioResult(
         base_currency=base,
@@ -52,6 +55,7 @@ async def get_portfolio(
                 unrealized_pnl=money(a.unrealized_pnl, a.currency), realized_pnl=money(a.realized_pnl, a.currency),
                 net_liquidation_in_base=money(a.net_liquidation_base, base),
                 positions=[position_out(p) for p in a.positions],
+                as_of=iso(a.as_of), age_seconds=account_age_seconds(a, agg.as_of), source=a.source,
             )
             for a in agg.accounts
         ],
