@@ -18,6 +18,6 @@ def remove_schedule(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketdata", "0002_default_periodic_tasks")]
+    dependencies = [("marketdata", "0003_portfoliosnapshot_account_values")]
 
     operations = [migrations.RunPython(add_schedule, remove_schedule)]
