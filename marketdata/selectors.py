@@ -222,12 +222,22 @@ def _total_in(values: dict[str, dict], rates: dict[str, Decimal], visible: set[s
 
 def _series(visible: set[str], base: str) -> list[dict]:
     """Net liquidation over the last SERIES_LENGTH snapshots, from their compact account values (a day
-    of snapshots with every position would be megabytes read per page)."""
-    rows = PortfolioSnapshot.objects.order_by("-taken_at").values_list("taken_at", "account_values")[:SERIES_LENGTH]
+    of snapshots with every position would be megabytes read per page): each snapshot's totals by
+    currency when the reader may see all its accounts, its per-account figures otherwise (read in one
+    more query, only for those snapshots)."""
+    rows = list(PortfolioSnapshot.objects.order_by("-taken_at").values_list(
+        "pk", "taken_at", "account_values__numbers", "account_values__totals", "account_values__fx_rates")[:SERIES_LENGTH])
+    partial = [pk for pk, _taken, numbers, _totals, _rates in rows if not visible.issuperset(numbers or ())]
+    per_account = dict(PortfolioSnapshot.objects.filter(pk__in=partial).values_list("pk", "account_values__accounts")) \
+        if partial else {}
     series = []
-    for taken_at, values in reversed(list(rows)):
-        rates = {c: Decimal(str(r)) for c, r in (values.get("fx_rates") or {}).items()}
-        value, count = _total_in(values.get("accounts") or {}, rates, visible, base)
+    for pk, taken_at, numbers, totals, rates in reversed(rows):
+        rates = {c: Decimal(str(r)) for c, r in (rates or {}).items()}
+        if pk in per_account:
+            value, count = _total_in(per_account[pk] or {}, rates, visible, base)
+        else:
+            by_currency = {c: {"net_liquidation": v, "currency": c} for c, v in (totals or {}).items()}
+            value, count = _total_in(by_currency, rates, set(by_currency), base)
         if value is not None and count:
             series.append({"taken_at": taken_at, "net_liquidation": value})
     return series
@@ -276,12 +286,16 @@ def dashboard_portfolio_for(actor: Actor, base_currency: str | None = None) -> d
     total, counted = _net_liquidation_in(snapshot, visible, base)
 
     start_of_day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    before = PortfolioSnapshot.objects.filter(taken_at__lt=start_of_day).order_by("-taken_at").first()
+    # Its compact account values only: the whole snapshot (every position) is not needed here.
+    before = PortfolioSnapshot.objects.filter(taken_at__lt=start_of_day).order_by("-taken_at").only(
+        "taken_at", "account_values").first()
     day_pnl = None
     if before is not None and total is not None:
-        both = visible & {a.get("account_number") for a in before.data.get("accounts", [])}
+        then_values = before.account_values.get("accounts") or {}
+        both = visible & set(then_values)
         now_total, _ = _net_liquidation_in(snapshot, both, base)
-        then_total, then_count = _net_liquidation_in(before, both, base)
+        then_rates = {c: Decimal(str(r)) for c, r in (before.account_values.get("fx_rates") or {}).items()}
+        then_total, then_count = _total_in(then_values, then_rates, both, base)
         if now_total is not None and then_total is not None and then_count:
             day_pnl = now_total - then_total
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.db import migrations, models
 
 
@@ -6,10 +8,14 @@ def backfill(apps, schema_editor):
     PortfolioSnapshot = apps.get_model("marketdata", "PortfolioSnapshot")
     for snapshot in PortfolioSnapshot.objects.iterator(chunk_size=100):
         data = snapshot.data or {}
-        snapshot.account_values = {
-            "accounts": {a["account_number"]: {"net_liquidation": a.get("net_liquidation"), "currency": a["currency"]}
-                         for a in data.get("accounts", [])},
-            "fx_rates": data.get("fx_rates") or {}}
+        accounts = {a["account_number"]: {"net_liquidation": a.get("net_liquidation"), "currency": a["currency"]}
+                    for a in data.get("accounts", [])}
+        totals = {}
+        for acc in accounts.values():
+            if acc["net_liquidation"] not in (None, ""):
+                totals[acc["currency"]] = totals.get(acc["currency"], Decimal(0)) + Decimal(str(acc["net_liquidation"]))
+        snapshot.account_values = {"accounts": accounts, "numbers": sorted(accounts),
+                                   "totals": {c: str(v) for c, v in totals.items()}, "fx_rates": data.get("fx_rates") or {}}
         snapshot.save(update_fields=["account_values"])
 
 

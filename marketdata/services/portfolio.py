@@ -392,8 +392,15 @@ def aggregate_as_data(aggregate: PortfolioAggregate) -> dict:
 
 def snapshot_account_values(data: dict) -> dict:
     """A snapshot's compact figures for the value-over-time chart (see PortfolioSnapshot.account_values)."""
-    return {"accounts": {a["account_number"]: {"net_liquidation": a.get("net_liquidation"), "currency": a["currency"]}
-                         for a in data.get("accounts", [])},
+    accounts = {a["account_number"]: {"net_liquidation": a.get("net_liquidation"), "currency": a["currency"]}
+                for a in data.get("accounts", [])}
+    totals: dict[str, Decimal] = {}
+    for acc in accounts.values():
+        if acc["net_liquidation"] not in (None, ""):
+            totals[acc["currency"]] = totals.get(acc["currency"], Decimal(0)) + Decimal(str(acc["net_liquidation"]))
+    # `numbers` and `totals` (by currency, over all of them) let a reader who may see every account
+    # skip the per-account figures.
+    return {"accounts": accounts, "numbers": sorted(accounts), "totals": {c: str(v) for c, v in totals.items()},
             "fx_rates": data.get("fx_rates") or {}}
 
 

@@ -106,6 +106,10 @@ def test_staff_totals_cover_only_the_accounts_they_may_read(client, desks):
     assert re.search(r'id="day-pnl">0.00 USD<', page)
     assert a.account_number not in page and "AAPL" not in page and "Desk C" not in page
     assert '"label": "00700"' in page  # the by-symbol chart's data: only B's position
+    import json
+
+    series = json.loads(re.search(r'id="data-over-time" type="application/json">(.*?)</script>', page).group(1))
+    assert [round(p["net_liquidation"], 2) for p in series] == [128000.0, 128000.0]  # B's alone, in both snapshots
 
 
 def test_chart_data_holds_allocation_and_history_for_the_visible_accounts(client, desks):
