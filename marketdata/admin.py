@@ -72,7 +72,9 @@ class PortfolioSnapshotAdmin(ReadOnlyAdmin):
                 aggregate = portfolio_from_snapshot(actor=admin_actor(request), snapshot=snapshot,
                                                     base_currency=context["base"])
             else:
-                aggregate = portfolio_aggregate(actor=admin_actor(request), base_currency=context["base"])
+                # "Read now from Tiger" means now: no per-account snapshot, however young.
+                aggregate = portfolio_aggregate(actor=admin_actor(request), base_currency=context["base"],
+                                                fresh_only=request.GET.get("source") == "live")
         except ApplicationError as exc:
             context["error"] = exc.message
             return TemplateResponse(request, "admin/marketdata/positions.html", context)
