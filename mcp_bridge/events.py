@@ -171,6 +171,8 @@ class OrderEvents(InMemorySubscriptionBus):
     # -- resources/subscribe (the session-based protocol) -------------------------------------------
 
     async def legacy_subscribe(self, session, uri: str, accounts: set[int]) -> None:
+        """`session`: anything with `async send_resource_updated(uri)`, hashable (the SDK's stdio
+        session, or an HttpSession below)."""
         subscribed = self._legacy.setdefault(session, {})
         if uri in subscribed:
             return
@@ -185,3 +187,26 @@ class OrderEvents(InMemorySubscriptionBus):
     async def _legacy_forget(self, session) -> None:
         for accounts in self._legacy.pop(session, {}).values():
             await self.unwatch(accounts)
+
+
+class HttpSession:
+    """A handshake-era session over streamable HTTP (mcp_bridge.sessions): its requests are served
+    one by one, possibly by other processes, and its notifications go to its GET stream wherever
+    that is held, through the session store."""
+
+    def __init__(self, session_id: str):
+        self.session_id = session_id
+
+    def __hash__(self) -> int:
+        return hash(self.session_id)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, HttpSession) and other.session_id == self.session_id
+
+    async def send_resource_updated(self, uri: str) -> None:
+        from mcp_bridge.sessions import session_publish, session_store
+
+        if await session_store().get(self.session_id) is None:
+            raise LookupError("the session has ended")
+        await session_publish(self.session_id, {"jsonrpc": "2.0", "method": "notifications/resources/updated",
+                                                "params": {"uri": uri}})

@@ -168,7 +168,7 @@ def add_legacy_subscriptions(server: MCPServer, events) -> None:
 
     from core.errors import ApplicationError
     from mcp_bridge.context import current_actor
-    from mcp_bridge.events import refused, subscription_accounts
+    from mcp_bridge.events import HttpSession, refused, subscription_accounts
 
     async def subscribe(ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
@@ -176,12 +176,19 @@ def add_legacy_subscriptions(server: MCPServer, events) -> None:
             accounts = await run_service(subscription_accounts, actor=current_actor(), uris=[uri])
         except ApplicationError as exc:
             raise refused(exc) from None
-        await events.legacy_subscribe(ctx.session, uri, accounts)
+        await events.legacy_subscribe(subscriber(ctx), uri, accounts)
         return types.EmptyResult()
 
     async def unsubscribe(ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
-        await events.legacy_unsubscribe(ctx.session, str(params.uri))
+        await events.legacy_unsubscribe(subscriber(ctx), str(params.uri))
         return types.EmptyResult()
+
+    def subscriber(ctx):
+        # Over HTTP each request has a session object of its own (mcp_bridge.sessions keeps the
+        # session): updates go to the session's GET stream. Over stdio, the one session.
+        request = getattr(ctx, "request", None)
+        session_id = request.headers.get("mcp-session-id") if request is not None else None
+        return HttpSession(session_id) if session_id else ctx.session
 
     # MCPServer has no public handle on these; its low-level server takes any request handler.
     lowlevel = server._lowlevel_server

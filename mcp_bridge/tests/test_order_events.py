@@ -183,3 +183,34 @@ async def test_the_session_based_protocol_subscribes_with_resources_subscribe(wo
             await arrived.wait()
         assert updates[0] == account_uri
         assert (await _read_order(reader, order_id))["status"] == "SUBMITTED"
+
+
+@pytest.mark.redis
+async def test_the_session_based_protocol_over_http_gets_updates_on_its_event_stream(world, http_server):
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    updates = []
+    arrived = anyio.Event()
+
+    async def on_message(message):
+        uri = getattr(getattr(message, "params", None), "uri", None)
+        if uri is not None and str(uri).startswith("tigermcp://orders/"):
+            updates.append(str(uri))
+            arrived.set()
+
+    server = http_server()
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {world.tokens['reader']}"}, timeout=httpx2.Timeout(60))
+    async with world.stdio("--client", "trader") as trader:
+        order_id = await _place(trader, _order(world, fill=True))
+    uri = f"tigermcp://orders/{order_id}"
+    async with Client(streamable_http_client(server.url, http_client=http), mode="legacy",
+                      message_handler=on_message, read_timeout_seconds=60) as reader:
+        await reader.session.subscribe_resource(uri)
+        world.sim.match()
+        _commit_elsewhere(world, "reconcile_orders")
+        with anyio.fail_after(WAIT):
+            await arrived.wait()
+        assert updates[0] == uri
+        assert (await _read_order(reader, order_id))["status"] == "FILLED"
