@@ -60,6 +60,15 @@ MSG_EXPIRED = "Order expired at the end of the trading day"
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
 
 
+def check_lot_and_tick(code: int, inst: Instrument, quantity: Decimal, prices) -> None:
+    """Tiger's refusals of a quantity off the board lot and a price off the tick ladder (place, modify, preview)."""
+    if quantity % inst.lot_size:
+        raise p.GatewayError(code, MSG_LOT.format(lot=inst.lot_size))
+    for price in prices:
+        if price is not None and (price <= 0 or not is_on_tick(inst, price)):
+            raise p.GatewayError(code, MSG_TICK.format(price=price))
+
+
 def dec(value, name: str = "value") -> Decimal | None:
     if value is None or value == "":
         return None
@@ -348,17 +357,13 @@ class Exchange:
             raise p.field_empty("total_quantity")
         if quantity <= 0 or quantity != quantity.to_integral_value():
             raise p.biz_error("total_quantity must be a positive whole number")
-        if quantity % inst.lot_size:
-            raise p.GatewayError(acct.trade_error_code, MSG_LOT.format(lot=inst.lot_size))
         limit_price = dec(biz.get("limit_price"), "limit_price")
         aux_price = dec(biz.get("aux_price"), "aux_price")
         if order_type in ("LMT", "STP_LMT") and limit_price is None:
             raise p.field_empty("limit_price")
         if order_type in ("STP", "STP_LMT") and aux_price is None:
             raise p.field_empty("aux_price")
-        for price in (limit_price, aux_price):
-            if price is not None and (price <= 0 or not is_on_tick(inst, price)):
-                raise p.GatewayError(acct.trade_error_code, MSG_TICK.format(price=price))
+        check_lot_and_tick(acct.trade_error_code, inst, quantity, (limit_price, aux_price))
         tif = (biz.get("time_in_force") or "DAY").upper()
         if tif not in TIME_IN_FORCE:
             raise p.biz_error(f"time_in_force {tif} is not supported")
@@ -542,7 +547,7 @@ class Exchange:
                     raise p.GatewayError(code, MSG_MODIFY_FIELD.format(field=name))
             inst = get_instrument(order.symbol)
             quantity = dec(biz.get("total_quantity"), "total_quantity") or order.quantity
-            if quantity != quantity.to_integral_value() or quantity <= 0 or quantity % inst.lot_size:
+            if quantity != quantity.to_integral_value() or quantity <= 0:
                 raise p.GatewayError(code, MSG_LOT.format(lot=inst.lot_size))
             if quantity <= order.filled:
                 raise p.GatewayError(code, MSG_MODIFY_QTY.format(filled=order.filled))
@@ -550,9 +555,7 @@ class Exchange:
             aux_price = dec(biz.get("aux_price"), "aux_price")
             limit_price = limit_price if limit_price is not None else order.limit_price
             aux_price = aux_price if aux_price is not None else order.aux_price
-            for price in (limit_price, aux_price):
-                if price is not None and (price <= 0 or not is_on_tick(inst, price)):
-                    raise p.GatewayError(code, MSG_TICK.format(price=price))
+            check_lot_and_tick(code, inst, quantity, (limit_price, aux_price))
             tif = (biz.get("time_in_force") or order.time_in_force).upper()
             if tif not in TIME_IN_FORCE:
                 raise p.biz_error(f"time_in_force {tif} is not supported")

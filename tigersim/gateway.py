@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import protocol as p
 from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
-                       dec, fx_per_usd, to_base)
+                       check_lot_and_tick, dec, fx_per_usd, to_base)
 from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instrument, normalize_symbol
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
 from .gateway_quotes import QuoteMethods
@@ -502,6 +502,8 @@ class Gateway(QuoteMethods):
             "gst": ZERO, "isPass": True, "warningText": "",
         }
         try:
+            check_lot_and_tick(acct.trade_error_code, inst, quantity,
+                               (dec(biz.get("limit_price")), dec(biz.get("aux_price"))))
             self.ex._check_order(acct, inst, action, order_type, quantity, dec(biz.get("limit_price")),
                                  dec(biz.get("aux_price")), quote, now, exclude=None)
         except p.GatewayError as exc:

@@ -148,6 +148,18 @@ async def test_get_portfolio_aggregates_with_progress(world):
     assert seen and seen[-1][0] == seen[-1][1] == 3
 
 
+async def test_odd_lots_and_off_tick_prices_are_refused_with_the_nearest_valid_values(world):
+    async with world.stdio("--client", "trader") as mcp:
+        odd = await mcp.call_tool("preview_order", {"symbol": "00700", "side": "BUY", "quantity": "150",
+                                                    "order_type": "MKT"})
+        assert "quantity 150 is not a multiple of the board lot 100 for 00700: use 100 or 200." in error_text(odd)
+        off = await mcp.call_tool("preview_order", {"symbol": "AAPL", "side": "BUY", "quantity": "1",
+                                                    "order_type": "LMT", "limit_price": "100.005"})
+        assert "limit_price 100.005 is not on AAPL's tick ladder" in error_text(off)
+        assert "use 100 or 100.01." in error_text(off)
+    assert sim_orders(world) == []
+
+
 async def test_preview_then_place_exactly_the_previewed_order(world):
     price = working_price(world.sim)
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "3", "order_type": "LMT", "limit_price": price}

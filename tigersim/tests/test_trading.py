@@ -210,6 +210,18 @@ def test_bad_params(sim, demo, trade):
     assert trade.get_order(id=123) is None
 
 
+def test_the_simulator_refuses_odd_lots_and_off_ticks_in_its_preview_too(sim, demo, trade):
+    """A client bypassing TigerMCP: the SDK's own preview and place get Tiger's refusal."""
+    hk_contract = stock_contract("00700", "HKD")
+    preview = trade.preview_order(market_order(demo.account, hk_contract, "BUY", 150))
+    assert preview["is_pass"] is False and "multiple of the lot size 100" in preview["warning_text"]
+    preview = trade.preview_order(limit_order(demo.account, AAPL, "BUY", 1, 100.005))
+    assert preview["is_pass"] is False and "does not conform to the tick size" in preview["warning_text"]
+    with pytest.raises(ApiException) as err:
+        trade.place_order(limit_order(demo.account, hk_contract, "BUY", 100, 380.1))
+    assert "tick size" in err.value.msg
+
+
 def test_assets_reflect_trades(sim, demo, trade):
     before = trade.get_prime_assets().segments["S"]
     trade.place_order(market_order(demo.account, AAPL, "BUY", 10))

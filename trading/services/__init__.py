@@ -83,6 +83,7 @@ from trading.services.orders import (  # noqa: F401
     order_cancel,
     order_cancel_preview,
     order_modify,
+    order_check_lots_and_ticks,
     order_modify_preview,
     order_place,
     order_preview,

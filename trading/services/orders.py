@@ -25,7 +25,9 @@ from core.errors import (
 )
 from broker.client import broker_for
 from trading import selectors
+from marketdata.services import contract_get
 from trading.intents import OrderIntent, canonical_decimal, intent_with_changes, normalise_intent
+from trading.lots_and_ticks import check_lots_and_ticks
 from trading.models import (
     ACTIVE,
     UNACKED,
@@ -86,6 +88,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side
                               order_type=order_type, limit_price=limit_price, stop_price=stop_price,
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
                               currency=currency)
+    order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, intent, policy)
     with transaction.atomic():
@@ -100,6 +103,16 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side
     broker_preview = {k: (canonical_decimal(v) if isinstance(v, Decimal) else v) for k, v in asdict(preview).items()}
     return _issue_token(actor=actor, account=account, action=ConfirmAction.PLACE, payload=intent.canonical(),
                         payload_hash=intent.hash(), decision=decision.as_dict(), broker_preview=broker_preview)
+
+
+def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) -> None:
+    """Tiger's board-lot and tick-size refusals, made before anything is sent (every door's preview and
+    modification preview come here). Hong Kong lots come from the instrument's contract (cached);
+    US stocks trade in single shares, which normalise_intent already requires."""
+    lot_size = None
+    if intent.market == "HK":
+        lot_size = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number).lot_size
+    check_lots_and_ticks(intent, lot_size=lot_size)
 
 
 def _replay(order: Order, payload_hash: str, key: str) -> Order:
@@ -303,6 +316,7 @@ def order_modify_preview(*, actor: Actor, account_number: str | None, order_id: 
     account = account_route(actor, account_number, scope=Scope.TRADE)
     order = _working_order(account, order_id, "modified")
     new = _modified_intent(order, quantity, limit_price, stop_price)
+    order_check_lots_and_ticks(actor=actor, account=account, intent=new)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, new, policy)
     with transaction.atomic():

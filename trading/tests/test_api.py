@@ -49,7 +49,7 @@ def test_rest_preview_of_an_hk_symbol_is_priced_in_hk_and_hkd(api, account, last
     policy = risk_policy_for(account=account)
     policy.currency, policy.allowed_markets = "HKD", "HK"
     risk_policy_save(actor=system_actor, policy=policy)
-    limit = str((last_price("00700") * 9 / 10).quantize(last_price("00700").__class__("0.01")))
+    limit = str((last_price("00700") * 9 / 10).quantize(Decimal("1")))  # whole dollars: on HKEX's ladder there
     r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "00700", "side": "BUY",
                                           "quantity": "100", "order_type": "LMT", "limit_price": limit}, format="json")
     assert r.status_code == 200, r.json()
@@ -63,6 +63,20 @@ def test_rest_preview_of_an_hk_symbol_is_refused_by_a_usd_policy_on_its_currency
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["details"]["rule"] == "currency" and err["details"]["value"] == "HKD"
+
+
+def test_rest_refuses_an_odd_lot_and_an_off_tick_price_naming_the_nearest_valid_values(api, account, sim):
+    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "00700", "side": "BUY",
+                                          "quantity": "150", "order_type": "MKT"}, format="json")
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "not_board_lot"
+    assert err["message"] == "quantity 150 is not a multiple of the board lot 100 for 00700: use 100 or 200."
+    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "AAPL", "side": "BUY",
+                                          "quantity": "1", "order_type": "LMT", "limit_price": "100.005"}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "off_tick"
+    assert r.json()["error"]["message"].endswith("use 100 or 100.01.")
+    assert list(sim.exchange.accounts[account.account_number].orders.values()) == []
 
 
 def test_without_an_account_number_orders_go_to_the_default_account(api, account, last_price):
