@@ -39,6 +39,7 @@ DEFAULT_TTL = {
     "capital_flow": 60,
     "capital_distribution": 60,
     "broker_seats": 5,
+    "option_analysis": 3600,
 }
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20

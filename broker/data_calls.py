@@ -12,12 +12,21 @@ from broker.data_types import (
     CapitalDistribution,
     CapitalFlow,
     CapitalFlowPoint,
+    CashEntry,
+    CashHistory,
+    CurrencyBalance,
     DelayedQuote,
     Depth,
     DepthLevel,
+    OptionAnalysis,
+    OptionBar,
+    OptionGreeks,
+    OptionTick,
     SeatLevel,
+    SegmentAssets,
     Timeline,
     TimelinePoint,
+    Transfer,
 )
 from broker.types import currency_for, dec, from_millis, market_for
 
@@ -104,6 +113,117 @@ class QuoteDataCalls:
         if b is None:
             return BrokerSeats(symbol=symbol, currency=currency_for(symbol))
         return BrokerSeats(symbol=symbol, currency=currency_for(symbol), bid=side(b.bid_broker), ask=side(b.ask_broker))
+
+
+class OptionDataCalls:
+    """Mixed into broker.client.BrokerClient: option chains with Greeks, analysis, bars and ticks (US options)."""
+
+    def option_greeks(self, symbol: str, expiry) -> list[OptionGreeks]:
+        frame = self._call("option_chain", self._quote.get_option_chain, symbol, expiry.isoformat(),
+                           return_greek_value=True)
+        return [
+            OptionGreeks(
+                identifier=str(r.get("identifier", "")).strip(), symbol=symbol, expiry=expiry, strike=dec(r["strike"]),
+                put_call=str(r["put_call"]).upper(), bid=dec(r.get("bid_price")), ask=dec(r.get("ask_price")),
+                latest_price=dec(r.get("latest_price")), volume=dec(r.get("volume")),
+                open_interest=dec(r.get("open_interest")), implied_vol=dec(r.get("implied_vol")),
+                **{g: _signed(r.get(g)) for g in ("delta", "gamma", "theta", "vega", "rho")},
+            )
+            for r in _records(frame)
+        ]
+
+    def option_analysis(self, symbols: list[str], *, period: str) -> list[OptionAnalysis]:
+        rows = self._call("option_analysis", self._quote.get_option_analysis, list(symbols), period=period,
+                          require_volatility_list=True) or []
+        out = []
+        for a in rows:
+            metric = getattr(a, "iv_metric", None)
+            out.append(OptionAnalysis(
+                symbol=str(a.symbol), implied_vol_30d=dec(getattr(a, "implied_vol_30_days", None)),
+                historical_vol=dec(getattr(a, "his_volatility", None)), iv_hv_ratio=dec(getattr(a, "iv_his_v_ratio", None)),
+                call_put_ratio=dec(getattr(a, "call_put_ratio", None)),
+                iv_period=getattr(metric, "period", None), iv_rank=dec(getattr(metric, "rank", None)),
+                iv_percentile=dec(getattr(metric, "percentile", None)),
+                history=[(from_millis(v.timestamp), dec(getattr(v, "implied_vol", None)),
+                          dec(getattr(v, "his_volatility", None))) for v in getattr(a, "volatility_list", None) or []],
+            ))
+        return out
+
+    def option_bars(self, identifiers: list[str], *, period: str, limit: int) -> dict[str, list[OptionBar]]:
+        frame = self._call("option_kline", self._quote.get_option_bars, list(identifiers), period=period, limit=limit)
+        bars: dict[str, list[OptionBar]] = {i: [] for i in identifiers}
+        for r in _records(frame):
+            bars.setdefault(_ident(r["identifier"], identifiers), []).append(OptionBar(
+                time=from_millis(r["time"]), open=dec(r.get("open")), high=dec(r.get("high")), low=dec(r.get("low")),
+                close=dec(r.get("close")), volume=dec(r.get("volume")), open_interest=dec(r.get("open_interest"))))
+        return bars
+
+    def option_ticks(self, identifiers: list[str]) -> dict[str, list[OptionTick]]:
+        frame = self._call("option_trade_tick", self._quote.get_option_trade_ticks, list(identifiers))
+        ticks: dict[str, list[OptionTick]] = {i: [] for i in identifiers}
+        for r in _records(frame):
+            ticks.setdefault(_ident(r["identifier"], identifiers), []).append(OptionTick(
+                time=from_millis(r["time"]), price=dec(r.get("price")), volume=dec(r.get("volume"))))
+        return ticks
+
+
+class HistoryDataCalls:
+    """Mixed into broker.client.BrokerClient: the account's cash ledger, transfers and segment assets."""
+
+    def cash_history(self, *, start=None, end=None, currency: str | None = None, kind: str | None = None,
+                     offset: int = 0, limit: int = 100) -> CashHistory:
+        frame = self._call("fund_details", self._trade.get_fund_details, ["SEC"], account=self.account_number,
+                           fund_type=kind, currency=currency, start=offset, limit=limit,
+                           start_date=start.isoformat() if start else None, end_date=end.isoformat() if end else None)
+        rows = _records(frame)
+        return CashHistory(total=int(rows[0]["item_count"]) if rows else 0, entries=[
+            CashEntry(entry_id=str(r["id"]), kind=str(r.get("type") or ""), description=str(r.get("desc") or ""),
+                      currency=str(r["currency"]), amount=dec(r["amount"]), business_date=_date(r.get("business_date")),
+                      time=from_millis(r.get("updated_at")), segment=str(r.get("seg_type") or "SEC"))
+            for r in rows])
+
+    def transfers(self) -> list[Transfer]:
+        frame = self._call("transfer_fund", self._trade.get_funding_history)
+        return [
+            Transfer(transfer_id=str(r["id"]), kind=str(r.get("type") or ""), currency=str(r["currency"]),
+                     amount=dec(r["amount"]), business_date=_date(r.get("business_date")),
+                     completed=bool(r.get("completed_status")), time=from_millis(r.get("updated_at")))
+            for r in _records(frame)
+        ]
+
+    def segment_assets(self, *, base_currency: str = "USD") -> list[SegmentAssets]:
+        portfolio = self._call("prime_assets", self._trade.get_prime_assets, account=self.account_number,
+                               base_currency=base_currency)
+        out = []
+        for category, seg in sorted((portfolio.segments if portfolio else {}).items()):
+            out.append(SegmentAssets(
+                segment=category, capability=seg.capability, currency=seg.currency,
+                net_liquidation=dec(seg.net_liquidation), cash=dec(seg.cash_balance), buying_power=dec(seg.buying_power),
+                gross_position_value=dec(seg.gross_position_value), equity_with_loan=dec(seg.equity_with_loan),
+                init_margin=dec(seg.init_margin), maint_margin=dec(seg.maintain_margin),
+                unrealized_pnl=dec(seg.unrealized_pl), realized_pnl=dec(seg.realized_pl),
+                currencies=[CurrencyBalance(currency=c, cash=dec(a.cash_balance), available=dec(a.cash_available_for_trade),
+                                            fx_rate=dec(a.forex_rate)) for c, a in sorted(seg.currency_assets.items())],
+            ))
+        return out
+
+
+def _date(value):
+    from datetime import date
+
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _signed(value) -> Decimal | None:
+    """A Greek: -0.0 is 0 (a far out-of-the-money put's delta prints as -0.0)."""
+    d = dec(value)
+    return d + 0 if d is not None else None
+
+
+def _ident(identifier: str, asked: list[str]) -> str:
+    """The identifier as the caller wrote it (Tiger pads the root to six characters with spaces)."""
+    squeezed = " ".join(str(identifier).split())
+    return next((a for a in asked if " ".join(a.split()) == squeezed), str(identifier))
 
 
 def _ms(value: datetime | None) -> int:

@@ -5,7 +5,7 @@ SDK's floats or DataFrames."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -93,3 +93,108 @@ class BrokerSeats:
     bid: list[SeatLevel] = field(default_factory=list)
     ask: list[SeatLevel] = field(default_factory=list)
 
+
+
+@dataclass(frozen=True)
+class OptionGreeks:
+    identifier: str
+    symbol: str
+    expiry: date
+    strike: Decimal
+    put_call: str
+    bid: Decimal | None
+    ask: Decimal | None
+    latest_price: Decimal | None
+    volume: Decimal | None
+    open_interest: Decimal | None
+    implied_vol: Decimal | None
+    delta: Decimal | None
+    gamma: Decimal | None
+    theta: Decimal | None
+    vega: Decimal | None
+    rho: Decimal | None
+
+
+@dataclass(frozen=True)
+class OptionAnalysis:
+    symbol: str
+    implied_vol_30d: Decimal | None
+    historical_vol: Decimal | None
+    iv_hv_ratio: Decimal | None
+    call_put_ratio: Decimal | None
+    iv_period: str | None
+    iv_rank: Decimal | None
+    iv_percentile: Decimal | None
+    history: list[tuple[datetime, Decimal | None, Decimal | None]]  # (time, implied vol, historical vol)
+
+
+@dataclass(frozen=True)
+class OptionBar:
+    time: datetime
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    close: Decimal | None
+    volume: Decimal | None
+    open_interest: Decimal | None
+
+
+@dataclass(frozen=True)
+class OptionTick:
+    time: datetime
+    price: Decimal | None
+    volume: Decimal | None
+
+
+@dataclass(frozen=True)
+class CashEntry:
+    entry_id: str
+    kind: str  # DEPOSIT_WITHDRAW | TRADE | FEE | … as Tiger types it
+    description: str
+    currency: str
+    amount: Decimal
+    business_date: date | None
+    time: datetime | None
+    segment: str
+
+
+@dataclass(frozen=True)
+class CashHistory:
+    entries: list[CashEntry]
+    total: int  # entries matching, across all pages
+
+
+@dataclass(frozen=True)
+class Transfer:
+    transfer_id: str
+    kind: str  # DEPOSIT | WITHDRAW
+    currency: str
+    amount: Decimal
+    business_date: date | None
+    completed: bool
+    time: datetime | None
+
+
+@dataclass(frozen=True)
+class CurrencyBalance:
+    currency: str
+    cash: Decimal | None
+    available: Decimal | None
+    fx_rate: Decimal | None  # base-currency units per unit of this currency
+
+
+@dataclass(frozen=True)
+class SegmentAssets:
+    segment: str  # S securities, C commodities (futures)
+    capability: str | None
+    currency: str
+    net_liquidation: Decimal | None
+    cash: Decimal | None
+    buying_power: Decimal | None
+    gross_position_value: Decimal | None
+    equity_with_loan: Decimal | None
+    init_margin: Decimal | None
+    maint_margin: Decimal | None
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal | None
+    currencies: list[CurrencyBalance]

@@ -104,3 +104,145 @@ class BrokerSeatsResult(BaseModel):
     currency: str
     bid: list[SeatLevelOut]
     ask: list[SeatLevelOut]
+
+
+# --- options --------------------------------------------------------------------------------------
+
+
+class OptionExpirationsResult(BaseModel):
+    symbol: str
+    expirations: list[str] = Field(description="Expiry dates, YYYY-MM-DD, soonest first.")
+
+
+class OptionGreeksOut(BaseModel):
+    identifier: str = Field(description="Pass to get_option_bars / get_option_ticks.")
+    put_call: str
+    strike: str
+    bid: str | None
+    ask: str | None
+    latest_price: str | None
+    volume: str | None
+    open_interest: str | None
+    implied_vol: str | None = Field(description="Implied volatility, 0.27 = 27 % a year.")
+    delta: str | None
+    gamma: str | None
+    theta: str | None = Field(description="Price change per calendar day.")
+    vega: str | None = Field(description="Price change per 1 point of volatility.")
+    rho: str | None
+
+
+class OptionGreeksResult(BaseModel):
+    symbol: str
+    expiry: str
+    currency: str
+    multiplier: str = Field(description="Shares per contract.")
+    options: list[OptionGreeksOut]
+
+
+class VolPointOut(BaseModel):
+    time: str | None
+    implied_vol: str | None
+    historical_vol: str | None
+
+
+class OptionAnalysisOut(BaseModel):
+    symbol: str
+    implied_vol_30d: str | None = Field(description="30-day implied volatility, 0.27 = 27 %.")
+    historical_vol: str | None = Field(description="Realised volatility of the stock's daily closes.")
+    iv_hv_ratio: str | None = Field(description="> 1: options price more movement than the stock has shown.")
+    call_put_ratio: str | None
+    iv_rank: str | None = Field(description="Where today's IV sits between the period's low (0) and high (1).")
+    iv_percentile: str | None = Field(description="Share of the period's days with a lower IV.")
+    period: str | None
+    history: list[VolPointOut] = Field(description="Recent daily IV and HV, oldest first.")
+
+
+class OptionAnalysisResult(BaseModel):
+    analyses: list[OptionAnalysisOut] = Field(description="Symbols without listed options are left out.")
+
+
+class OptionBarOut(BaseModel):
+    time: str
+    open: str | None
+    high: str | None
+    low: str | None
+    close: str | None
+    volume: str | None
+    open_interest: str | None
+
+
+class OptionBarsResult(BaseModel):
+    period: str
+    currency: str
+    bars: dict[str, list[OptionBarOut]] = Field(description="Per option identifier, oldest first.")
+
+
+class OptionTickOut(BaseModel):
+    time: str
+    price: str | None
+    volume: str | None = Field(description="Contracts.")
+
+
+class OptionTicksResult(BaseModel):
+    currency: str
+    ticks: dict[str, list[OptionTickOut]] = Field(description="Per option identifier, oldest first.")
+
+
+# --- account history ------------------------------------------------------------------------------
+
+
+class CashEntryOut(BaseModel):
+    id: str
+    kind: str = Field(description="DEPOSIT_WITHDRAW, TRADE or FEE.")
+    description: UntrustedText | None = Field(default=None, description="Tiger's text for the entry.")
+    amount: Money = Field(description="Positive: money in; negative: money out.")
+    business_date: str | None
+    time: str | None
+
+
+class CashHistoryResult(BaseModel):
+    account: str
+    entries: list[CashEntryOut] = Field(description="Oldest first.")
+    total: int = Field(description="Entries matching the filters, across all pages.")
+    next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page.")
+
+
+class TransferOut(BaseModel):
+    id: str
+    kind: str = Field(description="DEPOSIT or WITHDRAW.")
+    amount: Money
+    business_date: str | None
+    completed: bool
+    time: str | None
+
+
+class TransfersResult(BaseModel):
+    account: str
+    transfers: list[TransferOut]
+
+
+class CurrencyBalanceOut(BaseModel):
+    cash: Money
+    available: Money = Field(description="Cash available to trade.")
+    fx_rate: str | None = Field(description="Tiger's exchange rate for this currency (USD per unit).")
+
+
+class SegmentOut(BaseModel):
+    segment: str = Field(description="S securities, C futures.")
+    capability: str | None
+    net_liquidation: Money
+    cash: Money
+    buying_power: Money
+    gross_position_value: Money
+    equity_with_loan: Money
+    init_margin: Money
+    maint_margin: Money
+    unrealized_pnl: Money
+    realized_pnl: Money
+    currencies: list[CurrencyBalanceOut] = Field(description="Cash in each currency held.")
+
+
+class SegmentAssetsResult(BaseModel):
+    account: str
+    currency: str = Field(description="Currency of the segment totals.")
+    segments: list[SegmentOut]

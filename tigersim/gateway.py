@@ -10,6 +10,8 @@ from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Acco
                        check_lot_and_tick, dec, fx_per_usd, to_base)
 from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instrument, normalize_symbol
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
+from .gateway_history import HistoryMethods
+from .gateway_options import OptionMethods
 from .gateway_quotes import QuoteMethods
 from .prices import Bar, _seed_int, aggregate
 
@@ -27,7 +29,7 @@ PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
 
-class Gateway(QuoteMethods):
+class Gateway(QuoteMethods, OptionMethods, HistoryMethods):
     """Dispatches one verified request to its handler. ``tiger_id`` scopes account access."""
 
     def __init__(self, exchange: Exchange):
@@ -46,7 +48,7 @@ class Gateway(QuoteMethods):
             "financial_exchange_rate": self.financial_exchange_rate, "all_symbols": self.all_symbols,
             "order_transactions": self.order_transactions, "analytics_asset": self.analytics_asset,
             "estimate_tradable_quantity": self.estimate_tradable_quantity,
-            **self.quote_handlers(),
+            **self.quote_handlers(), **self.option_handlers(), **self.history_handlers(),
         }
 
     def supports(self, method: str) -> bool:

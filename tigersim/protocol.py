@@ -104,6 +104,9 @@ def parse_biz_content(params: dict) -> dict:
         biz = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
         raise GatewayError(CODE_BIZ_PARAM, "biz param error(biz_content is not valid JSON)")
+    if isinstance(biz, list):
+        # The SDK sends a bare array for multi-contract calls (option_trade_tick, option_brief).
+        return {"items": biz}
     if not isinstance(biz, dict):
         raise GatewayError(CODE_BIZ_PARAM, "biz param error(biz_content must be a JSON object)")
     return biz

@@ -33,6 +33,22 @@ from marketdata.services.quote_data import (  # noqa: F401
     capital_distribution_get,
     broker_seats_get,
 )
+from marketdata.services.options import (  # noqa: F401
+    OPTION_BAR_PERIODS,
+    ANALYSIS_PERIODS,
+    option_identifiers_clean,
+    option_greeks_get,
+    option_analysis_get,
+    option_bars_get,
+    option_ticks_get,
+)
+from marketdata.services.account_history import (  # noqa: F401
+    CASH_KINDS,
+    SEGMENT_CURRENCIES,
+    cash_history_get,
+    transfers_get,
+    segment_assets_get,
+)
 from marketdata.services.portfolio import (  # noqa: F401
     NO_FX_RATE,
     INTERNAL_ERROR,

@@ -7,7 +7,7 @@ error whose message says how to fix the call; nothing else about an unexpected f
 
 from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
 from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
-from mcp_bridge.tools import accounts, market, orders, portfolio, quotes
+from mcp_bridge.tools import accounts, history, market, options, orders, portfolio, quotes
 from mcp_bridge.tools.accounts import list_accounts
 
 __all__ = ["TOOLSET_OF", "WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
@@ -29,6 +29,15 @@ TOOLSET_TOOLS = {
         quotes.get_depth: "Order book (level 2)", quotes.get_timeline: "Intraday timeline",
         quotes.get_delayed_quote: "Delayed quotes", quotes.get_capital_flow: "Capital flow",
         quotes.get_capital_distribution: "Capital distribution", quotes.get_broker_seats: "HK broker seats",
+    },
+    "options": {
+        options.get_option_expirations: "Option expirations", options.get_option_greeks: "Option chain with Greeks",
+        options.get_option_analysis: "Option IV/HV analysis", options.get_option_bars: "Option bars",
+        options.get_option_ticks: "Option trades",
+    },
+    "history": {
+        history.get_cash_history: "Cash history", history.get_transfers: "Deposits and withdrawals",
+        history.get_segment_assets: "Assets by segment and currency",
     },
 }
 # Tool name -> toolset; every tool not named here is core.
