@@ -40,6 +40,9 @@ DEFAULT_TTL = {
     "capital_distribution": 60,
     "broker_seats": 5,
     "option_analysis": 3600,
+    "symbol_names": 6 * 3600,
+    "trading_calendar": 6 * 3600,
+    "market_scan": 30,
 }
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20

@@ -14,6 +14,7 @@ from broker.data_types import (
     CapitalFlowPoint,
     CashEntry,
     CashHistory,
+    CalendarDay,
     CurrencyBalance,
     DelayedQuote,
     Depth,
@@ -23,6 +24,8 @@ from broker.data_types import (
     OptionGreeks,
     OptionTick,
     SeatLevel,
+    ScanPage,
+    ScanRow,
     SegmentAssets,
     Timeline,
     TimelinePoint,
@@ -206,6 +209,46 @@ class HistoryDataCalls:
                                             fx_rate=dec(a.forex_rate)) for c, a in sorted(seg.currency_assets.items())],
             ))
         return out
+
+
+# Our scanner field names -> tigeropen StockField members (the fields the simulator and we support).
+SCANNER_FIELDS = {"price": "CurPrice", "open": "OpenPrice", "pre_close": "PreClosePrice", "high": "HighPrice",
+                  "low": "LowPrice", "volume": "Volume", "amount": "Amount", "change_pct": "current_ChangeRate"}
+
+
+class DiscoveryDataCalls:
+    """Mixed into broker.client.BrokerClient: symbol names, the trading calendar, the market scanner."""
+
+    def symbol_names(self, market: str) -> list[tuple[str, str]]:
+        return [(str(s), str(n)) for s, n in self._call("all_symbol_names", self._quote.get_symbol_names, market=market) or []]
+
+    def trading_calendar(self, market: str, start, end) -> list[CalendarDay]:
+        rows = self._call("trading_calendar", self._quote.get_trading_calendar, market, begin_date=start.isoformat(),
+                          end_date=end.isoformat()) or []
+        return [CalendarDay(day=_date(r["date"]), trading=r.get("type") == "TRADING") for r in rows]
+
+    def market_scan(self, market: str, *, filters: list[tuple[str, Decimal | None, Decimal | None]],
+                    sort_by: str | None, descending: bool, page: int, page_size: int) -> ScanPage:
+        from tigeropen.common.consts import SortDirection
+        from tigeropen.common.consts.filter_fields import StockField
+        from tigeropen.quote.domain.filter import SortFilterData, StockFilter
+
+        sdk_filters = [StockFilter(StockField[SCANNER_FIELDS[name]], filter_min=_num(lo), filter_max=_num(hi))
+                       for name, lo, hi in filters]
+        sort = (SortFilterData(StockField[SCANNER_FIELDS[sort_by]], SortDirection.DESC if descending else SortDirection.ASC)
+                if sort_by else None)
+        result = self._call("market_scanner", self._quote.market_scanner, market=market, filters=sdk_filters or None,
+                            sort_field_data=sort, page=page, page_size=page_size)
+        by_member = {member: name for name, member in SCANNER_FIELDS.items()}
+        rows = [ScanRow(symbol=str(item.symbol), market=str(item.market),
+                        values={by_member[f.name]: dec(v) for f, v in item.field_data.items() if f.name in by_member})
+                for item in (result.items if result else [])]
+        return ScanPage(rows=rows, total=int(result.total_count or 0) if result else 0,
+                        page=int(result.page or 0) if result else 0, pages=int(result.total_page or 0) if result else 0)
+
+
+def _num(value):
+    return None if value is None else float(value)
 
 
 def _date(value):

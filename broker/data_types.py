@@ -198,3 +198,24 @@ class SegmentAssets:
     unrealized_pnl: Decimal | None
     realized_pnl: Decimal | None
     currencies: list[CurrencyBalance]
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    trading: bool
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    symbol: str
+    market: str
+    values: dict[str, Decimal | None]  # our field name -> value
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    rows: list[ScanRow]
+    total: int
+    page: int
+    pages: int

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketdata import api, api_history, api_options, api_quotes, views
+from marketdata import api, api_discovery, api_history, api_options, api_quotes, views
 
 urlpatterns = [
     path("health", views.health, name="marketdata-health"),
@@ -14,6 +14,9 @@ urlpatterns = [
          name="api-quotes-capital-distribution"),
     path("quotes/broker-seats/", api_quotes.BrokerSeatsApi.as_view(), name="api-quotes-broker-seats"),
     path("market-status/", api.MarketStatusApi.as_view(), name="api-market-status"),
+    path("market/calendar/", api_discovery.TradingCalendarApi.as_view(), name="api-market-calendar"),
+    path("market/scanner/", api_discovery.MarketScannerApi.as_view(), name="api-market-scanner"),
+    path("symbols/search/", api_discovery.SymbolSearchApi.as_view(), name="api-symbols-search"),
     path("accounts/<str:account_number>/", api.AccountDetailApi.as_view(), name="api-account"),
     path("accounts/<str:account_number>/positions/", api.PositionsApi.as_view(), name="api-account-positions"),
     path("contracts/", api.ContractApi.as_view(), name="api-contracts"),

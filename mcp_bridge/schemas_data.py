@@ -246,3 +246,39 @@ class SegmentAssetsResult(BaseModel):
     account: str
     currency: str = Field(description="Currency of the segment totals.")
     segments: list[SegmentOut]
+
+
+# --- discovery ------------------------------------------------------------------------------------
+
+
+class SymbolMatch(BaseModel):
+    symbol: str
+    name: UntrustedText | None = Field(default=None, description="The company's name as Tiger lists it.")
+
+
+class SymbolSearchResult(BaseModel):
+    matches: list[SymbolMatch] = Field(description="Exact ticker first, then tickers, then names.")
+
+
+class CalendarDayOut(BaseModel):
+    date: str
+    trading: bool
+
+
+class TradingCalendarResult(BaseModel):
+    market: str
+    days: list[CalendarDayOut] = Field(description="Every day of the range, both ends included.")
+
+
+class ScanRowOut(BaseModel):
+    symbol: str
+    market: str
+    values: dict[str, str | None] = Field(description="The filtered and sorted fields' values (change_pct in %).")
+
+
+class ScanResult(BaseModel):
+    market: str
+    total: int = Field(description="Stocks matching, across all pages.")
+    page: int
+    pages: int
+    rows: list[ScanRowOut]

@@ -49,6 +49,15 @@ from marketdata.services.account_history import (  # noqa: F401
     transfers_get,
     segment_assets_get,
 )
+from marketdata.services.discovery import (  # noqa: F401
+    SEARCH_MARKETS,
+    CALENDAR_MARKETS,
+    SCAN_MARKETS,
+    SCAN_FIELDS,
+    symbol_search,
+    trading_calendar_get,
+    market_scan_get,
+)
 from marketdata.services.portfolio import (  # noqa: F401
     NO_FX_RATE,
     INTERNAL_ERROR,

@@ -7,7 +7,7 @@ error whose message says how to fix the call; nothing else about an unexpected f
 
 from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
 from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
-from mcp_bridge.tools import accounts, history, market, options, orders, portfolio, quotes
+from mcp_bridge.tools import accounts, history, market, options, orders, portfolio, quotes, research
 from mcp_bridge.tools.accounts import list_accounts
 
 __all__ = ["TOOLSET_OF", "WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
@@ -38,6 +38,10 @@ TOOLSET_TOOLS = {
     "history": {
         history.get_cash_history: "Cash history", history.get_transfers: "Deposits and withdrawals",
         history.get_segment_assets: "Assets by segment and currency",
+    },
+    "research": {
+        research.search_symbols: "Symbol search", research.get_trading_calendar: "Trading calendar",
+        research.scan_market: "Market scanner",
     },
 }
 # Tool name -> toolset; every tool not named here is core.
