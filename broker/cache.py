@@ -43,6 +43,7 @@ DEFAULT_TTL = {
     "symbol_names": 6 * 3600,
     "trading_calendar": 6 * 3600,
     "market_scan": 30,
+    "fundamentals": 3600,
 }
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20

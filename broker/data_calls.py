@@ -4,7 +4,7 @@ value types of broker.data_types."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from broker.data_types import (
@@ -14,6 +14,10 @@ from broker.data_types import (
     CapitalFlowPoint,
     CashEntry,
     CashHistory,
+    CorporateAction,
+    DailyValue,
+    Industry,
+    ReportValue,
     CalendarDay,
     CurrencyBalance,
     DelayedQuote,
@@ -245,6 +249,51 @@ class DiscoveryDataCalls:
                 for item in (result.items if result else [])]
         return ScanPage(rows=rows, total=int(result.total_count or 0) if result else 0,
                         page=int(result.page or 0) if result else 0, pages=int(result.total_page or 0) if result else 0)
+
+
+class FundamentalDataCalls:
+    """Mixed into broker.client.BrokerClient: financial daily and report figures, corporate actions,
+    industry lists."""
+
+    def financial_daily(self, symbols: list[str], fields: list[str], start, end) -> list[DailyValue]:
+        frame = self._call("financial_daily", self._quote.get_financial_daily, list(symbols), market_for(symbols[0]),
+                           fields, start.isoformat(), end.isoformat())
+        # Tiger stamps each day at a midnight hours off UTC (Beijing's here): the nearest UTC midnight is the day.
+        return [DailyValue(symbol=r["symbol"], field=r["field"], day=(from_millis(r["date"]) + timedelta(hours=12)).date(),
+                           value=dec(r.get("value")))
+                for r in _records(frame)]
+
+    def financial_report(self, symbols: list[str], fields: list[str], period: str, start, end) -> list[ReportValue]:
+        frame = self._call("financial_report", self._quote.get_financial_report, list(symbols), market_for(symbols[0]),
+                           fields, period, begin_date=start.isoformat(), end_date=end.isoformat())
+        return [ReportValue(symbol=r["symbol"], currency=str(r.get("currency") or currency_for(r["symbol"])),
+                            field=r["field"], value=dec(r.get("value")), period_end=_date(r.get("period_end_date")),
+                            filed=_date(r.get("filing_date"))) for r in _records(frame)]
+
+    def corporate_actions(self, kind: str, symbols: list[str], market: str, start, end) -> list[CorporateAction]:
+        args = (market, start.isoformat(), end.isoformat())
+        if kind == "split":
+            frame = self._call("corporate_action", self._quote.get_corporate_split, list(symbols), *args)
+            return [CorporateAction(symbol=r["symbol"], kind="split", day=_date(r.get("execute_date")), details={
+                "from_factor": dec(r.get("from_factor")), "to_factor": dec(r.get("to_factor")),
+                "ratio": dec(r.get("ratio"))}) for r in _records(frame)]
+        if kind == "dividend":
+            frame = self._call("corporate_action", self._quote.get_corporate_dividend, list(symbols), *args)
+            return [CorporateAction(symbol=r["symbol"], kind="dividend", day=_date(r.get("execute_date")), details={
+                "amount": dec(r.get("amount")), "currency": r.get("currency"),
+                "announced_date": _date(r.get("announced_date")), "record_date": _date(r.get("record_date")),
+                "pay_date": _date(r.get("pay_date"))}) for r in _records(frame)]
+        frame = self._call("corporate_action", self._quote.get_corporate_earnings_calendar, *args)
+        wanted = set(symbols)
+        return [CorporateAction(symbol=r["symbol"], kind="earnings", day=_date(r.get("report_date")), details={
+            "report_time": r.get("report_time"), "fiscal_quarter_ending": _date(r.get("fiscal_quarter_ending")),
+            "expected_eps": dec(r.get("expected_eps")), "actual_eps": dec(r.get("actual_eps"))})
+            for r in _records(frame) if not wanted or r["symbol"] in wanted]
+
+    def industries(self, level: str) -> list[Industry]:
+        rows = self._call("industry_list", self._quote.get_industry_list, level) or []
+        return [Industry(industry_id=str(r["id"]), level=str(r["industry_level"]), name=str(r.get("name_en") or ""))
+                for r in rows]
 
 
 def _num(value):

@@ -219,3 +219,36 @@ class ScanPage:
     total: int
     page: int
     pages: int
+
+
+@dataclass(frozen=True)
+class DailyValue:
+    symbol: str
+    field: str
+    day: date
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class ReportValue:
+    symbol: str
+    currency: str
+    field: str
+    value: Decimal | None
+    period_end: date | None
+    filed: date | None
+
+
+@dataclass(frozen=True)
+class CorporateAction:
+    symbol: str
+    kind: str  # split | dividend | earnings
+    day: date | None  # execute (ex) date, or the earnings report date
+    details: dict  # per kind: ratio, amount/currency/pay date, expected/actual EPS …
+
+
+@dataclass(frozen=True)
+class Industry:
+    industry_id: str
+    level: str
+    name: str

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketdata import api, api_discovery, api_history, api_options, api_quotes, views
+from marketdata import api, api_discovery, api_fundamentals, api_history, api_options, api_quotes, views
 
 urlpatterns = [
     path("health", views.health, name="marketdata-health"),
@@ -17,6 +17,10 @@ urlpatterns = [
     path("market/calendar/", api_discovery.TradingCalendarApi.as_view(), name="api-market-calendar"),
     path("market/scanner/", api_discovery.MarketScannerApi.as_view(), name="api-market-scanner"),
     path("symbols/search/", api_discovery.SymbolSearchApi.as_view(), name="api-symbols-search"),
+    path("fundamentals/daily/", api_fundamentals.FinancialDailyApi.as_view(), name="api-fundamentals-daily"),
+    path("fundamentals/report/", api_fundamentals.FinancialReportApi.as_view(), name="api-fundamentals-report"),
+    path("corporate-actions/", api_fundamentals.CorporateActionsApi.as_view(), name="api-corporate-actions"),
+    path("industries/", api_fundamentals.IndustriesApi.as_view(), name="api-industries"),
     path("accounts/<str:account_number>/", api.AccountDetailApi.as_view(), name="api-account"),
     path("accounts/<str:account_number>/positions/", api.PositionsApi.as_view(), name="api-account-positions"),
     path("contracts/", api.ContractApi.as_view(), name="api-contracts"),

@@ -282,3 +282,54 @@ class ScanResult(BaseModel):
     page: int
     pages: int
     rows: list[ScanRowOut]
+
+
+# --- fundamentals ---------------------------------------------------------------------------------
+
+
+class DailyValueOut(BaseModel):
+    symbol: str
+    field: str
+    date: str
+    value: str | None
+
+
+class FinancialDailyResult(BaseModel):
+    values: list[DailyValueOut] = Field(description="One per symbol, field and trading day, oldest first.")
+
+
+class ReportValueOut(BaseModel):
+    symbol: str
+    field: str
+    value: Money = Field(description="EPS fields per share; the others in total.")
+    period_end: str | None
+    filed: str | None = Field(description="When the report was published.")
+
+
+class FinancialReportResult(BaseModel):
+    period: str
+    values: list[ReportValueOut]
+
+
+class CorporateActionOut(BaseModel):
+    symbol: str
+    kind: str = Field(description="split, dividend or earnings.")
+    date: str | None = Field(description="Ex / execute date; for earnings the report date.")
+    details: dict[str, str | None] = Field(description="split: from_factor, to_factor, ratio; dividend: amount, "
+                                                       "currency, record_date, pay_date; earnings: expected_eps, "
+                                                       "actual_eps (null before the report), fiscal_quarter_ending.")
+
+
+class CorporateActionsResult(BaseModel):
+    kind: str
+    actions: list[CorporateActionOut] = Field(description="Oldest first.")
+
+
+class IndustryOut(BaseModel):
+    id: str
+    name: str
+
+
+class IndustriesResult(BaseModel):
+    level: str
+    industries: list[IndustryOut]

@@ -58,6 +58,17 @@ from marketdata.services.discovery import (  # noqa: F401
     trading_calendar_get,
     market_scan_get,
 )
+from marketdata.services.fundamentals import (  # noqa: F401
+    DAILY_FIELDS,
+    REPORT_FIELDS,
+    REPORT_PERIODS,
+    ACTION_KINDS,
+    INDUSTRY_LEVELS,
+    financial_daily_get,
+    financial_report_get,
+    corporate_actions_get,
+    industries_get,
+)
 from marketdata.services.portfolio import (  # noqa: F401
     NO_FX_RATE,
     INTERNAL_ERROR,

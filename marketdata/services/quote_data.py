@@ -93,10 +93,10 @@ def broker_seats_get(*, actor: Actor, symbol: str, limit: int = 40, account_numb
                      context_default: str | None = None):
     """Which Hong Kong brokers queue at each of the best bid and ask levels."""
     symbol = _one(symbol)
+    account = account_route(actor, account_number, context_default)
     if market_for(symbol) != "HK":
         raise InvalidInput(HK_ONLY.format(symbol=symbol), code="hk_only")
     if not 1 <= int(limit) <= 40:
         raise InvalidInput(BAD_LIMIT.format(max=40, limit=limit), code="bad_limit")
-    account = account_route(actor, account_number, context_default)
     key = cache_key("broker_seats", gateway_tag(account), symbol, limit)
     return cached_fetch(key, ttl_for("broker_seats"), lambda: broker_for(account).broker_seats(symbol, limit=int(limit)))

@@ -37,7 +37,11 @@ def test_trading_calendar_knows_weekends_and_holidays(client):
     assert reversed_.status_code == 400 and reversed_.json()["error"]["code"] == "bad_date_range"
 
 
-def test_market_scanner_filters_and_sorts(client):
+def test_market_scanner_filters_and_sorts(client, sim):
+    from tigersim.instruments import UNIVERSE
+
+    for symbol in UNIVERSE:  # a cold price model builds years of daily levels per symbol: not the scanner's cost
+        sim.quote(symbol)
     body = client.get("/api/market/scanner/", {"filters": "price:100:500", "sort_by": "change_pct"}).json()
     rows = body["rows"]
     assert body["total"] == len(rows) > 0

@@ -41,7 +41,9 @@ TOOLSET_TOOLS = {
     },
     "research": {
         research.search_symbols: "Symbol search", research.get_trading_calendar: "Trading calendar",
-        research.scan_market: "Market scanner",
+        research.scan_market: "Market scanner", research.get_financial_daily: "Daily valuation",
+        research.get_financial_report: "Financial report", research.get_corporate_actions: "Corporate actions",
+        research.get_industries: "Industries",
     },
 }
 # Tool name -> toolset; every tool not named here is core.
