@@ -43,8 +43,8 @@ from broker.types import (
     dec,
     from_millis,
 )
-from broker.data_calls import (DiscoveryDataCalls, FundamentalDataCalls, HistoryDataCalls, OptionDataCalls,
-                               QuoteDataCalls)
+from broker.data_calls import (DiscoveryDataCalls, FundamentalDataCalls, FutureDataCalls, HistoryDataCalls,
+                               OptionDataCalls, QuoteDataCalls)
 from accounts.private_keys import ACCEPTED_FORMATS, private_key_problem
 from core.redaction import RedactingFilter, scrub_text
 from broker.limits import api_name, circuit_guard, rate_limit_acquire, tiger_id_hash
@@ -110,7 +110,8 @@ def _configure_sdk() -> None:
     _sdk_configured = True
 
 
-class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryDataCalls, FundamentalDataCalls):
+class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryDataCalls, FundamentalDataCalls,
+                   FutureDataCalls):
     def __init__(self, account):
         from tigeropen.quote.quote_client import QuoteClient
         from tigeropen.tiger_open_config import TigerOpenClientConfig

@@ -23,6 +23,8 @@ from broker.data_types import (
     DelayedQuote,
     Depth,
     DepthLevel,
+    FutureContract,
+    FutureQuote,
     OptionAnalysis,
     OptionBar,
     OptionGreeks,
@@ -35,7 +37,7 @@ from broker.data_types import (
     TimelinePoint,
     Transfer,
 )
-from broker.types import currency_for, dec, from_millis, market_for
+from broker.types import Bar, currency_for, dec, from_millis, market_for
 
 
 def _records(frame) -> list[dict]:
@@ -294,6 +296,47 @@ class FundamentalDataCalls:
         rows = self._call("industry_list", self._quote.get_industry_list, level) or []
         return [Industry(industry_id=str(r["id"]), level=str(r["industry_level"]), name=str(r.get("name_en") or ""))
                 for r in rows]
+
+
+class FutureDataCalls:
+    """Mixed into broker.client.BrokerClient: futures contracts, quotes and bars."""
+
+    def future_contracts(self, *, exchange: str | None = None, future_type: str | None = None) -> list[FutureContract]:
+        if future_type:
+            frame = self._call("future_current_contract", self._quote.get_current_future_contract, future_type)
+        else:
+            frame = self._call("future_contract_by_exchange_code", self._quote.get_future_contracts, exchange)
+        return [FutureContract(code=str(r["contract_code"]), type=str(r.get("type") or ""), name=str(r.get("name") or ""),
+                               exchange=str(r.get("exchange") or ""), currency=str(r.get("currency") or "USD"),
+                               multiplier=dec(r.get("multiplier")), min_tick=dec(r.get("min_tick")),
+                               contract_month=str(r.get("contract_month") or "") or None,
+                               last_trading_date=_compact_date(r.get("last_trading_date")))
+                for r in _records(frame)]
+
+    def future_quotes(self, codes: list[str]) -> list[FutureQuote]:
+        frame = self._call("future_real_time_quote", self._quote.get_future_brief, list(codes))
+        return [FutureQuote(code=str(r["identifier"]), latest_price=dec(r.get("latest_price")), bid=dec(r.get("bid_price")),
+                            ask=dec(r.get("ask_price")), open=dec(r.get("open")), high=dec(r.get("high")),
+                            low=dec(r.get("low")), settlement=dec(r.get("settlement")), volume=dec(r.get("volume")),
+                            open_interest=dec(r.get("open_interest")), time=from_millis(r.get("latest_time")))
+                for r in _records(frame)]
+
+    def future_bars(self, codes: list[str], *, limit: int) -> dict[str, list]:
+        frame = self._call("future_kline", self._quote.get_future_bars, list(codes), period="day", limit=limit)
+        bars: dict[str, list] = {c: [] for c in codes}
+        for r in _records(frame):
+            bars.setdefault(str(r["identifier"]), []).append(Bar(
+                time=from_millis(r["time"]), open=dec(r["open"]), high=dec(r["high"]), low=dec(r["low"]),
+                close=dec(r["close"]), volume=dec(r["volume"]), amount=None))
+        return bars
+
+
+def _compact_date(value):
+    """Tiger's yyyyMMdd (or yyyy-MM-dd) date text."""
+    from datetime import date
+
+    text = str(value or "").replace("-", "")
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) >= 8 and text[:8].isdigit() else None
 
 
 def _num(value):

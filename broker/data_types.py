@@ -252,3 +252,31 @@ class Industry:
     industry_id: str
     level: str
     name: str
+
+
+@dataclass(frozen=True)
+class FutureContract:
+    code: str  # e.g. ES2612
+    type: str  # e.g. ES
+    name: str
+    exchange: str
+    currency: str
+    multiplier: Decimal | None
+    min_tick: Decimal | None
+    contract_month: str | None
+    last_trading_date: date | None
+
+
+@dataclass(frozen=True)
+class FutureQuote:
+    code: str
+    latest_price: Decimal | None
+    bid: Decimal | None
+    ask: Decimal | None
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    settlement: Decimal | None
+    volume: Decimal | None
+    open_interest: Decimal | None
+    time: datetime | None

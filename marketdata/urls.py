@@ -1,6 +1,7 @@
 from django.urls import path
 
-from marketdata import api, api_discovery, api_fundamentals, api_history, api_options, api_quotes, views
+from marketdata import (api, api_discovery, api_fundamentals, api_futures, api_history, api_options, api_quotes,
+                        views)
 
 urlpatterns = [
     path("health", views.health, name="marketdata-health"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("fundamentals/report/", api_fundamentals.FinancialReportApi.as_view(), name="api-fundamentals-report"),
     path("corporate-actions/", api_fundamentals.CorporateActionsApi.as_view(), name="api-corporate-actions"),
     path("industries/", api_fundamentals.IndustriesApi.as_view(), name="api-industries"),
+    path("futures/contracts/", api_futures.FutureContractsApi.as_view(), name="api-futures-contracts"),
+    path("futures/quotes/", api_futures.FutureQuotesApi.as_view(), name="api-futures-quotes"),
+    path("futures/bars/", api_futures.FutureBarsApi.as_view(), name="api-futures-bars"),
     path("accounts/<str:account_number>/", api.AccountDetailApi.as_view(), name="api-account"),
     path("accounts/<str:account_number>/positions/", api.PositionsApi.as_view(), name="api-account-positions"),
     path("contracts/", api.ContractApi.as_view(), name="api-contracts"),

@@ -333,3 +333,54 @@ class IndustryOut(BaseModel):
 class IndustriesResult(BaseModel):
     level: str
     industries: list[IndustryOut]
+
+
+# --- futures --------------------------------------------------------------------------------------
+
+
+class FutureContractOut(BaseModel):
+    code: str = Field(description="Pass to get_future_quote / get_future_bars.")
+    type: str
+    name: str
+    exchange: str
+    currency: str
+    multiplier: str | None = Field(description="Currency units per index point.")
+    min_tick: str | None
+    contract_month: str | None
+    last_trading_date: str | None
+
+
+class FutureContractsResult(BaseModel):
+    contracts: list[FutureContractOut] = Field(description="Nearest expiry first.")
+
+
+class FutureQuoteOut(BaseModel):
+    code: str
+    currency: str
+    latest_price: str | None
+    bid: str | None
+    ask: str | None
+    open: str | None
+    high: str | None
+    low: str | None
+    settlement: str | None = Field(description="The previous session's settlement price.")
+    volume: str | None
+    open_interest: str | None
+    time: str | None
+
+
+class FutureQuotesResult(BaseModel):
+    quotes: list[FutureQuoteOut]
+
+
+class FutureBarOut(BaseModel):
+    time: str
+    open: str | None
+    high: str | None
+    low: str | None
+    close: str | None
+    volume: str | None
+
+
+class FutureBarsResult(BaseModel):
+    bars: dict[str, list[FutureBarOut]] = Field(description="Daily bars per contract code, oldest first.")

@@ -12,6 +12,7 @@ from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instru
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
 from .gateway_discovery import DiscoveryMethods
 from .gateway_fundamentals import FundamentalMethods
+from .gateway_futures import FutureMethods
 from .gateway_history import HistoryMethods
 from .gateway_options import OptionMethods
 from .gateway_quotes import QuoteMethods
@@ -31,7 +32,7 @@ PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
 
-class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, FundamentalMethods):
+class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, FundamentalMethods, FutureMethods):
     """Dispatches one verified request to its handler. ``tiger_id`` scopes account access."""
 
     def __init__(self, exchange: Exchange):
@@ -51,7 +52,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "order_transactions": self.order_transactions, "analytics_asset": self.analytics_asset,
             "estimate_tradable_quantity": self.estimate_tradable_quantity,
             **self.quote_handlers(), **self.option_handlers(), **self.history_handlers(),
-            **self.discovery_handlers(), **self.fundamental_handlers(),
+            **self.discovery_handlers(), **self.fundamental_handlers(), **self.future_handlers(),
         }
 
     def supports(self, method: str) -> bool:

@@ -69,6 +69,13 @@ from marketdata.services.fundamentals import (  # noqa: F401
     corporate_actions_get,
     industries_get,
 )
+from marketdata.services.futures import (  # noqa: F401
+    FUTURE_EXCHANGES,
+    future_codes_clean,
+    future_contracts_get,
+    future_quotes_get,
+    future_bars_get,
+)
 from marketdata.services.portfolio import (  # noqa: F401
     NO_FX_RATE,
     INTERNAL_ERROR,

@@ -7,7 +7,7 @@ error whose message says how to fix the call; nothing else about an unexpected f
 
 from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
 from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
-from mcp_bridge.tools import accounts, history, market, options, orders, portfolio, quotes, research
+from mcp_bridge.tools import accounts, futures, history, market, options, orders, portfolio, quotes, research
 from mcp_bridge.tools.accounts import list_accounts
 
 __all__ = ["TOOLSET_OF", "WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
@@ -44,6 +44,10 @@ TOOLSET_TOOLS = {
         research.scan_market: "Market scanner", research.get_financial_daily: "Daily valuation",
         research.get_financial_report: "Financial report", research.get_corporate_actions: "Corporate actions",
         research.get_industries: "Industries",
+    },
+    "futures": {
+        futures.get_future_contracts: "Futures contracts", futures.get_future_quote: "Futures quotes",
+        futures.get_future_bars: "Futures bars",
     },
 }
 # Tool name -> toolset; every tool not named here is core.
