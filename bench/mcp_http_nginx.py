@@ -84,16 +84,25 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
 
     samples: list[float] = []
     errors: list[str] = []
+    warmed: set[int] = set()  # the clients ready (or failed), by index
     started_at: list[float] = []
 
-    async def one_client(accounts: list[str]) -> None:
+    async def one_client(n: int, accounts: list[str]) -> None:
+        try:
+            await session(n, accounts)
+        except Exception as exc:  # noqa: BLE001 - a client that could not even connect is an error too
+            errors.append(f"session: {exc!r}")
+        finally:
+            warmed.add(n)  # however it ended, so the clock starts
+
+    async def session(n: int, accounts: list[str]) -> None:
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(60))
         async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=60, mode=mode) as mcp:
             quote = {"symbols": ["AAPL"], "account": accounts[0]}
             warm = await mcp.call_tool("get_quote", quote)  # fills the quote cache
             if warm.is_error:
                 errors.append(f"get_quote: {warm.content[0].text[:200]}")
-            warmed.append(1)
+            warmed.add(n)
             await ready.wait()
             deadline = started_at[0] + duration
             i = 0
@@ -114,10 +123,9 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
                 i += 1
 
     ready = anyio.Event()
-    warmed: list[int] = []
     async with anyio.create_task_group() as tg:
-        for accounts in per_client:
-            tg.start_soon(one_client, accounts)
+        for n, accounts in enumerate(per_client):
+            tg.start_soon(one_client, n, accounts)
         # Every client is connected and warm before the clock starts.
         while len(warmed) < len(per_client):
             await anyio.sleep(0.05)
@@ -143,7 +151,9 @@ def main(argv=None) -> int:
     parser.add_argument("--accounts-per-client", type=int, default=4,
                         help="accounts (each on its own developer id) each client rotates get_positions over")
     parser.add_argument("--warmup", type=float, default=10.0,
-                        help="seconds of the same load before each measurement, not counted (every process's first calls)")
+                        help="seconds of the same load before measuring, not counted (every process's first calls)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the measured seconds of each configuration are split into this many alternating rounds")
     parser.add_argument("--mode", default="auto", choices=["auto", "legacy"],
                         help="the mcp client's mode: auto (the current protocol) or legacy (sessions in Redis)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -187,13 +197,27 @@ def main(argv=None) -> int:
                     break
                 except OSError:
                     time.sleep(0.1)
-        runs = {}
-        for label, upstreams in (("two web processes", ports), ("one web process", ports[:1])):
-            with LocalNginx(upstreams, Path(data_dir) / f"nginx-{len(upstreams)}") as nginx:
+        # The two configurations alternate in rounds, so that the load other work puts on the
+        # machine falls on both alike; the first (uncounted) round warms every process.
+        labels = {"two web processes": ports, "one web process": ports[:1]}
+        runs = {label: {"samples": [], "errors": [], "elapsed": 0.0} for label in labels}
+        nginxes = {label: LocalNginx(upstreams, Path(data_dir) / f"nginx-{len(upstreams)}")
+                   for label, upstreams in labels.items()}
+        try:
+            for label, nginx in nginxes.items():
                 anyio.run(_load, f"{nginx.base_url}/mcp", token, per_client, args.warmup, args.mode)
-                runs[label] = anyio.run(_load, f"{nginx.base_url}/mcp", token, per_client, args.duration, args.mode)
+            for _ in range(args.rounds):
+                for label, nginx in nginxes.items():
+                    run = anyio.run(_load, f"{nginx.base_url}/mcp", token, per_client, args.duration / args.rounds,
+                                    args.mode)
+                    for key in ("samples", "errors"):
+                        runs[label][key] += run[key]
+                    runs[label]["elapsed"] += run["elapsed"]
+        finally:
+            for nginx in nginxes.values():
+                nginx.stop()
         print(f"MCP over HTTP through nginx: {args.clients} clients ({args.mode} mode), get_quote (warm) and "
-              f"get_positions alternately, {args.duration:.0f} s each")
+              f"get_positions alternately, {args.duration:.0f} s each in {args.rounds} alternating rounds")
         for label, run in runs.items():
             print(_summary(label, run))
             for error in run["errors"][:5]:

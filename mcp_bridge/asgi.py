@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from django.conf import settings
+from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 
@@ -44,6 +45,7 @@ MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' wi
 FOREIGN_ORIGIN = "Origin {origin} is not allowed to use this MCP server. Add it to TIGERMCP_MCP_ALLOWED_ORIGINS if it should be."
 BAD_HOST = "Host {host} is not served here. Add it to ALLOWED_HOSTS if it should be."
 UNKNOWN_SESSION = "No such MCP session for this token. Start a new session (initialize) with your own token."
+UNAVAILABLE = "The server cannot reach its database right now. Retry in a few seconds."
 NO_SESSION = "Open a session first: POST an initialize request, then send its mcp-session-id header."
 TOO_LARGE = "Request body over {limit} bytes. Send smaller MCP messages."
 # The SDK's own limit on a request body (checked here too: the body of an initialize is read here).
@@ -187,6 +189,9 @@ class McpHttpApp:
         except ApplicationError as exc:
             LOGIN_FAILURES.labels(kind="mcp_token").inc()
             return await _reply(send, 401, exc.code, exc.message, [(b"www-authenticate", b'Bearer error="invalid_token"')])
+        except DatabaseError:
+            logger.exception("MCP HTTP: could not check a token")
+            return await _reply(send, 503, "unavailable", UNAVAILABLE, [(b"retry-after", b"5")])
         try:
             toolsets = _query_toolsets(scope, self.toolsets)
         except ApplicationError as exc:

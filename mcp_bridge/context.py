@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 from asgiref.sync import SyncToAsync
+from django.conf import settings
 from django.db import connections
 
 from accounts.actors import Actor
@@ -83,7 +84,20 @@ def _closing(loop, fn: Callable[..., T], *args, **kwargs) -> T:
         _release_connections()
 
 
+# Each worker thread keeps a database connection (above), so the threads of one process are its
+# connections: TIGERMCP_MCP_THREADS bounds them (several web processes share the server's
+# max_connections). Calls beyond it wait on the event loop for a free thread.
+_limiters: dict[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = {}
+
+
+def _threads() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    if loop not in _limiters:
+        _limiters[loop] = anyio.CapacityLimiter(settings.TIGERMCP_MCP_THREADS)
+    return _limiters[loop]
+
+
 async def run_service(fn: Callable[..., T], *args, **kwargs) -> T:
     """Run a synchronous service/selector (ORM, broker) off the event loop."""
     loop = asyncio.get_running_loop()
-    return await anyio.to_thread.run_sync(lambda: _closing(loop, fn, *args, **kwargs))
+    return await anyio.to_thread.run_sync(lambda: _closing(loop, fn, *args, **kwargs), limiter=_threads())

@@ -94,6 +94,8 @@ TIGERMCP_READ_ONLY = parse_strict_bool(
 )
 # The MCP client run_mcp acts as over stdio (blank: the local demo client in the embedded default).
 TIGERMCP_MCP_CLIENT = env.str("TIGERMCP_MCP_CLIENT", default="")
+# Worker threads (each with its database connection) for MCP tool calls, per process.
+TIGERMCP_MCP_THREADS = env.int("TIGERMCP_MCP_THREADS", default=16)
 # Browser origins allowed to call /mcp besides loopback, e.g. https://tools.example.com
 TIGERMCP_MCP_ALLOWED_ORIGINS = env.list("TIGERMCP_MCP_ALLOWED_ORIGINS", default=[])
 # The MCP toolsets a connection gets unless it asks for others (mcp_bridge.toolsets): comma-separated,
