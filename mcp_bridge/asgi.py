@@ -33,12 +33,11 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 from core.metrics import LOGIN_FAILURES
 from core.request_headers import request_id_from
 from mcp_bridge.context import REQUEST_ID_SCOPE_KEY
-from mcp_bridge.sessions import McpSession, session_store
+from mcp_bridge.sessions import SESSION_SCOPE_KEY, McpSession, session_store
 
 logger = logging.getLogger(__name__)
 
 ACTOR_SCOPE_KEY = "tigermcp.actor"
-SESSION_SCOPE_KEY = "tigermcp.mcp_session"  # the McpSession a handshake-era request belongs to
 TOOLSETS_SCOPE_KEY = "tigermcp.toolsets"
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MISSING_TOKEN = "Missing bearer token. Send 'Authorization: Bearer tmmcp_…' with an MCP token created in admin (Accounts › MCP tokens)."

@@ -27,6 +27,8 @@ from django.conf import settings
 # A session no request has touched for this long is forgotten (the SDK's own default idle timeout).
 SESSION_IDLE_SECONDS = 30 * 60
 KEY_PREFIX = "tigermcp:mcp:session:"
+# Where a handshake-era HTTP request carries its McpSession in the ASGI scope (set by mcp_bridge.asgi).
+SESSION_SCOPE_KEY = "tigermcp.mcp_session"
 CHANNEL_PREFIX = "tigermcp:mcp:session-events:"
 
 
@@ -160,3 +162,4 @@ def session_store() -> RedisSessionStore | MemorySessionStore:
 async def session_publish(session_id: str, message: dict) -> None:
     """Sends a server-initiated JSON-RPC notification to an open session's GET stream, from any process."""
     await session_store().publish(session_id, message)
+

@@ -36,12 +36,12 @@ def _kill(server) -> None:
     server.proc.wait()
 
 
-def _client(url: str, token: str, mode: str):
+def _client(url: str, token: str, mode: str, **options):
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(60))
-    return Client(streamable_http_client(url, http_client=http), read_timeout_seconds=60, mode=mode)
+    return Client(streamable_http_client(url, http_client=http), read_timeout_seconds=60, mode=mode, **options)
 
 
 @pytest.mark.parametrize("mode, version", [("auto", LATEST_MODERN_VERSION), ("legacy", LATEST_HANDSHAKE_VERSION)])
@@ -129,3 +129,33 @@ def test_every_handshake_version_keeps_its_session_across_processes(world, balan
     assert ended.status_code == 200
     gone = _rpc(url, session, {"jsonrpc": "2.0", "id": 20, "method": "tools/list"})
     assert gone.status_code == 404 and gone.json()["message"] == UNKNOWN_SESSION
+
+
+async def test_a_session_subscribed_on_one_process_gets_updates_on_its_stream_from_the_other(world, balanced):
+    """resources/subscribe over the session-based protocol: the subscription is made by whichever
+    process gets that request, the session's event stream is held by whichever got the GET; the
+    update reaches the client either way (through the session's Redis channel)."""
+    import anyio
+
+    from mcp_bridge.tests.test_order_events import WAIT, _order, _place, _read_order
+
+    servers, nginx = balanced
+    updates, arrived = [], anyio.Event()
+
+    async def on_message(message):
+        uri = getattr(getattr(message, "params", None), "uri", None)
+        if uri is not None:
+            updates.append(str(uri))
+            arrived.set()
+
+    account_uri = f"tigermcp://accounts/{world.accounts['paper_a']}/orders"
+    url = f"{nginx.base_url}/mcp"
+    async with _client(url, world.tokens["reader"], "legacy", message_handler=on_message) as reader:
+        for _ in range(2):  # one subscription made on each process
+            await reader.session.subscribe_resource(account_uri)
+        async with _client(url, world.tokens["trader"], "auto") as trader:
+            order_id = await _place(trader, _order(world, fill=False))
+        with anyio.fail_after(WAIT):
+            await arrived.wait()
+        assert updates[0] == account_uri
+        assert (await _read_order(reader, order_id))["status"] == "SUBMITTED"
