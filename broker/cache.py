@@ -60,7 +60,9 @@ def ttl_for(kind: str) -> int:
 def cache_key(kind: str, *parts) -> str:
     """A bounded-length key: symbol lists can be long, and keys never carry secrets anyway."""
     raw = "|".join(str(p) for p in parts)
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:32] if len(raw) > 120 else raw
+    # Long keys, and keys with spaces (option identifiers pad their root with them), are hashed:
+    # memcached refuses both.
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32] if len(raw) > 120 or any(c.isspace() for c in raw) else raw
     return f"tm:md:{kind}:{digest}"
 
 

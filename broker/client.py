@@ -73,6 +73,9 @@ BAD_SIGNATURE = (
     "match the developer id's registered public key. Re-enter the key in the admin."
 )
 REJECTED = "Tiger rejected {api} for account {account}: {message}"
+NO_QUOTE_PERMISSION = ("Account {account}'s Tiger developer id has no real-time quote permission for this market. "
+                       "Call get_delayed_quote (quotes toolset; REST /api/quotes/delayed/) for quotes delayed about "
+                       "15 minutes, or buy the real-time quote permission from Tiger.")
 MARKET_HOURS_HINT = (" Outside regular trading hours only limit orders with outside_rth=true are accepted; "
                      "use one, or wait for the regular session.")
 NO_CREDENTIALS = "Account {account} has no {what} stored. Add it in the admin (Accounts → Tiger accounts)."
@@ -195,6 +198,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             return RateLimited(RATE_LIMITED.format(api=api, seconds=60), retry_after=60.0)
         if code == 1000 and "sign" in lowered:
             return BadCredentials(BAD_SIGNATURE.format(account=self.account_number))
+        if code == 4 and "permission denied" in lowered:
+            return BrokerRejected(NO_QUOTE_PERMISSION.format(account=self.account_number), code="no_quote_permission")
         if code in (1, 2):
             if api in MUTATING:
                 return OutcomeUnknown(OUTCOME_UNKNOWN.format(api=api, account=self.account_number, detail=f"Tiger error {code}: {message}"))

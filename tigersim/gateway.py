@@ -28,6 +28,8 @@ MAX_BARS = 1200
 TICK_SECONDS = 5
 MAX_TRANSACTIONS = 100  # Tiger's page size for order_transactions
 MAX_HISTORY_DAYS = 366
+MSG_NO_QUOTE_PERMISSION = ("permission denied(Current user and device do not have permissions in the "
+                           "market, please purchase the real-time quote)")
 PERMISSIONS = [{"name": "usStockQuote", "expireAt": -1}, {"name": "usOptionQuote", "expireAt": -1},
                {"name": "hkStockQuoteLv2", "expireAt": -1}]
 
@@ -37,6 +39,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
 
     def __init__(self, exchange: Exchange):
         self.ex = exchange
+        # Developer ids without a real-time quote permission (set by tests and demos, not persisted):
+        # quote_real_time refuses them as Tiger does; quote_delay still answers.
+        self.realtime_denied: set[str] = set()
         self.handlers: dict[str, Callable[[str, dict, object], object]] = {
             "user_license": self.user_license, "grab_quote_permission": self.quote_permission,
             "get_quote_permission": self.quote_permission,
@@ -571,6 +576,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         return out
 
     def quote_real_time(self, tiger_id, biz, fault):
+        if tiger_id in self.realtime_denied:
+            raise p.GatewayError(p.CODE_ACCESS_FORBIDDEN, MSG_NO_QUOTE_PERMISSION)
         now = self._now()
         out = []
         for symbol in self._symbols(biz):

@@ -288,6 +288,12 @@ class Simulator:
             self.commit()
             return number
 
+    def deny_realtime_quotes(self, tiger_id: str, denied: bool = True) -> None:
+        """Take a developer id's real-time quote permission away (or give it back): its quote_real_time
+        calls are refused as Tiger refuses them; delayed quotes still answer. Not persisted."""
+        with self.exchange.lock:
+            (self.gateway.realtime_denied.add if denied else self.gateway.realtime_denied.discard)(tiger_id)
+
     def deposit(self, account: str, currency: str, amount: Decimal) -> Decimal:
         with self.exchange.lock:
             acct = self.exchange.accounts[account]

@@ -76,3 +76,19 @@ def test_broker_seats_for_hong_kong_only(client):
     assert Decimal(seats["bid"][0]["price"]) < Decimal(seats["ask"][0]["price"])
     us = client.get("/api/quotes/broker-seats/", {"symbol": "AAPL"})
     assert us.status_code == 400 and us.json()["error"]["code"] == "hk_only" and "get_depth" in us.json()["error"]["message"]
+
+
+def test_without_a_real_time_permission_quotes_point_to_the_delayed_ones(sim, make_tiger_account, api_client_for):
+    developer = sim.create_developer()
+    sim.deny_realtime_quotes(developer.tiger_id)
+    try:
+        client = api_client_for(make_tiger_account(developer=developer, label="No RT"), Scope.READ)
+        refused = client.get("/api/quotes/", {"symbols": "AAPL"})
+        delayed = client.get("/api/quotes/delayed/", {"symbols": "AAPL"})
+    finally:
+        sim.deny_realtime_quotes(developer.tiger_id, denied=False)
+    error = refused.json()["error"]
+    assert refused.status_code >= 400 and error["code"] == "no_quote_permission"
+    assert "get_delayed_quote" in error["message"] and "/api/quotes/delayed/" in error["message"]
+    [q] = delayed.json()["quotes"]
+    assert q["symbol"] == "AAPL" and q["delayed"] is True and Decimal(q["latest_price"]) > 0

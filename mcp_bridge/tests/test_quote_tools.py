@@ -131,3 +131,16 @@ async def test_an_http_client_asks_for_toolsets_in_the_url(world, http_server):
     assert depth["books"][0]["symbol"] == "SPY"
     bad = _initialize(f"{base}?toolsets=everything", world.tokens["reader"])
     assert bad.status_code == 400 and "Unknown toolset 'everything'" in bad.json()["message"]
+
+
+async def test_an_account_without_real_time_quotes_is_pointed_to_delayed_ones(world):
+    world.sim.deny_realtime_quotes(world.developer.tiger_id)
+    try:
+        async with world.stdio("--client", "reader", "--toolsets", "quotes") as mcp:
+            refused = await mcp.call_tool("get_quote", {"symbols": ["AAPL"]})
+            delayed = ok(await mcp.call_tool("get_delayed_quote", {"symbols": ["AAPL"]}))
+    finally:
+        world.sim.deny_realtime_quotes(world.developer.tiger_id, denied=False)
+    text = error_text(refused)
+    assert "no_quote_permission" in text and "get_delayed_quote" in text
+    assert delayed["quotes"][0]["delayed"] is True
