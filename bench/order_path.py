@@ -1,0 +1,181 @@
+"""The order path's own cost on PostgreSQL: preview + place through the services, minus the time
+spent waiting for the gateway.
+
+    python -m bench.order_path [--orders 300] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+
+Target (issue 16): p50 ≤ 15 ms and p95 ≤ 40 ms per order (preview + place) of our own time. Runs
+on a throw-away PostgreSQL database it creates on the given server (and drops at the end), with the
+simulator in a process of its own (as Tiger's gateway is remote). The gateway's time is measured
+inside: every SDK request the broker client sends is timed (BrokerClient._send wraps each one), and
+that time is subtracted from the order's. What is left is ours: permission and risk checks, locks,
+the audit events, the confirmation token, the order's rows and transitions, and the SDK's own
+request signing and parsing (which a real Tiger gateway would need as much).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+TARGET_P50_MS, TARGET_P95_MS = 15.0, 40.0
+
+
+def _database(server_url: str) -> str:
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"tigermcp_bench_order_path_{secrets.token_hex(3)}"
+    params = {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username or "postgres",
+              "password": parts.password or None, "dbname": parts.path.lstrip("/") or "postgres"}
+    params = {k: v for k, v in params.items() if v}
+    with psycopg.connect(autocommit=True, **params) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(autocommit=True, **params) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def _setup(server_url: str) -> None:
+    data = tempfile.mkdtemp(prefix="tigermcp-bench-order-path-")
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "tigermcp.settings", "TIGERMCP_ENV": "embedded", "TIGERMCP_DATA_DIR": data,
+        "TIGERSIM_EMBEDDED": "false", "TIGERMCP_READ_DOT_ENV": "false", "DATABASE_URL": _database(server_url),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", ""),
+    })
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+class GatewayClock:
+    """Time spent inside SDK requests, per thread (the broker client's one place that sends)."""
+
+    def __init__(self):
+        from broker.client import BrokerClient
+
+        self.local = threading.local()
+        original = BrokerClient._send
+        clock = self
+
+        def timed_send(client, fn, args, kwargs):
+            started = time.perf_counter()
+            try:
+                return original(client, fn, args, kwargs)
+            finally:
+                clock.local.spent = getattr(clock.local, "spent", 0.0) + time.perf_counter() - started
+
+        BrokerClient._send = timed_send
+
+    def take(self) -> float:
+        spent = getattr(self.local, "spent", 0.0)
+        self.local.spent = 0.0
+        return spent
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    args = parser.parse_args(argv)
+    _setup(args.postgres)
+
+    from accounts.actors import Actor
+    from accounts.models import Scope, TigerAccount
+    from accounts.services import account_save
+    from bench.support import GatewayProcess, bench_simulator
+    from trading import services
+
+    sim = bench_simulator(state_dir=tempfile.mkdtemp(prefix="tigermcp-bench-order-path-sim-"))
+    price = Decimal(str(sim.quote("AAPL").regular_latest))
+    actor = Actor.system("cli", "bench.order_path")
+    # Tiger allows 60 calls a minute of most APIs per developer id (our limiter keeps to it): one
+    # developer and account per 40 orders, used in turn, so that no order waits for the budget.
+    numbers = []
+    for _ in range((args.warmup + args.orders) // 40 + 1):
+        dev = sim.create_developer()
+        number = sim.open_account(dev.tiger_id, cash={"USD": Decimal("100000000")})
+        account = account_save(actor=actor, account=TigerAccount(
+            label=f"order path {len(numbers) + 1}", account_number=number, tiger_id=dev.tiger_id,
+            private_key=dev.private_key, license=dev.license, server_url=sim.url, permission=Scope.TRADE),
+            changed=["label"])
+        policy = services.risk_policy_for(account=account)
+        policy.max_orders_per_minute = 1_000_000
+        policy.duplicate_window_seconds = 0
+        policy.max_open_exposure = Decimal("1000000000")
+        services.risk_policy_save(actor=actor, policy=policy)
+        numbers.append(number)
+    gateway = GatewayProcess(sim, latency=0.0)
+    clock = GatewayClock()
+    totals, gateway_times, own = [], [], []
+    from django.db import connection
+
+    queries = [0]
+
+    def count(execute, sql, params, many, context):
+        queries[0] += 1
+        return execute(sql, params, many, context)
+
+    per_order_queries = []
+    connection.execute_wrappers.append(count)
+    try:
+        for i in range(args.warmup + args.orders):
+            # Resting limit orders below the market: each is placed, none fills.
+            limit = (price * Decimal("0.9") - Decimal(i % 50) / 100).quantize(Decimal("0.01"))
+            order = {"symbol": "AAPL", "side": "BUY", "quantity": str(1 + i % 7), "order_type": "LMT", "limit_price": str(limit)}
+            number = numbers[i % len(numbers)]
+            clock.take()
+            queries[0] = 0
+            started = time.perf_counter()
+            preview = services.order_preview(actor=actor, account_number=number, **order)
+            placed = services.order_place(actor=actor, account_number=number, confirmation_token=preview.confirmation_token)
+            total = time.perf_counter() - started
+            assert placed.status == "SUBMITTED", (placed.status, placed.status_reason)
+            spent = clock.take()
+            per_order_queries.append(queries[0])
+            if (i + 1) % 50 == 0:
+                print(f"  {i + 1} orders, last {total * 1000:.1f} ms (gateway {spent * 1000:.1f} ms)", file=sys.stderr, flush=True)
+            if i >= args.warmup:
+                totals.append(total)
+                gateway_times.append(spent)
+                own.append(total - spent)
+    finally:
+        gateway.stop()
+
+    p50, p95 = pct(own, 50), pct(own, 95)
+    print(f"orders: {len(own)} (preview + place each) on PostgreSQL, after {args.warmup} warm-up orders")
+    print(f"total per order:   p50 {pct(totals, 50):.1f} ms  p95 {pct(totals, 95):.1f} ms")
+    print(f"gateway per order: p50 {pct(gateway_times, 50):.1f} ms  p95 {pct(gateway_times, 95):.1f} ms "
+          f"(SDK requests: preview + place)")
+    print(f"database:          {statistics.median(per_order_queries):.0f} SQL statements per order (median)")
+    print(f"our own cost:      p50 {p50:.1f} ms  p95 {p95:.1f} ms  mean {statistics.mean(own) * 1000:.1f} ms")
+    print(f"against target:    p50 {p50 / TARGET_P50_MS:.2f}x of {TARGET_P50_MS:.0f} ms, "
+          f"p95 {p95 / TARGET_P95_MS:.2f}x of {TARGET_P95_MS:.0f} ms "
+          f"({'met' if p50 <= TARGET_P50_MS and p95 <= TARGET_P95_MS else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
