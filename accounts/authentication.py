@@ -9,6 +9,9 @@ BAD_TOKEN = ("Invalid, expired or revoked API token, or its owner's user account
              "Create a new one in the admin (Accounts → API tokens).")
 
 
+LAST_USED_PRECISION_SECONDS = 60
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer tmapi_…`. Tokens are looked up by hash; the plain value is never stored.
     Expiry, revocation and the owner's is_active are checked on every request."""
@@ -24,7 +27,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.is_usable():
             LOGIN_FAILURES.labels(kind="api_token").inc()
             raise exceptions.AuthenticationFailed(BAD_TOKEN)
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # A minute's precision is enough to tell a used token from an abandoned one, and spares every
+        # request a write.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_PRECISION_SECONDS:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return (token.owner, token)
 
     def authenticate_header(self, request):

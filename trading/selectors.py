@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Scope
+from accounts.models import Scope, TigerAccount
 from accounts.selectors import account_for_actor, account_route, accounts_for_actor
 from broker.client import broker_for
 from core.errors import InvalidInput, NotFound
@@ -95,7 +95,9 @@ def orders_query(*, actor: Actor, account_number: str | None = None, status: str
         rows = rows.filter(symbol=symbol.strip().upper())
     if open_only:
         rows = rows.filter(status__in=OPEN)
-    return rows.select_related("account").order_by("-created_at", "-id")
+    # The account for its number only: its encrypted credentials are neither loaded nor decrypted.
+    return (rows.select_related("account").defer(*(f"account__{f}" for f in TigerAccount.SECRET_FIELDS))
+            .order_by("-created_at", "-id"))
 
 
 def order_get(*, actor: Actor, account_number: str | None, order_id: int) -> Order:
