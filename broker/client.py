@@ -308,7 +308,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             order_type=spec.order_type,
             quantity=int(spec.quantity),
             limit_price=float(spec.limit_price) if spec.limit_price is not None else None,
-            aux_price=float(spec.stop_price) if spec.stop_price is not None else None,
+            aux_price=_float(spec.stop_price if spec.order_type != "TRAIL" else spec.trailing_amount),
+            trailing_percent=_float(spec.trailing_percent),
             time_in_force=spec.time_in_force,
             outside_rth=spec.outside_rth,
         )
@@ -342,7 +343,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             "modify_order", self._trade.modify_order, order,
             quantity=int(spec.quantity),
             limit_price=float(spec.limit_price) if spec.limit_price is not None else None,
-            aux_price=float(spec.stop_price) if spec.stop_price is not None else None,
+            aux_price=_float(spec.stop_price if spec.order_type != "TRAIL" else spec.trailing_amount),
+            trailing_percent=_float(spec.trailing_percent),
         )
 
     def tradable_quantity(self, spec: OrderIntent) -> TradableQuantity:
@@ -372,7 +374,11 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             quantity=dec(o.quantity) or Decimal(0),
             filled_quantity=dec(o.filled) or Decimal(0),
             limit_price=dec(o.limit_price),
-            stop_price=dec(o.aux_price),
+            # A trailing stop's aux_price is its trailing amount, not a stop price.
+            stop_price=dec(o.aux_price) if o.order_type != "TRAIL" else None,
+            trailing_amount=dec(o.aux_price) if o.order_type == "TRAIL" else None,
+            trailing_percent=dec(getattr(o, "trailing_percent", None)),
+            trail_stop_price=dec(getattr(o, "trail_stop_price", None)),
             avg_fill_price=dec(o.avg_fill_price),
             time_in_force=o.time_in_force,
             outside_rth=bool(o.outside_rth),
@@ -606,3 +612,8 @@ def broker_for(account) -> BrokerClient:
 def broker_cache_clear() -> None:
     with _clients_lock:
         _clients.clear()
+
+
+def _float(value: Decimal | None) -> float | None:
+    # The SDK sends JSON numbers; str() first keeps 187.25 exactly 187.25.
+    return None if value is None else float(str(value))

@@ -60,7 +60,7 @@ class OrderIntent:
     symbol: str
     side: str  # BUY | SELL
     quantity: Decimal
-    order_type: str  # MKT | LMT | STP | STP_LMT
+    order_type: str  # MKT | LMT | STP | STP_LMT | TRAIL
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     time_in_force: str = "DAY"
@@ -69,6 +69,10 @@ class OrderIntent:
     market: str = ""
     currency: str = ""
     account_number: str = ""
+    # A trailing stop (TRAIL) trails the price by one of these: an amount in the currency (Tiger's
+    # aux_price) or a percent, 0 to 100 (Tiger's trailing_percent).
+    trailing_amount: Decimal | None = None
+    trailing_percent: Decimal | None = None
 
     def __post_init__(self):
         if not self.market:
@@ -78,8 +82,11 @@ class OrderIntent:
 
     def canonical(self) -> dict:
         data = asdict(self)
-        for key in ("quantity", "limit_price", "stop_price"):
+        for key in DECIMAL_FIELDS:
             data[key] = canonical_decimal(data[key])
+        for key in OPTIONAL_FIELDS:  # absent unless used: earlier orders keep their hash
+            if data[key] is None:
+                del data[key]
         return data
 
     def hash(self) -> str:
@@ -89,9 +96,13 @@ class OrderIntent:
     @classmethod
     def from_canonical(cls, data: dict) -> "OrderIntent":
         values = dict(data)
-        for key in ("quantity", "limit_price", "stop_price"):
+        for key in DECIMAL_FIELDS:
             values[key] = None if values.get(key) is None else Decimal(values[key])
         return cls(**values)
+
+
+DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent")
+OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent")
 
 
 def dec(value) -> Decimal | None:
@@ -167,6 +178,9 @@ class BrokerOrder:
     reference: str  # the user mark we sent ("tm:<client_ref>"), echoed back: identifies our order
     open_time: datetime | None
     update_time: datetime | None
+    trailing_amount: Decimal | None = None  # a trailing stop's distance: an amount ...
+    trailing_percent: Decimal | None = None  # ... or a percent
+    trail_stop_price: Decimal | None = None  # where the trailing stop stands now
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,18 @@ SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
 QuantityParam = Annotated[Decimal, Field(description="Number of shares, as a decimal string or number; > 0.", gt=0)]
 
 OrderTypeParam = Annotated[
-    Literal["MKT", "LMT", "STP", "STP_LMT"],
-    Field(description="MKT market, LMT limit (needs limit_price), STP stop (needs stop_price), STP_LMT stop-limit (needs both)."),
+    Literal["MKT", "LMT", "STP", "STP_LMT", "TRAIL"],
+    Field(description="MKT market, LMT limit (needs limit_price), STP stop (needs stop_price), STP_LMT stop-limit (needs both), TRAIL trailing stop (needs trailing_amount or trailing_percent)."),
+]
+
+TrailAmountParam = Annotated[
+    Decimal | None,
+    Field(description="TRAIL only: the stop follows the price at this distance, in the instrument's currency, e.g. \"2.50\".", gt=0),
+]
+
+TrailPercentParam = Annotated[
+    Decimal | None,
+    Field(description="TRAIL only: the stop follows the price at this percent, e.g. \"5\" (instead of trailing_amount).", gt=0, lt=100),
 ]
 
 PriceParam = Annotated[Decimal | None, Field(description="Price in the instrument's currency, as a decimal string.", gt=0)]

@@ -209,6 +209,8 @@ class OrderOut(BaseModel):
     filled_quantity: str | None
     limit_price: Money | None
     stop_price: Money | None
+    trailing_amount: Money | None = Field(default=None, description="TRAIL orders: the stop follows the price at this distance.")
+    trailing_percent: str | None = Field(default=None, description="TRAIL orders: the distance as a percent of the price.")
     avg_fill_price: Money | None = Field(description="Null until something filled.")
     time_in_force: str | None
     outside_rth: bool | None

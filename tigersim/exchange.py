@@ -39,7 +39,7 @@ INACTIVE = "Inactive"
 INVALID = "Invalid"
 OPEN_STATUSES = {INITIAL, PENDING_NEW, SUBMITTED, PARTIALLY_FILLED, PENDING_CANCEL}
 TERMINAL_STATUSES = {FILLED, CANCELLED, INACTIVE, INVALID}
-ORDER_TYPES = {"MKT", "LMT", "STP", "STP_LMT"}
+ORDER_TYPES = {"MKT", "LMT", "STP", "STP_LMT", "TRAIL"}
 TIME_IN_FORCE = {"DAY", "GTC"}
 
 # Messages as Tiger's paper/prime gateway words them (docs.itigerup.com error-code page).
@@ -51,6 +51,7 @@ MSG_NOT_SUPPORTED = "bad_request:We don't support trading of this stock now"
 MSG_NOT_SHORTABLE = "bad_request:This stock is not available for short selling"
 MSG_TICK = "bad_request:The price {price} does not conform to the tick size"
 MSG_LOT = "bad_request:The order quantity must be a multiple of the lot size {lot}"
+MSG_TRAIL = "bad_request:A trailing stop order needs one of aux_price (trailing amount) or trailing_percent"
 MSG_ORDER_NOT_FOUND = "order not found"
 MSG_NOT_CANCELLABLE = "bad_request:The order cannot be cancelled in its current status ({status})"
 MSG_NOT_MODIFIABLE = "bad_request:The order cannot be modified in its current status ({status})"
@@ -58,6 +59,26 @@ MSG_MODIFY_FIELD = "bad_request:{field} cannot be modified"
 MSG_MODIFY_QTY = "bad_request:The quantity cannot be less than the filled quantity {filled}"
 MSG_EXPIRED = "Order expired at the end of the trading day"
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
+
+
+def check_trail(code: int, aux_price: Decimal | None, trailing_percent: Decimal | None) -> None:
+    if (aux_price is None) == (trailing_percent is None) or (aux_price is not None and aux_price <= 0) or \
+            (trailing_percent is not None and not ZERO < trailing_percent < 100):
+        raise p.GatewayError(code, MSG_TRAIL)
+
+
+def trail(order: "Order", latest: Decimal) -> None:
+    """Move a trailing stop with the price: a sell's stop only rises, a buy's only falls."""
+    if order.trailing_percent is not None:
+        distance = latest * order.trailing_percent / 100
+    else:
+        distance = order.aux_price
+    if order.action == "SELL":
+        stop = latest - distance
+        order.trail_stop = stop if order.trail_stop is None else max(order.trail_stop, stop)
+    else:
+        stop = latest + distance
+        order.trail_stop = stop if order.trail_stop is None else min(order.trail_stop, stop)
 
 
 def check_lot_and_tick(code: int, inst: Instrument, quantity: Decimal, prices) -> None:
@@ -133,6 +154,8 @@ class Order:
     realized_pnl: Decimal = ZERO
     latest_time: int = 0
     triggered: bool = False
+    trailing_percent: Decimal | None = None  # a TRAIL order trails by this percent, or by aux_price
+    trail_stop: Decimal | None = None  # where a TRAIL order's stop stands now
     fill_cap: Decimal | None = None  # forced partial fill: stop filling at this quantity
     opens_position: bool = True
     fills: list[Fill] = field(default_factory=list)
@@ -363,7 +386,11 @@ class Exchange:
             raise p.field_empty("limit_price")
         if order_type in ("STP", "STP_LMT") and aux_price is None:
             raise p.field_empty("aux_price")
-        check_lot_and_tick(acct.trade_error_code, inst, quantity, (limit_price, aux_price))
+        trailing_percent = dec(biz.get("trailing_percent"), "trailing_percent")
+        if order_type == "TRAIL":
+            check_trail(acct.trade_error_code, aux_price, trailing_percent)
+        check_lot_and_tick(acct.trade_error_code, inst, quantity,
+                           (limit_price, aux_price if order_type != "TRAIL" else None))
         tif = (biz.get("time_in_force") or "DAY").upper()
         if tif not in TIME_IN_FORCE:
             raise p.biz_error(f"time_in_force {tif} is not supported")
@@ -398,7 +425,10 @@ class Exchange:
                           quantity=quantity, limit_price=limit_price, aux_price=aux_price, time_in_force=tif,
                           outside_rth=outside_rth, status=INITIAL, open_time=now_ms, update_time=now_ms,
                           session_day=self._order_day(inst, now).isoformat(), user_mark=str(user_mark),
-                          latest_time=now_ms, opens_position=opens)
+                          latest_time=now_ms, opens_position=opens,
+                          trailing_percent=trailing_percent if order_type == "TRAIL" else None)
+            if order_type == "TRAIL":
+                trail(order, quote.latest)
             self.next_global_id += 1
             if fault is not None and fault.kind == "partial_fill":
                 cap = fault.params.get("quantity")
@@ -553,9 +583,14 @@ class Exchange:
                 raise p.GatewayError(code, MSG_MODIFY_QTY.format(filled=order.filled))
             limit_price = dec(biz.get("limit_price"), "limit_price")
             aux_price = dec(biz.get("aux_price"), "aux_price")
+            trailing_percent = dec(biz.get("trailing_percent"), "trailing_percent")
+            if order.order_type == "TRAIL" and (aux_price is not None or trailing_percent is not None):
+                check_trail(code, aux_price, trailing_percent)  # the new distance replaces the old one
+                order.trailing_percent = trailing_percent
+            else:
+                aux_price = aux_price if aux_price is not None else order.aux_price
             limit_price = limit_price if limit_price is not None else order.limit_price
-            aux_price = aux_price if aux_price is not None else order.aux_price
-            check_lot_and_tick(code, inst, quantity, (limit_price, aux_price))
+            check_lot_and_tick(code, inst, quantity, (limit_price, aux_price if order.order_type != "TRAIL" else None))
             tif = (biz.get("time_in_force") or order.time_in_force).upper()
             if tif not in TIME_IN_FORCE:
                 raise p.biz_error(f"time_in_force {tif} is not supported")
@@ -564,6 +599,9 @@ class Exchange:
                               aux_price, self.quote(order.symbol, now), now, exclude=order.id)
             order.quantity, order.limit_price, order.aux_price, order.time_in_force = (
                 quantity, limit_price, aux_price, tif)
+            if order.order_type == "TRAIL" and not order.triggered:
+                order.trail_stop = None  # re-anchored at the current price with the new distance
+                trail(order, self.quote(order.symbol, now).latest)
             if biz.get("outside_rth") is not None:
                 order.outside_rth = bool(biz.get("outside_rth")) and order.market == "US"
             order.update_time = self.clock.now_ms()
@@ -619,6 +657,14 @@ class Exchange:
         quote = self.quote(order.symbol, now)
         buy = order.action == "BUY"
         touch = quote.ask if buy else quote.bid
+        if order.order_type == "TRAIL" and not order.triggered:
+            trail(order, quote.latest)
+            trigger = quote.latest >= order.trail_stop if buy else quote.latest <= order.trail_stop
+            if not trigger:
+                self.changes.orders[order.id] = order
+                return 0
+            order.triggered = True
+            self.changes.orders[order.id] = order
         if order.order_type in ("STP", "STP_LMT") and not order.triggered:
             trigger = quote.latest >= order.aux_price if buy else quote.latest <= order.aux_price
             if not trigger:

@@ -250,6 +250,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "identifier": order.symbol, "id": order.id, "externalId": str(order.order_id), "orderId": order.order_id,
             "account": order.account, "action": order.action, "orderType": order.order_type,
             "limitPrice": order.limit_price, "auxPrice": order.aux_price, "totalQuantity": order.quantity,
+            **({"trailingPercent": order.trailing_percent, "trailStopPrice": order.trail_stop}
+               if order.order_type == "TRAIL" else {}),
             "totalQuantityScale": 0, "filledQuantity": order.filled, "filledQuantityScale": 0,
             "filledCashAmount": order.filled_value, "avgFillPrice": order.avg_fill_price,
             "timeInForce": order.time_in_force, "outsideRth": order.outside_rth, "commission": order.commission,

@@ -97,11 +97,14 @@ class ModifyForm(forms.Form):
     quantity = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
     limit_price = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="Leave empty to keep it.")
+    trailing_amount = forms.DecimalField(required=False, min_value=0, help_text="TRAIL orders: a new trailing amount.")
+    trailing_percent = forms.DecimalField(required=False, min_value=0, help_text="TRAIL orders: a new trailing percent.")
 
     def clean(self):
         data = super().clean()
-        if all(data.get(k) is None for k in ("quantity", "limit_price", "stop_price")):
-            raise forms.ValidationError("Give a new quantity, limit price or stop price.")
+        if all(data.get(k) is None for k in ("quantity", "limit_price", "stop_price", "trailing_amount",
+                                             "trailing_percent")):
+            raise forms.ValidationError("Give a new quantity, limit price, stop price or trailing distance.")
         return data
 
 
@@ -115,6 +118,9 @@ class NewOrderForm(forms.Form):
     order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
     limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
+    trailing_amount = forms.DecimalField(required=False, min_value=0,
+                                         help_text="For TRAIL orders: trail the price by this amount …")
+    trailing_percent = forms.DecimalField(required=False, min_value=0, help_text="… or by this percent (e.g. 5).")
     time_in_force = forms.ChoiceField(choices=TimeInForce.choices, initial=TimeInForce.DAY)
     outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
 

@@ -30,9 +30,13 @@ class PreviewIn(serializers.Serializer):
     symbol = serializers.CharField(max_length=32)
     side = ChoiceField(choices=["BUY", "SELL"])
     quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
-    order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT"], default="LMT")
+    order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT", "TRAIL"], default="LMT")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    trailing_amount = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                               help_text="TRAIL: trail the price by this amount (or give trailing_percent).")
+    trailing_percent = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                                help_text="TRAIL: trail the price by this percent, e.g. 5.")
     time_in_force = ChoiceField(choices=["DAY", "GTC"], default="DAY")
     outside_rth = serializers.BooleanField(default=False)
 
@@ -57,6 +61,8 @@ class ModifyIn(serializers.Serializer):
                                         help_text="New total quantity.")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    trailing_amount = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    trailing_percent = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     confirmation_token = serializers.CharField(required=False, allow_blank=True,
                                                help_text="From the preview; send the same changes with it.")
 
@@ -75,6 +81,8 @@ class OrderOut(serializers.Serializer):
     filled_quantity = serializers.CharField()
     limit_price = serializers.CharField(allow_null=True)
     stop_price = serializers.CharField(allow_null=True)
+    trailing_amount = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as an amount.")
+    trailing_percent = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as a percent.")
     avg_fill_price = serializers.CharField(allow_null=True, help_text="Null until something filled.")
     currency = serializers.CharField()
     time_in_force = serializers.CharField()
@@ -177,7 +185,8 @@ class OrderModifyApi(APIView):
     def post(self, request, order_id: int):
         data = _valid(ModifyIn, request.data)
         actor = actor_from_request(request)
-        changes = {k: data.get(k) for k in ("quantity", "limit_price", "stop_price")}
+        changes = {k: data.get(k) for k in ("quantity", "limit_price", "stop_price", "trailing_amount",
+                                            "trailing_percent")}
         if not data.get("confirmation_token"):
             preview = services.order_modify_preview(actor=actor, account_number=data["account_number"],
                                                     order_id=order_id, **changes)

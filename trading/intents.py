@@ -16,7 +16,7 @@ from trading.models import OrderType, Side, TimeInForce
 from core.errors import InvalidInput
 
 BAD_SIDE = "side must be BUY or SELL (got {value!r})."
-BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT (got {value!r})."
+BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT, TRAIL (got {value!r})."
 BAD_TIF = "time_in_force must be DAY or GTC (got {value!r})."
 BAD_DECIMAL = "{field} must be a positive decimal number given as a string or integer, e.g. \"10\" or \"187.25\" (got {value!r})."
 TOO_PRECISE = "{field} has more than 6 decimal places ({value}); round it."
@@ -25,6 +25,10 @@ NEEDS_STOP = "A {order_type} order needs stop_price."
 NO_LIMIT_HERE = "limit_price is only for LMT and STP_LMT orders; remove it or change order_type."
 NO_STOP_HERE = "stop_price is only for STP and STP_LMT orders; remove it or change order_type."
 WHOLE_SHARES = "quantity must be a whole number of shares (got {value}); fractional orders are not supported."
+NEEDS_TRAIL = ("A TRAIL (trailing stop) order needs exactly one of trailing_amount (e.g. \"2.50\", in the "
+               "instrument's currency) or trailing_percent (e.g. \"5\" for 5 %).")
+NO_TRAIL_HERE = "trailing_amount and trailing_percent are only for TRAIL orders; remove them or use order_type TRAIL."
+BAD_PERCENT = "trailing_percent must be above 0 and below 100 (got {value})."
 ONLY_STOCKS = "Only stock orders (sec_type STK) are supported (got {value!r})."
 
 
@@ -54,7 +58,8 @@ def intent_with_changes(intent: OrderIntent, **changes) -> OrderIntent:
 
 def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
                      limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
-                     sec_type: str = "STK", market: str | None = None, currency: str | None = None) -> OrderIntent:
+                     sec_type: str = "STK", market: str | None = None, currency: str | None = None,
+                     trailing_amount=None, trailing_percent=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to."""
     symbol_n = clean_symbol(symbol)
@@ -79,10 +84,18 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         raise InvalidInput(NEEDS_LIMIT.format(order_type=type_n))
     if type_n in (OrderType.STP, OrderType.STP_LMT) and stop is None:
         raise InvalidInput(NEEDS_STOP.format(order_type=type_n))
-    if type_n in (OrderType.MKT, OrderType.STP) and limit is not None:
+    if type_n in (OrderType.MKT, OrderType.STP, OrderType.TRAIL) and limit is not None:
         raise InvalidInput(NO_LIMIT_HERE)
-    if type_n in (OrderType.MKT, OrderType.LMT) and stop is not None:
+    if type_n in (OrderType.MKT, OrderType.LMT, OrderType.TRAIL) and stop is not None:
         raise InvalidInput(NO_STOP_HERE)
+    amount = _decimal("trailing_amount", trailing_amount, required=False)
+    percent = _decimal("trailing_percent", trailing_percent, required=False)
+    if type_n == OrderType.TRAIL and (amount is None) == (percent is None):
+        raise InvalidInput(NEEDS_TRAIL)
+    if type_n != OrderType.TRAIL and (amount is not None or percent is not None):
+        raise InvalidInput(NO_TRAIL_HERE)
+    if percent is not None and percent >= 100:
+        raise InvalidInput(BAD_PERCENT.format(value=trailing_percent))
     return OrderIntent(
         account_number=str(account_number).strip(),
         symbol=symbol_n,
@@ -96,4 +109,6 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         sec_type=sec_n,
         market=(market or market_for(symbol_n)).strip().upper(),
         currency=(currency or currency_for(symbol_n)).strip().upper(),
+        trailing_amount=amount,
+        trailing_percent=percent,
     )

@@ -79,6 +79,7 @@ class OrderType(models.TextChoices):
     LMT = "LMT", "Limit"
     STP = "STP", "Stop"
     STP_LMT = "STP_LMT", "Stop limit"
+    TRAIL = "TRAIL", "Trailing stop"
 
 
 class TimeInForce(models.TextChoices):
@@ -111,6 +112,9 @@ class Order(models.Model):
     quantity = models.DecimalField(**QTY)
     limit_price = models.DecimalField(null=True, blank=True, **PRICE)
     stop_price = models.DecimalField(null=True, blank=True, **PRICE)
+    # A trailing stop's distance from the price: an amount in the currency, or a percent.
+    trailing_amount = models.DecimalField(null=True, blank=True, **PRICE)
+    trailing_percent = models.DecimalField(null=True, blank=True, **PRICE)
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, default=TimeInForce.DAY)
     outside_rth = models.BooleanField(default=False)
     # The price the risk check valued the order at (limit price, or the last quote for market
@@ -264,7 +268,7 @@ class RiskPolicy(models.Model):
         help_text="Refuse limit prices more than this % through the last quote (IBKR uses 10 for stocks).")
     allowed_symbols = models.TextField(blank=True, help_text="Blank: every symbol. Otherwise a comma/space list.")
     denied_symbols = models.TextField(blank=True, help_text="Comma/space list; wins over the allow list.")
-    allowed_order_types = models.CharField(max_length=60, default="MKT,LMT,STP,STP_LMT")
+    allowed_order_types = models.CharField(max_length=60, default="MKT,LMT,STP,STP_LMT,TRAIL")
     allowed_markets = models.CharField(max_length=60, default="US")
     max_orders_per_minute = models.PositiveIntegerField(default=30)
     duplicate_window_seconds = models.PositiveIntegerField(

@@ -110,7 +110,8 @@ class RiskRefused(PermissionDenied):
 
 def reference_price(intent: OrderIntent, last_price: Decimal | None) -> Decimal | None:
     """The price an order is valued at: its limit price when it has one (the most it can pay), else
-    the last price (and for a stop, the worse of stop and last)."""
+    the last price (and for a stop, the worse of stop and last; a trailing stop, which follows the
+    price, at the last price)."""
     if intent.limit_price is not None:
         return intent.limit_price
     if intent.stop_price is not None and last_price is not None:

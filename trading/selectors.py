@@ -137,6 +137,8 @@ def order_as_dict(order: Order) -> dict:
         "filled_quantity": _s(order.filled_quantity),
         "limit_price": _s(order.limit_price),
         "stop_price": _s(order.stop_price),
+        "trailing_amount": _s(order.trailing_amount),
+        "trailing_percent": _s(order.trailing_percent),
         "avg_fill_price": _s(order.avg_fill_price),
         "currency": order.currency,
         "time_in_force": order.time_in_force,
@@ -315,6 +317,10 @@ MAX_CHANGES = 200
 def order_summary_text(order: Order) -> str:
     """'BUY 3 AAPL LMT @ 150.00 USD': the order list's summary column, here and in live updates."""
     price = f" @ {format_price(order.limit_price, order.currency)}" if order.limit_price is not None else ""
+    if order.trailing_percent is not None:
+        price = f" trailing {format_quantity(order.trailing_percent)} %"
+    elif order.trailing_amount is not None:
+        price = f" trailing {format_price(order.trailing_amount, order.currency)}"
     return f"{order.side} {format_quantity(order.quantity)} {order.symbol} {order.order_type}{price}"
 
 

@@ -160,6 +160,26 @@ async def test_odd_lots_and_off_tick_prices_are_refused_with_the_nearest_valid_v
     assert sim_orders(world) == []
 
 
+async def test_a_trailing_stop_previews_places_and_modifies_through_mcp(world):
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "2", "order_type": "TRAIL", "trailing_percent": "5"}
+    async with world.stdio("--client", "trader") as mcp:
+        preview = ok(await mcp.call_tool("preview_order", order))
+        assert preview["allowed"] is True and preview["order"]["trailing_percent"] == "5"
+        placed = ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
+        assert placed["status"] == "SUBMITTED" and placed["order"]["trailing_percent"] == "5"
+        [at_broker] = sim_orders(world)
+        assert at_broker.order_type == "TRAIL" and at_broker.trailing_percent == 5
+        ref = int(placed["order"]["order_ref"])
+        fetched = ok(await mcp.call_tool("get_order", {"order_id": ref}))
+        assert fetched["order_type"] == "TRAIL" and fetched["trailing_percent"] == "5" and fetched["stop_price"] is None
+        change = ok(await mcp.call_tool("modify_order", {"order_id": ref, "trailing_percent": "7"}))
+        done = ok(await mcp.call_tool("modify_order", {"order_id": ref, "trailing_percent": "7",
+                                                       "confirmation_token": change["confirmation_token"]}))
+        assert done["order"]["trailing_percent"] == "7" and at_broker.trailing_percent == 7
+        wrong = await mcp.call_tool("preview_order", {**order, "trailing_amount": "1"})
+        assert "exactly one of trailing_amount" in error_text(wrong)
+
+
 async def test_preview_then_place_exactly_the_previewed_order(world):
     price = working_price(world.sim)
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "3", "order_type": "LMT", "limit_price": price}

@@ -237,3 +237,56 @@ def test_assets_reflect_trades(sim, demo, trade):
     assert [a.account for a in accounts] == list(demo.accounts)
     assert {a.capability for a in accounts} == {"MGRN", "CASH"}
     assert all(a.account.isdigit() and len(a.account) >= 17 for a in accounts)
+
+
+def test_a_trailing_stop_follows_the_price_and_triggers_when_it_turns(sim, demo, trade):
+    from tigeropen.common.util.order_utils import trail_order
+
+    trade.place_order(market_order(demo.account, AAPL, "BUY", 10))
+    start = sim.quote("AAPL").latest
+    # A sell trailing by one cent: its stop rises with every new high and fires on the first dip.
+    sell = trail_order(demo.account, AAPL, "SELL", 10, aux_price=0.01)
+    # A buy trailing 50 % above the low: the walk never gets there.
+    far = trail_order(demo.account, AAPL, "BUY", 1, trailing_percent=50)
+    trade.place_order(sell)
+    trade.place_order(far)
+    placed = acct(sim, demo.account).orders[sell.id]
+    assert placed.order_type == "TRAIL" and placed.trail_stop == start - Decimal("0.01")
+    highest = start
+    for _ in range(200):
+        sim.clock.advance(60)
+        highest = max(highest, sim.quote("AAPL").latest)
+        sim.match()
+        if acct(sim, demo.account).orders[sell.id].status == OrderStatus.FILLED.value:
+            break
+    got = trade.get_order(id=sell.id)
+    assert got.status == OrderStatus.FILLED and got.order_type == "TRAIL"
+    assert got.filled == 10 and acct(sim, demo.account).positions["AAPL"].quantity == 0
+    assert Decimal(str(got.aux_price)) == Decimal("0.01")  # the SDK parses the amount back as aux_price
+    assert placed.trail_stop >= start - Decimal("0.01")  # it only ever rose
+    assert placed.trail_stop <= highest
+    far_now = trade.get_order(id=far.id)
+    assert far_now.status == OrderStatus.HELD and far_now.trailing_percent == 50
+    assert far_now.trail_stop_price is not None and Decimal(str(far_now.trail_stop_price)) > sim.quote("AAPL").latest
+
+
+def test_a_trailing_stop_needs_one_distance_and_a_stop_triggers_when_crossed(sim, demo, trade):
+    from tigeropen.common.util.order_utils import trail_order
+
+    with pytest.raises(ApiException) as err:
+        trade.place_order(trail_order(demo.account, AAPL, "BUY", 1))
+    assert err.value.msg == ex.MSG_TRAIL
+    with pytest.raises(ApiException):
+        trade.place_order(trail_order(demo.account, AAPL, "BUY", 1, trailing_percent=5, aux_price=1))
+    latest = sim.quote("AAPL").latest
+    # A buy stop just above the market triggers once the price reaches it, then fills as a market order.
+    stop = stop_order(demo.account, AAPL, "BUY", 1, float(latest + Decimal("0.01")))
+    trade.place_order(stop)
+    for _ in range(200):
+        if acct(sim, demo.account).orders[stop.id].triggered:
+            break
+        sim.clock.advance(60)
+        sim.match()
+    order = acct(sim, demo.account).orders[stop.id]
+    assert order.triggered and order.status == OrderStatus.FILLED.value
+    assert order.fills[0].price >= latest + Decimal("0.01")  # bought at the ask once the price crossed the stop

@@ -79,7 +79,8 @@ from trading.services.risk_check import _evaluate_locked, _gather_facts, _lock_s
 
 def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side: str, quantity, order_type: str = "LMT",
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
-                  market: str | None = None, currency: str | None = None) -> OrderPreview:
+                  market: str | None = None, currency: str | None = None, trailing_amount=None,
+                  trailing_percent=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
@@ -87,7 +88,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
                               order_type=order_type, limit_price=limit_price, stop_price=stop_price,
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
-                              currency=currency)
+                              currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, intent, policy)
@@ -216,6 +217,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         symbol=intent.symbol, sec_type=intent.sec_type, market=intent.market, currency=intent.currency,
         side=intent.side, order_type=intent.order_type, quantity=intent.quantity, limit_price=intent.limit_price,
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
+        trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
         reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
@@ -287,9 +289,14 @@ def _working_order(account, order_id: int, verb: str) -> Order:
     return order
 
 
-def _modified_intent(order: Order, quantity, limit_price, stop_price) -> OrderIntent:
+def _modified_intent(order: Order, quantity, limit_price, stop_price, trailing_amount=None,
+                     trailing_percent=None) -> OrderIntent:
     current = _intent_of(order)
     changes = {}
+    if trailing_amount is not None:  # a trailing stop trails by an amount or a percent, never both
+        changes.update(trailing_amount=trailing_amount, trailing_percent=None)
+    if trailing_percent is not None:
+        changes.update(trailing_percent=trailing_percent, trailing_amount=None)
     if quantity is not None:
         changes["quantity"] = quantity
     if limit_price is not None:
@@ -304,18 +311,23 @@ def _modified_intent(order: Order, quantity, limit_price, stop_price) -> OrderIn
     return new
 
 
+def _take_prices(order: Order, new: OrderIntent) -> None:
+    order.quantity, order.limit_price, order.stop_price = new.quantity, new.limit_price, new.stop_price
+    order.trailing_amount, order.trailing_percent = new.trailing_amount, new.trailing_percent
+
+
 def _modify_payload(order: Order, new: OrderIntent) -> tuple[dict, str]:
     payload = {"order_id": order.pk, "broker_id": order.broker_id, "new": new.canonical()}
     return payload, hashlib.sha256(f"{order.pk}:{new.hash()}".encode()).hexdigest()
 
 
 def order_modify_preview(*, actor: Actor, account_number: str | None, order_id: int, quantity=None, limit_price=None,
-                         stop_price=None) -> OrderPreview:
+                         stop_price=None, trailing_amount=None, trailing_percent=None) -> OrderPreview:
     """Check a change to a working order against the risk policy (as if it were the order, without
     its old self in the exposure) and return a token that confirms exactly this change."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     order = _working_order(account, order_id, "modified")
-    new = _modified_intent(order, quantity, limit_price, stop_price)
+    new = _modified_intent(order, quantity, limit_price, stop_price, trailing_amount, trailing_percent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=new)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, new, policy)
@@ -348,6 +360,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, new, policy)
     old = {"quantity": order.quantity, "limit_price": order.limit_price, "stop_price": order.stop_price,
+           "trailing_amount": order.trailing_amount, "trailing_percent": order.trailing_percent,
            "reference_price": order.reference_price}
     refusal = None
     with transaction.atomic():
@@ -365,7 +378,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
             new_ref = Decimal(decision.reference_price)
             grows = new.quantity * new_ref >= order.quantity * order.reference_price
             if grows:  # count the larger exposure while the broker decides
-                order.quantity, order.limit_price, order.stop_price = new.quantity, new.limit_price, new.stop_price
+                _take_prices(order, new)
                 order.reference_price = new_ref
                 order.save()
             audit_record(actor=actor, event_type="order.modify_requested", account=account,
@@ -393,7 +406,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
         raise
     with transaction.atomic():
         order = _lock_order(order.pk)
-        order.quantity, order.limit_price, order.stop_price = new.quantity, new.limit_price, new.stop_price
+        _take_prices(order, new)
         order.reference_price = Decimal(decision.reference_price)
         order.save()
         audit_record(actor=actor, event_type="order.modified", account=account, payload=order.audit_payload())

@@ -125,6 +125,8 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             order.limit_price = bo.limit_price
         if bo.stop_price is not None:
             order.stop_price = bo.stop_price
+        if bo.trailing_amount is not None or bo.trailing_percent is not None:
+            order.trailing_amount, order.trailing_percent = bo.trailing_amount, bo.trailing_percent
         target = map_tiger_status(bo)
         reason = f"cancel refused: {cancel_refused}" if cancel_refused else (bo.remark if target in (S.REJECTED, S.EXPIRED) else "")
         # Its sender died between the commit and the acknowledgement.

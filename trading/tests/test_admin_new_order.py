@@ -91,3 +91,19 @@ def test_someone_without_a_trade_grant_is_told_how_to_get_one(client, account, s
     client.force_login(user)
     page = client.get(NEW).content.decode()
     assert "Ask an admin for a trade grant" in page and 'id="new-order-form"' not in page
+
+
+def test_a_trailing_stop_entered_in_the_admin_is_previewed_then_placed(trader, account, sim):
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "2",
+               "order_type": "TRAIL", "trailing_percent": "5", "time_in_force": "GTC"}
+    preview = trader.post(NEW, entered).content.decode()
+    assert 'id="order-error"' not in preview, re.search(r'id="order-error">(.*?)<', preview).group(1)
+    summary = re.search(r'id="preview-summary">(.*?)</td>', preview, re.S).group(1)
+    assert summary == "BUY 2 AAPL TRAIL trailing 5 %"
+    trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
+    order = Order.objects.get()
+    assert (order.order_type, order.trailing_percent, order.time_in_force, order.status) == (
+        "TRAIL", Decimal(5), "GTC", "SUBMITTED")
+    assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].trailing_percent == 5
+    both = trader.post(NEW, {**entered, "trailing_amount": "1"}).content.decode()
+    assert "exactly one of trailing_amount" in re.search(r'id="order-error">(.*?)<', both).group(1)

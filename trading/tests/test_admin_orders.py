@@ -79,7 +79,7 @@ def test_modify_previews_with_a_risk_table_then_confirms_through_order_modify(tr
     url = f"/admin/trading/order/{order.pk}/modify/"
     assert 'id="modify-form"' in trader.get(url).content.decode()
     empty = trader.post(url, {}).content.decode()
-    assert "Give a new quantity, limit price or stop price." in empty
+    assert "Give a new quantity, limit price, stop price or trailing distance." in empty
     preview = trader.post(url, {"quantity": "2", "limit_price": "1.25"}).content.decode()
     assert re.search(r'<th scope="row">Quantity</th><td>1</td><td>2</td>', preview)
     assert re.search(r'<th scope="row">Limit price</th><td>1.00 USD</td><td>1.25 USD</td>', preview)

@@ -79,6 +79,27 @@ def test_rest_refuses_an_odd_lot_and_an_off_tick_price_naming_the_nearest_valid_
     assert list(sim.exchange.accounts[account.account_number].orders.values()) == []
 
 
+def test_rest_places_and_modifies_a_trailing_stop(api, account, sim):
+    n = account.account_number
+    r = api.post("/api/orders/preview/", {"account_number": n, "symbol": "AAPL", "side": "BUY", "quantity": "1",
+                                          "order_type": "TRAIL", "trailing_amount": "2.5"}, format="json")
+    assert r.status_code == 200, r.json()
+    r = api.post("/api/orders/place/", {"account_number": n, "confirmation_token": r.json()["confirmation_token"],
+                                        "idempotency_key": "trail-1"}, format="json")
+    order = r.json()["order"]
+    assert r.status_code == 201 and order["order_type"] == "TRAIL" and order["trailing_amount"] == "2.500000"
+    at_broker = sim.exchange.accounts[n].orders[int(order["broker_id"])]
+    assert at_broker.aux_price == Decimal("2.5") and at_broker.trailing_percent is None
+    r = api.post(f"/api/orders/{order['order_id']}/modify/", {"account_number": n, "trailing_percent": "3"},
+                 format="json")
+    assert r.status_code == 200, r.json()
+    r = api.post(f"/api/orders/{order['order_id']}/modify/", {"account_number": n, "trailing_percent": "3",
+                                                               "confirmation_token": r.json()["confirmation_token"]},
+                 format="json")
+    assert r.status_code == 200 and Decimal(r.json()["order"]["trailing_percent"]) == 3
+    assert r.json()["order"]["trailing_amount"] is None and at_broker.trailing_percent == 3
+
+
 def test_without_an_account_number_orders_go_to_the_default_account(api, account, last_price):
     """The REST API has the same default-account rule as MCP (accounts.selectors.account_route): with
     one account the token may trade, preview, place, get and cancel need no account_number."""

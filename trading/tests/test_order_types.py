@@ -1,0 +1,103 @@
+"""Stop, stop-limit and trailing-stop orders: normalised, valued by risk, and taken through preview →
+confirm → rest → modify → cancel with the real SDK against the simulator."""
+
+from decimal import Decimal
+
+import pytest
+
+from broker.types import OrderIntent
+from core.errors import InvalidInput
+from trading import services
+from trading.intents import NEEDS_TRAIL, NO_TRAIL_HERE, normalise_intent
+from trading.models import OrderStatus
+from trading.risk import reference_price
+
+S = OrderStatus
+
+
+def intent(**fields):
+    values = {"account_number": "1", "symbol": "AAPL", "side": "SELL", "quantity": "10"}
+    return normalise_intent(**{**values, **fields})
+
+
+def test_a_trailing_stop_takes_exactly_one_distance():
+    assert intent(order_type="TRAIL", trailing_percent="5").trailing_percent == Decimal(5)
+    assert intent(order_type="trail", trailing_amount="2.5").trailing_amount == Decimal("2.5")
+    for wrong in ({}, {"trailing_percent": "5", "trailing_amount": "1"}):
+        with pytest.raises(InvalidInput) as err:
+            intent(order_type="TRAIL", **wrong)
+        assert err.value.message == NEEDS_TRAIL
+    with pytest.raises(InvalidInput) as err:
+        intent(order_type="LMT", limit_price="10", trailing_percent="5")
+    assert err.value.message == NO_TRAIL_HERE
+    with pytest.raises(InvalidInput):
+        intent(order_type="TRAIL", trailing_percent="100")
+    with pytest.raises(InvalidInput):
+        intent(order_type="TRAIL", trailing_percent="5", stop_price="100")
+
+
+def test_orders_without_a_trail_hash_as_before_and_round_trip():
+    plain = intent(order_type="LMT", limit_price="10")
+    assert "trailing_amount" not in plain.canonical() and "trailing_percent" not in plain.canonical()
+    trailing = intent(order_type="TRAIL", trailing_percent="5.0")
+    assert trailing.canonical()["trailing_percent"] == "5"
+    assert OrderIntent.from_canonical(trailing.canonical()) == trailing
+    assert trailing.hash() != intent(order_type="TRAIL", trailing_percent="6").hash()
+
+
+def test_risk_values_stops_at_their_stop_or_limit_and_trailing_stops_at_the_last_price():
+    last = Decimal("100")
+    assert reference_price(intent(side="BUY", order_type="STP", stop_price="105"), last) == Decimal("105")
+    assert reference_price(intent(side="BUY", order_type="STP_LMT", stop_price="105", limit_price="106"), last) == 106
+    assert reference_price(intent(order_type="TRAIL", trailing_amount="3"), last) == last
+    assert reference_price(intent(order_type="TRAIL", trailing_percent="3"), None) is None  # refused: no price
+
+
+def _broker_order(sim, account, order):
+    return sim.exchange.accounts[account.account_number].orders[int(order.broker_id)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["STP", "STP_LMT", "TRAIL"])
+def test_each_stop_kind_previews_rests_modifies_and_cancels(kind, system_actor, account, sim, place, last_price):
+    last = last_price()
+    stop = (last * Decimal("1.04")).quantize(Decimal("0.01"))  # a buy stop above the market: it rests
+    prices = {"STP": {"stop_price": str(stop)},
+              "STP_LMT": {"stop_price": str(stop), "limit_price": str(stop + Decimal("0.5"))},
+              "TRAIL": {"trailing_percent": "4"}}[kind]
+    n = account.account_number
+    preview = services.order_preview(actor=system_actor, account_number=n, symbol="AAPL", side="BUY", quantity="3",
+                                     order_type=kind, **prices)
+    assert preview.order["order_type"] == kind and preview.broker_preview["is_pass"] is True
+    notional = Decimal(preview.risk["notional"])
+    valued_at = {"STP": max(stop, last), "STP_LMT": stop + Decimal("0.5"), "TRAIL": last}[kind]
+    assert notional == 3 * valued_at
+    order = services.order_place(actor=system_actor, account_number=n, confirmation_token=preview.confirmation_token,
+                                 idempotency_key=f"k-{kind}")
+    assert order.status == S.SUBMITTED and order.order_type == kind
+    at_broker = _broker_order(sim, account, order)
+    assert at_broker.order_type == kind and at_broker.status == "Submitted" and not at_broker.triggered
+    if kind == "TRAIL":
+        assert order.trailing_percent == 4 and at_broker.trailing_percent == 4 and at_broker.aux_price is None
+        change = {"trailing_percent": "6"}
+    else:
+        assert at_broker.aux_price == stop
+        change = {"stop_price": str(stop + Decimal("1"))}
+        if kind == "STP_LMT":
+            change["limit_price"] = str(stop + Decimal("1.5"))
+
+    modify = services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk, **change)
+    done = services.order_modify(actor=system_actor, account_number=n, order_id=order.pk,
+                                 confirmation_token=modify.confirmation_token)
+    at_broker = _broker_order(sim, account, order)
+    if kind == "TRAIL":
+        assert done.trailing_percent == 6 and at_broker.trailing_percent == 6
+        assert at_broker.trail_stop > sim.quote("AAPL").latest
+    else:
+        assert done.stop_price == stop + 1 and at_broker.aux_price == stop + 1
+
+    cancel = services.order_cancel_preview(actor=system_actor, account_number=n, order_id=order.pk)
+    cancelled = services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk,
+                                      confirmation_token=cancel.confirmation_token)
+    assert cancelled.status in (S.CANCEL_PENDING, S.CANCELLED)
+    assert _broker_order(sim, account, order).status in ("PendingCancel", "Cancelled")
