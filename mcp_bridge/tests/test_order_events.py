@@ -154,25 +154,33 @@ async def test_without_redis_a_transition_committed_in_the_same_process_reaches_
         assert (await _read_order(trader, order_id))["status"] == "SUBMITTED"
 
 
+class Updates:
+    """The message handler of a client in legacy mode: the resource updates its session receives."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.uris: list[str] = []
+        self.arrived = anyio.Event()
+
+    async def on_message(self, message) -> None:
+        uri = getattr(getattr(message, "params", None), "uri", None)
+        if uri is not None and str(uri).startswith(self.prefix):
+            self.uris.append(str(uri))
+            self.arrived.set()
+
+
 @pytest.mark.redis
 async def test_the_session_based_protocol_subscribes_with_resources_subscribe(world):
     """The mcp client's legacy mode: resources/subscribe, and the updates as notifications on its session."""
     from mcp import Client, StdioServerParameters
 
-    updates = []
-    arrived = anyio.Event()
-
-    async def on_message(message):
-        uri = getattr(getattr(message, "params", None), "uri", None)
-        if uri is not None and str(uri).startswith("tigermcp://accounts/"):
-            updates.append(str(uri))
-            arrived.set()
+    updates = Updates("tigermcp://accounts/")
 
     paper_a, paper_b = world.accounts["paper_a"], world.accounts["paper_b"]
     account_uri = f"tigermcp://accounts/{paper_a}/orders"
     params = StdioServerParameters(command=sys.executable, args=["manage.py", "run_mcp", "--client", "reader"],
                                    env=world.env, cwd=str(ROOT))
-    async with Client(params, mode="legacy", message_handler=on_message, read_timeout_seconds=60) as reader:
+    async with Client(params, mode="legacy", message_handler=updates.on_message, read_timeout_seconds=60) as reader:
         assert reader.server_capabilities.resources.subscribe is True
         with pytest.raises(MCPError, match="unknown_account"):
             await reader.session.subscribe_resource(f"tigermcp://accounts/{paper_b}/orders")
@@ -180,8 +188,8 @@ async def test_the_session_based_protocol_subscribes_with_resources_subscribe(wo
         async with world.stdio("--client", "trader") as trader:
             order_id = await _place(trader, _order(world, fill=False))
         with anyio.fail_after(WAIT):
-            await arrived.wait()
-        assert updates[0] == account_uri
+            await updates.arrived.wait()
+        assert updates.uris[0] == account_uri
         assert (await _read_order(reader, order_id))["status"] == "SUBMITTED"
 
 
@@ -191,14 +199,7 @@ async def test_the_session_based_protocol_over_http_gets_updates_on_its_event_st
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    updates = []
-    arrived = anyio.Event()
-
-    async def on_message(message):
-        uri = getattr(getattr(message, "params", None), "uri", None)
-        if uri is not None and str(uri).startswith("tigermcp://orders/"):
-            updates.append(str(uri))
-            arrived.set()
+    updates = Updates("tigermcp://orders/")
 
     server = http_server()
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {world.tokens['reader']}"}, timeout=httpx2.Timeout(60))
@@ -206,11 +207,11 @@ async def test_the_session_based_protocol_over_http_gets_updates_on_its_event_st
         order_id = await _place(trader, _order(world, fill=True))
     uri = f"tigermcp://orders/{order_id}"
     async with Client(streamable_http_client(server.url, http_client=http), mode="legacy",
-                      message_handler=on_message, read_timeout_seconds=60) as reader:
+                      message_handler=updates.on_message, read_timeout_seconds=60) as reader:
         await reader.session.subscribe_resource(uri)
         world.sim.match()
         _commit_elsewhere(world, "reconcile_orders")
         with anyio.fail_after(WAIT):
-            await arrived.wait()
-        assert updates[0] == uri
+            await updates.arrived.wait()
+        assert updates.uris[0] == uri
         assert (await _read_order(reader, order_id))["status"] == "FILLED"
