@@ -99,6 +99,7 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(60))
         async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=60, mode=mode) as mcp:
             quote = {"symbols": ["AAPL"], "account": accounts[0]}
+            await mcp.list_tools()  # the client's first call_tool would (output schemas): not measured
             warm = await mcp.call_tool("get_quote", quote)  # fills the quote cache
             if warm.is_error:
                 errors.append(f"get_quote: {warm.content[0].text[:200]}")
