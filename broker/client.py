@@ -312,6 +312,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             trailing_percent=_float(spec.trailing_percent),
             time_in_force=spec.time_in_force,
             outside_rth=spec.outside_rth,
+            # GTD: Tiger takes the expiry in epoch milliseconds.
+            expire_time=int(spec.expire_time.timestamp() * 1000) if spec.expire_time is not None else None,
         )
         if remark:
             order.user_mark = remark  # our reference: Tiger echoes it back on the order
@@ -379,6 +381,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             trailing_amount=dec(o.aux_price) if o.order_type == "TRAIL" else None,
             trailing_percent=dec(getattr(o, "trailing_percent", None)),
             trail_stop_price=dec(getattr(o, "trail_stop_price", None)),
+            expire_time=from_millis(getattr(o, "expire_time", None)),
             avg_fill_price=dec(o.avg_fill_price),
             time_in_force=o.time_in_force,
             outside_rth=bool(o.outside_rth),

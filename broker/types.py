@@ -73,6 +73,7 @@ class OrderIntent:
     # aux_price) or a percent, 0 to 100 (Tiger's trailing_percent).
     trailing_amount: Decimal | None = None
     trailing_percent: Decimal | None = None
+    expire_time: datetime | None = None  # GTD orders: when Tiger cancels it, aware UTC
 
     def __post_init__(self):
         if not self.market:
@@ -84,6 +85,8 @@ class OrderIntent:
         data = asdict(self)
         for key in DECIMAL_FIELDS:
             data[key] = canonical_decimal(data[key])
+        if data["expire_time"] is not None:
+            data["expire_time"] = data["expire_time"].astimezone(dt_timezone.utc).isoformat()
         for key in OPTIONAL_FIELDS:  # absent unless used: earlier orders keep their hash
             if data[key] is None:
                 del data[key]
@@ -98,11 +101,13 @@ class OrderIntent:
         values = dict(data)
         for key in DECIMAL_FIELDS:
             values[key] = None if values.get(key) is None else Decimal(values[key])
+        if values.get("expire_time") is not None:
+            values["expire_time"] = datetime.fromisoformat(values["expire_time"])
         return cls(**values)
 
 
 DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent")
-OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent")
+OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time")
 
 
 def dec(value) -> Decimal | None:
@@ -181,6 +186,7 @@ class BrokerOrder:
     trailing_amount: Decimal | None = None  # a trailing stop's distance: an amount ...
     trailing_percent: Decimal | None = None  # ... or a percent
     trail_stop_price: Decimal | None = None  # where the trailing stop stands now
+    expire_time: datetime | None = None  # GTD orders
 
 
 @dataclass(frozen=True)

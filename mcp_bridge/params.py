@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -45,9 +46,14 @@ TrailPercentParam = Annotated[
 
 PriceParam = Annotated[Decimal | None, Field(description="Price in the instrument's currency, as a decimal string.", gt=0)]
 
-TifParam = Annotated[Literal["DAY", "GTC"], Field(description="DAY (expires at the close) or GTC (good till cancelled).")]
+TifParam = Annotated[Literal["DAY", "GTC", "GTD"], Field(description="DAY (expires at the close), GTC (good till cancelled) or GTD (good till expire_time).")]
 
-RthParam = Annotated[bool, Field(description="Allow filling outside regular trading hours (US pre/post market).")]
+ExpireParam = Annotated[
+    datetime | None,
+    Field(description="GTD only: when Tiger cancels the order, ISO 8601 with a zone, in the future, e.g. \"2026-12-31T21:00:00Z\"."),
+]
+
+RthParam = Annotated[bool, Field(description="Allow filling outside regular trading hours (US pre/post market, limit orders; not offered for HK).")]
 
 SymbolsParam = Annotated[list[str], Field(description="Tickers, e.g. [\"AAPL\", \"MSFT\"]; at most 50.", min_length=1, max_length=50)]
 

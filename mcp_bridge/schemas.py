@@ -213,6 +213,7 @@ class OrderOut(BaseModel):
     trailing_percent: str | None = Field(default=None, description="TRAIL orders: the distance as a percent of the price.")
     avg_fill_price: Money | None = Field(description="Null until something filled.")
     time_in_force: str | None
+    expire_time: str | None = Field(default=None, description="GTD orders: when Tiger cancels it (UTC).")
     outside_rth: bool | None
     status: str = Field(description="PENDING_SUBMIT | SUBMITTED | PARTIALLY_FILLED | FILLED | CANCEL_PENDING | CANCELLED | REJECTED | EXPIRED | UNKNOWN: the same words in every tool.")
     can_modify: bool | None = None

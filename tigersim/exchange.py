@@ -40,7 +40,7 @@ INVALID = "Invalid"
 OPEN_STATUSES = {INITIAL, PENDING_NEW, SUBMITTED, PARTIALLY_FILLED, PENDING_CANCEL}
 TERMINAL_STATUSES = {FILLED, CANCELLED, INACTIVE, INVALID}
 ORDER_TYPES = {"MKT", "LMT", "STP", "STP_LMT", "TRAIL"}
-TIME_IN_FORCE = {"DAY", "GTC"}
+TIME_IN_FORCE = {"DAY", "GTC", "GTD"}
 
 # Messages as Tiger's paper/prime gateway words them (docs.itigerup.com error-code page).
 MSG_INSUFFICIENT_BP = "bad_request:Insufficient buying power. Order requires {ccy} {need}, available {ccy} {have}"
@@ -58,6 +58,8 @@ MSG_NOT_MODIFIABLE = "bad_request:The order cannot be modified in its current st
 MSG_MODIFY_FIELD = "bad_request:{field} cannot be modified"
 MSG_MODIFY_QTY = "bad_request:The quantity cannot be less than the filled quantity {filled}"
 MSG_EXPIRED = "Order expired at the end of the trading day"
+MSG_GTD_EXPIRED = "Order expired at its GTD expiry time"
+MSG_GTD_TIME = "bad_request:A GTD order needs an expire_time in the future"
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
 
 
@@ -156,6 +158,7 @@ class Order:
     triggered: bool = False
     trailing_percent: Decimal | None = None  # a TRAIL order trails by this percent, or by aux_price
     trail_stop: Decimal | None = None  # where a TRAIL order's stop stands now
+    expire_time: int | None = None  # GTD: epoch milliseconds
     fill_cap: Decimal | None = None  # forced partial fill: stop filling at this quantity
     opens_position: bool = True
     fills: list[Fill] = field(default_factory=list)
@@ -394,6 +397,9 @@ class Exchange:
         tif = (biz.get("time_in_force") or "DAY").upper()
         if tif not in TIME_IN_FORCE:
             raise p.biz_error(f"time_in_force {tif} is not supported")
+        expire_time = dec(biz.get("expire_time"), "expire_time")
+        if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
+            raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
         outside_rth = bool(biz.get("outside_rth")) and inst.market == "US"
         cal = CALENDARS[inst.market]
         if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
@@ -426,7 +432,8 @@ class Exchange:
                           outside_rth=outside_rth, status=INITIAL, open_time=now_ms, update_time=now_ms,
                           session_day=self._order_day(inst, now).isoformat(), user_mark=str(user_mark),
                           latest_time=now_ms, opens_position=opens,
-                          trailing_percent=trailing_percent if order_type == "TRAIL" else None)
+                          trailing_percent=trailing_percent if order_type == "TRAIL" else None,
+                          expire_time=int(expire_time) if tif == "GTD" else None)
             if order_type == "TRAIL":
                 trail(order, quote.latest)
             self.next_global_id += 1
@@ -628,7 +635,7 @@ class Exchange:
                         continue
                     if self._expired(order, now):
                         order.status = CANCELLED
-                        order.reason = MSG_EXPIRED
+                        order.reason = MSG_GTD_EXPIRED if order.time_in_force == "GTD" else MSG_EXPIRED
                         order.update_time = int(now.timestamp() * 1000)
                         self.changes.orders[order.id] = order
                         continue
@@ -638,6 +645,8 @@ class Exchange:
         return fills
 
     def _expired(self, order: Order, now: dt.datetime) -> bool:
+        if order.time_in_force == "GTD":
+            return order.expire_time is not None and now.timestamp() * 1000 >= order.expire_time
         if order.time_in_force != "DAY":
             return False
         cal = CALENDARS[order.market]

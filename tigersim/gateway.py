@@ -252,6 +252,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "limitPrice": order.limit_price, "auxPrice": order.aux_price, "totalQuantity": order.quantity,
             **({"trailingPercent": order.trailing_percent, "trailStopPrice": order.trail_stop}
                if order.order_type == "TRAIL" else {}),
+            **({"expireTime": order.expire_time} if order.time_in_force == "GTD" else {}),
             "totalQuantityScale": 0, "filledQuantity": order.filled, "filledQuantityScale": 0,
             "filledCashAmount": order.filled_value, "avgFillPrice": order.avg_fill_price,
             "timeInForce": order.time_in_force, "outsideRth": order.outside_rth, "commission": order.commission,

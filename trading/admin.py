@@ -122,6 +122,8 @@ class NewOrderForm(forms.Form):
                                          help_text="For TRAIL orders: trail the price by this amount …")
     trailing_percent = forms.DecimalField(required=False, min_value=0, help_text="… or by this percent (e.g. 5).")
     time_in_force = forms.ChoiceField(choices=TimeInForce.choices, initial=TimeInForce.DAY)
+    expire_time = forms.DateTimeField(required=False, label="Expires (GTD)",
+                                      help_text="For GTD orders, in UTC: 2026-12-31 21:00.")
     outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
 
     def __init__(self, *args, accounts=(), **kwargs):

@@ -37,7 +37,9 @@ class PreviewIn(serializers.Serializer):
                                                help_text="TRAIL: trail the price by this amount (or give trailing_percent).")
     trailing_percent = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
                                                 help_text="TRAIL: trail the price by this percent, e.g. 5.")
-    time_in_force = ChoiceField(choices=["DAY", "GTC"], default="DAY")
+    time_in_force = ChoiceField(choices=["DAY", "GTC", "GTD"], default="DAY")
+    expire_time = serializers.DateTimeField(required=False, allow_null=True,
+                                            help_text="GTD: when Tiger cancels the order, ISO 8601 with a zone.")
     outside_rth = serializers.BooleanField(default=False)
 
 
@@ -83,6 +85,7 @@ class OrderOut(serializers.Serializer):
     stop_price = serializers.CharField(allow_null=True)
     trailing_amount = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as an amount.")
     trailing_percent = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as a percent.")
+    expire_time = serializers.CharField(allow_null=True, help_text="GTD orders: when Tiger cancels it (UTC).")
     avg_fill_price = serializers.CharField(allow_null=True, help_text="Null until something filled.")
     currency = serializers.CharField()
     time_in_force = serializers.CharField()

@@ -5,7 +5,10 @@ of the same order ("aapl", 10.0) and ("AAPL", 10) hash alike and any real differ
 """
 
 from dataclasses import asdict
+from datetime import datetime, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
 
 # The order value type lives in the broker layer (one type from the door to Tiger); re-exported here
 # where trading's callers have always found it.
@@ -17,7 +20,14 @@ from core.errors import InvalidInput
 
 BAD_SIDE = "side must be BUY or SELL (got {value!r})."
 BAD_ORDER_TYPE = "order_type must be one of MKT, LMT, STP, STP_LMT, TRAIL (got {value!r})."
-BAD_TIF = "time_in_force must be DAY or GTC (got {value!r})."
+BAD_TIF = "time_in_force must be DAY, GTC or GTD (got {value!r})."
+NEEDS_EXPIRY = ("A GTD order needs expire_time: when it should be cancelled, ISO 8601 with a zone, "
+                "e.g. \"2026-12-31T21:00:00Z\".")
+NO_EXPIRY_HERE = "expire_time is only for GTD orders; remove it or use time_in_force GTD."
+BAD_EXPIRY = ("expire_time must be an ISO 8601 time with a zone, e.g. \"2026-12-31T21:00:00Z\" "
+              "(got {value!r}).")
+PAST_EXPIRY = "expire_time {value} is in the past; give a later time."
+NO_RTH_HERE = "outside_rth is only offered for US stocks; Tiger has no extended hours for {market}."
 BAD_DECIMAL = "{field} must be a positive decimal number given as a string or integer, e.g. \"10\" or \"187.25\" (got {value!r})."
 TOO_PRECISE = "{field} has more than 6 decimal places ({value}); round it."
 NEEDS_LIMIT = "A {order_type} order needs limit_price; give one or use order_type MKT."
@@ -59,7 +69,7 @@ def intent_with_changes(intent: OrderIntent, **changes) -> OrderIntent:
 def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
                      limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                      sec_type: str = "STK", market: str | None = None, currency: str | None = None,
-                     trailing_amount=None, trailing_percent=None) -> OrderIntent:
+                     trailing_amount=None, trailing_percent=None, expire_time=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to."""
     symbol_n = clean_symbol(symbol)
@@ -96,6 +106,14 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         raise InvalidInput(NO_TRAIL_HERE)
     if percent is not None and percent >= 100:
         raise InvalidInput(BAD_PERCENT.format(value=trailing_percent))
+    expiry = _expiry(expire_time)
+    if tif_n == TimeInForce.GTD and expiry is None:
+        raise InvalidInput(NEEDS_EXPIRY)
+    if tif_n != TimeInForce.GTD and expiry is not None:
+        raise InvalidInput(NO_EXPIRY_HERE)
+    market_n = (market or market_for(symbol_n)).strip().upper()
+    if outside_rth and market_n != "US":
+        raise InvalidInput(NO_RTH_HERE.format(market=market_n))
     return OrderIntent(
         account_number=str(account_number).strip(),
         symbol=symbol_n,
@@ -107,8 +125,27 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         time_in_force=tif_n,
         outside_rth=bool(outside_rth),
         sec_type=sec_n,
-        market=(market or market_for(symbol_n)).strip().upper(),
+        market=market_n,
         currency=(currency or currency_for(symbol_n)).strip().upper(),
         trailing_amount=amount,
         trailing_percent=percent,
+        expire_time=expiry,
     )
+
+
+def _expiry(value) -> datetime | None:
+    """Aware UTC, in the future; a time without a zone is refused rather than guessed."""
+    if value is None or value == "":
+        return None
+    raw = value
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(BAD_EXPIRY.format(value=value[:40])) from None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(BAD_EXPIRY.format(value=str(raw)[:40]))
+    value = value.astimezone(dt_timezone.utc).replace(microsecond=0)
+    if value <= timezone.now():
+        raise InvalidInput(PAST_EXPIRY.format(value=value.isoformat()))
+    return value

@@ -85,6 +85,7 @@ class OrderType(models.TextChoices):
 class TimeInForce(models.TextChoices):
     DAY = "DAY", "Day"
     GTC = "GTC", "Good till cancelled"
+    GTD = "GTD", "Good till date"
 
 
 QTY = {"max_digits": 20, "decimal_places": 6}
@@ -116,6 +117,7 @@ class Order(models.Model):
     trailing_amount = models.DecimalField(null=True, blank=True, **PRICE)
     trailing_percent = models.DecimalField(null=True, blank=True, **PRICE)
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, default=TimeInForce.DAY)
+    expire_time = models.DateTimeField(null=True, blank=True)  # GTD: when Tiger cancels what is left
     outside_rth = models.BooleanField(default=False)
     # The price the risk check valued the order at (limit price, or the last quote for market
     # orders): exposure sums remaining quantity × this.

@@ -142,6 +142,7 @@ def order_as_dict(order: Order) -> dict:
         "avg_fill_price": _s(order.avg_fill_price),
         "currency": order.currency,
         "time_in_force": order.time_in_force,
+        "expire_time": order.expire_time.isoformat() if order.expire_time else None,
         "outside_rth": order.outside_rth,
         "idempotency_key": order.idempotency_key,
         "policy_version": order.policy_version,

@@ -180,6 +180,27 @@ async def test_a_trailing_stop_previews_places_and_modifies_through_mcp(world):
         assert "exactly one of trailing_amount" in error_text(wrong)
 
 
+async def test_a_gtd_order_is_placed_with_its_expiry_through_mcp(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    expiry = (max(world.sim.clock.now(), timezone.now()) + timedelta(days=2)).replace(microsecond=0)
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT",
+             "limit_price": working_price(world.sim), "time_in_force": "GTD",
+             "expire_time": expiry.isoformat().replace("+00:00", "Z")}
+    async with world.stdio("--client", "trader") as mcp:
+        past = await mcp.call_tool("preview_order", {**order, "expire_time": "2020-01-01T00:00:00Z"})
+        assert "is in the past; give a later time" in error_text(past)
+        preview = ok(await mcp.call_tool("preview_order", order))
+        assert preview["order"]["expire_time"] == expiry.isoformat()
+        placed = ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
+        assert placed["status"] == "SUBMITTED" and placed["order"]["time_in_force"] == "GTD"
+        assert placed["order"]["expire_time"] == expiry.isoformat()
+    [at_broker] = sim_orders(world)
+    assert at_broker.time_in_force == "GTD" and at_broker.expire_time == int(expiry.timestamp() * 1000)
+
+
 async def test_preview_then_place_exactly_the_previewed_order(world):
     price = working_price(world.sim)
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "3", "order_type": "LMT", "limit_price": price}

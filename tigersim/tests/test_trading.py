@@ -290,3 +290,37 @@ def test_a_trailing_stop_needs_one_distance_and_a_stop_triggers_when_crossed(sim
     order = acct(sim, demo.account).orders[stop.id]
     assert order.triggered and order.status == OrderStatus.FILLED.value
     assert order.fills[0].price >= latest + Decimal("0.01")  # bought at the ask once the price crossed the stop
+
+
+def test_gtd_orders_need_a_future_expiry_and_expire_at_it(sim, demo, trade):
+    low = float((sim.quote("AAPL").latest * Decimal("0.8")).quantize(Decimal("0.01")))
+    now_ms = int(sim.clock.now().timestamp() * 1000)
+    past = limit_order(demo.account, AAPL, "BUY", 1, low, time_in_force="GTD")
+    past.expire_time = now_ms - 1000
+    with pytest.raises(ApiException) as err:
+        trade.place_order(past)
+    assert err.value.msg == ex.MSG_GTD_TIME
+    gtd = limit_order(demo.account, AAPL, "BUY", 1, low, time_in_force="GTD")
+    gtd.expire_time = now_ms + 3 * 86_400_000  # three days: it outlives the DAY orders
+    trade.place_order(gtd)
+    got = trade.get_order(id=gtd.id)
+    assert got.time_in_force == "GTD" and got.expire_time == gtd.expire_time
+    sim.clock.set(dt.datetime(2026, 3, 11, 21, 0, tzinfo=dt.timezone.utc))  # the next evening: still working
+    sim.match()
+    assert trade.get_order(id=gtd.id).status == OrderStatus.HELD
+    sim.clock.set(dt.datetime.fromtimestamp(gtd.expire_time / 1000, tz=dt.timezone.utc) + dt.timedelta(seconds=1))
+    sim.match()
+    done = trade.get_order(id=gtd.id)
+    assert done.status == OrderStatus.CANCELLED and done.reason == ex.MSG_GTD_EXPIRED
+
+
+def test_outside_rth_limit_orders_rest_in_the_premarket_where_market_orders_cannot(sim, demo, trade):
+    sim.clock.set(US_PREMARKET)
+    bid = sim.quote("AAPL").bid
+    extended = limit_order(demo.account, AAPL, "BUY", 1, float(bid * Decimal("0.9")))
+    extended.outside_rth = True
+    trade.place_order(extended)
+    assert trade.get_order(id=extended.id).outside_rth is True
+    with pytest.raises(ApiException) as err:  # market orders cannot trade outside regular hours
+        trade.place_order(market_order(demo.account, AAPL, "BUY", 1))
+    assert err.value.msg == ex.MSG_EXTENDED_HOURS

@@ -181,7 +181,8 @@ def _intent_of(order: Order) -> OrderIntent:
                        quantity=order.quantity, order_type=order.order_type, limit_price=order.limit_price,
                        stop_price=order.stop_price, time_in_force=order.time_in_force, outside_rth=order.outside_rth,
                        sec_type=order.sec_type, market=order.market, currency=order.currency,
-                       trailing_amount=order.trailing_amount, trailing_percent=order.trailing_percent)
+                       trailing_amount=order.trailing_amount, trailing_percent=order.trailing_percent,
+                       expire_time=order.expire_time)
 
 
 def _lock_order(pk: int) -> Order:

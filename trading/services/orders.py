@@ -80,7 +80,7 @@ from trading.services.risk_check import _evaluate_locked, _gather_facts, _lock_s
 def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side: str, quantity, order_type: str = "LMT",
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                   market: str | None = None, currency: str | None = None, trailing_amount=None,
-                  trailing_percent=None) -> OrderPreview:
+                  trailing_percent=None, expire_time=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
@@ -88,7 +88,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
                               order_type=order_type, limit_price=limit_price, stop_price=stop_price,
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
-                              currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent)
+                              currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent,
+                              expire_time=expire_time)
     order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, intent, policy)
@@ -218,7 +219,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         side=intent.side, order_type=intent.order_type, quantity=intent.quantity, limit_price=intent.limit_price,
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
-        reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
+        expire_time=intent.expire_time, reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
         created_at=timezone.now(),

@@ -107,3 +107,23 @@ def test_a_trailing_stop_entered_in_the_admin_is_previewed_then_placed(trader, a
     assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].trailing_percent == 5
     both = trader.post(NEW, {**entered, "trailing_amount": "1"}).content.decode()
     assert "exactly one of trailing_amount" in re.search(r'id="order-error">(.*?)<', both).group(1)
+
+
+def test_a_gtd_order_entered_in_the_admin_carries_its_expiry_to_tiger(trader, account, sim, last_price):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    expiry = (max(sim.clock.now(), timezone.now()) + timedelta(days=1)).replace(second=0, microsecond=0)
+    price = (last_price("AAPL") * Decimal("0.9")).quantize(Decimal("0.01"))
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "1",
+               "order_type": "LMT", "limit_price": str(price), "time_in_force": "GTD",
+               "expire_time": expiry.strftime("%Y-%m-%d %H:%M")}
+    missing = trader.post(NEW, {**entered, "expire_time": ""}).content.decode()
+    assert "needs expire_time" in re.search(r'id="order-error">(.*?)<', missing).group(1)
+    preview = trader.post(NEW, entered).content.decode()
+    trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
+    order = Order.objects.get()
+    assert (order.time_in_force, order.expire_time) == ("GTD", expiry)
+    assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].expire_time == \
+        int(expiry.timestamp() * 1000)

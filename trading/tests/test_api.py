@@ -100,6 +100,27 @@ def test_rest_places_and_modifies_a_trailing_stop(api, account, sim):
     assert r.json()["order"]["trailing_amount"] is None and at_broker.trailing_percent == 3
 
 
+def test_rest_takes_gtd_with_an_expiry_and_refuses_one_in_the_past(api, account, sim, last_price):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    n = account.account_number
+    limit = str((last_price() * 9 / 10).quantize(Decimal("0.01")))
+    order = {"account_number": n, "symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT",
+             "limit_price": limit, "time_in_force": "GTD"}
+    r = api.post("/api/orders/preview/", {**order, "expire_time": "2020-01-01T00:00:00Z"}, format="json")
+    assert r.status_code == 400 and "in the past" in r.json()["error"]["message"]
+    expiry = (max(sim.clock.now(), timezone.now()) + timedelta(days=1)).replace(microsecond=0)
+    r = api.post("/api/orders/preview/", {**order, "expire_time": expiry.isoformat()}, format="json")
+    assert r.status_code == 200, r.json()
+    r = api.post("/api/orders/place/", {"account_number": n, "confirmation_token": r.json()["confirmation_token"],
+                                        "idempotency_key": "gtd-1"}, format="json")
+    assert r.status_code == 201 and r.json()["order"]["expire_time"] == expiry.isoformat()
+    at_broker = sim.exchange.accounts[n].orders[int(r.json()["order"]["broker_id"])]
+    assert at_broker.time_in_force == "GTD" and at_broker.expire_time == int(expiry.timestamp() * 1000)
+
+
 def test_without_an_account_number_orders_go_to_the_default_account(api, account, last_price):
     """The REST API has the same default-account rule as MCP (accounts.selectors.account_route): with
     one account the token may trade, preview, place, get and cancel need no account_number."""

@@ -101,3 +101,60 @@ def test_each_stop_kind_previews_rests_modifies_and_cancels(kind, system_actor, 
                                       confirmation_token=cancel.confirmation_token)
     assert cancelled.status in (S.CANCEL_PENDING, S.CANCELLED)
     assert _broker_order(sim, account, order).status in ("PendingCancel", "Cancelled")
+
+
+# --- time in force: GTD, outside regular hours -----------------------------------------------------
+
+def test_gtd_needs_a_future_aware_expiry_and_only_gtd_takes_one():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trading.intents import BAD_EXPIRY, NEEDS_EXPIRY, NO_EXPIRY_HERE
+
+    later = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    gtd = intent(order_type="LMT", limit_price="10", time_in_force="GTD", expire_time=later.isoformat())
+    assert gtd.expire_time == later and gtd.canonical()["expire_time"] == later.isoformat()
+    assert OrderIntent.from_canonical(gtd.canonical()) == gtd
+    # The same instant in another zone is the same order.
+    from zoneinfo import ZoneInfo
+    assert intent(order_type="LMT", limit_price="10", time_in_force="GTD",
+                  expire_time=later.astimezone(ZoneInfo("Asia/Hong_Kong")).isoformat()).hash() == gtd.hash()
+    with pytest.raises(InvalidInput) as err:
+        intent(order_type="LMT", limit_price="10", time_in_force="GTD")
+    assert err.value.message == NEEDS_EXPIRY
+    with pytest.raises(InvalidInput) as err:
+        intent(order_type="LMT", limit_price="10", time_in_force="GTD", expire_time="2030-01-01T00:00:00")
+    assert err.value.message == BAD_EXPIRY.format(value="2030-01-01T00:00:00")  # no zone: not guessed
+    with pytest.raises(InvalidInput) as err:
+        intent(order_type="LMT", limit_price="10", time_in_force="GTD", expire_time="2020-01-01T00:00:00Z")
+    assert "is in the past" in err.value.message
+    with pytest.raises(InvalidInput) as err:
+        intent(order_type="LMT", limit_price="10", time_in_force="DAY", expire_time=later)
+    assert err.value.message == NO_EXPIRY_HERE
+
+
+def test_outside_regular_hours_is_refused_where_tiger_does_not_offer_it():
+    assert intent(order_type="LMT", limit_price="10", outside_rth=True).outside_rth is True
+    with pytest.raises(InvalidInput) as err:
+        intent(symbol="00700", order_type="LMT", limit_price="380", quantity="100", outside_rth=True)
+    assert "only offered for US stocks" in err.value.message
+
+
+@pytest.mark.django_db
+def test_a_gtd_order_rests_at_tiger_with_its_expiry_and_expires_there(system_actor, account, sim, place, last_price):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = sim.clock.now()
+    expiry = (max(now, timezone.now()) + timedelta(hours=2)).replace(microsecond=0)
+    limit = (last_price() * Decimal("0.9")).quantize(Decimal("0.01"))
+    order = place(quantity="1", order_type="LMT", limit_price=str(limit), time_in_force="GTD",
+                  expire_time=expiry.isoformat())
+    assert order.status == S.SUBMITTED and order.time_in_force == "GTD" and order.expire_time == expiry
+    at_broker = _broker_order(sim, account, order)
+    assert at_broker.time_in_force == "GTD" and at_broker.expire_time == int(expiry.timestamp() * 1000)
+    # At its expiry the simulator cancels it, as Tiger does, and says why.
+    sim.exchange.match(expiry.astimezone(now.tzinfo) + timedelta(seconds=1))
+    assert at_broker.status == "Cancelled" and at_broker.reason == "Order expired at its GTD expiry time"
