@@ -48,6 +48,12 @@ def main(argv=None) -> int:
     for account in accounts:  # held before the run: no orders against Tiger's rate limits
         sim._seed_positions(account.account_number, [("AAPL", 10), ("MSFT", 5), ("00700", 100)])
     gateway = GatewayProcess(sim, latency=args.latency)
+    # A Redis shared with an earlier run may hold snapshots under this run's ids and numbers.
+    from django.core.cache import cache
+
+    from marketdata.services.portfolio import _snapshot_key
+
+    cache.delete_many([_snapshot_key(a) for a in accounts])
     stop = threading.Event()
     interval = float(settings.PORTFOLIO_REFRESH_INTERVAL_SECONDS)
 
