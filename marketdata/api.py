@@ -63,7 +63,7 @@ class QuoteOut(serializers.Serializer):
     status = _text()
 
 
-class QuotesOut(serializers.Serializer):
+class StockQuotesOut(serializers.Serializer):
     quotes = QuoteOut(many=True)
     hints = serializers.ListField(child=serializers.CharField(), help_text="For symbols with no quote: what to try.")
 
@@ -76,7 +76,7 @@ def _quote_data(q) -> dict:
 
 
 class QuotesApi(APIView):
-    @extend_schema(parameters=[SymbolsQuery], responses=QuotesOut)
+    @extend_schema(parameters=[SymbolsQuery], responses=StockQuotesOut)
     def get(self, request):
         from broker.types import symbol_hint
 
@@ -85,7 +85,7 @@ class QuotesApi(APIView):
         found = {x.symbol.upper() for x in quotes}
         asked = [s.strip().upper() for s in q["symbols"].replace(",", " ").split() if s.strip()]
         hints = [symbol_hint(s) for s in dict.fromkeys(asked) if s not in found]
-        return Response(QuotesOut({"quotes": [_quote_data(x) for x in quotes], "hints": hints}).data)
+        return Response(StockQuotesOut({"quotes": [_quote_data(x) for x in quotes], "hints": hints}).data)
 
 
 class BarOut(serializers.Serializer):
@@ -98,14 +98,14 @@ class BarOut(serializers.Serializer):
     amount = _text("Turnover in the symbol's currency.")
 
 
-class BarsOut(serializers.Serializer):
+class StockBarsOut(serializers.Serializer):
     period = serializers.CharField()
     bars = serializers.DictField(child=BarOut(many=True), help_text="Symbol -> bars, oldest first.")
     next_page_token = _text("Pass back as page_token for older bars.")
 
 
 class BarsApi(APIView):
-    @extend_schema(parameters=[BarsQuery], responses=BarsOut)
+    @extend_schema(parameters=[BarsQuery], responses=StockBarsOut)
     def get(self, request):
         q = validated_query(request, BarsQuery)
         result = services.bars_get(
@@ -115,7 +115,7 @@ class BarsApi(APIView):
         )
         bars = {s: [{"time": b.time.isoformat(), **{k: decimal_text(getattr(b, k)) for k in (
             "open", "high", "low", "close", "volume", "amount")}} for b in rows] for s, rows in result.bars.items()}
-        return Response(BarsOut({"period": result.period, "bars": bars, "next_page_token": result.next_page_token}).data)
+        return Response(StockBarsOut({"period": result.period, "bars": bars, "next_page_token": result.next_page_token}).data)
 
 
 class MarketStatusOut(serializers.Serializer):
