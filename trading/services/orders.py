@@ -440,8 +440,8 @@ def order_cancel(*, actor: Actor, account_number: str | None, order_id: int, con
             _consume_token(actor=actor, account=account, token=token)
         except _CommitThenRaise as wrapped:
             refusal = wrapped.error
-    if refusal is not None:
-        ORDERS.labels(account=account.account_number, side=intent.side, outcome="refused").inc()
+    if refusal is not None:  # a spent or expired token: nothing is sent
+        ORDERS.labels(account=account.account_number, side=token.payload.get("side", ""), outcome="refused").inc()
         raise refusal
     order = _working_order(account, order_id, "cancelled")
     return _cancel_at_broker(order=order, actor=actor, reason="cancel requested", raise_errors=True)

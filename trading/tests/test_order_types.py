@@ -158,3 +158,17 @@ def test_a_gtd_order_rests_at_tiger_with_its_expiry_and_expires_there(system_act
     # At its expiry the simulator cancels it, as Tiger does, and says why.
     sim.exchange.match(expiry.astimezone(now.tzinfo) + timedelta(seconds=1))
     assert at_broker.status == "Cancelled" and at_broker.reason == "Order expired at its GTD expiry time"
+
+
+@pytest.mark.django_db
+def test_a_spent_cancel_token_is_refused_as_such(system_actor, account, place, last_price):
+    from core.errors import PermissionDenied
+
+    limit = (last_price() * Decimal("0.9")).quantize(Decimal("0.01"))
+    order = place(quantity="1", order_type="LMT", limit_price=str(limit))
+    n = account.account_number
+    token = services.order_cancel_preview(actor=system_actor, account_number=n, order_id=order.pk).confirmation_token
+    services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk, confirmation_token=token)
+    with pytest.raises(PermissionDenied) as err:  # was a NameError on the refusal path
+        services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk, confirmation_token=token)
+    assert err.value.code == "confirmation_invalid" or "confirmation" in err.value.message.lower()
