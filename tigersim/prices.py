@@ -40,6 +40,15 @@ def _seed_int(*parts) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def _seeded_gauss(*parts) -> float:
+    """A standard normal draw fixed by ``parts``: Box-Muller over a hash, without building a seeded
+    ``random.Random`` (whose Mersenne Twister set-up was most of a cold symbol's cost: years of days)."""
+    digest = hashlib.blake2b("|".join(str(p) for p in parts).encode("utf-8"), digest_size=16).digest()
+    u1 = (int.from_bytes(digest[:8], "big") + 1) / 18446744073709551617.0  # in (0, 1)
+    u2 = int.from_bytes(digest[8:], "big") / 18446744073709551616.0
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
 def quantize(inst: Instrument, value: float) -> Decimal:
     raw = Decimal(repr(value))
     tick = tick_size(inst, raw)
@@ -109,8 +118,7 @@ class PriceModel:
     # --- daily levels ---------------------------------------------------------------------
 
     def _daily_shock(self, inst: Instrument, day: dt.date) -> float:
-        rng = random.Random(_seed_int(self.seed, inst.symbol, "day", day.isoformat()))
-        return rng.gauss(0.0, inst.daily_vol)
+        return _seeded_gauss(self.seed, inst.symbol, "day", day.isoformat()) * inst.daily_vol
 
     def _extend_levels(self, inst: Instrument, day: dt.date):
         cal = CALENDARS[inst.market]
@@ -158,52 +166,42 @@ class PriceModel:
         return path
 
     def _build_path(self, inst: Instrument, day: dt.date) -> DayPath:
+        import numpy as np  # here, not at import: run_mcp and the gateway start without it
+
         cal = CALENDARS[inst.market]
         start_level, delta = self._level(inst, day)
         regular_set = {m.timestamp() for m in cal.regular_minutes(day)}
         if cal.pre_open:
-            cursor = cal.at(day, cal.active_start)
-            stop = cal.at(day, cal.active_end)
-            starts = []
-            while cursor < stop:
-                starts.append(cursor.timestamp())
-                cursor += dt.timedelta(minutes=1)
+            first = cal.at(day, cal.active_start).timestamp()
+            stop = cal.at(day, cal.active_end).timestamp()
+            starts = [first + 60.0 * k for k in range(int((stop - first) // 60))]
         else:
             starts = sorted(regular_set)
-        n = len(starts)
-        regular = [s in regular_set for s in starts]
-        n_regular = max(1, sum(regular))
+        regular = np.array([s in regular_set for s in starts])
+        n_regular = max(1, int(regular.sum()))
         sigma = inst.daily_vol / math.sqrt(n_regular)
-        rng = random.Random(_seed_int(self.seed, inst.symbol, "path", day.isoformat()))
-        weights = [1.0 if r else EXTENDED_VOL_FACTOR for r in regular]
-        walk = [0.0]
-        for w in weights:
-            walk.append(walk[-1] + rng.gauss(0.0, sigma * w))
-        total_w = sum(w * w for w in weights)
+        rng = np.random.default_rng(_seed_int(self.seed, inst.symbol, "path", day.isoformat()))
+        weights = np.where(regular, 1.0, EXTENDED_VOL_FACTOR)
+        walk = np.concatenate(([0.0], np.cumsum(rng.normal(0.0, sigma * weights))))
         # Brownian bridge: spread the gap to the target return over minutes in proportion to
         # their variance, so the path ends exactly on the next day's level.
-        logp, acc = [start_level], 0.0
-        for i, w in enumerate(weights):
-            acc += w * w
-            logp.append(start_level + walk[i + 1] + (delta - walk[-1]) * acc / total_w)
-        hi, lo, volume = [], [], []
+        acc = np.cumsum(weights * weights)
+        logp = np.concatenate(([start_level], start_level + walk[1:] + (delta - walk[-1]) * acc / acc[-1]))
+        wiggle = sigma * weights * 0.4
+        hi = np.maximum(logp[:-1], logp[1:]) + np.abs(rng.normal(0.0, wiggle))
+        lo = np.minimum(logp[:-1], logp[1:]) - np.abs(rng.normal(0.0, wiggle))
         per_minute = inst.avg_daily_volume / n_regular
-        for i in range(n):
-            a, b = logp[i], logp[i + 1]
-            wiggle = abs(rng.gauss(0.0, sigma * weights[i] * 0.4))
-            hi.append(max(a, b) + wiggle)
-            lo.append(min(a, b) - abs(rng.gauss(0.0, sigma * weights[i] * 0.4)))
-            if regular[i]:
-                frac = (sum(regular[:i + 1]) - 0.5) / n_regular
-                shape = 1.0 + 2.0 * (2 * frac - 1) ** 2  # busier at the open and the close
-                vol = per_minute * shape * 0.6 * math.exp(rng.gauss(0.0, 0.4))
-            else:
-                vol = per_minute * 0.03 * math.exp(rng.gauss(0.0, 0.6))
-            lot = inst.lot_size
-            volume.append(max(lot, int(vol // lot) * lot))
-        open_index = regular.index(True)
-        close_index = len(regular) - regular[::-1].index(True)
-        return DayPath(day, starts, logp, hi, lo, volume, regular, open_index, close_index)
+        frac = (np.cumsum(regular) - 0.5) / n_regular
+        shape = 1.0 + 2.0 * (2 * frac - 1) ** 2  # busier at the open and the close
+        vol = np.where(regular, per_minute * shape * 0.6 * np.exp(rng.normal(0.0, 0.4, len(starts))),
+                       per_minute * 0.03 * np.exp(rng.normal(0.0, 0.6, len(starts))))
+        lot = inst.lot_size
+        volume = np.maximum(lot, (vol // lot).astype(np.int64) * lot)
+        regular_list = regular.tolist()
+        open_index = regular_list.index(True)
+        close_index = len(regular_list) - regular_list[::-1].index(True)
+        return DayPath(day, starts, logp.tolist(), hi.tolist(), lo.tolist(), volume.tolist(), regular_list,
+                       open_index, close_index)
 
     # --- prices at instants ---------------------------------------------------------------
 
@@ -306,17 +304,32 @@ class PriceModel:
         finished = until is None or cal.local(until).date() > day
         if finished and (inst.symbol, day) in self._day_bars:
             return self._day_bars[(inst.symbol, day)]
-        minutes = self.minute_bars(inst, day, None if finished else until)
-        if not minutes:
-            return None
         midnight = int(dt.datetime.combine(day, dt.time(0), tzinfo=cal.tz).timestamp() * 1000)
-        bar = aggregate(minutes, midnight)
+        if finished:
+            bar = self._finished_day_bar(inst, day, midnight)
+        else:
+            minutes = self.minute_bars(inst, day, until)
+            if not minutes:
+                return None
+            bar = aggregate(minutes, midnight)
         if finished:
             with self._lock:
                 if len(self._day_bars) > 100_000:
                     self._day_bars.clear()
                 self._day_bars[(inst.symbol, day)] = bar
         return bar
+
+    def _finished_day_bar(self, inst: Instrument, day: dt.date, time_ms: int) -> Bar:
+        """The aggregate of ``minute_bars(inst, day)``, read off the path without building each minute's
+        bar: rounding to the tick never reverses an order, so the highest minute high is the rounded
+        highest ``hi``, and likewise for the low (a month's bars read about a hundred days of them)."""
+        path = self.day_path(inst, day)
+        regular = [i for i in range(len(path.starts)) if path.regular[i]]
+        o = quantize(inst, math.exp(path.logp[regular[0]]))
+        c = quantize(inst, math.exp(path.logp[regular[-1] + 1]))
+        h = max(o, c, quantize(inst, math.exp(max(path.hi[i] for i in regular))))
+        lo = min(o, c, quantize(inst, math.exp(min(path.lo[i] for i in regular))))
+        return Bar(time_ms, o, h, lo, c, sum(path.volume[i] for i in regular))
 
     # --- options --------------------------------------------------------------------------
 
