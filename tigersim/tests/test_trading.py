@@ -317,7 +317,7 @@ def test_gtd_orders_need_a_future_expiry_and_expire_at_it(sim, demo, trade):
 def test_outside_rth_limit_orders_rest_in_the_premarket_where_market_orders_cannot(sim, demo, trade):
     sim.clock.set(US_PREMARKET)
     bid = sim.quote("AAPL").bid
-    extended = limit_order(demo.account, AAPL, "BUY", 1, float(bid * Decimal("0.9")))
+    extended = limit_order(demo.account, AAPL, "BUY", 1, float((bid * Decimal("0.9")).quantize(Decimal("0.01"))))  # on the tick
     extended.outside_rth = True
     trade.place_order(extended)
     assert trade.get_order(id=extended.id).outside_rth is True
