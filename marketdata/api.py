@@ -98,6 +98,16 @@ class BarOut(serializers.Serializer):
     amount = _text("Turnover in the symbol's currency.")
 
 
+class NullableBarOut(serializers.Serializer):
+    """A derivative's bar: a figure is null where the period had no trade (option and futures bars)."""
+    time = serializers.DateTimeField()
+    open = serializers.CharField(allow_null=True)
+    high = serializers.CharField(allow_null=True)
+    low = serializers.CharField(allow_null=True)
+    close = serializers.CharField(allow_null=True)
+    volume = serializers.CharField(allow_null=True)
+
+
 class StockBarsOut(serializers.Serializer):
     period = serializers.CharField()
     bars = serializers.DictField(child=BarOut(many=True), help_text="Symbol -> bars, oldest first.")

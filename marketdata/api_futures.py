@@ -9,7 +9,7 @@ from accounts.authentication import actor_from_request
 from core.api_errors import validated_query
 from core.api_shapes import decimal_text
 from marketdata import services
-from marketdata.api import AccountQuery
+from marketdata.api import AccountQuery, NullableBarOut
 
 D = decimal_text
 
@@ -95,13 +95,8 @@ class BarsQuery(CodesQuery):
     limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=1000)
 
 
-class FutureBarOut(serializers.Serializer):
-    time = serializers.DateTimeField()
-    open = serializers.CharField(allow_null=True)
-    high = serializers.CharField(allow_null=True)
-    low = serializers.CharField(allow_null=True)
-    close = serializers.CharField(allow_null=True)
-    volume = serializers.CharField(allow_null=True)
+class FutureBarOut(NullableBarOut):
+    pass
 
 
 class FutureBarsItemOut(serializers.Serializer):

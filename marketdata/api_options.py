@@ -10,7 +10,7 @@ from accounts.authentication import actor_from_request
 from core.api_errors import validated_query
 from core.api_shapes import decimal_text
 from marketdata import services
-from marketdata.api import AccountQuery, SymbolsQuery
+from marketdata.api import AccountQuery, NullableBarOut, SymbolsQuery
 from marketdata.api_quotes import SymbolQuery
 
 D = decimal_text
@@ -129,13 +129,7 @@ class OptionBarsQuery(IdentifiersQuery):
     limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=1000)
 
 
-class OptionBarOut(serializers.Serializer):
-    time = serializers.DateTimeField()
-    open = serializers.CharField(allow_null=True)
-    high = serializers.CharField(allow_null=True)
-    low = serializers.CharField(allow_null=True)
-    close = serializers.CharField(allow_null=True)
-    volume = serializers.CharField(allow_null=True)
+class OptionBarOut(NullableBarOut):
     open_interest = serializers.CharField(allow_null=True)
 
 
