@@ -136,7 +136,7 @@ def make_tiger_account(sim, sim_developer, settings):
     from accounts.models import Scope, TigerAccount
     from accounts.services import account_save
 
-    settings.TIGER_HTTP_TIMEOUT = 3
+    settings.TIGER_HTTP_TIMEOUT = 10  # two test processes share two cores: 3 s flaked under load
     settings.TIGER_READ_RETRIES = 0
     # The session's developer would otherwise carry one test's calls into the next one's window.
     sim.rate_limiter.reset()
