@@ -35,6 +35,7 @@ def test_by_symbol_combines_accounts_and_by_account_lists_each(client, holdings)
     a, b = holdings
     client.force_login(get_user_model().objects.create_superuser("ops", password="pw-ops-1234567"))
     page = client.get(URL).content.decode()
+    assert re.findall(r'class="errornote"[^>]*>([^<]*)', page) == []
     assert '<td>AAPL</td><td>US</td><td>15</td>' in page
     assert f"{a.account_number}: 10<br>{b.account_number}: 5" in page
     page = client.get(URL + "?group=account").content.decode()
