@@ -148,7 +148,7 @@ async def test_every_tool_reads_the_same_way(world):
     its schema is {amount: string, currency}; a call's result has money at its currency's precision
     and no floats; a wrong argument and an unknown account give errors that say how to fix the call."""
     known = all_tool_names()
-    examples = {"symbol": "AAPL", "symbols": ["AAPL"], "side": "BUY", "quantity": "1", "order_type": "LMT",
+    examples = {"symbol": "AAPL", "symbols": ["AAPL"], "identifiers": ["AAPL  260320C00190000"], "side": "BUY", "quantity": "1", "order_type": "LMT",
                 "limit_price": working_price(world.sim), "order_id": 999999, "base_currency": "HKD"}
     problems: list[str] = []
     # Every toolset: the walk covers every registered tool.
