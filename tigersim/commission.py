@@ -3,6 +3,7 @@
 * US stocks: USD 0.005 per share, at least USD 1.00 per order, at most 1% of the order's
   filled value.
 * HK stocks: 0.03% of the filled value, at least HKD 3.00 per order.
+* US options: USD 0.65 per contract, at least USD 1.00 per order.
 
 An order's commission is a function of its cumulative fills; each fill is charged the increase,
 so the fills of an order always add up to exactly the order's commission.
@@ -17,12 +18,15 @@ US_MINIMUM = Decimal("1.00")
 US_MAX_RATE = Decimal("0.01")
 HK_RATE = Decimal("0.0003")
 HK_MINIMUM = Decimal("3.00")
+US_PER_CONTRACT = Decimal("0.65")
 
 
-def order_commission(market: str, filled_quantity: Decimal, filled_value: Decimal) -> Decimal:
+def order_commission(market: str, filled_quantity: Decimal, filled_value: Decimal, sec_type: str = "STK") -> Decimal:
     if filled_quantity <= 0:
         return Decimal("0.00")
-    if market == "HK":
+    if sec_type == "OPT":
+        fee = max(US_MINIMUM, filled_quantity * US_PER_CONTRACT)
+    elif market == "HK":
         fee = max(HK_MINIMUM, filled_value * HK_RATE)
     else:
         fee = max(US_MINIMUM, filled_quantity * US_PER_SHARE)

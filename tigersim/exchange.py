@@ -15,8 +15,9 @@ from decimal import Decimal
 from . import protocol as p
 from .clock import SimClock
 from .commission import order_commission
-from .instruments import (LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, SHORT_INITIAL_MARGIN,
-                          SHORT_MAINTENANCE_MARGIN, Instrument, get_instrument, is_on_tick)
+from .instruments import (LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_UNDERLYINGS, SHORT_INITIAL_MARGIN,
+                          SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument, is_on_tick,
+                          tradable)
 from .market_calendar import CALENDARS, TRADING
 from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
 
@@ -60,6 +61,12 @@ MSG_MODIFY_QTY = "bad_request:The quantity cannot be less than the filled quanti
 MSG_EXPIRED = "Order expired at the end of the trading day"
 MSG_GTD_EXPIRED = "Order expired at its GTD expiry time"
 MSG_GTD_TIME = "bad_request:A GTD order needs an expire_time in the future"
+# An option the chain does not list, or one already expired (Tiger's contract refusals).
+MSG_NO_OPTION = "bad_request:The option contract {contract} does not exist"
+MSG_OPTION_EXPIRED = "bad_request:The option contract {contract} has expired"
+MSG_OPTION_FIELDS = "bad_request:An option order needs symbol, expiry (yyyyMMdd), strike and right (CALL or PUT)"
+# Short options in a margin account: the premium plus this share of the underlying's value.
+SHORT_OPTION_UNDERLYING_RATE = Decimal("0.2")
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
 
 
@@ -102,6 +109,28 @@ def dec(value, name: str = "value") -> Decimal | None:
     if not out.is_finite():
         raise p.biz_error(f"{name} is not a number")
     return out
+
+
+def multiplier_of(symbol: str) -> int:
+    """Units of the underlying one contract covers: an option's multiplier, 1 for a stock."""
+    inst = tradable(symbol)
+    return inst.multiplier if isinstance(inst, OptionContract) else 1
+
+
+def option_from_order(code: int, biz: dict) -> OptionContract:
+    """The option an order names as the SDK sends it (symbol, expiry yyyyMMdd, strike, right)."""
+    underlying = str(biz.get("symbol") or "").strip().upper()
+    expiry = str(biz.get("expiry") or "").replace("-", "").strip()
+    right = str(biz.get("right") or "").strip().upper()
+    right = {"C": "CALL", "P": "PUT"}.get(right, right)
+    try:
+        day = dt.datetime.strptime(expiry, "%Y%m%d").date()
+        strike = Decimal(str(biz.get("strike")))
+    except (ValueError, ArithmeticError):
+        raise p.GatewayError(code, MSG_OPTION_FIELDS) from None
+    if not underlying or right not in ("CALL", "PUT") or not strike.is_finite() or strike <= 0:
+        raise p.GatewayError(code, MSG_OPTION_FIELDS)
+    return OptionContract(underlying, day, strike.normalize(), right)
 
 
 def fx_per_usd(currency: str) -> Decimal:
@@ -276,8 +305,9 @@ class Exchange:
         for pos in acct.positions.values():
             if pos.quantity == 0:
                 continue
-            inst = get_instrument(pos.symbol)
-            out[inst.currency] = out.get(inst.currency, ZERO) + pos.quantity * self.mark_price(pos.symbol, instant)
+            inst = tradable(pos.symbol)
+            out[inst.currency] = out.get(inst.currency, ZERO) + \
+                pos.quantity * self.mark_price(pos.symbol, instant) * multiplier_of(pos.symbol)
         return out
 
     def summary(self, acct: Account, instant: dt.datetime | None = None) -> dict[str, Decimal]:
@@ -292,13 +322,23 @@ class Exchange:
         for pos in acct.positions.values():
             if pos.quantity == 0:
                 continue
-            inst = get_instrument(pos.symbol)
+            inst = tradable(pos.symbol)
             mark = self.mark_price(pos.symbol, instant)
-            value = to_base(pos.quantity * mark, inst.currency)
+            units = pos.quantity * multiplier_of(pos.symbol)
+            value = to_base(units * mark, inst.currency)
             net_pos += value
             gross += abs(value)
-            unrealized += to_base((mark - pos.average_cost) * pos.quantity, inst.currency)
-            if acct.capability == "CASH":
+            unrealized += to_base((mark - pos.average_cost) * units, inst.currency)
+            if isinstance(inst, OptionContract):
+                # Options are not marginable: a long one is paid in full; a short one holds its
+                # premium plus a share of the underlying's value.
+                held = abs(value)
+                if pos.quantity < 0:
+                    held += to_base(abs(units) * self.mark_price(inst.underlying, instant), inst.currency) \
+                        * SHORT_OPTION_UNDERLYING_RATE
+                init += held
+                maint += held
+            elif acct.capability == "CASH":
                 init += abs(value)
                 maint += abs(value)
             elif pos.quantity > 0:
@@ -368,10 +408,13 @@ class Exchange:
         symbol = biz.get("symbol")
         if not symbol:
             raise p.field_empty("symbol")
-        inst = get_instrument(symbol)
         sec_type = (biz.get("sec_type") or "STK").upper()
-        if inst is None or sec_type != "STK":
-            raise p.GatewayError(acct.trade_error_code, MSG_NOT_SUPPORTED)
+        if sec_type == "OPT":
+            inst = self.listed_option(acct.trade_error_code, option_from_order(acct.trade_error_code, biz), now)
+        else:
+            inst = get_instrument(symbol)
+            if inst is None or sec_type != "STK":
+                raise p.GatewayError(acct.trade_error_code, MSG_NOT_SUPPORTED)
         action = (biz.get("action") or "").upper()
         if action not in ("BUY", "SELL"):
             raise p.biz_error("action must be BUY or SELL")
@@ -400,7 +443,8 @@ class Exchange:
         expire_time = dec(biz.get("expire_time"), "expire_time")
         if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
             raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
-        outside_rth = bool(biz.get("outside_rth")) and inst.market == "US"
+        # US options trade in the regular session only.
+        outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK"
         cal = CALENDARS[inst.market]
         if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
             raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
@@ -449,6 +493,18 @@ class Exchange:
             self.changes.counters = True
             return order
 
+    def listed_option(self, code: int, option: OptionContract, now: dt.datetime) -> OptionContract:
+        """The option if the chain lists it today; Tiger's refusal otherwise (unknown or expired)."""
+        today = CALENDARS["US"].local(now).date()
+        if option.underlying not in OPTION_UNDERLYINGS:
+            raise p.GatewayError(code, MSG_NO_OPTION.format(contract=option.symbol))
+        if option.expiry < today:
+            raise p.GatewayError(code, MSG_OPTION_EXPIRED.format(contract=option.symbol))
+        listed = {d for d, _ in self.prices.option_expiries(option.underlying, now)}
+        if option.expiry not in listed or option.strike not in self.prices.option_strikes(option.underlying, now):
+            raise p.GatewayError(code, MSG_NO_OPTION.format(contract=option.symbol))
+        return option
+
     def accept(self, order: Order, fault=None) -> None:
         """The exchange's acknowledgement: Initial -> Submitted (or -> Inactive when forced)."""
         with self.lock:
@@ -491,8 +547,9 @@ class Exchange:
                 continue
             quote = self.quote(order.symbol, instant)
             price = self._estimate_price(order.order_type, order.action, order.limit_price, order.aux_price, quote)
-            value = to_base(price * order.remaining, order.currency)
-            total += value if acct.capability == "CASH" else value * LONG_INITIAL_MARGIN
+            value = to_base(price * order.remaining * multiplier_of(order.symbol), order.currency)
+            total += value if acct.capability == "CASH" or multiplier_of(order.symbol) > 1 \
+                else value * LONG_INITIAL_MARGIN
         return total
 
     def _is_short(self, acct: Account, order: Order) -> bool:
@@ -510,19 +567,31 @@ class Exchange:
                      limit_price, aux_price, quote: Quote, now: dt.datetime, exclude: int | None) -> None:
         price = self._estimate_price(order_type, action, limit_price, aux_price, quote)
         code = acct.trade_error_code
+        option = isinstance(inst, OptionContract)
+        mult = inst.multiplier if option else 1
         if action == "SELL":
             salable = self._salable(acct, inst.symbol, exclude)
             if quantity <= salable:
                 return
+            uncovered = quantity - salable
+            if option and inst.right == "CALL":
+                # A call covered by shares of the underlying (a multiplier's worth per contract) is
+                # no short: cash accounts may write it.
+                uncovered -= min(uncovered, self._salable(acct, inst.underlying, exclude) // mult)
+                if uncovered == 0:
+                    return
             if acct.capability == "CASH":
                 raise p.GatewayError(code, MSG_NO_POSITION)
             if not inst.shortable:
                 raise p.GatewayError(code, MSG_NOT_SHORTABLE)
-            need_local = (quantity - salable) * price * SHORT_INITIAL_MARGIN
+            need_local = uncovered * price * SHORT_INITIAL_MARGIN
+            if option:
+                need_local = uncovered * mult * (price + self.mark_price(inst.underlying, now)
+                                                 * SHORT_OPTION_UNDERLYING_RATE)
         else:
-            value = quantity * price
-            need_local = value + order_commission(inst.market, quantity, value)
-            if acct.capability != "CASH":
+            value = quantity * price * mult
+            need_local = value + order_commission(inst.market, quantity, value, inst.sec_type)
+            if acct.capability != "CASH" and not option:  # options are paid in full
                 need_local = value * LONG_INITIAL_MARGIN
         if acct.capability == "CASH":
             # Cash accounts trade each currency's own cash: no borrowing, no automatic FX.
@@ -532,8 +601,9 @@ class Exchange:
                         and order.id != exclude):
                     q = self.quote(order.symbol, now)
                     est = self._estimate_price(order.order_type, "BUY", order.limit_price, order.aux_price, q)
-                    v = est * order.remaining
-                    reserved_local += v + order_commission(order.market, order.remaining, v)
+                    v = est * order.remaining * multiplier_of(order.symbol)
+                    reserved_local += v + order_commission(order.market, order.remaining, v,
+                                                           tradable(order.symbol).sec_type)
             have = acct.cash.get(inst.currency, ZERO) - reserved_local
             if need_local > have:
                 raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(ccy=inst.currency, need=_money(need_local),
@@ -582,7 +652,7 @@ class Exchange:
                 value = biz.get(name)
                 if value and str(value).upper() != current:
                     raise p.GatewayError(code, MSG_MODIFY_FIELD.format(field=name))
-            inst = get_instrument(order.symbol)
+            inst = tradable(order.symbol)
             quantity = dec(biz.get("total_quantity"), "total_quantity") or order.quantity
             if quantity != quantity.to_integral_value() or quantity <= 0:
                 raise p.GatewayError(code, MSG_LOT.format(lot=inst.lot_size))
@@ -693,7 +763,7 @@ class Exchange:
         displayed = Decimal(quote.ask_size if buy else quote.bid_size)
         available = displayed - self._taken.get(key, ZERO)
         qty = min(remaining, available)
-        inst = get_instrument(order.symbol)
+        inst = tradable(order.symbol)
         qty -= qty % inst.lot_size
         if qty <= 0:
             return 0
@@ -703,33 +773,39 @@ class Exchange:
 
     def _fill(self, acct: Account, order: Order, qty: Decimal, price: Decimal, now: dt.datetime) -> None:
         now_ms = int(now.timestamp() * 1000)
-        value = qty * price
-        total_commission = order_commission(order.market, order.filled + qty, order.filled_value + value)
+        value = qty * price  # the order's filled value, in price units (avgFillPrice = value / filled)
+        mult = multiplier_of(order.symbol)
+        total_commission = order_commission(order.market, order.filled + qty, (order.filled_value + value) * mult,
+                                            "OPT" if mult > 1 else "STK")
         commission = total_commission - order.commission
         signed = qty if order.action == "BUY" else -qty
         ccy = order.currency
-        acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (value if order.action == "BUY" else -value) - commission
+        cash = value * mult  # what changes hands: an option's premium times its multiplier
+        acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (cash if order.action == "BUY" else -cash) - commission
+        # Average cost and P&L per unit of price (Tiger's averageCost of an option is per share):
+        # the commission is spread over the units it bought.
+        commission_units = commission / mult
         pos = acct.positions.setdefault(order.symbol, Position(order.symbol))
         realized = ZERO
         held = pos.quantity
         if held == 0 or (held > 0) == (signed > 0):
             # Opening or adding: commission is part of the cost (long) or reduces proceeds (short).
-            cost = value + commission if signed > 0 else value - commission
+            cost = value + commission_units if signed > 0 else value - commission_units
             pos.average_cost = (pos.average_cost * abs(held) + cost) / (abs(held) + qty)
             pos.quantity = held + signed
         else:
             closing = min(qty, abs(held))
-            closing_commission = commission * closing / qty
+            closing_commission = commission_units * closing / qty
             if held > 0:
-                realized = (price - pos.average_cost) * closing - closing_commission
+                realized = ((price - pos.average_cost) * closing - closing_commission) * mult
             else:
-                realized = (pos.average_cost - price) * closing - closing_commission
+                realized = ((pos.average_cost - price) * closing - closing_commission) * mult
             pos.quantity = held + signed
             opening = qty - closing
             if pos.quantity == 0:
                 pos.average_cost = ZERO
             elif opening > 0:
-                rest = commission - closing_commission
+                rest = commission_units - closing_commission
                 cost = price * opening + rest if signed > 0 else price * opening - rest
                 pos.average_cost = cost / opening
         pos.realized_pnl += realized

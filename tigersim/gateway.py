@@ -7,8 +7,9 @@ from typing import Callable
 
 from . import protocol as p
 from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
-                       check_lot_and_tick, dec, fx_per_usd, to_base)
-from .instruments import OPTION_UNDERLYINGS, UNIVERSE, contract_json, get_instrument, normalize_symbol
+                       check_lot_and_tick, dec, fx_per_usd, multiplier_of, option_from_order, to_base)
+from .instruments import (OPTION_UNDERLYINGS, UNIVERSE, OptionContract, contract_json, get_instrument,
+                          normalize_symbol, tradable)
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
 from .gateway_discovery import DiscoveryMethods
 from .gateway_fundamentals import FundamentalMethods
@@ -159,9 +160,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
     def _unrealized(self, acct: Account, ccy: str, now) -> Decimal:
         total = ZERO
         for pos in acct.positions.values():
-            inst = get_instrument(pos.symbol)
+            inst = tradable(pos.symbol)
             if pos.quantity and inst.currency == ccy:
-                total += (self.ex.mark_price(pos.symbol, now) - pos.average_cost) * pos.quantity
+                total += (self.ex.mark_price(pos.symbol, now) - pos.average_cost) * pos.quantity * multiplier_of(pos.symbol)
         return total
 
     def prime_assets(self, tiger_id, biz, fault):
@@ -207,21 +208,23 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         symbol = normalize_symbol(biz["symbol"]) if biz.get("symbol") else None
         items = []
         for pos in sorted(acct.positions.values(), key=lambda x: x.symbol):
-            inst = get_instrument(pos.symbol)
-            if pos.quantity == 0 or sec_type not in ("STK", "ALL"):
+            inst = tradable(pos.symbol)
+            if pos.quantity == 0 or sec_type not in (inst.sec_type, "ALL"):
                 continue
             if (market != "ALL" and inst.market != market) or (currency != "ALL" and inst.currency != currency):
                 continue
-            if symbol and inst.symbol != symbol:
+            option = inst.json() if isinstance(inst, OptionContract) else {}
+            if symbol and symbol not in (inst.symbol, option.get("symbol")):
                 continue
             quote = self.ex.quote(pos.symbol, now)
             mark = quote.latest
-            value = pos.quantity * mark
-            unrealized = (mark - pos.average_cost) * pos.quantity
-            cost_basis = abs(pos.average_cost * pos.quantity)
+            mult = multiplier_of(pos.symbol)
+            value = pos.quantity * mark * mult
+            unrealized = (mark - pos.average_cost) * pos.quantity * mult
+            cost_basis = abs(pos.average_cost * pos.quantity * mult)
             salable = self.ex._salable(acct, pos.symbol) if pos.quantity > 0 else ZERO
             pct = (unrealized / cost_basis).quantize(Decimal("0.0001")) if cost_basis else ZERO
-            today = (mark - quote.pre_close) * pos.quantity
+            today = (mark - quote.pre_close) * pos.quantity * mult
             items.append({
                 "account": acct.account, "symbol": inst.symbol, "secType": "STK", "market": inst.market,
                 "currency": inst.currency, "contractId": inst.contract_id, "identifier": inst.symbol,
@@ -235,16 +238,18 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 "unrealizedPnlPercentByCostOfCarry": pct, "status": 0, "updateTimestamp": int(now.timestamp() * 1000),
                 "comboTypes": [], "comboTypeMap": {}, "mmPercent": ZERO,
                 "mmValue": abs(value) * Decimal("0.25"), "todayPnl": today,
-                "todayPnlPercent": (today / abs(quote.pre_close * pos.quantity)).quantize(Decimal("0.0001")),
+                "todayPnlPercent": (today / abs(quote.pre_close * pos.quantity * mult)).quantize(Decimal("0.0001")),
                 "categories": [], "lastClosePrice": quote.pre_close,
+                **option,
             })
         return {"items": items}
 
     # --- orders ---------------------------------------------------------------------------
 
     def order_json(self, order: Order) -> dict:
-        inst = get_instrument(order.symbol)
+        inst = tradable(order.symbol)
         latest = self.ex.quote(order.symbol).latest
+        option = inst.json() if isinstance(inst, OptionContract) else {}
         return {
             "symbol": order.symbol, "market": order.market, "secType": "STK", "currency": order.currency,
             "identifier": order.symbol, "id": order.id, "externalId": str(order.order_id), "orderId": order.order_id,
@@ -262,7 +267,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "liquidation": False, "openTime": order.open_time, "updateTime": order.update_time,
             "latestTime": order.latest_time, "name": inst.name, "latestPrice": latest, "attrDesc": "",
             "attrList": [], "algoStrategy": order.order_type, "status": order.wire_status, "source": "OpenApi",
-            "discount": 0, "replaceStatus": "NONE",
+            "discount": 0, "replaceStatus": "NONE", **option,
             "cancelStatus": "RECEIVED" if order.status in ("PendingCancel", CANCELLED) else "NONE",
             "canModify": order.can_modify, "canCancel": order.can_cancel, "isOpen": order.opens_position,
             "orderDiscount": 0, "tradingSessionType": "PRE_RTH_POST" if order.outside_rth else "RTH",
@@ -331,7 +336,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             raise p.biz_error(f"limit must be between 1 and {MAX_TRANSACTIONS}")
         rows = []
         for order in acct.orders.values():
-            if (symbol and order.symbol != symbol) or sec_type not in ("ALL", "STK"):
+            inst = tradable(order.symbol)
+            if (symbol and symbol not in (order.symbol, getattr(inst, "underlying", None))) \
+                    or sec_type not in ("ALL", inst.sec_type):
                 continue
             if order_id and int(order_id) != order.id:
                 continue
@@ -348,8 +355,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 "id": order.id * 100 + index + 1, "accountId": acct.account, "orderId": order.id,
                 "secType": "STK", "symbol": order.symbol, "currency": order.currency, "market": order.market,
                 "action": order.action, "filledQuantity": fill.quantity, "filledQuantityScale": 0,
-                "filledPrice": fill.price, "filledAmount": fill.quantity * fill.price,
+                "filledPrice": fill.price, "filledAmount": fill.quantity * fill.price * multiplier_of(order.symbol),
                 "transactedAt": local.strftime("%Y-%m-%d %H:%M:%S"), "transactionTime": fill.time_ms,
+                **(tradable(order.symbol).json() if multiplier_of(order.symbol) > 1 else {}),
             })
         return {"items": items, "nextPageToken": None}
 
@@ -376,7 +384,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         for order in acct.orders.values():
             for fill in order.fills:
                 buy = order.action == "BUY"
-                cash = (-fill.quantity * fill.price if buy else fill.quantity * fill.price) - fill.commission
+                amount = fill.quantity * fill.price * multiplier_of(order.symbol)
+                cash = (-amount if buy else amount) - fill.commission
                 events.append((fill.time_ms, order.symbol, order.currency, fill.quantity if buy else -fill.quantity, cash))
                 opening_cash[order.currency] = opening_cash.get(order.currency, ZERO) - cash
         events.sort(key=lambda e: e[0])
@@ -395,12 +404,12 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             for symbol, quantity in held.items():
                 if not quantity:
                     continue
-                inst = get_instrument(symbol)
-                if day >= today:
+                inst = tradable(symbol)
+                if day >= today or isinstance(inst, OptionContract):  # options: valued at today's mark
                     price = self.ex.mark_price(symbol, now)
                 else:
                     price = self.ex.prices.close_price(inst, CALENDARS[inst.market].trading_day_on_or_before(day))
-                positions += to_base(quantity * price, inst.currency)
+                positions += to_base(quantity * price * multiplier_of(symbol), inst.currency)
             return sum((to_base(v, c) for c, v in cash.items()), ZERO), positions
 
         cash, positions = value_at(cal.previous_trading_day(start))
@@ -488,10 +497,13 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         acct = self._account(tiger_id, biz)
         from .commission import order_commission
         from .instruments import LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN
-        inst = get_instrument(biz.get("symbol") or "")
+        now = self._now()
+        if (biz.get("sec_type") or "STK").upper() == "OPT":
+            inst = self.ex.listed_option(acct.trade_error_code, option_from_order(acct.trade_error_code, biz), now)
+        else:
+            inst = get_instrument(biz.get("symbol") or "")
         if inst is None:
             raise p.GatewayError(acct.trade_error_code, "bad_request:We don't support trading of this stock now")
-        now = self._now()
         before = self.ex.summary(acct, now)
         quantity = dec(biz.get("total_quantity"), "total_quantity") or ZERO
         action = (biz.get("action") or "BUY").upper()
@@ -499,11 +511,12 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         quote = self.ex.quote(inst.symbol, now)
         price = self.ex._estimate_price(order_type, action, dec(biz.get("limit_price")), dec(biz.get("aux_price")),
                                         quote) or quote.latest
-        value = quantity * price
-        commission = order_commission(inst.market, quantity, value)
+        value = quantity * price * multiplier_of(inst.symbol)
+        commission = order_commission(inst.market, quantity, value, inst.sec_type)
         base_value = to_base(value, inst.currency)
-        init_rate = Decimal(1) if acct.capability == "CASH" else LONG_INITIAL_MARGIN
-        maint_rate = Decimal(1) if acct.capability == "CASH" else LONG_MAINTENANCE_MARGIN
+        paid_in_full = acct.capability == "CASH" or inst.sec_type == "OPT"
+        init_rate = Decimal(1) if paid_in_full else LONG_INITIAL_MARGIN
+        maint_rate = Decimal(1) if paid_in_full else LONG_MAINTENANCE_MARGIN
         sign = 1 if action == "BUY" else -1
         data = {
             "account": acct.account, "initMarginBefore": before["init_margin"],

@@ -1,6 +1,8 @@
 """The fixed universe of simulated instruments and their contract data."""
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -68,7 +70,70 @@ def get_instrument(symbol: str) -> Instrument | None:
     return UNIVERSE.get(normalize_symbol(symbol))
 
 
+@dataclass(frozen=True)
+class OptionContract:
+    """One listed US equity option, keyed (as an order's or position's symbol) by its OCC identifier,
+    e.g. "AAPL  260116C00150000": the underlying padded to six, yymmdd, C/P, strike x 1000 in eight."""
+    underlying: str
+    expiry: dt.date
+    strike: Decimal
+    right: str  # CALL | PUT
+    market: str = "US"
+    currency: str = "USD"
+    exchange: str = "CBOE"
+    lot_size: int = 1
+    multiplier: int = OPTION_MULTIPLIER
+    shortable: bool = True
+    is_etf: bool = False
+
+    @property
+    def sec_type(self) -> str:
+        return "OPT"
+
+    @property
+    def symbol(self) -> str:
+        return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right[0]}{int(self.strike * 1000):08d}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.underlying} {self.expiry:%Y%m%d} {self.strike.normalize():f} {self.right}"
+
+    @property
+    def contract_id(self) -> int:
+        return int(self.expiry.strftime("%y%m%d")) * 10_000_000 + int(self.strike * 1000) % 10_000_000
+
+    def json(self) -> dict:
+        """The option fields Tiger's order, position and transaction items carry beside the symbol."""
+        return {"symbol": self.underlying, "secType": "OPT", "expiry": self.expiry.strftime("%Y%m%d"),
+                "strike": str(self.strike.normalize()), "right": self.right, "multiplier": float(self.multiplier),
+                "identifier": self.symbol, "name": self.name}
+
+
+_OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})\s*(\d{6})([CP])(\d{8})$")
+
+
+def option_from_identifier(identifier: str) -> OptionContract | None:
+    """The option an OCC identifier names, or None when it is not one (any underlying: whether it is
+    listed is the exchange's question)."""
+    match = _OCC.match(str(identifier or "").strip().upper())
+    if match is None:
+        return None
+    underlying, yymmdd, right, strike = match.groups()
+    try:
+        expiry = dt.datetime.strptime(yymmdd, "%y%m%d").date()
+    except ValueError:
+        return None
+    return OptionContract(underlying, expiry, Decimal(strike) / 1000, "CALL" if right == "C" else "PUT")
+
+
+def tradable(key: str) -> Instrument | OptionContract | None:
+    """What an order or position symbol names: a stock of the universe, or an option by identifier."""
+    return get_instrument(key) or option_from_identifier(key)
+
+
 def tick_size(inst: Instrument, price: Decimal) -> Decimal:
+    if inst.sec_type == "OPT":
+        return Decimal("0.01")
     if inst.market == "HK":
         for bound, tick in HK_TICKS:
             if price < bound:

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .instruments import OPTION_MULTIPLIER, Instrument, get_instrument, tick_size
+from .instruments import OPTION_MULTIPLIER, Instrument, OptionContract, get_instrument, option_from_identifier, tick_size
 from .market_calendar import CALENDARS, MarketCalendar
 
 UTC = dt.timezone.utc
@@ -230,6 +230,9 @@ class PriceModel:
         return quantize(inst, math.exp(self._point_at(self.day_path(inst, day), instant.timestamp())))
 
     def quote(self, symbol: str, instant: dt.datetime) -> Quote:
+        option = None if get_instrument(symbol) else option_from_identifier(symbol)
+        if option is not None:
+            return self.option_book(option, instant)
         inst = _require(symbol)
         cal: MarketCalendar = CALENDARS[inst.market]
         day = cal.session_date(instant)
@@ -387,6 +390,18 @@ class PriceModel:
             "impliedVol": round(iv, 6), "delta": round(g["delta"], 6), "gamma": round(g["gamma"], 6),
             "theta": round(g["theta"], 6), "vega": round(g["vega"], 6), "rho": round(g["rho"], 6),
         }
+
+
+    def option_book(self, option: OptionContract, instant: dt.datetime) -> Quote:
+        """An option's quote in the stock quote's shape (what the exchange matches against): the
+        chain's own bid, ask, sizes and latest price, so fills happen at prices the chain shows."""
+        cal = CALENDARS["US"]
+        row = self.option_quote(option.underlying, option.expiry, option.strike, option.right, instant)
+        latest = Decimal(str(row["latestPrice"]))
+        bid, ask = Decimal(str(row["bidPrice"])), Decimal(str(row["askPrice"]))
+        return Quote(option.symbol, instant, latest, latest, bid, ask, int(row["bidSize"]), int(row["askSize"]),
+                     latest, latest, latest, Decimal(str(row["preClose"])), int(row["volume"]),
+                     cal.session_date(instant), cal.phase(instant))
 
 
 def aggregate(bars: list[Bar], time_ms: int | None = None) -> Bar:
