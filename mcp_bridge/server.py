@@ -196,13 +196,15 @@ def add_legacy_subscriptions(server: MCPServer, events) -> None:
     lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, unsubscribe)
 
 
-def build_tools() -> list[Tool]:
-    """Every tool, with compact schemas (mcp_bridge.schemas.compact_schema)."""
+def build_tools(toolsets: frozenset[str] | None = None) -> list[Tool]:
+    """The tools of `toolsets` (None: every tool), with compact schemas (mcp_bridge.schemas.compact_schema)."""
     from mcp_bridge import tools
 
     built = []
 
     def add(fn, **options) -> None:
+        if toolsets is not None and tools.TOOLSET_OF.get(fn.__name__, "core") not in toolsets:
+            return  # each tool costs its schemas' build at start-up (run_mcp's time to first tools/list)
         tool = CheckedTool.from_function(fn, **options)
         tool.parameters = compact_schema(tool.parameters)
         if tool.fn_metadata.output_schema is not None:
@@ -215,13 +217,15 @@ def build_tools() -> list[Tool]:
     return built
 
 
-def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None) -> MCPServer:
+def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None, *,
+                 registered: frozenset[str] | None = None) -> MCPServer:
     """The server; every message's actor comes from `resolve_actor`, its toolsets from
-    `resolve_toolsets` (default: the deployment's TIGERMCP_TOOLSETS)."""
+    `resolve_toolsets` (default: the deployment's TIGERMCP_TOOLSETS). `registered`: the toolsets
+    whose tools are built at all, where no message can ask for others (stdio); None: every tool."""
     from mcp_bridge import prompts, resources
     from mcp_bridge.events import OrderEvents
 
-    tools = build_tools()
+    tools = build_tools(registered)
     events = OrderEvents()
     server = MCPServer(
         SERVER_NAME,

@@ -95,7 +95,7 @@ class Command(BaseCommand):
         async def resolve(ctx):
             return actor
 
-        server = build_server(resolve, lambda ctx: toolsets)
+        server = build_server(resolve, lambda ctx: toolsets, registered=toolsets)
         logger.info("Serving MCP over stdio as %s (toolsets: %s).", actor.label, ",".join(sorted(toolsets)))
         # uvloop (where it is installed: not on Windows) takes ~0.5 ms off every tool call here.
         anyio.run(serve_stdio, server, backend_options={"use_uvloop": importlib.util.find_spec("uvloop") is not None})
