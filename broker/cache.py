@@ -12,6 +12,7 @@ wait for its value:
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -50,6 +51,7 @@ LOCK_SECONDS = 20
 POLL_SECONDS = 0.02
 
 _MISSING = object()
+_SPACE = re.compile(r"\s")
 
 
 def ttl_for(kind: str) -> int:
@@ -62,7 +64,7 @@ def cache_key(kind: str, *parts) -> str:
     raw = "|".join(str(p) for p in parts)
     # Long keys, and keys with spaces (option identifiers pad their root with them), are hashed:
     # memcached refuses both.
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:32] if len(raw) > 120 or any(c.isspace() for c in raw) else raw
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32] if len(raw) > 120 or _SPACE.search(raw) else raw
     return f"tm:md:{kind}:{digest}"
 
 
