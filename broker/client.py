@@ -262,8 +262,9 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             fx_rates=rates,
         )
 
-    def positions(self) -> list[Position]:
-        rows = self._call("positions", self._trade.get_positions, account=self.account_number) or []
+    def positions(self, *, sec_type: str = "STK") -> list[Position]:
+        """Positions of one security type (Tiger's default, and the SDK's, is STK; options are OPT)."""
+        rows = self._call("positions", self._trade.get_positions, account=self.account_number, sec_type=sec_type) or []
         return [
             Position(
                 symbol=p.contract.symbol,
@@ -276,6 +277,9 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
                 market_value=dec(p.market_value),
                 unrealized_pnl=dec(p.unrealized_pnl),
                 realized_pnl=dec(p.realized_pnl),
+                identifier=(str(p.contract.identifier) if p.contract.sec_type == "OPT" and p.contract.identifier
+                            else None),
+                multiplier=dec(getattr(p.contract, "multiplier", None)),
             )
             for p in rows
         ]
@@ -297,10 +301,15 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
         return self._order(row)
 
     def _sdk_order(self, spec: OrderIntent, remark: str = ""):
-        from tigeropen.common.util.contract_utils import stock_contract
+        from tigeropen.common.util.contract_utils import option_contract_by_symbol, stock_contract
         from tigeropen.trade.domain.order import Order
 
-        contract = stock_contract(spec.symbol, spec.currency)
+        if spec.is_option:
+            # As the SDK's own option_contract builds it: expiry yyyyMMdd, strike a number, right CALL/PUT.
+            contract = option_contract_by_symbol(spec.symbol, spec.expiry.strftime("%Y%m%d"), _float(spec.strike),
+                                                 spec.right, spec.currency, multiplier=int(spec.units))
+        else:
+            contract = stock_contract(spec.symbol, spec.currency)
         order = Order(
             account=self.account_number,
             contract=contract,
@@ -510,6 +519,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
                 strike=dec(r["strike"]), put_call=str(r["put_call"]).upper(),
                 bid=dec(r.get("bid_price")), ask=dec(r.get("ask_price")), latest_price=dec(r.get("latest_price")),
                 volume=dec(r.get("volume")), open_interest=dec(r.get("open_interest")),
+                multiplier=dec(r.get("multiplier")),
             )
             for r in _records(frame)
         ]

@@ -74,6 +74,12 @@ class OrderIntent:
     trailing_amount: Decimal | None = None
     trailing_percent: Decimal | None = None
     expire_time: datetime | None = None  # GTD orders: when Tiger cancels it, aware UTC
+    # An option (sec_type OPT): `symbol` is the underlying; these name the contract. The multiplier
+    # (shares per contract) is the contract's own, from its chain: values are price x quantity x it.
+    expiry: date | None = None
+    strike: Decimal | None = None
+    right: str | None = None  # CALL | PUT
+    multiplier: Decimal | None = None
 
     def __post_init__(self):
         if not self.market:
@@ -87,6 +93,8 @@ class OrderIntent:
             data[key] = canonical_decimal(data[key])
         if data["expire_time"] is not None:
             data["expire_time"] = data["expire_time"].astimezone(dt_timezone.utc).isoformat()
+        if data["expiry"] is not None:
+            data["expiry"] = data["expiry"].isoformat()
         for key in OPTIONAL_FIELDS:  # absent unless used: earlier orders keep their hash
             if data[key] is None:
                 del data[key]
@@ -103,11 +111,39 @@ class OrderIntent:
             values[key] = None if values.get(key) is None else Decimal(values[key])
         if values.get("expire_time") is not None:
             values["expire_time"] = datetime.fromisoformat(values["expire_time"])
+        if values.get("expiry") is not None:
+            values["expiry"] = date.fromisoformat(values["expiry"])
         return cls(**values)
 
+    @property
+    def is_option(self) -> bool:
+        return self.sec_type == "OPT"
 
-DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent")
-OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time")
+    @property
+    def units(self) -> Decimal:
+        """Units of the underlying per unit of quantity: the option's multiplier, 1 for a share."""
+        return self.multiplier if self.is_option and self.multiplier is not None else Decimal(1)
+
+    @property
+    def identifier(self) -> str | None:
+        """Tiger's (OCC's) option identifier, e.g. "AAPL  260116C00150000"; None for a stock."""
+        if not self.is_option:
+            return None
+        return option_identifier(self.symbol, self.expiry, self.strike, self.right)
+
+    @property
+    def instrument(self) -> str:
+        """What the order trades, as a person reads it: the symbol, or the option's identifier."""
+        return self.identifier or self.symbol
+
+
+def option_identifier(symbol: str, expiry: date, strike: Decimal, right: str) -> str:
+    return f"{symbol:<6}{expiry:%y%m%d}{right[0]}{int(strike * 1000):08d}"
+
+
+DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent", "strike",
+                  "multiplier")
+OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier")
 
 
 def dec(value) -> Decimal | None:
@@ -156,6 +192,8 @@ class Position:
     market_value: Decimal | None
     unrealized_pnl: Decimal | None
     realized_pnl: Decimal | None
+    identifier: str | None = None  # an option's (OCC) identifier; `symbol` is then its underlying
+    multiplier: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +314,7 @@ class OptionQuote:
     latest_price: Decimal | None
     volume: Decimal | None
     open_interest: Decimal | None
+    multiplier: Decimal | None = None  # shares per contract, as the chain states it
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ The confirmation token is bound to this hash and the idempotency check compares 
 of the same order ("aapl", 10.0) and ("AAPL", 10) hash alike and any real difference does not.
 """
 
+import re
 from dataclasses import asdict
-from datetime import datetime, timezone as dt_timezone
+from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ from django.utils import timezone
 from broker.types import OrderIntent, canonical_decimal, clean_symbol, currency_for, market_for
 
 __all__ = ["OrderIntent", "canonical_decimal", "intent_with_changes", "normalise_intent"]
-from trading.models import OrderType, Side, TimeInForce
+from trading.models import OptionRight, OrderType, SecType, Side, TimeInForce
 from core.errors import InvalidInput
 
 BAD_SIDE = "side must be BUY or SELL (got {value!r})."
@@ -39,7 +41,27 @@ NEEDS_TRAIL = ("A TRAIL (trailing stop) order needs exactly one of trailing_amou
                "instrument's currency) or trailing_percent (e.g. \"5\" for 5 %).")
 NO_TRAIL_HERE = "trailing_amount and trailing_percent are only for TRAIL orders; remove them or use order_type TRAIL."
 BAD_PERCENT = "trailing_percent must be above 0 and below 100 (got {value})."
-ONLY_STOCKS = "Only stock orders (sec_type STK) are supported (got {value!r})."
+BAD_SEC_TYPE = "sec_type must be STK (a stock) or OPT (an option) (got {value!r})."
+WHOLE_CONTRACTS = "quantity must be a whole number of option contracts (got {value})."
+NO_OPTION_FIELDS_HERE = ("identifier, expiry, strike, right and multiplier are only for options; use sec_type OPT "
+                         "or remove them.")
+OPTION_NEEDS_CONTRACT = ("An option order needs either identifier (e.g. \"AAPL  260116C00150000\") or all of "
+                         "symbol (the underlying), expiry (e.g. \"2026-01-16\"), strike (e.g. \"150\") and right "
+                         "(CALL or PUT). Call get_option_chain for the contracts you can trade.")
+OPTION_TWO_WAYS = ("Give the option either by identifier or by expiry, strike and right, not both "
+                   "(identifier {identifier!r} names {named}).")
+BAD_OPTION_IDENTIFIER = ("'{value}' is not an option identifier: root, yymmdd, C or P, strike x 1000 in 8 digits, "
+                         "e.g. \"AAPL  260116C00150000\". Call get_option_chain for the identifiers.")
+IDENTIFIER_OTHER_SYMBOL = "identifier {identifier!r} is an option on {root}, not on symbol {symbol}; give one of them."
+BAD_OPTION_EXPIRY = "expiry must be a date like \"2026-01-16\" (got {value!r}); call get_option_expirations for valid dates."
+OPTION_EXPIRED = "The option expired on {expiry}; pick a later expiry (call get_option_expirations)."
+BAD_RIGHT = "right must be CALL or PUT (got {value!r})."
+BAD_MULTIPLIER = "multiplier must be a whole number of shares per contract, e.g. \"100\" (got {value!r}); or leave it out."
+OPTION_ORDER_TYPES = ("MKT", "LMT")
+OPTION_ORDER_TYPE = "Option orders are MKT or LMT (got {value}); use one of them."
+NO_RTH_FOR_OPTIONS = "outside_rth is not offered for options: they trade in the regular session only."
+NEW_YORK = ZoneInfo("America/New_York")
+OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})\s*(\d{6})([CP])(\d{8})$")
 
 
 def _decimal(field: str, value, *, required: bool) -> Decimal | None:
@@ -61,18 +83,94 @@ def _decimal(field: str, value, *, required: bool) -> Decimal | None:
     return number
 
 
+def _option_expiry(value) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    for form in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    raise InvalidInput(BAD_OPTION_EXPIRY.format(value=value), code="bad_expiry")
+
+
+def parse_option_identifier(identifier: str) -> tuple[str, date, Decimal, str]:
+    """(underlying, expiry, strike, right) of a Tiger (OCC) option identifier; InvalidInput if it is not one."""
+    match = OCC.match(" ".join(str(identifier or "").upper().split()))
+    if match is None:
+        raise InvalidInput(BAD_OPTION_IDENTIFIER.format(value=str(identifier)[:40]), code="bad_option_identifier")
+    root, yymmdd, right, strike = match.groups()
+    try:
+        expiry = datetime.strptime(yymmdd, "%y%m%d").date()
+    except ValueError:
+        raise InvalidInput(BAD_OPTION_IDENTIFIER.format(value=str(identifier)[:40]), code="bad_option_identifier") from None
+    return root, expiry, (Decimal(strike) / 1000).normalize(), "CALL" if right == "C" else "PUT"
+
+
+def _option_contract(*, symbol, identifier, expiry, strike, right, multiplier) -> tuple:
+    """(underlying, expiry, strike, right, multiplier) of an option order, from either spelling."""
+    named = (expiry, strike, right)
+    if identifier:
+        root, expiry_n, strike_n, right_n = parse_option_identifier(identifier)
+        if any(v not in (None, "") for v in named):
+            raise InvalidInput(OPTION_TWO_WAYS.format(identifier=identifier, named=f"{root} {expiry_n} {strike_n} {right_n}"),
+                               code="option_contract_twice")
+        if symbol not in (None, "") and clean_symbol(symbol) != root:
+            raise InvalidInput(IDENTIFIER_OTHER_SYMBOL.format(identifier=identifier, root=root, symbol=clean_symbol(symbol)),
+                               code="option_contract_twice")
+        symbol_n = clean_symbol(root)
+    else:
+        if any(v in (None, "") for v in (symbol, *named)):
+            raise InvalidInput(OPTION_NEEDS_CONTRACT, code="option_contract_needed")
+        symbol_n = clean_symbol(symbol)
+        expiry_n = _option_expiry(expiry)
+        strike_n = _decimal("strike", strike, required=True).normalize()
+        right_n = {"C": "CALL", "P": "PUT"}.get(str(right).strip().upper(), str(right).strip().upper())
+        if right_n not in OptionRight.values:
+            raise InvalidInput(BAD_RIGHT.format(value=right), code="bad_right")
+    multiplier_n = None
+    if multiplier not in (None, ""):
+        try:
+            multiplier_n = Decimal(str(multiplier).strip())
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier") from None
+        if not multiplier_n.is_finite() or multiplier_n <= 0 or multiplier_n != multiplier_n.to_integral_value():
+            raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier")
+        multiplier_n = multiplier_n.normalize()
+    return symbol_n, expiry_n, strike_n, right_n, multiplier_n
+
+
 def intent_with_changes(intent: OrderIntent, **changes) -> OrderIntent:
     """The same order with some fields changed, normalised again (a modification's new order)."""
     return normalise_intent(**{**asdict(intent), **changes})
 
 
-def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, order_type: str = "LMT",
+def normalise_intent(*, account_number: str, symbol: str | None = None, side: str, quantity, order_type: str = "LMT",
                      limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
-                     sec_type: str = "STK", market: str | None = None, currency: str | None = None,
-                     trailing_amount=None, trailing_percent=None, expire_time=None) -> OrderIntent:
+                     sec_type: str | None = None, market: str | None = None, currency: str | None = None,
+                     trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
+                     expiry=None, strike=None, right: str | None = None, multiplier=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
-    must agree on them: they are part of the hash the confirmation token is bound to."""
-    symbol_n = clean_symbol(symbol)
+    must agree on them: they are part of the hash the confirmation token is bound to.
+    An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
+    underlying), expiry, strike and right; both spellings give the same intent (and hash)."""
+    option_fields = any(v not in (None, "") for v in (identifier, expiry, strike, right, multiplier))
+    sec_n = (sec_type or ("OPT" if option_fields else "STK")).strip().upper()
+    if sec_n not in SecType.values:
+        raise InvalidInput(BAD_SEC_TYPE.format(value=sec_type), code="bad_sec_type")
+    expiry_n = strike_n = right_n = multiplier_n = None
+    if sec_n == SecType.OPT:
+        symbol_n, expiry_n, strike_n, right_n, multiplier_n = _option_contract(
+            symbol=symbol, identifier=identifier, expiry=expiry, strike=strike, right=right, multiplier=multiplier)
+        if expiry_n < timezone.now().astimezone(NEW_YORK).date():  # US options expire on New York's date
+            raise InvalidInput(OPTION_EXPIRED.format(expiry=expiry_n), code="option_expired")
+    else:
+        if option_fields:
+            raise InvalidInput(NO_OPTION_FIELDS_HERE, code="bad_sec_type")
+        symbol_n = clean_symbol(symbol)
     side_n = (side or "").strip().upper()
     if side_n not in Side.values:
         raise InvalidInput(BAD_SIDE.format(value=side))
@@ -82,12 +180,13 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
     tif_n = (time_in_force or "DAY").strip().upper()
     if tif_n not in TimeInForce.values:
         raise InvalidInput(BAD_TIF.format(value=time_in_force))
-    sec_n = (sec_type or "STK").strip().upper()
-    if sec_n != "STK":
-        raise InvalidInput(ONLY_STOCKS.format(value=sec_type))
     qty = _decimal("quantity", quantity, required=True)
     if qty != qty.to_integral_value():
-        raise InvalidInput(WHOLE_SHARES.format(value=quantity))
+        raise InvalidInput((WHOLE_CONTRACTS if sec_n == SecType.OPT else WHOLE_SHARES).format(value=quantity))
+    if sec_n == SecType.OPT and type_n not in OPTION_ORDER_TYPES:
+        raise InvalidInput(OPTION_ORDER_TYPE.format(value=type_n), code="bad_order_type")
+    if sec_n == SecType.OPT and outside_rth:
+        raise InvalidInput(NO_RTH_FOR_OPTIONS, code="bad_outside_rth")
     limit = _decimal("limit_price", limit_price, required=False)
     stop = _decimal("stop_price", stop_price, required=False)
     if type_n in (OrderType.LMT, OrderType.STP_LMT) and limit is None:
@@ -106,10 +205,10 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         raise InvalidInput(NO_TRAIL_HERE)
     if percent is not None and percent >= 100:
         raise InvalidInput(BAD_PERCENT.format(value=trailing_percent))
-    expiry = _expiry(expire_time)
-    if tif_n == TimeInForce.GTD and expiry is None:
+    expire_at = _expiry(expire_time)
+    if tif_n == TimeInForce.GTD and expire_at is None:
         raise InvalidInput(NEEDS_EXPIRY)
-    if tif_n != TimeInForce.GTD and expiry is not None:
+    if tif_n != TimeInForce.GTD and expire_at is not None:
         raise InvalidInput(NO_EXPIRY_HERE)
     market_n = (market or market_for(symbol_n)).strip().upper()
     if outside_rth and market_n != "US":
@@ -129,7 +228,11 @@ def normalise_intent(*, account_number: str, symbol: str, side: str, quantity, o
         currency=(currency or currency_for(symbol_n)).strip().upper(),
         trailing_amount=amount,
         trailing_percent=percent,
-        expire_time=expiry,
+        expire_time=expire_at,
+        expiry=expiry_n,
+        strike=strike_n,
+        right=right_n,
+        multiplier=multiplier_n,
     )
 
 

@@ -18,6 +18,7 @@ HK_TICKS = (
 )
 US_TICK = Decimal("0.01")  # at or above one dollar (Reg NMS rule 612)
 US_SUB_DOLLAR_TICK = Decimal("0.0001")
+OPTIONS = "US options"  # the ladder of option premiums: whole cents at every price (no sub-penny)
 
 OFF_LOT = "quantity {quantity} is not a multiple of the board lot {lot} for {symbol}: use {choices}."
 OFF_TICK = ("{field} {price} is not on {symbol}'s tick ladder ({market} tick {tick} at this price): "
@@ -30,6 +31,8 @@ def tick_size(market: str, price: Decimal) -> Decimal:
         for bound, tick in HK_TICKS:
             if price <= bound:
                 return tick
+    if market == OPTIONS:
+        return US_TICK
     return US_TICK if price >= 1 else US_SUB_DOLLAR_TICK
 
 
@@ -68,11 +71,12 @@ def check_lots_and_ticks(intent: OrderIntent, *, lot_size: Decimal | None) -> No
                                           lot=canonical_decimal(lot_size), symbol=intent.symbol,
                                           choices=_choices(nearest_quantities(intent.quantity, lot_size))),
                            code="not_board_lot")
+    ladder = OPTIONS if intent.is_option else intent.market
     for field in ("limit_price", "stop_price"):
         price = getattr(intent, field)
-        if price is not None and not is_on_tick(intent.market, price):
-            raise InvalidInput(OFF_TICK.format(field=field, price=canonical_decimal(price), symbol=intent.symbol,
-                                               market=intent.market,
-                                               tick=canonical_decimal(tick_size(intent.market, price)),
-                                               choices=_choices(nearest_prices(intent.market, price))),
+        if price is not None and not is_on_tick(ladder, price):
+            raise InvalidInput(OFF_TICK.format(field=field, price=canonical_decimal(price), symbol=intent.instrument,
+                                               market=ladder,
+                                               tick=canonical_decimal(tick_size(ladder, price)),
+                                               choices=_choices(nearest_prices(ladder, price))),
                                code="off_tick")

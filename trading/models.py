@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 
+from broker.types import option_identifier
 from core.errors import Conflict
 
 
@@ -82,6 +83,16 @@ class OrderType(models.TextChoices):
     TRAIL = "TRAIL", "Trailing stop"
 
 
+class SecType(models.TextChoices):
+    STK = "STK", "Stock"
+    OPT = "OPT", "Option"
+
+
+class OptionRight(models.TextChoices):
+    CALL = "CALL", "Call"
+    PUT = "PUT", "Put"
+
+
 class TimeInForce(models.TextChoices):
     DAY = "DAY", "Day"
     GTC = "GTC", "Good till cancelled"
@@ -104,8 +115,13 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=128)
     payload_hash = models.CharField(max_length=64)
 
-    symbol = models.CharField(max_length=32)
-    sec_type = models.CharField(max_length=8, default="STK")
+    symbol = models.CharField(max_length=32)  # an option's underlying
+    sec_type = models.CharField(max_length=8, choices=SecType.choices, default=SecType.STK)
+    # An option (sec_type OPT): the contract, and its multiplier (shares per contract, 1 for a stock).
+    expiry = models.DateField(null=True, blank=True)
+    strike = models.DecimalField(null=True, blank=True, **PRICE)
+    right = models.CharField(max_length=4, choices=OptionRight.choices, blank=True)
+    multiplier = models.DecimalField(default=Decimal("1"), **QTY)
     market = models.CharField(max_length=8, default="US")
     currency = models.CharField(max_length=3, default="USD")
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -172,6 +188,13 @@ class Order(models.Model):
         return max(self.quantity - self.filled_quantity, Decimal("0"))
 
     @property
+    def identifier(self) -> str | None:
+        """An option's (OCC) identifier, e.g. "AAPL  260116C00150000"; None for a stock."""
+        if self.sec_type != SecType.OPT:
+            return None
+        return option_identifier(self.symbol, self.expiry, self.strike, self.right)
+
+    @property
     def remark(self) -> str:
         return f"tm:{self.client_ref}"
 
@@ -182,6 +205,8 @@ class Order(models.Model):
             "broker_id": self.broker_id,
             "broker_order_id": self.broker_order_id,
             "symbol": self.symbol,
+            **({"sec_type": self.sec_type, "identifier": self.identifier, "multiplier": str(self.multiplier)}
+               if self.sec_type == SecType.OPT else {}),
             "side": self.side,
             "quantity": str(self.quantity),
             "order_type": self.order_type,
@@ -281,6 +306,11 @@ class RiskPolicy(models.Model):
     max_open_exposure = models.DecimalField(
         default=Decimal("250000"), **MONEY,
         help_text="Notional of all open and pending orders (remaining quantity × entry price) plus the new one.")
+    max_option_contracts = models.PositiveIntegerField(
+        default=10, help_text="Most option contracts in one order (the share limit above is for stocks).")
+    allow_naked_short_calls = models.BooleanField(
+        default=False, help_text="Allow selling calls not covered by shares (a multiplier's worth per contract) "
+                                 "or by long calls of the same contract. Unlimited risk: leave off unless intended.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -304,6 +334,8 @@ class RiskPolicy(models.Model):
             "duplicate_window_seconds": self.duplicate_window_seconds,
             "daily_loss_limit": None if self.daily_loss_limit is None else str(self.daily_loss_limit),
             "max_open_exposure": str(self.max_open_exposure),
+            "max_option_contracts": self.max_option_contracts,
+            "allow_naked_short_calls": self.allow_naked_short_calls,
         }
 
 

@@ -28,6 +28,10 @@ MSG = {
     "orders_per_minute": "This would be order number {value} in the last minute (limit {limit}); wait and retry.",
     "duplicate_intent": "An order with the same symbol, side and quantity ({value}) was entered {age}s ago (window {limit}s). If you really want a second one, wait or change the quantity.",
     "max_open_exposure": "Open exposure would be {value} {currency} (open and pending orders plus this one), above the limit {limit} {currency}; cancel orders or reduce quantity.",
+    "max_option_contracts": "{value} option contracts exceed this account's maximum of {limit} per order; split or reduce the order.",
+    "naked_short_call": ("Selling {value} call contracts would leave some uncovered: only {limit} are covered by shares "
+                         "held ({multiplier} per contract) or long calls of this contract, after open orders. Buy the "
+                         "shares first, reduce the quantity, or have an admin allow naked short calls in the risk policy."),
 }
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class PolicyView:
     duplicate_window_seconds: int
     daily_loss_limit: Decimal | None
     max_open_exposure: Decimal
+    max_option_contracts: int = 10
+    allow_naked_short_calls: bool = False
 
     @classmethod
     def from_snapshot(cls, snap: dict) -> "PolicyView":
@@ -62,6 +68,9 @@ class PolicyView:
             duplicate_window_seconds=int(snap["duplicate_window_seconds"]),
             daily_loss_limit=None if snap["daily_loss_limit"] is None else Decimal(snap["daily_loss_limit"]),
             max_open_exposure=Decimal(snap["max_open_exposure"]),
+            # Absent from snapshots taken before options: their defaults.
+            max_option_contracts=int(snap.get("max_option_contracts", 10)),
+            allow_naked_short_calls=bool(snap.get("allow_naked_short_calls", False)),
         )
 
 
@@ -77,6 +86,9 @@ class RiskContext:
     # Quantity that can still be closed on this side: long position minus open sells (for a SELL),
     # short position minus open buys (for a BUY). None: unknown, so treated as risk-increasing.
     closable_quantity: Decimal | None = None
+    # Selling calls: how many contracts of this call may be sold covered (long calls of this contract,
+    # plus shares held / multiplier, less what open call sales already use). None: unknown, so none.
+    covered_calls: Decimal | None = None
 
 
 @dataclass
@@ -170,9 +182,19 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     if policy.allowed_symbols and intent.symbol not in policy.allowed_symbols:
         return refuse("allowed_symbol", ",".join(policy.allowed_symbols), intent.symbol)
     passed("allowed_symbol")
-    if intent.quantity > policy.max_order_quantity:
+    if intent.is_option:
+        if intent.quantity > policy.max_option_contracts:
+            return refuse("max_option_contracts", policy.max_option_contracts, intent.quantity)
+        passed("max_option_contracts")
+        if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
+            covered = max(ctx.covered_calls or Decimal(0), Decimal(0))
+            if intent.quantity > covered:
+                return refuse("naked_short_call", covered, intent.quantity, multiplier=intent.units)
+            passed("naked_short_call")
+    elif intent.quantity > policy.max_order_quantity:
         return refuse("max_quantity", policy.max_order_quantity, intent.quantity)
-    passed("max_quantity")
+    else:
+        passed("max_quantity")
 
     if ctx.last_price is None or ctx.last_price <= 0:
         return refuse("no_quote", "a last price", intent.symbol)
@@ -189,7 +211,7 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     passed("price_collar")
 
     ref = reference_price(intent, ctx.last_price)
-    notional = intent.quantity * ref
+    notional = intent.quantity * ref * intent.units  # an option's premium through its multiplier
     decision.reference_price = _fmt(ref)
     decision.notional = _fmt(notional)
     if notional > policy.max_order_notional:

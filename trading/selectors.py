@@ -28,9 +28,15 @@ def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     total = Decimal("0")
-    for order in rows.only("quantity", "filled_quantity", "reference_price"):
-        total += order.remaining_quantity * order.reference_price
+    for order in rows.only("quantity", "filled_quantity", "reference_price", "multiplier"):
+        total += order.remaining_quantity * order.reference_price * order.multiplier
     return total
+
+
+def _same_contract(intent) -> dict:
+    """Filters for orders in the same instrument as `intent`: the stock, or this one option."""
+    return {"symbol": intent.symbol, "sec_type": intent.sec_type, "expiry": intent.expiry, "strike": intent.strike,
+            "right": intent.right or ""}
 
 
 def orders_entered_since(*, account, since) -> int:
@@ -41,7 +47,7 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
     if not window_seconds:
         return None
     rows = Order.objects.filter(
-        account=account, symbol=intent.symbol, side=intent.side, quantity=intent.quantity,
+        account=account, side=intent.side, quantity=intent.quantity, **_same_contract(intent),
         created_at__gte=now - timedelta(seconds=window_seconds),
     ).exclude(status=OrderStatus.REJECTED)
     if exclude_order_id is not None:
@@ -52,8 +58,18 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
     return max(int((now - latest).total_seconds()), 0)
 
 
-def open_same_side_remaining(*, account, symbol: str, side: str, exclude_order_id=None) -> Decimal:
-    rows = Order.objects.filter(account=account, symbol=symbol, side=side, status__in=OPEN)
+def open_same_side_remaining(*, account, intent, side: str | None = None, exclude_order_id=None) -> Decimal:
+    """Remaining quantity of the open orders on `side` (default: the intent's) in the intent's instrument."""
+    rows = Order.objects.filter(account=account, side=side or intent.side, status__in=OPEN, **_same_contract(intent))
+    if exclude_order_id is not None:
+        rows = rows.exclude(pk=exclude_order_id)
+    return sum((o.remaining_quantity for o in rows.only("quantity", "filled_quantity")), Decimal("0"))
+
+
+def open_call_sales(*, account, underlying: str, exclude_order_id=None) -> Decimal:
+    """Contracts still to be sold by open orders in calls on `underlying` (any expiry and strike)."""
+    rows = Order.objects.filter(account=account, symbol=underlying, sec_type="OPT", right="CALL", side="SELL",
+                                status__in=OPEN)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     return sum((o.remaining_quantity for o in rows.only("quantity", "filled_quantity")), Decimal("0"))

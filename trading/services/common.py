@@ -182,7 +182,9 @@ def _intent_of(order: Order) -> OrderIntent:
                        stop_price=order.stop_price, time_in_force=order.time_in_force, outside_rth=order.outside_rth,
                        sec_type=order.sec_type, market=order.market, currency=order.currency,
                        trailing_amount=order.trailing_amount, trailing_percent=order.trailing_percent,
-                       expire_time=order.expire_time)
+                       expire_time=order.expire_time,
+                       **({"expiry": order.expiry, "strike": order.strike, "right": order.right,
+                           "multiplier": order.multiplier} if order.sec_type == "OPT" else {}))
 
 
 def _lock_order(pk: int) -> Order:

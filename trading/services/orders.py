@@ -71,28 +71,34 @@ from trading.services.confirmations import (
     _refuse_confirmation,
     token_idempotency_key,
 )
+from trading.services.option_contracts import option_contract_resolve
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
 from trading.services.policy import risk_policy_for
 from trading.services.reconciliation import _sync_one
 from trading.services.risk_check import _evaluate_locked, _gather_facts, _lock_state
 
 
-def order_preview(*, actor: Actor, account_number: str | None, symbol: str, side: str, quantity, order_type: str = "LMT",
+def order_preview(*, actor: Actor, account_number: str | None, symbol: str | None = None, side: str, quantity, order_type: str = "LMT",
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                   market: str | None = None, currency: str | None = None, trailing_amount=None,
-                  trailing_percent=None, expire_time=None) -> OrderPreview:
+                  trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
+                  expiry=None, strike=None, right: str | None = None, multiplier=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
+    An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
+    right; its contract must be in the chain, whose multiplier it takes.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
                               order_type=order_type, limit_price=limit_price, stop_price=stop_price,
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
                               currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent,
-                              expire_time=expire_time)
+                              expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
+                              strike=strike, right=right, multiplier=multiplier)
+    intent = option_contract_resolve(actor=actor, account=account, intent=intent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, intent, policy)
+    facts = _gather_facts(account, intent, policy, actor=actor)
     with transaction.atomic():
         decision = _evaluate_locked(actor=actor, account=account, intent=intent, policy=policy, facts=facts,
                                     state=_lock_state(account), stage="preview")
@@ -179,7 +185,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
 
     intent = OrderIntent.from_canonical(token.payload)
     policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, intent, policy)
+    facts = _gather_facts(account, intent, policy, actor=actor)
     refusal: ApplicationError | None = None
     order = None
     try:
@@ -216,6 +222,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
     order = Order(
         client_ref=uuid.uuid4().hex, account=account, idempotency_key=key, payload_hash=payload_hash,
         symbol=intent.symbol, sec_type=intent.sec_type, market=intent.market, currency=intent.currency,
+        expiry=intent.expiry, strike=intent.strike, right=intent.right or "", multiplier=intent.units,
         side=intent.side, order_type=intent.order_type, quantity=intent.quantity, limit_price=intent.limit_price,
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
@@ -331,7 +338,7 @@ def order_modify_preview(*, actor: Actor, account_number: str | None, order_id: 
     new = _modified_intent(order, quantity, limit_price, stop_price, trailing_amount, trailing_percent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=new)
     policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, new, policy)
+    facts = _gather_facts(account, new, policy, actor=actor)
     with transaction.atomic():
         decision = _evaluate_locked(actor=actor, account=account, intent=new, policy=policy, facts=facts,
                                     state=_lock_state(account), stage="modify_preview", exclude_order_id=order.pk,
@@ -359,7 +366,7 @@ def order_modify(*, actor: Actor, account_number: str | None, order_id: int, con
                        code="order_not_identified")
     new = OrderIntent.from_canonical(token.payload["new"])
     policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, new, policy)
+    facts = _gather_facts(account, new, policy, actor=actor)
     old = {"quantity": order.quantity, "limit_price": order.limit_price, "stop_price": order.stop_price,
            "trailing_amount": order.trailing_amount, "trailing_percent": order.trailing_percent,
            "reference_price": order.reference_price}

@@ -18,6 +18,7 @@ from trading.models import (
 )
 from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
 from trading.services.common import NEW_YORK
+from trading.services.option_contracts import option_last_price
 
 
 def trading_day(now=None) -> date:
@@ -30,6 +31,10 @@ class _Facts:
     last_price: Decimal | None
     net_liquidation: Decimal | None = None
     position: Decimal | None = None
+    # Selling calls: long calls of this contract, shares of the underlying, and calls on it already short.
+    long_calls: Decimal | None = None
+    shares: Decimal | None = None
+    short_calls: Decimal | None = None
 
 
 def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
@@ -58,14 +63,45 @@ def position_quantity(account, symbol: str) -> Decimal:
     return total
 
 
+def _option_positions(account) -> list:
+    return broker_for(account).positions(sec_type="OPT")
+
+
+def _same_option(position, intent: OrderIntent) -> bool:
+    return " ".join((position.identifier or "").split()) == " ".join(intent.identifier.split())
+
+
+def instrument_position(account, intent: OrderIntent) -> Decimal:
+    """Signed position in what `intent` trades: the stock, or this one option (in contracts)."""
+    if not intent.is_option:
+        return position_quantity(account, intent.symbol)
+    return sum((p.quantity for p in _option_positions(account) if _same_option(p, intent)), Decimal("0"))
+
+
+def _call_cover_facts(account, intent: OrderIntent, facts: "_Facts") -> None:
+    """What may cover a sale of calls: long calls of this contract, and shares of the underlying less
+    the calls on it already sold short (each short call holds a multiplier's worth of shares)."""
+    options = _option_positions(account)
+    facts.long_calls = sum((p.quantity for p in options if _same_option(p, intent) and p.quantity > 0), Decimal("0"))
+    facts.short_calls = sum((-p.quantity for p in options if p.symbol.upper() == intent.symbol
+                             and p.quantity < 0 and (p.identifier or "").strip()[-9:-8] == "C"), Decimal("0"))
+    facts.shares = max(position_quantity(account, intent.symbol), Decimal("0"))
+
+
 def net_liquidation(account) -> tuple[Decimal | None, str]:
     assets = broker_for(account).assets()
     return assets.net_liquidation, assets.currency
 
 
-def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy) -> _Facts:
-    """Network reads, before any lock. A position is only fetched when it decides something."""
-    facts = _Facts(last_price=last_price(account, intent.symbol))
+def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy, actor=None) -> _Facts:
+    """Network reads, before any lock. A position is only fetched when it decides something.
+    An option is valued at its own last price in the chain (read as `actor`)."""
+    if intent.is_option:
+        facts = _Facts(last_price=option_last_price(actor=actor, account=account, intent=intent))
+        if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
+            _call_cover_facts(account, intent, facts)
+    else:
+        facts = _Facts(last_price=last_price(account, intent.symbol))
     if policy.daily_loss_limit is not None:
         facts.net_liquidation, _currency = net_liquidation(account)
     state = AccountTradingState.objects.filter(account=account).first()
@@ -73,8 +109,22 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
     if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
-        facts.position = position_quantity(account, intent.symbol)
+        facts.position = instrument_position(account, intent)
     return facts
+
+
+def _covered_calls(account, intent: OrderIntent, facts: _Facts, exclude_order_id) -> Decimal | None:
+    """Contracts of this call that may still be sold covered, counting open orders (read under the lock):
+    shares not being sold, less calls already short, per multiplier; plus long calls of this contract;
+    less every open sale of calls on the underlying (conservative: a sale closing other long calls counts too)."""
+    if facts.shares is None:
+        return None
+    stock = OrderIntent(symbol=intent.symbol, side="SELL", quantity=Decimal(1), order_type="MKT",
+                        market=intent.market, currency=intent.currency)
+    free_shares = max(facts.shares - selectors.open_same_side_remaining(account=account, intent=stock), Decimal(0))
+    by_shares = max(free_shares // intent.units - facts.short_calls, Decimal(0))
+    selling = selectors.open_call_sales(account=account, underlying=intent.symbol, exclude_order_id=exclude_order_id)
+    return max(facts.long_calls + by_shares - selling, Decimal(0))
 
 
 def _lock_state(account: TigerAccount) -> AccountTradingState:
@@ -95,7 +145,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
     day_loss = _day_loss(state, facts.net_liquidation, today)
     closable = None
     if facts.position is not None:
-        same_side_open = selectors.open_same_side_remaining(account=account, symbol=intent.symbol, side=intent.side,
+        same_side_open = selectors.open_same_side_remaining(account=account, intent=intent,
                                                             exclude_order_id=exclude_order_id)
         holding = facts.position if intent.side == "SELL" else -facts.position
         closable = max(holding - same_side_open, Decimal("0"))
@@ -109,6 +159,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         day_loss=day_loss,
         closing_only=state.closing_only_day == today,
         closable_quantity=closable,
+        covered_calls=_covered_calls(account, intent, facts, exclude_order_id),
     )
     decision = evaluate(policy=PolicyView.from_snapshot(policy.snapshot()), intent=intent, ctx=ctx)
     if decision.closing_only_triggered:

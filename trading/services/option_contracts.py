@@ -1,0 +1,69 @@
+"""An option order's contract checked against the broker's own chain before anything is valued or
+sent: the expiry must be listed, the strike in the chain, and the multiplier is the chain's. Input
+errors name the nearest valid expiries or strikes, so the caller can fix the order in one step."""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from accounts.actors import Actor
+from broker.types import OrderIntent, canonical_decimal
+from core.errors import BrokerRejected, InvalidInput
+from marketdata.services import option_chain_get, option_expirations_get
+
+NO_OPTIONS = "{symbol} has no listed options. Check the underlying (get_option_expirations lists an underlying's expiries)."
+UNKNOWN_EXPIRY = ("No {symbol} options expire on {expiry}. Nearest expiries: {nearest}. "
+                  "Call get_option_expirations for all of them.")
+UNKNOWN_STRIKE = ("No {symbol} {right} expiring {expiry} at strike {strike}. Nearest strikes: {nearest}. "
+                  "Call get_option_chain for the chain.")
+WRONG_MULTIPLIER = ("multiplier {given} is not the contract's: {symbol} {expiry} {strike} {right} covers {actual} "
+                    "shares per contract. Leave multiplier out, or give {actual}.")
+NO_MULTIPLIER = ("Tiger's option chain states no multiplier for {identifier}, so the order cannot be valued; "
+                 "nothing was sent. Try again later.")
+NEAREST = 3
+
+
+def _nearest(values, target, key) -> str:
+    return ", ".join(str(v) for v in sorted(sorted(values, key=lambda v: abs(key(v) - key(target)))[:NEAREST]))
+
+
+def option_contract_resolve(*, actor: Actor, account, intent: OrderIntent) -> OrderIntent:
+    """The intent with its contract's multiplier, once the chain lists the contract; a stock unchanged."""
+    if not intent.is_option:
+        return intent
+    number = account.account_number
+    expiries = option_expirations_get(actor=actor, symbol=intent.symbol, account_number=number)
+    if not expiries:
+        raise InvalidInput(NO_OPTIONS.format(symbol=intent.symbol), code="no_options")
+    if intent.expiry not in expiries:
+        nearest = _nearest(expiries, intent.expiry, key=date.toordinal)
+        raise InvalidInput(UNKNOWN_EXPIRY.format(symbol=intent.symbol, expiry=intent.expiry, nearest=nearest),
+                           code="unknown_option_expiry")
+    chain = [o for o in option_chain_get(actor=actor, symbol=intent.symbol, expiry=intent.expiry, account_number=number)
+             if o.put_call == intent.right]
+    row = next((o for o in chain if o.strike == intent.strike), None)
+    if row is None:
+        nearest = ", ".join(canonical_decimal(s) for s in sorted(
+            sorted({o.strike for o in chain}, key=lambda s: abs(s - intent.strike))[:NEAREST]))
+        raise InvalidInput(UNKNOWN_STRIKE.format(symbol=intent.symbol, right=intent.right, expiry=intent.expiry,
+                                                 strike=canonical_decimal(intent.strike), nearest=nearest or "none"),
+                           code="unknown_option_strike")
+    if row.multiplier is None or row.multiplier <= 0:
+        raise BrokerRejected(NO_MULTIPLIER.format(identifier=intent.identifier), code="no_option_multiplier")
+    actual = row.multiplier.normalize()
+    if intent.multiplier is not None and intent.multiplier != actual:
+        raise InvalidInput(WRONG_MULTIPLIER.format(given=canonical_decimal(intent.multiplier), symbol=intent.symbol,
+                                                   expiry=intent.expiry, strike=canonical_decimal(intent.strike),
+                                                   right=intent.right, actual=canonical_decimal(actual)),
+                           code="wrong_option_multiplier")
+    return replace(intent, multiplier=Decimal(actual))
+
+
+def option_last_price(*, actor: Actor, account, intent: OrderIntent) -> Decimal | None:
+    """The contract's last price in its chain (cached as every chain read), or None when it has none."""
+    chain = option_chain_get(actor=actor, symbol=intent.symbol, expiry=intent.expiry,
+                             account_number=account.account_number)
+    for row in chain:
+        if row.put_call == intent.right and row.strike == intent.strike:
+            return row.latest_price
+    return None
