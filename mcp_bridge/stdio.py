@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,34 @@ from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import SessionMessage
 
 MAX_LINE = 16 * 1024 * 1024
+
+
+def _pipe_like(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+class _FileLines:
+    """A regular file as protocol input: lines read on a worker thread."""
+
+    def __init__(self, file):
+        self._file = file
+
+    async def readline(self) -> bytes:
+        return await anyio.to_thread.run_sync(self._file.readline, MAX_LINE)
+
+
+class _FileWriter:
+    """A regular file as protocol output: a local file write does not wait on a reader."""
+
+    def __init__(self, file):
+        self._file = file
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    async def drain(self) -> None:
+        return None
 
 
 @asynccontextmanager
@@ -36,12 +65,19 @@ async def stdio_pipes():
     os.dup2(devnull, 0)  # nothing else may consume protocol input
     os.close(devnull)
 
-    reader = asyncio.StreamReader(limit=MAX_LINE)
     in_file = os.fdopen(protocol_in, "rb", buffering=0)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), in_file)
     out_file = os.fdopen(protocol_out, "wb", buffering=0)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
-    writer = asyncio.StreamWriter(transport, protocol, None, loop)
+    transport = None
+    if _pipe_like(protocol_in):
+        reader = asyncio.StreamReader(limit=MAX_LINE)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), in_file)
+    else:  # `run_mcp < requests.jsonl`: asyncio takes no regular file
+        reader = _FileLines(in_file)
+    if _pipe_like(protocol_out):
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
+        writer = asyncio.StreamWriter(transport, protocol, None, loop)
+    else:  # `run_mcp > replies.jsonl`
+        writer = _FileWriter(out_file)
 
     read_writer, read_stream = create_context_streams[SessionMessage | Exception](0)
     write_stream, write_reader = create_context_streams[SessionMessage](0)
@@ -75,4 +111,5 @@ async def stdio_pipes():
             yield read_stream, write_stream
             tg.cancel_scope.cancel()
     finally:
-        transport.close()
+        if transport is not None:
+            transport.close()

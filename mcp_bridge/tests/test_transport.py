@@ -61,6 +61,23 @@ def test_stdio_refuses_an_unknown_or_inactive_client_without_touching_stdout(wor
     assert UNKNOWN_CLIENT.format(name=name) in done.stderr
 
 
+@pytest.mark.parametrize("stdout", ["devnull", "file"])
+def test_stdio_from_a_file_to_a_device_or_a_file_serves_and_exits_cleanly(world, tmp_path, stdout):
+    """uvloop aborted the process (exit 134) on /dev/null, asyncio refused a file: `run_mcp < in > out` works."""
+    lines = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    requests, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    requests.write_text("".join(json.dumps(m) + "\n" for m in lines))
+    with open(requests) as given, open("/dev/null" if stdout == "devnull" else target, "w") as out:
+        done = subprocess.run([sys.executable, "manage.py", "run_mcp", "--client", "trader"], cwd=ROOT, env=world.env,
+                              stdin=given, stdout=out, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Fatal Python error" not in done.stderr
+    if stdout == "file":
+        assert json.loads(target.read_text().splitlines()[0])["result"]["serverInfo"]["name"]
+
+
 async def test_stdio_client_deactivated_mid_session_loses_its_accounts_at_once(world):
     async with world.stdio("--client", "trader") as mcp:
         assert _visible(world, await mcp.call_tool("list_accounts", {})) == VISIBLE["trader"]
