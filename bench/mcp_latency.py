@@ -136,7 +136,8 @@ def main(argv=None) -> int:
 
     ours = StdioServerParameters(command=sys.executable, args=["manage.py", "run_mcp", "--client", "bench"],
                                  env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
-    arguments = [{"account": a.account_number} for a in accounts]
+    # fresh_only: every call reads Tiger, as the direct one does, never the shared few-seconds-old read.
+    arguments = [{"account": a.account_number, "fresh_only": True} for a in accounts]
     floor = StdioServerParameters(command=sys.executable, args=["-m", "bench.mcp_noop_server"],
                                   env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
     try:

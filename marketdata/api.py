@@ -307,22 +307,42 @@ class BalancesOut(serializers.Serializer):
     cash_by_currency = MoneyOut(many=True)
 
 
-class AccountDetailOut(serializers.Serializer):
+class AccountReadQuery(serializers.Serializer):
+    fresh_only = serializers.BooleanField(required=False, default=False,
+                                          help_text="Read Tiger now instead of sharing a read up to "
+                                                    "TIGER_ACCOUNT_READ_TTL seconds old.")
+
+
+class AccountReadAgeOut(serializers.Serializer):
+    as_of = serializers.CharField(help_text="When Tiger gave these figures (ISO 8601 UTC).")
+    age_seconds = serializers.IntegerField(help_text="How old the figures are.")
+    source = ChoiceField(choices=("live", "cache"), help_text="live (read from Tiger for this request) | cache "
+                                                            "(a read shared with other requests).")
+
+
+def read_age(read) -> dict:
+    return {"as_of": read.as_of.isoformat(), "age_seconds": read.age_seconds(), "source": read.source}
+
+
+class AccountDetailOut(AccountReadAgeOut):
     account = AccountOut()
-    balances = BalancesOut(help_text="Fresh from Tiger.")
+    balances = BalancesOut(help_text="From Tiger, at most TIGER_ACCOUNT_READ_TTL seconds old unless fresh_only.")
 
 
 class AccountDetailApi(APIView):
     """One account the caller may read, with its balances from Tiger."""
 
-    @extend_schema(operation_id="accounts_get", responses=AccountDetailOut)
+    @extend_schema(operation_id="accounts_get", parameters=[AccountReadQuery], responses=AccountDetailOut)
     def get(self, request, account_number: str):
-        account, a = account_summary_get(actor=actor_from_request(request), account_number=account_number)
+        q = validated_query(request, AccountReadQuery)
+        account, read = account_summary_get(actor=actor_from_request(request), account_number=account_number,
+                                            fresh_only=q["fresh_only"])
+        a = read.value
         c = a.currency
         balances = {"currency": c, **{k: money(getattr(a, k), c) for k in (
             "net_liquidation", "cash", "buying_power", "unrealized_pnl", "realized_pnl")},
             "cash_by_currency": [money(v, k) for k, v in sorted(a.cash_by_currency.items())]}
-        return Response(AccountDetailOut({"account": account, "balances": balances}).data)
+        return Response(AccountDetailOut({"account": account, "balances": balances, **read_age(read)}).data)
 
 
 class PositionOut(serializers.Serializer):
@@ -338,23 +358,28 @@ class PositionOut(serializers.Serializer):
     realized_pnl = MoneyOut()
 
 
-class PositionsOut(serializers.Serializer):
+class PositionsOut(AccountReadAgeOut):
     account_number = serializers.CharField()
     positions = PositionOut(many=True)
 
 
 class PositionsApi(APIView):
-    """Positions held in one account, fresh from Tiger."""
+    """Positions held in one account, from Tiger: at most TIGER_ACCOUNT_READ_TTL seconds old (a fill
+    of one of its orders clears them), or read now with fresh_only."""
 
-    @extend_schema(operation_id="accounts_positions", responses=PositionsOut)
+    @extend_schema(operation_id="accounts_positions", parameters=[AccountReadQuery], responses=PositionsOut)
     def get(self, request, account_number: str):
-        account, rows = positions_get(actor=actor_from_request(request), account_number=account_number)
+        q = validated_query(request, AccountReadQuery)
+        account, read = positions_get(actor=actor_from_request(request), account_number=account_number,
+                                      fresh_only=q["fresh_only"])
+        rows = read.value
         positions = [{"symbol": p.symbol, "sec_type": p.sec_type, "market": p.market, "currency": p.currency,
                       "quantity": decimal_text(p.quantity),
                       **{k: price(getattr(p, k), p.currency) for k in ("average_cost", "latest_price")},
                       **{k: money(getattr(p, k), p.currency) for k in ("market_value", "unrealized_pnl", "realized_pnl")}}
                      for p in rows]
-        return Response(PositionsOut({"account_number": account.account_number, "positions": positions}).data)
+        return Response(PositionsOut({"account_number": account.account_number, "positions": positions,
+                                      **read_age(read)}).data)
 
 
 # --- contracts and option chains ------------------------------------------------------------------

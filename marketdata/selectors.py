@@ -15,6 +15,7 @@ from accounts.models import AccountStatus, TigerAccount
 from accounts.selectors import account_route
 from marketdata.models import AccountHealth, HealthStatus, PortfolioSnapshot
 from marketdata.services import HEARTBEAT_KEY, fx_convert
+from broker.account_reads import account_assets, account_positions
 from broker.client import broker_for
 from core.health import health_checks
 from core.errors import InvalidInput, NotFound
@@ -158,19 +159,21 @@ def health_report() -> dict:
     return {"status": status, "checked_at": now.isoformat(), **components, "accounts": accounts}
 
 
-# --- one account's balances and positions, fresh from the broker ----------------------------------
+# --- one account's balances and positions, at most TIGER_ACCOUNT_READ_TTL seconds old -----------
 
 
-def account_summary_get(*, actor: Actor, account_number: str | None = None):
-    """(account, broker.types.Assets) for one account the actor may read."""
+def account_summary_get(*, actor: Actor, account_number: str | None = None, fresh_only: bool = False):
+    """(account, broker.account_reads.AccountRead of broker.types.Assets) for one account the actor
+    may read: checked on every call, before the shared cache is asked. `fresh_only` reads Tiger now."""
     account = account_route(actor, account_number)
-    return account, broker_for(account).assets()
+    return account, account_assets(account=account, fresh_only=fresh_only)
 
 
-def positions_get(*, actor: Actor, account_number: str | None = None):
-    """(account, [broker.types.Position]) for one account the actor may read."""
+def positions_get(*, actor: Actor, account_number: str | None = None, fresh_only: bool = False):
+    """(account, broker.account_reads.AccountRead of [broker.types.Position]) for one account the
+    actor may read: checked on every call, before the shared cache is asked. `fresh_only` reads Tiger now."""
     account = account_route(actor, account_number)
-    return account, broker_for(account).positions()
+    return account, account_positions(account=account, fresh_only=fresh_only)
 
 
 # --- the admin home's portfolio panels ------------------------------------------------------------

@@ -23,6 +23,11 @@ AccountParam = Annotated[
     Field(description="Account number from list_accounts. Omit to use your default account (or, for reads, all of yours where the tool says so)."),
 ]
 
+FreshOnlyParam = Annotated[
+    bool,
+    Field(description="Read Tiger now instead of sharing a read up to a few seconds old (slower; spends Tiger's rate budget)."),
+]
+
 SymbolParam = Annotated[str, Field(description="Ticker, e.g. AAPL (US) or 00700 (HK).", min_length=1, max_length=32)]
 
 SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]

@@ -97,7 +97,16 @@ class HealthResult(BaseModel):
     process: ProcessUsage | None = Field(default=None, description="Memory, CPU and disk of the serving process.")
 
 
-class AccountSummary(BaseModel):
+class AccountReadAge(BaseModel):
+    """How old one account's figures are (a few seconds at most: reads are shared between calls)."""
+
+    as_of: str = Field(description="When Tiger gave these figures (ISO 8601 UTC).")
+    age_seconds: int = Field(description="How old the figures are, in seconds. For figures read now, pass fresh_only=true.")
+    source: Literal["live", "cache"] = Field(
+        description="live (read from Tiger for this call) or cache (a read shared with other calls).")
+
+
+class AccountSummary(AccountReadAge):
     account: str
     environment: Literal["paper", "live"]
     currency: str
@@ -122,7 +131,7 @@ class PositionOut(BaseModel):
     realized_pnl: Money
 
 
-class PositionsResult(BaseModel):
+class PositionsResult(AccountReadAge):
     account: str
     positions: list[PositionOut]
 

@@ -11,6 +11,7 @@ from mcp_bridge.schemas import (
     ValueDayOut,
     OrderOut,
     PositionOut,
+    PositionsResult,
     PreviewResult,
     QuoteOut,
     RiskCheck,
@@ -42,10 +43,21 @@ def position_out(p) -> PositionOut:
     )
 
 
-def summary_out(account, a) -> AccountSummary:
+def read_age(read) -> dict:
+    """A broker.account_reads.AccountRead's age fields (schemas.AccountReadAge)."""
+    return {"as_of": iso(read.as_of), "age_seconds": read.age_seconds(), "source": read.source}
+
+
+def positions_out(account, read) -> PositionsResult:
+    return PositionsResult(account=account.account_number, positions=[position_out(p) for p in read.value],
+                           **read_age(read))
+
+
+def summary_out(account, read) -> AccountSummary:
+    a = read.value
     c = a.currency
     return AccountSummary(
-        account=account.account_number, environment=account.environment, currency=c,
+        account=account.account_number, environment=account.environment, currency=c, **read_age(read),
         net_liquidation=money(a.net_liquidation, c), cash=money(a.cash, c), buying_power=money(a.buying_power, c),
         unrealized_pnl=money(a.unrealized_pnl, c), realized_pnl=money(a.realized_pnl, c),
         cash_by_currency=[money(v, k) for k, v in sorted(a.cash_by_currency.items())],

@@ -285,6 +285,9 @@ MARKETDATA_RATE_LIMIT_MAX_WAIT = env.float("MARKETDATA_RATE_LIMIT_MAX_WAIT", def
 MARKETDATA_CIRCUIT_FAILURES = env.int("MARKETDATA_CIRCUIT_FAILURES", default=5)
 MARKETDATA_CIRCUIT_COOLDOWN = env.float("MARKETDATA_CIRCUIT_COOLDOWN", default=30.0)
 MARKETDATA_AGGREGATE_WORKERS = env.int("MARKETDATA_AGGREGATE_WORKERS", default=25)
+# One account's balances and positions (broker.account_reads) are shared by every caller for this
+# many seconds (0: each read asks Tiger); an order's change of state ends them at once.
+TIGER_ACCOUNT_READ_TTL = env.int("TIGER_ACCOUNT_READ_TTL", default=5)
 # Portfolio snapshots (marketdata.services.portfolio): a read serves an account's snapshot up to this
 # old; the beat task (every PORTFOLIO_REFRESH_INTERVAL_SECONDS) re-reads accounts older than
 # PORTFOLIO_REFRESH_AFTER_SECONDS, using at most this share of each developer id's rate budget.

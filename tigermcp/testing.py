@@ -3,6 +3,7 @@
 import os
 import secrets
 import socket
+import threading
 
 # Part of the name of each database a test run creates (pytest-django's, the MCP tests'), so that two
 # runs against one server never drop each other's.
@@ -14,6 +15,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_threads(n: int, target, timeout: float = 60) -> list:
+    """target(i) in n threads released at once (a barrier), each closing its database connection
+    when done: the outcome of each, its result or the exception it raised, by i."""
+    from django.db import connection
+
+    results, barrier = [None] * n, threading.Barrier(n)
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects every outcome
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
 
 
 def environ_without(*prefixes: str) -> dict[str, str]:

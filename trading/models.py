@@ -225,6 +225,7 @@ class Order(models.Model):
         from django.utils import timezone
 
         from audit.services import audit_record
+        from broker.account_reads import account_reads_forget
 
         current = self.status
         if new_status not in TRANSITIONS.get(current, ()):
@@ -252,7 +253,10 @@ class Order(models.Model):
                 payload={**self.audit_payload(), "from": current, "to": new_status, "reason": reason,
                          **(extra or {})},
             )
-            order_id = self.pk
+            order_id, account = self.pk, self.account
+            # Its account's cached balances and positions end with the transition (a fill moves
+            # them, any order moves buying power), once it is committed for every reader to see.
+            transaction.on_commit(lambda: account_reads_forget(account))
             transaction.on_commit(lambda: order_status_committed.send(sender=Order, order_id=order_id))
 
 

@@ -56,6 +56,21 @@ def test_positions_of_one_account(world, sim):
     assert aapl["symbol"] == "AAPL" and aapl["quantity"] == "4"
     assert aapl["market_value"]["currency"] == "USD" and Decimal(aapl["market_value"]["amount"]) > 0
     assert Decimal(aapl["average_cost"]["amount"]) == sim.exchange.accounts[n].positions["AAPL"].average_cost
+    assert body["source"] == "live" and body["age_seconds"] == 0 and body["as_of"].endswith("+00:00")
+
+
+def test_account_reads_are_shared_and_fresh_only_reads_tiger_now(world, sim, settings):
+    settings.TIGER_ACCOUNT_READ_TTL = 30
+    n = world["mine"].account_number
+    for path, api in ((f"/api/accounts/{n}/positions/", "positions"), (f"/api/accounts/{n}/", "prime_assets")):
+        before = sim.request_count(api)
+        first = world["client"].get(path).json()
+        again = world["client"].get(path).json()
+        assert (first["source"], again["source"], again["as_of"]) == ("live", "cache", first["as_of"])
+        fresh = world["client"].get(path, {"fresh_only": "true"}).json()
+        assert fresh["source"] == "live" and sim.request_count(api) == before + 2
+        bad = world["client"].get(path, {"fresh_only": "maybe"})
+        assert bad.status_code == 400 and "fresh_only" in bad.json()["error"]["message"]
 
 
 def test_contracts_and_option_chains(world):

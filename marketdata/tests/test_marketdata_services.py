@@ -1,10 +1,8 @@
-import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from accounts.actors import Actor
 from broker.quotes import TOO_MANY_SYMBOLS
@@ -21,6 +19,7 @@ from marketdata.services import (
 from core.errors import InvalidInput
 
 from marketdata.tests.factories import simulator_extra_symbols
+from tigermcp.testing import run_threads
 
 SYMBOLS20 = simulator_extra_symbols()
 
@@ -61,27 +60,11 @@ def test_fifty_concurrent_requests_for_twenty_quotes_make_one_broker_call(sim, a
     sim.faults.inject("quote_real_time", "latency", times=None, seconds=0.3)
     try:
         before = sim.request_count("quote_real_time")
-        barrier = threading.Barrier(50)
-        results, errors = [], []
-
-        def caller():
-            try:
-                barrier.wait()
-                results.append(quotes_get(actor=actor, symbols=SYMBOLS20))
-            except Exception as exc:  # noqa: BLE001
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=caller) for _ in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = run_threads(50, lambda i: quotes_get(actor=actor, symbols=SYMBOLS20))
     finally:
         sim.faults.clear()
-    assert errors == []
-    assert len(results) == 50 and all([q.symbol for q in r] == SYMBOLS20 for r in results)
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert all([q.symbol for q in r] == SYMBOLS20 for r in results)
     assert sim.request_count("quote_real_time") == before + 1
 
 

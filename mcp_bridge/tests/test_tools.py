@@ -69,6 +69,30 @@ async def test_tool_list_annotations_and_schemas(world):
     assert '"$ref"' not in published and '"title"' not in published
 
 
+async def test_account_reads_say_how_old_they_are_and_fresh_only_reads_tiger_now(world):
+    from datetime import datetime
+
+    def when(result):
+        return datetime.fromisoformat(result["as_of"])
+
+    account = world.accounts["paper_a"]
+    sim = world.sim
+    async with world.stdio("--client", "trader") as mcp:
+        before = sim.request_count("positions")
+        first = ok(await mcp.call_tool("get_positions", {"account": account}))
+        again = ok(await mcp.call_tool("get_positions", {"account": account}))
+        assert sim.request_count("positions") == before + 1  # the second answer is the shared one
+        assert (first["source"], again["source"]) == ("live", "cache")
+        assert again["as_of"] == first["as_of"] and isinstance(again["age_seconds"], int) and again["age_seconds"] >= 0
+        fresh = ok(await mcp.call_tool("get_positions", {"account": account, "fresh_only": True}))
+        assert sim.request_count("positions") == before + 2
+        assert fresh["source"] == "live" and when(fresh) > when(first) and fresh["age_seconds"] == 0
+
+        summary = ok(await mcp.call_tool("get_account_summary", {"account": account}))
+        assert summary["source"] in ("live", "cache") and summary["as_of"] and summary["age_seconds"] >= 0
+        assert ok(await mcp.call_tool("get_account_summary", {"account": account, "fresh_only": True}))["source"] == "live"
+
+
 @pytest.mark.parametrize("client, env", [("reader", {}), ("nobody", {}), ("trader", {"TIGERMCP_READ_ONLY": "true"})])
 async def test_write_tools_are_hidden_where_caller_or_deployment_is_read_only(world, client, env):
     async with world.stdio("--client", client, env=env) as mcp:
@@ -89,7 +113,8 @@ async def test_read_tools_return_decimal_strings_with_currencies(world):
         assert summary["cash"]["currency"] == "USD"
 
         positions = ok(await mcp.call_tool("get_positions", {"account": world.accounts["paper_b"]}))
-        assert positions == {"account": world.accounts["paper_b"], "positions": []}
+        assert {k: positions[k] for k in ("account", "positions")} == {"account": world.accounts["paper_b"],
+                                                                        "positions": []}
 
         quotes = ok(await mcp.call_tool("get_quote", {"symbols": ["AAPL", "MSFT"]}))["quotes"]
         assert [q["symbol"] for q in quotes] == ["AAPL", "MSFT"]

@@ -11,8 +11,8 @@ from pydantic import Field
 from mcp_bridge.about import SERVER_NAME, SERVER_VERSION
 from mcp_bridge.adapter import call
 from mcp_bridge.context import current_actor
-from mcp_bridge.params import AccountParam
-from mcp_bridge.shapes import pnl_history_out, position_out, summary_out
+from mcp_bridge.params import AccountParam, FreshOnlyParam
+from mcp_bridge.shapes import pnl_history_out, positions_out, summary_out
 from mcp_bridge.schemas import (
     AccountHealth,
     AccountInfo,
@@ -45,20 +45,22 @@ async def list_accounts() -> AccountsResult:
     )
 
 
-async def get_account_summary(account: AccountParam = None) -> AccountSummary:
-    """Balances of one account: net liquidation, cash, buying power, P&L, cash per currency."""
+async def get_account_summary(account: AccountParam = None, fresh_only: FreshOnlyParam = False) -> AccountSummary:
+    """Balances of one account: net liquidation, cash, buying power, P&L, cash per currency. Says how
+    old they are (as_of, age_seconds: a few seconds at most; an order's change clears them)."""
     from marketdata.selectors import account_summary_get
 
-    acct, assets = await call(account_summary_get, actor=current_actor(), account_number=account)
-    return summary_out(acct, assets)
+    acct, read = await call(account_summary_get, actor=current_actor(), account_number=account, fresh_only=fresh_only)
+    return summary_out(acct, read)
 
 
-async def get_positions(account: AccountParam = None) -> PositionsResult:
-    """Positions held in one account: quantity, average cost, last price, market value, P&L."""
+async def get_positions(account: AccountParam = None, fresh_only: FreshOnlyParam = False) -> PositionsResult:
+    """Positions held in one account: quantity, average cost, last price, market value, P&L. Says how
+    old they are (as_of, age_seconds: a few seconds at most; a fill clears them)."""
     from marketdata.selectors import positions_get
 
-    acct, positions = await call(positions_get, actor=current_actor(), account_number=account)
-    return PositionsResult(account=acct.account_number, positions=[position_out(p) for p in positions])
+    acct, read = await call(positions_get, actor=current_actor(), account_number=account, fresh_only=fresh_only)
+    return positions_out(acct, read)
 
 
 def _health(actor) -> dict:

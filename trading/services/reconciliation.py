@@ -16,6 +16,7 @@ from core.errors import (
     ApplicationError,
     BrokerRejected,
 )
+from broker.account_reads import account_reads_forget
 from broker.client import broker_for
 from trading.intents import canonical_decimal
 from trading.models import (
@@ -114,6 +115,9 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             order.avg_fill_price = bo.avg_fill_price
             changes["fills"] = 1
             _count_fill_on_commit(order.currency, delta, delta * price)
+            # A fill with no change of status (one more partial fill) still moves positions and cash.
+            account = order.account
+            transaction.on_commit(lambda: account_reads_forget(account))
             audit_record(actor=actor, event_type="order.fill", account=order.account,
                          payload={**order.audit_payload(), "execution_id": fill.execution_id,
                                   "fill_quantity": str(delta), "fill_price": str(price)})

@@ -1,39 +1,18 @@
 """Races on PostgreSQL (row locks; SQLite cannot show this, and TestCase's one transaction hides it)."""
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from core.errors import ApplicationError
 from trading import services
 from trading.models import Order, OrderStatus
 from trading.risk import RiskRefused
 from trading.selectors import open_exposure
+from tigermcp.testing import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_threads(n, target):
-    results, barrier = [None] * n, threading.Barrier(n)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_racing_orders_never_breach_the_exposure_limit(system_actor, account, sim, last_price):
