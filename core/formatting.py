@@ -36,6 +36,14 @@ def format_price(amount, currency: str) -> str:
     return f"{value:,.{places}f} {(currency or '').upper()}".strip()
 
 
+def format_percent(ratio) -> str:
+    """A ratio as a percentage with two decimals: 0.0123 -> '1.23 %'."""
+    value = as_decimal(ratio)
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,.2f} %"
+
+
 def format_quantity(value) -> str:
     """'1' for Decimal('1.000000'), '0.5' for '0.500000', '1,200' for '1200': no trailing zeros,
     never an exponent."""

@@ -2,6 +2,8 @@
 moves go through actions that call the services. Risk policy saves go through risk_policy_save
 (new version + audit); the kill switch through kill_switch_set (which also cancels working orders)."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -9,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin import TigerAccountAdmin, TigerAccountForm, admin_actor
@@ -538,6 +541,45 @@ class TradingAccountAdmin(TigerAccountAdmin):
 
     def get_changelist(self, request, **kwargs):
         return AccountChangeList
+
+    def get_urls(self):
+        own = [path("<path:object_id>/history/", self.admin_site.admin_view(self.history_view),
+                    name="accounts_tigeraccount_history")]
+        return own + super().get_urls()
+
+    def history_view(self, request, object_id):
+        """What Tiger records of one account, read now: daily value and P&L over ?days= (default 30),
+        the newest fills, the cash ledger, deposits and withdrawals, and the assets per segment. Each
+        part is read on its own, so one refused read shows its error and the rest still shows."""
+        from marketdata.selectors import pnl_history_get
+        from marketdata.services import cash_history_get, segment_assets_get, transfers_get
+
+        account = self.get_object(request, object_id)
+        if account is None or not self.has_view_permission(request, account):
+            raise DjangoPermissionDenied
+        actor, number = admin_actor(request), account.account_number
+        try:
+            days = min(max(int(request.GET.get("days", 30)), 1), 366)
+        except ValueError:
+            days = 30
+        today = timezone.now().date()
+        reads = {
+            "pnl": lambda: pnl_history_get(actor=actor, account_number=number,
+                                           start=today - timedelta(days=days), end=today)[1],
+            "fills": lambda: selectors.fills_list(actor=actor, account_number=number, limit=50)[1],
+            "cash": lambda: cash_history_get(actor=actor, account_number=number, start=today - timedelta(days=days),
+                                             end=today, limit=50)[1],
+            "transfers": lambda: transfers_get(actor=actor, account_number=number)[1],
+            "segments": lambda: segment_assets_get(actor=actor, account_number=number)[1],
+        }
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": account,
+                   "title": f"History of {account.label} ({number})", "days": days, "errors": {}}
+        for name, read in reads.items():
+            try:
+                context[name] = read()
+            except ApplicationError as exc:
+                context["errors"][name] = exc.message
+        return TemplateResponse(request, "admin/accounts/tigeraccount/history.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("health")
