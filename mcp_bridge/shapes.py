@@ -21,6 +21,7 @@ from mcp_bridge.schemas import (
     untrusted,
 )
 from trading.models import OPEN, OrderStatus
+from trading.risk import money_notes
 from trading.services.reconciliation import map_tiger_status
 
 # `remark` is one thing in every tool: Tiger's text about the order (a reject or expiry reason, or a
@@ -156,9 +157,16 @@ def quote_out(q) -> QuoteOut:
                     latest_time=iso(q.latest_time), status=q.status)
 
 
+def _passed_checks(rules: list[str], decision: dict) -> list[RiskCheck]:
+    """Passed rules; a money limit says the order's amount against it, in which currency, and for an
+    order in another currency Tiger's rate and the converted amount."""
+    notes = money_notes(decision)
+    return [RiskCheck(rule=r, passed=True, message=f"passed: {notes[r]}" if r in notes else "passed") for r in rules]
+
+
 def preview_out(preview, tool: str) -> PreviewResult:
     risk = preview.risk or {}
-    checks = [RiskCheck(rule=r, passed=True, message="passed") for r in risk.get("checked", [])]
+    checks = _passed_checks(risk.get("checked", []), risk)
     broker = dict(preview.broker_preview or {})
     warning = broker.pop("warning", None)
     return PreviewResult(
@@ -173,8 +181,7 @@ def refused_out(account, exc, order: dict) -> PreviewResult:
     d = exc.decision
     return PreviewResult(
         allowed=False, account=account.account_number, environment=account.environment, order=flat(order),
-        risk=[RiskCheck(rule=r, passed=True, message="passed") for r in d.checked]
-        + [RiskCheck(rule=d.rule, passed=False, message=d.message)],
+        risk=_passed_checks(d.checked, d.as_dict()) + [RiskCheck(rule=d.rule, passed=False, message=d.message)],
         broker_preview=None, confirmation_token=None, expires_at=None,
         next_step=REFUSED_NEXT.format(rule=d.rule, message=d.message),
     )

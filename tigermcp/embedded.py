@@ -144,20 +144,23 @@ def demo_accounts_ensure(*, actor) -> list:
 
 
 DEMO_MARKETS = "US,HK"  # the markets the simulator quotes stocks in
-# A policy's money limits are in one currency and orders in another are refused, so the margin
-# account's limits are in USD (US stocks) and the cash account's in HKD (HK stocks): the defaults,
-# at 7.8 HKD a dollar for the second.
+# The two ways a policy meets orders in several currencies, one per demo account: the margin account's
+# limits are in USD and an HK order is converted at Tiger's rates; the cash account has limits per
+# currency (HKD, USD and CNH, the same sizes at 7.8 HKD and 7.2 CNH a dollar).
 DEMO_POLICY_LIMITS = (
-    {"currency": "USD"},
-    {"currency": "HKD", "max_order_notional": Decimal("780000"), "max_open_exposure": Decimal("1950000"),
-     "daily_loss_limit": Decimal("78000")},
+    {"currency": "USD", "limits_mode": "base"},
+    {"currency": "HKD", "limits_mode": "per_currency", "max_order_notional": Decimal("780000"),
+     "max_open_exposure": Decimal("1950000"), "daily_loss_limit": Decimal("78000"),
+     "currency_limits": {"USD": {"max_order_notional": "100000", "max_open_exposure": "250000"},
+                         "CNH": {"max_order_notional": "720000", "max_open_exposure": "1800000"}}},
 )
 
 
 def demo_access_ensure(*, actor, user, accounts) -> None:
     """What makes the demo usable at once: the demo admin holds trade grants on the demo accounts, and
-    their risk policies allow the US and Hong Kong (HK orders pass on the cash account, whose limits
-    are in HKD). Existing grants and policies are left as edited."""
+    their risk policies allow the US and Hong Kong, in both (the margin account converts an HK order
+    into its USD limits; the cash account has limits per currency). Existing grants and policies are
+    left as edited."""
     from accounts.models import AccessGrant, Scope
     from accounts.services import grant_set
     from trading.models import RiskPolicy

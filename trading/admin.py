@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.admin import TigerAccountAdmin, TigerAccountForm, admin_actor
 from accounts.models import TigerAccount
@@ -27,13 +28,32 @@ from accounts.selectors import accounts_for_actor
 from trading.models import (ACTIVE, Fill, KillSwitch, Order, OrderAlert, OrderType, RiskPolicy, RiskPolicyVersion, Side,
                             TimeInForce)
 from trading.live import live_transport
-from trading.risk import RiskRefused
+from trading.risk import RiskRefused, money_notes
 
 
 RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("rule", "Rule"), ("limit", "Limit"),
              ("value", "Value"), ("message", "Message"), ("notional", "Notional"), ("reference_price", "Reference price"),
+             ("limit_currency", "Money limits in"), ("fx_rate", "FX rate (Tiger's)"),
+             ("converted_notional", "Converted notional"), ("exposure", "Open exposure with this order"),
+             ("limits", "Money limits"),
              ("risk_increasing", "Risk increasing"), ("closing_only_triggered", "Closing-only triggered"),
              ("checked", "Rules checked")]
+
+
+def _risk_cell(key: str, value, decision: dict) -> str:
+    """One value of the risk table in words: money with its currency, a rate as "1 HKD = … USD", each
+    money limit with the order's amount against it."""
+    currency, limit_currency = decision.get("currency") or "", decision.get("limit_currency") or ""
+    if key == "notional" and currency:
+        return f"{value} {currency}"
+    if key == "fx_rate":
+        return f"1 {currency} = {value} {limit_currency}"
+    if key in ("converted_notional", "exposure"):
+        return f"{value} {limit_currency}"
+    if key == "limits":
+        notes = money_notes(decision)
+        return format_html_join(mark_safe("<br>"), "{}", ((notes.get(rule, f"limit {text}"),) for rule, text in value.items()))
+    return value
 
 
 def risk_decision_table(decision: dict):
@@ -43,14 +63,16 @@ def risk_decision_table(decision: dict):
     rows = []
     for key, title in RISK_ROWS:
         value = decision.get(key)
-        if value in (None, "", []):
+        if value in (None, "", [], {}):
             continue
         if isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
+        else:
+            value = _risk_cell(key, value, decision)
         rows.append((title, value))
-    rows += [(key, value) for key, value in decision.items() if key not in dict(RISK_ROWS)]
+    rows += [(key, value) for key, value in decision.items() if key not in dict(RISK_ROWS) and key != "currency"]
     return format_html('<table class="risk-decision">{}</table>',
                        format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
 
@@ -362,7 +384,7 @@ class RiskPolicyVersionInline(admin.TabularInline):
 
 @admin.register(RiskPolicy)
 class RiskPolicyAdmin(admin.ModelAdmin):
-    list_display = ["account", "version", "max_quantity_shown", "max_notional_shown", "collar_shown", "max_orders_per_minute",
+    list_display = ["account", "version", "limits_mode", "currency", "max_quantity_shown", "max_notional_shown", "collar_shown", "max_orders_per_minute",
                     "daily_loss_shown", "max_exposure_shown", "allowed_markets", "updated_at"]
     list_select_related = ["account"]
 

@@ -280,6 +280,67 @@ class Fill(models.Model):
         return f"{self.quantity.normalize():f} @ {self.price.normalize():f} {self.currency}"
 
 
+class LimitsMode(models.TextChoices):
+    BASE = "base", "One base currency (other currencies converted at Tiger's FX rates)"
+    PER_CURRENCY = "per_currency", "Limits per currency (orders in a currency without limits are refused)"
+
+
+# The money limits a currency can have in RiskPolicy.currency_limits (per-currency mode).
+CURRENCY_LIMIT_KEYS = ("max_order_notional", "max_open_exposure")
+CURRENCY_LIMITS_EXAMPLE = '{"HKD": {"max_order_notional": "780000", "max_open_exposure": "1950000"}}'
+
+
+def _money_text(value) -> str | None:
+    """A positive amount as canonical text, or None when it is not one (floats go through their text)."""
+    from decimal import InvalidOperation
+
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** 18:
+        return None
+    return format(amount.normalize(), "f")
+
+
+def currency_limits_clean(raw, *, mode: str, currency: str) -> dict:
+    """The per-currency limits table validated: {CCY: {max_order_notional, max_open_exposure}} with
+    positive Decimal amounts kept as text. Raises ValidationError saying how to fix it."""
+    from django.core.exceptions import ValidationError
+
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ValidationError(f"Write the limits as an object keyed by currency, e.g. {CURRENCY_LIMITS_EXAMPLE}.")
+    if raw and mode != LimitsMode.PER_CURRENCY:
+        raise ValidationError("Limits per currency apply only when the limits mode is 'Limits per currency': "
+                              "choose that mode, or empty this field ({}) to convert every order into "
+                              f"{currency} at Tiger's rates.")
+    clean = {}
+    for code, limits in raw.items():
+        ccy = str(code).strip().upper()
+        if len(ccy) != 3 or not ccy.isalpha():
+            raise ValidationError(f"{code!r} is not a currency code: use three letters such as USD, HKD or CNH.")
+        if ccy == currency.upper():
+            raise ValidationError(f"{ccy} is this policy's currency: its limits are the Max order notional and Max "
+                                  f"open exposure fields. Remove {ccy} from this table.")
+        if ccy in clean:
+            raise ValidationError(f"{ccy} is listed twice; keep one entry.")
+        if not isinstance(limits, dict) or set(limits) != set(CURRENCY_LIMIT_KEYS):
+            raise ValidationError(f"{ccy} needs exactly max_order_notional and max_open_exposure, e.g. "
+                                  f"{CURRENCY_LIMITS_EXAMPLE}.")
+        amounts = {}
+        for key in CURRENCY_LIMIT_KEYS:
+            text = _money_text(limits[key])
+            if text is None:
+                raise ValidationError(f"{ccy} {key} must be a positive amount written as a string, like \"780000\" "
+                                      f"(got {limits[key]!r}).")
+            amounts[key] = text
+        clean[ccy] = amounts
+    return dict(sorted(clean.items()))
+
+
 def _symbols(text: str) -> list[str]:
     return sorted({s.strip().upper() for s in text.replace(",", " ").split() if s.strip()})
 
@@ -290,8 +351,19 @@ class RiskPolicy(models.Model):
 
     account = models.OneToOneField("accounts.TigerAccount", on_delete=models.CASCADE, related_name="risk_policy")
     version = models.PositiveIntegerField(default=0, editable=False)
-    currency = models.CharField(max_length=3, default="USD",
-                                help_text="Currency of the money limits; orders in another currency are refused.")
+    currency = models.CharField(
+        max_length=3, default="USD",
+        help_text="Base mode: the one currency of the money limits; an order in another currency is converted at "
+                  "Tiger's FX rates. Per-currency mode: the currency of the limits below and of the daily loss limit.")
+    limits_mode = models.CharField(
+        max_length=12, choices=LimitsMode.choices, default=LimitsMode.BASE,
+        help_text="How orders in other currencies meet the money limits: converted into the currency above, or "
+                  "against their own currency's limits (orders in a currency without limits are refused).")
+    currency_limits = models.JSONField(
+        default=dict, blank=True,
+        help_text='Per-currency mode only: money limits of the other currencies, e.g. {"HKD": {"max_order_notional": '
+                  '"780000", "max_open_exposure": "1950000"}, "CNH": {"max_order_notional": "720000", '
+                  '"max_open_exposure": "1800000"}}. The limits in the currency above are the fields below.')
     max_order_quantity = models.DecimalField(default=Decimal("1000"), **QTY)
     max_order_notional = models.DecimalField(default=Decimal("100000"), **MONEY)
     price_collar_pct = models.DecimalField(
@@ -323,10 +395,25 @@ class RiskPolicy(models.Model):
     def __str__(self):
         return f"Risk policy v{self.version} for {self.account.account_number}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        self.currency = (self.currency or "").strip().upper()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationError({"currency": "Use a three-letter currency code such as USD, HKD or CNH."})
+        try:
+            self.currency_limits = currency_limits_clean(self.currency_limits, mode=self.limits_mode,
+                                                         currency=self.currency)
+        except ValidationError as exc:
+            raise ValidationError({"currency_limits": exc.messages}) from None
+
     def snapshot(self) -> dict:
         return {
             "version": self.version,
             "currency": self.currency,
+            "limits_mode": self.limits_mode,
+            "currency_limits": {c: dict(v) for c, v in sorted((self.currency_limits or {}).items())},
             "max_order_quantity": str(self.max_order_quantity),
             "max_order_notional": str(self.max_order_notional),
             "price_collar_pct": str(self.price_collar_pct),

@@ -6,8 +6,9 @@ entry, and this decides. A refusal names the rule, its limit and the order's val
 """
 
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_UP, Decimal, localcontext
 
+from marketdata.services import fx_convert
 from trading.intents import OrderIntent, canonical_decimal
 from core.errors import PermissionDenied
 
@@ -15,8 +16,12 @@ from core.errors import PermissionDenied
 MSG = {
     "kill_switch": "Kill switch is {limit} ({scope}) and this order is {value}: only orders that reduce a position are accepted. Ask an operator to turn it off.",
     "closing_only": "Daily loss limit reached (loss {value} {currency} ≥ limit {limit} {currency}): closing orders only for the rest of the day.",
-    "currency": ("This account's risk limits are in {limit}; orders in {value} are refused. Use an account whose "
-                 "risk policy is in {value}, or have an admin change this policy's currency (Admin → Risk policies)."),
+    "currency": ("This account's risk policy sets money limits per currency and has none for {value} (it has {limit}), "
+                 "so orders in {value} are refused. Have an admin add {value} to the policy's currency limits "
+                 "(Admin → Risk policies → Currency limits, e.g. {example}), or switch the policy to one base currency."),
+    "fx_rate": ("This order is in {value} and the account's money limits are in {currency}, but Tiger's FX rate for "
+                "{limit} could not be read ({reason}), so the order cannot be valued against them. Nothing was sent; "
+                "retry in a moment."),
     "market": "Market {value} is not allowed for this account (allowed: {limit}).",
     "order_type": "Order type {value} is not allowed for this account (allowed: {limit}).",
     "denied_symbol": "Symbol {value} is on this account's deny list.",
@@ -24,7 +29,7 @@ MSG = {
     "max_quantity": "Quantity {value} exceeds the maximum order quantity {limit}; split or reduce the order.",
     "no_quote": "The price collar and notional need {limit} and there is none for {value}, so the order is refused. Retry when quotes are available.",
     "price_collar": "Limit price {value} is more than {limit}% through the last price {last}; use a price nearer the market.",
-    "max_notional": "Order notional {value} {currency} exceeds the maximum per order {limit} {currency}; reduce quantity.",
+    "max_notional": "Order notional {value} {currency}{converted} exceeds the maximum per order {limit} {currency}; reduce quantity.",
     "orders_per_minute": "This would be order number {value} in the last minute (limit {limit}); wait and retry.",
     "duplicate_intent": "An order with the same symbol, side and quantity ({value}) was entered {age}s ago (window {limit}s). If you really want a second one, wait or change the quantity.",
     "max_open_exposure": "Open exposure would be {value} {currency} (open and pending orders plus this one), above the limit {limit} {currency}; cancel orders or reduce quantity.",
@@ -51,6 +56,17 @@ class PolicyView:
     max_open_exposure: Decimal
     max_option_contracts: int = 10
     allow_naked_short_calls: bool = False
+    # "base": every order is valued in `currency` (converted at Tiger's rates); "per_currency": an
+    # order meets its own currency's limits (`currency`'s are the two fields above).
+    limits_mode: str = "base"
+    currency_limits: tuple[tuple[str, Decimal, Decimal], ...] = ()  # (currency, max notional, max exposure)
+
+    def money_limits(self, currency: str) -> tuple[str, Decimal, Decimal] | None:
+        """(limit currency, max order notional, max open exposure) that an order in `currency` meets;
+        None in per-currency mode when that currency has no limits."""
+        if self.limits_mode != "per_currency" or currency == self.currency:
+            return self.currency, self.max_order_notional, self.max_open_exposure
+        return next((row for row in self.currency_limits if row[0] == currency), None)
 
     @classmethod
     def from_snapshot(cls, snap: dict) -> "PolicyView":
@@ -71,6 +87,10 @@ class PolicyView:
             # Absent from snapshots taken before options: their defaults.
             max_option_contracts=int(snap.get("max_option_contracts", 10)),
             allow_naked_short_calls=bool(snap.get("allow_naked_short_calls", False)),
+            # Snapshots older than the limits mode were single-currency: base mode in their currency.
+            limits_mode=snap.get("limits_mode", "base"),
+            currency_limits=tuple((c, Decimal(v["max_order_notional"]), Decimal(v["max_open_exposure"]))
+                                  for c, v in sorted((snap.get("currency_limits") or {}).items())),
         )
 
 
@@ -89,6 +109,12 @@ class RiskContext:
     # Selling calls: how many contracts of this call may be sold covered (long calls of this contract,
     # plus shares held / multiplier, less what open call sales already use). None: unknown, so none.
     covered_calls: Decimal | None = None
+    # `open_exposure` is in the order's currency; the open orders in other currencies, by currency.
+    other_open_exposure: dict = field(default_factory=dict)
+    # Tiger's FX rates (one unit of each currency in the account's currency, as its assets report them);
+    # None when they were not read, with the reason in fx_error when reading them failed.
+    fx_rates: dict | None = None
+    fx_error: str = ""
 
 
 @dataclass
@@ -104,9 +130,22 @@ class RiskDecision:
     risk_increasing: bool = True
     closing_only_triggered: bool = False
     checked: list = field(default_factory=list)
+    # The money side: the order's currency, the currency of the limits it met, and for an order
+    # converted into that currency Tiger's rate and the converted notional.
+    currency: str = ""
+    limit_currency: str = ""
+    fx_rate: str = ""
+    converted_notional: str = ""
+    exposure: str = ""  # open exposure with this order, in limit_currency
+    # Each money limit the order was measured against: rule -> "amount currency".
+    limits: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+# Refusals that the same order may pass a moment later, unchanged.
+RETRYABLE_RULES = frozenset({"fx_rate", "no_quote", "orders_per_minute"})
 
 
 class RiskRefused(PermissionDenied):
@@ -115,7 +154,8 @@ class RiskRefused(PermissionDenied):
 
     def __init__(self, decision: RiskDecision, *, account=None):
         super().__init__(decision.message, extra={"rule": decision.rule, "limit": decision.limit,
-                                                 "value": decision.value, "policy_version": decision.policy_version})
+                                                 "value": decision.value, "policy_version": decision.policy_version,
+                                                 "retryable": decision.rule in RETRYABLE_RULES})
         self.decision = decision
         self.account = account  # the account it was checked for (a door may not have named one)
 
@@ -129,6 +169,41 @@ def reference_price(intent: OrderIntent, last_price: Decimal | None) -> Decimal 
     if intent.stop_price is not None and last_price is not None:
         return max(intent.stop_price, last_price) if intent.side == "BUY" else min(intent.stop_price, last_price)
     return last_price
+
+
+def _converted(amount: Decimal, currency: str, limit_currency: str, rates: dict | None) -> Decimal | None:
+    """`amount` in `limit_currency` at Tiger's rates, rounded up (a limit is never passed by rounding);
+    None without a rate."""
+    if currency == limit_currency:
+        return amount
+    with localcontext() as context:
+        context.rounding = ROUND_CEILING
+        return fx_convert(amount, currency, limit_currency, rates or {})
+
+
+def _shown(amount: Decimal) -> Decimal:
+    # Converted amounts carry 28 digits; shown to the cent, rounded up like the comparison.
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_UP)
+
+
+def money_notes(decision: dict) -> dict[str, str]:
+    """For each money limit a decision (RiskDecision.as_dict) measured, the order's amount against it
+    in words, with currencies and, for a converted order, Tiger's rate: what a preview shows."""
+    limits = decision.get("limits") or {}
+    currency, limit_currency = decision.get("currency") or "", decision.get("limit_currency") or ""
+    notes = {}
+    if decision.get("notional") and "max_notional" in limits:
+        amount = f"{decision['notional']} {currency}"
+        if decision.get("converted_notional"):
+            amount = (f"{decision['converted_notional']} {limit_currency} ({amount} at {decision['fx_rate']} "
+                      f"{limit_currency} per {currency}, Tiger's rate)")
+        notes["max_notional"] = f"order {amount}; limit {limits['max_notional']}"
+    if decision.get("exposure") and "max_open_exposure" in limits:
+        notes["max_open_exposure"] = (f"open orders with this one {decision['exposure']} {limit_currency}; "
+                                      f"limit {limits['max_open_exposure']}")
+    if "closing_only" in limits:
+        notes["closing_only"] = f"daily loss limit {limits['closing_only']}"
+    return notes
 
 
 def _fmt(value) -> str:
@@ -146,7 +221,8 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
         decision.rule = rule
         decision.limit = _fmt(limit)
         decision.value = _fmt(value)
-        decision.message = MSG[rule].format(limit=_fmt(limit), value=_fmt(value), currency=policy.currency,
+        decision.message = MSG[rule].format(limit=_fmt(limit), value=_fmt(value),
+                                            currency=decision.limit_currency or policy.currency,
                                             **{k: _fmt(v) for k, v in more.items()})
         return decision
 
@@ -167,8 +243,25 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
         return refuse("closing_only", policy.daily_loss_limit if policy.daily_loss_limit is not None else "-", loss)
     passed("closing_only")
 
-    if intent.currency != policy.currency:
-        return refuse("currency", policy.currency, intent.currency)
+    decision.currency = intent.currency
+    money = policy.money_limits(intent.currency)
+    if money is None:
+        have = ",".join([policy.currency] + [row[0] for row in policy.currency_limits])
+        return refuse("currency", have, intent.currency, example=f'{{"{intent.currency}": {{"max_order_notional": '
+                      f'"…", "max_open_exposure": "…"}}}}')
+    limit_currency, max_notional, max_exposure = money
+    decision.limit_currency = limit_currency
+    decision.limits = {"max_notional": f"{_fmt(max_notional)} {limit_currency}",
+                       "max_open_exposure": f"{_fmt(max_exposure)} {limit_currency}"}
+    if policy.daily_loss_limit is not None:
+        decision.limits["closing_only"] = f"{_fmt(policy.daily_loss_limit)} {policy.currency}"
+    rate = _converted(Decimal(1), intent.currency, limit_currency, ctx.fx_rates)
+    if rate is None:
+        return refuse("fx_rate", f"{intent.currency} in {limit_currency}", intent.currency,
+                      reason=ctx.fx_error or f"no {intent.currency} rate in the account's assets")
+    if intent.currency != limit_currency:
+        # Shown to 10 places (a cross rate through the account's currency has 28 digits).
+        decision.fx_rate = _fmt(rate.quantize(Decimal("1E-10")) if rate.as_tuple().exponent < -10 else rate)
     passed("currency")
     if intent.market not in policy.allowed_markets:
         return refuse("market", ",".join(policy.allowed_markets) or "none", intent.market)
@@ -214,8 +307,13 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     notional = intent.quantity * ref * intent.units  # an option's premium through its multiplier
     decision.reference_price = _fmt(ref)
     decision.notional = _fmt(notional)
-    if notional > policy.max_order_notional:
-        return refuse("max_notional", policy.max_order_notional, notional)
+    value = _converted(notional, intent.currency, limit_currency, ctx.fx_rates)
+    converted = ""
+    if intent.currency != limit_currency:
+        decision.converted_notional = _fmt(_shown(value))
+        converted = f" ({_fmt(notional)} {intent.currency} at {decision.fx_rate} {limit_currency} per {intent.currency}, Tiger's rate)"
+    if value > max_notional:
+        return refuse("max_notional", max_notional, _shown(value) if converted else value, converted=converted)
     passed("max_notional")
     if ctx.orders_last_minute + 1 > policy.max_orders_per_minute:
         return refuse("orders_per_minute", policy.max_orders_per_minute, ctx.orders_last_minute + 1)
@@ -225,8 +323,20 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
         return refuse("duplicate_intent", policy.duplicate_window_seconds,
                       f"{intent.side} {_fmt(intent.quantity)} {intent.symbol}", age=ctx.duplicate_age_seconds)
     passed("duplicate_intent")
-    exposure = ctx.open_exposure + notional
-    if exposure > policy.max_open_exposure:
-        return refuse("max_open_exposure", policy.max_open_exposure, exposure)
+    exposure = _converted(ctx.open_exposure + notional, intent.currency, limit_currency, ctx.fx_rates)
+    converted_any = intent.currency != limit_currency
+    if policy.limits_mode != "per_currency":
+        # Base mode: working orders in other currencies count too, converted. Per currency, each
+        # currency's orders meet only that currency's limits.
+        for currency, amount in sorted(ctx.other_open_exposure.items()):
+            part = _converted(amount, currency, limit_currency, ctx.fx_rates) if amount else Decimal(0)
+            if part is None:
+                return refuse("fx_rate", f"{currency} in {limit_currency}", currency,
+                              reason=ctx.fx_error or f"no {currency} rate in the account's assets")
+            exposure += part
+            converted_any = converted_any or bool(amount)
+    decision.exposure = _fmt(_shown(exposure) if converted_any else exposure)
+    if exposure > max_exposure:
+        return refuse("max_open_exposure", max_exposure, _shown(exposure) if converted_any else exposure)
     passed("max_open_exposure")
     return decision

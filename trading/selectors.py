@@ -23,14 +23,26 @@ BAD_STATUS_FILTER = "status must be one of {allowed} (got {value!r})."
 
 def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
     """Remaining notional of every order that may still execute: open and pending, valued at the
-    price the risk check used. Summed in Python so Decimal stays exact on every database."""
+    price the risk check used (an option's times its multiplier). Summed in Python so Decimal stays
+    exact on every database. Amounts in different currencies are simply added: the risk check uses
+    open_exposure_by_currency."""
+    return sum(open_exposure_by_currency(account=account, exclude_order_id=exclude_order_id).values(), Decimal("0"))
+
+
+def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -> dict[str, Decimal]:
+    """open_exposure split by the orders' currencies (each amount in its own currency)."""
     rows = Order.objects.filter(account=account, status__in=OPEN)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
-    total = Decimal("0")
-    for order in rows.only("quantity", "filled_quantity", "reference_price", "multiplier"):
-        total += order.remaining_quantity * order.reference_price * order.multiplier
-    return total
+    totals: dict[str, Decimal] = {}
+    for order in rows.only("currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
+        amount = order.remaining_quantity * order.reference_price * order.multiplier
+        totals[order.currency] = totals.get(order.currency, Decimal("0")) + amount
+    return totals
+
+
+def open_order_currencies(*, account) -> set[str]:
+    return set(Order.objects.filter(account=account, status__in=OPEN).order_by().values_list("currency", flat=True).distinct())
 
 
 def _same_contract(intent) -> dict:

@@ -431,3 +431,24 @@ async def test_account_labels_reach_the_model_as_untrusted_data_and_never_in_err
         assert world.accounts["paper_a"] in unknown and "SYSTEM" not in unknown and "Main desk" not in unknown
         resource = json.loads((await mcp.read_resource("tigermcp://accounts")).contents[0].text)
         assert wrapped in [a["label"] for a in resource["accounts"]]
+
+
+async def test_preview_order_shows_an_hkd_order_converted_into_the_usd_limits(world):
+    async with world.stdio("--client", "trader") as mcp:
+        ok(await mcp.call_tool("preview_order", {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT",
+                                                 "limit_price": working_price(world.sim)}))  # creates the default policy
+        world.run_sql("UPDATE trading_riskpolicy SET allowed_markets = 'US,HK'")
+        price = str(world.sim.quote("00700").regular_latest.quantize(Decimal("1")))
+        order = {"symbol": "00700", "side": "BUY", "quantity": "100", "order_type": "LMT", "limit_price": price}
+        preview = ok(await mcp.call_tool("preview_order", order))
+        assert preview["allowed"] is True, preview["next_step"]
+        checks = {r["rule"]: r["message"] for r in preview["risk"]}
+        converted = (Decimal(price) * 100 * Decimal("0.128205")).quantize(Decimal("0.01"), "ROUND_UP")
+        assert checks["max_notional"] == (f"passed: order {converted.normalize():f} USD ({Decimal(price) * 100} HKD at "
+                                          f"0.128205 USD per HKD, Tiger's rate); limit 100000 USD")
+        assert checks["max_open_exposure"].endswith("limit 250000 USD")
+        world.run_sql("UPDATE trading_riskpolicy SET max_order_notional = 1000")
+        refused = ok(await mcp.call_tool("preview_order", order))
+    assert refused["allowed"] is False
+    [failed] = [r for r in refused["risk"] if not r["passed"]]
+    assert failed["rule"] == "max_notional" and "HKD at 0.128205 USD per HKD, Tiger's rate" in failed["message"]

@@ -3,6 +3,7 @@ hold US and HK stocks, their policy allows both markets, and setup_demo --reset 
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from django.core.management import call_command
 from accounts.actors import Actor
 from accounts.models import AccessGrant, Scope, TigerAccount
 from broker.client import broker_cache_clear, broker_for
-from trading.risk import RiskRefused
 from tigermcp.testing import environ_without, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,21 +50,23 @@ def test_the_demo_admin_trades_demo_accounts_holding_us_and_hk_stocks(embedded):
     assert held["AAPL"] == 100 and held["00700"] == 200 and held["09988"] == 500
     assert {p.symbol for p in broker_for(accounts[1]).positions()} == {"MSFT", "02800"}
 
-    # The README's example: an HK order passes every rule on the cash account (limits in HKD) ...
+    # The README's example: an HK order passes on both accounts. The cash account has limits per
+    # currency, so HKD's own ...
     actor = Actor.for_user(admin)
     price = broker_for(accounts[1]).quotes(["00700"])[0].latest_price
     preview = order_preview(actor=actor, account_number=accounts[1].account_number, symbol="00700", side="BUY",
                             quantity=100, limit_price=price)
     assert preview.order["market"] == "HK" and preview.confirmation_token
     assert "market" in preview.risk["checked"] and "currency" in preview.risk["checked"]
-    # ... and on the margin account (limits in USD) the currency rule, not the market rule, says no.
-    with pytest.raises(RiskRefused) as refused:
-        order_preview(actor=actor, account_number=accounts[0].account_number, symbol="00700", side="BUY",
-                      quantity=100, limit_price=price)
-    assert refused.value.decision.rule == "currency"
-    us = order_preview(actor=actor, account_number=accounts[0].account_number, symbol="AAPL", side="BUY", quantity=1,
-                       limit_price=broker_for(accounts[0]).quotes(["AAPL"])[0].latest_price)
-    assert us.order["market"] == "US"
+    assert (preview.risk["limit_currency"], preview.risk["fx_rate"]) == ("HKD", "")
+    # ... and the margin account's limits are in USD: the order is converted at Tiger's rate.
+    preview = order_preview(actor=actor, account_number=accounts[0].account_number, symbol="00700", side="BUY",
+                            quantity=100, limit_price=price)
+    assert (preview.risk["limit_currency"], preview.risk["fx_rate"]) == ("USD", "0.128205")
+    assert Decimal(preview.risk["converted_notional"]) > 0
+    us = order_preview(actor=actor, account_number=accounts[1].account_number, symbol="AAPL", side="BUY", quantity=1,
+                       limit_price=broker_for(accounts[1]).quotes(["AAPL"])[0].latest_price)
+    assert us.order["market"] == "US" and us.risk["limit_currency"] == "USD"
 
     # Run again: nothing doubles, and a grant the admin edited stays as edited.
     AccessGrant.objects.filter(account=accounts[1], user=admin).update(scope=Scope.READ)

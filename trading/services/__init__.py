@@ -59,7 +59,6 @@ from trading.services.policy import (  # noqa: F401
 )
 from trading.services.risk_check import (  # noqa: F401
     last_price,
-    net_liquidation,
     position_quantity,
     trading_day,
 )

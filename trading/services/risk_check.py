@@ -9,11 +9,13 @@ from django.utils import timezone
 from accounts.models import TigerAccount
 from audit.services import audit_record
 from broker.client import broker_for
+from core.errors import BrokerError
 from broker.quotes import account_quotes
 from trading import selectors
 from trading.intents import OrderIntent, canonical_decimal
 from trading.models import (
     AccountTradingState,
+    LimitsMode,
     RiskPolicy,
 )
 from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
@@ -35,6 +37,8 @@ class _Facts:
     long_calls: Decimal | None = None
     shares: Decimal | None = None
     short_calls: Decimal | None = None
+    fx_rates: dict[str, Decimal] | None = None  # Tiger's, from the account's assets; None: not read
+    fx_error: str = ""
 
 
 def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
@@ -88,14 +92,18 @@ def _call_cover_facts(account, intent: OrderIntent, facts: "_Facts") -> None:
     facts.shares = max(position_quantity(account, intent.symbol), Decimal("0"))
 
 
-def net_liquidation(account) -> tuple[Decimal | None, str]:
-    assets = broker_for(account).assets()
-    return assets.net_liquidation, assets.currency
+def _needs_fx_rates(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy) -> bool:
+    """Base mode converts an order, or working orders, in another currency than the policy's."""
+    if policy.limits_mode != LimitsMode.BASE:
+        return False
+    return intent.currency != policy.currency or bool(selectors.open_order_currencies(account=account) - {policy.currency})
 
 
 def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy, actor=None) -> _Facts:
     """Network reads, before any lock. A position is only fetched when it decides something.
-    An option is valued at its own last price in the chain (read as `actor`)."""
+    An option is valued at its own last price in the chain (read as `actor`). FX rates (Tiger's,
+    riding on the assets reply, as the portfolio totals use them) only when an amount must be
+    converted; rates that cannot be read are a fact too: the rule then refuses."""
     if intent.is_option:
         facts = _Facts(last_price=option_last_price(actor=actor, account=account, intent=intent))
         if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
@@ -103,7 +111,13 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     else:
         facts = _Facts(last_price=last_price(account, intent.symbol))
     if policy.daily_loss_limit is not None:
-        facts.net_liquidation, _currency = net_liquidation(account)
+        assets = broker_for(account).assets()
+        facts.net_liquidation, facts.fx_rates = assets.net_liquidation, dict(assets.fx_rates)
+    elif _needs_fx_rates(account, intent, policy):
+        try:
+            facts.fx_rates = dict(broker_for(account).assets().fx_rates)
+        except BrokerError as exc:
+            facts.fx_error = exc.message
     state = AccountTradingState.objects.filter(account=account).first()
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
@@ -149,9 +163,13 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
                                                             exclude_order_id=exclude_order_id)
         holding = facts.position if intent.side == "SELL" else -facts.position
         closable = max(holding - same_side_open, Decimal("0"))
+    exposure = selectors.open_exposure_by_currency(account=account, exclude_order_id=exclude_order_id)
     ctx = RiskContext(
         last_price=facts.last_price,
-        open_exposure=selectors.open_exposure(account=account, exclude_order_id=exclude_order_id),
+        open_exposure=exposure.pop(intent.currency, Decimal("0")),
+        other_open_exposure=exposure,
+        fx_rates=facts.fx_rates,
+        fx_error=facts.fx_error,
         orders_last_minute=0 if modifying else selectors.orders_entered_since(account=account, since=now - timedelta(seconds=60)),
         duplicate_age_seconds=None if modifying else selectors.duplicate_age_seconds(
             account=account, intent=intent, window_seconds=policy.duplicate_window_seconds, now=now),
@@ -170,5 +188,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
                               "currency": policy.currency, "policy_version": policy.version})
     audit_record(actor=actor, event_type="risk.decision", account=account,
                  payload={"stage": stage, "order": intent.canonical(), **decision.as_dict(),
-                          "open_exposure": str(ctx.open_exposure), "last_price": canonical_decimal(ctx.last_price)})
+                          "open_exposure": str(ctx.open_exposure), "last_price": canonical_decimal(ctx.last_price),
+                          "other_open_exposure": {c: canonical_decimal(v) for c, v in ctx.other_open_exposure.items()},
+                          "fx_rates": {c: canonical_decimal(v) for c, v in (ctx.fx_rates or {}).items()}})
     return decision

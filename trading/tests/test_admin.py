@@ -22,10 +22,11 @@ def test_policy_edit_in_admin_makes_a_version_and_an_audit_event(admin_client, a
     policy = risk_policy_for(account=account)
     url = f"/admin/trading/riskpolicy/{policy.pk}/change/"
     assert admin_client.get(url).status_code == 200
-    data = {"account": account.pk, "currency": "USD", "max_order_quantity": "50", "max_order_notional": "5000",
+    data = {"account": account.pk, "currency": "USD", "limits_mode": "base", "currency_limits": "{}",
+            "max_order_quantity": "50", "max_order_notional": "5000",
             "price_collar_pct": "5", "allowed_symbols": "", "denied_symbols": "GME", "allowed_order_types": "LMT",
             "allowed_markets": "US", "max_orders_per_minute": "10", "duplicate_window_seconds": "5",
-            "daily_loss_limit": "1000", "max_open_exposure": "20000",
+            "daily_loss_limit": "1000", "max_open_exposure": "20000", "max_option_contracts": "10",
             "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content[:2000]
@@ -33,6 +34,35 @@ def test_policy_edit_in_admin_makes_a_version_and_an_audit_event(admin_client, a
     assert policy.version == 2 and policy.max_order_quantity == Decimal("50")
     event = AuditEvent.objects.filter(event_type="risk_policy.updated").latest("seq")
     assert event.door == "admin" and event.actor_label == "root" and event.payload["max_order_quantity"] == "50"
+
+
+def test_policy_form_edits_the_limits_mode_and_says_how_to_fix_a_bad_limits_table(admin_client, account):
+    from trading.services import risk_policy_for
+
+    policy = risk_policy_for(account=account)
+    url = f"/admin/trading/riskpolicy/{policy.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert 'name="limits_mode"' in page and 'name="currency_limits"' in page
+    data = {"account": account.pk, "currency": "USD", "limits_mode": "per_currency",
+            "currency_limits": '{"HKD": {"max_order_notional": "-5", "max_open_exposure": "100"}}',
+            "max_order_quantity": "50", "max_order_notional": "5000", "price_collar_pct": "5", "allowed_symbols": "",
+            "denied_symbols": "", "allowed_order_types": "LMT", "allowed_markets": "US,HK", "max_orders_per_minute": "10",
+            "duplicate_window_seconds": "5", "daily_loss_limit": "1000", "max_open_exposure": "20000",
+            "max_option_contracts": "10", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
+    page = admin_client.post(url, data)
+    assert page.status_code == 200
+    assert "HKD max_order_notional must be a positive amount written as a string" in page.content.decode()
+    page = admin_client.post(url, {**data, "limits_mode": "base",
+                                   "currency_limits": '{"HKD": {"max_order_notional": "5", "max_open_exposure": "100"}}'})
+    assert "choose that mode, or empty this field" in page.content.decode()
+    response = admin_client.post(url, {**data, "currency_limits": '{"hkd": {"max_order_notional": 780000, '
+                                                                  '"max_open_exposure": "1950000"}}'})
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.limits_mode == "per_currency" and policy.version == 2
+    assert policy.currency_limits == {"HKD": {"max_order_notional": "780000", "max_open_exposure": "1950000"}}
+    version = policy.versions.get(version=2).snapshot
+    assert version["limits_mode"] == "per_currency" and version["currency_limits"]["HKD"]["max_order_notional"] == "780000"
 
 
 def test_global_kill_switch_admin_action(admin_client):

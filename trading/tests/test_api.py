@@ -57,12 +57,28 @@ def test_rest_preview_of_an_hk_symbol_is_priced_in_hk_and_hkd(api, account, last
     assert r.json()["order"]["market"] == "HK" and r.json()["order"]["currency"] == "HKD"
 
 
-def test_rest_preview_of_an_hk_symbol_is_refused_by_a_usd_policy_on_its_currency(api, account):
-    r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "00700", "side": "BUY",
-                                          "quantity": "100", "order_type": "MKT"}, format="json")
+def test_rest_preview_of_an_hk_symbol_on_a_usd_policy_is_converted_or_refused_per_currency(api, account, last_price,
+                                                                                           system_actor):
+    from trading.services import risk_policy_for, risk_policy_save
+
+    policy = risk_policy_for(account=account)
+    policy.allowed_markets = "US,HK"
+    risk_policy_save(actor=system_actor, policy=policy)
+    limit = (last_price("00700") * 9 / 10).quantize(Decimal("1"))
+    order = {"account_number": account.account_number, "symbol": "00700", "side": "BUY", "quantity": "100",
+             "order_type": "LMT", "limit_price": str(limit)}
+    r = api.post("/api/orders/preview/", order, format="json")
+    assert r.status_code == 200, r.json()
+    risk = r.json()["risk"]
+    assert (risk["currency"], risk["limit_currency"], risk["fx_rate"]) == ("HKD", "USD", "0.128205")
+    assert Decimal(risk["converted_notional"]) == (limit * 100 * Decimal("0.128205")).quantize(Decimal("0.01"), "ROUND_UP")
+    policy.limits_mode = "per_currency"
+    risk_policy_save(actor=system_actor, policy=policy)
+    r = api.post("/api/orders/preview/", order, format="json")
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["details"]["rule"] == "currency" and err["details"]["value"] == "HKD"
+    assert "add HKD to the policy's currency limits" in err["message"]
 
 
 def test_rest_refuses_an_odd_lot_and_an_off_tick_price_naming_the_nearest_valid_values(api, account, sim):
