@@ -15,7 +15,7 @@ from core.errors import PermissionDenied
 # Message templates (tests assert them). Each says what to change.
 MSG = {
     "kill_switch": "Kill switch is {limit} ({scope}) and this order is {value}: only orders that reduce a position are accepted. Ask an operator to turn it off.",
-    "closing_only": "Daily loss limit reached (loss {value} {currency} ≥ limit {limit} {currency}): closing orders only for the rest of the day.",
+    "closing_only": "The daily loss limit ({limit} {currency}) was reached today (the loss is now {value} {currency}): closing orders only for the rest of the day.",
     "currency": ("This account's risk policy sets money limits per currency and has none for {value} (it has {limit}), "
                  "so orders in {value} are refused. Have an admin add {value} to the policy's currency limits "
                  "(Admin → Risk policies → Currency limits, e.g. {example}), or switch the policy to one base currency."),
@@ -239,7 +239,7 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
             decision.closing_only_triggered = True
         closing_only = True
     if closing_only and decision.risk_increasing:
-        loss = ctx.day_loss if ctx.day_loss is not None else "≥ limit"
+        loss = ctx.day_loss if ctx.day_loss is not None else "not known"
         return refuse("closing_only", policy.daily_loss_limit if policy.daily_loss_limit is not None else "-", loss)
     passed("closing_only")
 

@@ -8,7 +8,7 @@ Order entry on one account is serial: the account's AccountTradingState row is l
 transaction commits and only then does the network call happen, outside any lock. Facts that need
 the network (last price, position, equity) are fetched before the lock is taken.
 
-One module per topic (common, policy, risk_check, confirmations, identity, reconciliation, orders, kill_switch); every public name is re-exported here,
+One module per topic (common, policy, risk_check, confirmations, identity, reconciliation, orders, closing, kill_switch); every public name is re-exported here,
 where every door imports them."""
 
 from trading.services.common import (  # noqa: F401
@@ -86,6 +86,9 @@ from trading.services.orders import (  # noqa: F401
     order_modify_preview,
     order_place,
     order_preview,
+)
+from trading.services.closing import (  # noqa: F401
+    position_close_preview,
 )
 from trading.services.kill_switch import (  # noqa: F401
     kill_switch_set,

@@ -1,0 +1,90 @@
+"""close_position: the order that takes all or part of a position off, previewed and confirmed like any
+order, and let through by the kill switch and "closing only" because it reduces the position."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from core.errors import InvalidInput, NotFound
+from trading import services
+from trading.models import AccountTradingState, OrderStatus
+from trading.risk import RiskRefused
+
+pytestmark = pytest.mark.django_db
+
+
+def held(account, symbol="AAPL") -> Decimal:
+    return services.position_quantity(account, symbol)
+
+
+def close(actor, account, **given):
+    preview = services.position_close_preview(actor=actor, account_number=account.account_number, **given)
+    order = services.order_place(actor=actor, account_number=account.account_number,
+                                 confirmation_token=preview.confirmation_token)
+    return preview, order
+
+
+def test_closes_part_then_all_of_a_long_position(system_actor, account, sim, place):
+    place(quantity="10")
+    sim.match()
+    preview, order = close(system_actor, account, symbol="aapl", quantity="4")
+    assert (preview.order["side"], preview.order["quantity"], preview.order["order_type"]) == ("SELL", "4", "MKT")
+    assert order.status == OrderStatus.SUBMITTED and order.side == "SELL" and order.quantity == 4
+    sim.match()
+    assert held(account) == 6
+    _, rest = close(system_actor, account, symbol="AAPL")
+    assert rest.quantity == 6
+    sim.match()
+    assert held(account) == 0
+
+
+def test_a_limit_close_rests_at_its_price(system_actor, account, sim, place, last_price):
+    place(quantity="3")
+    sim.match()
+    limit = (last_price() * Decimal("1.2")).quantize(Decimal("0.01"))
+    preview, order = close(system_actor, account, symbol="AAPL", order_type="LMT", limit_price=str(limit))
+    assert order.limit_price == limit and order.status == OrderStatus.SUBMITTED
+    sim.match()
+    assert held(account) == 3  # a sale 20 % above the market waits
+
+
+def test_the_kill_switch_and_closing_only_let_a_close_through_and_nothing_else(system_actor, account, sim, place):
+    place(quantity="5")
+    sim.match()
+    services.kill_switch_set(actor=system_actor, active=True, account_number=account.account_number, reason="stop")
+    with pytest.raises(RiskRefused) as err:
+        place(quantity="1")
+    assert err.value.decision.rule == "kill_switch"
+    _, order = close(system_actor, account, symbol="AAPL", quantity="2")
+    assert order.status == OrderStatus.SUBMITTED
+    services.kill_switch_set(actor=system_actor, active=False, account_number=account.account_number)
+    sim.match()
+    # Until the fill is reconciled, the sale still counts as working and only 1 more share is closable.
+    services.orders_reconcile(actor=system_actor, account_number=account.account_number)
+
+    AccountTradingState.objects.update_or_create(account=account, defaults={"closing_only_day": services.trading_day()})
+    with pytest.raises(RiskRefused) as err:
+        place(quantity="1")
+    assert err.value.decision.rule == "closing_only"
+    assert "daily loss limit (10000 USD) was reached today" in err.value.message
+    _, order = close(system_actor, account, symbol="AAPL")
+    assert order.quantity == 3 and order.status == OrderStatus.SUBMITTED
+
+
+def test_no_position_and_more_than_held_say_what_to_do(system_actor, account, sim, place):
+    with pytest.raises(NotFound) as err:
+        services.position_close_preview(actor=system_actor, account_number=account.account_number, symbol="MSFT")
+    assert "holds no shares of MSFT" in err.value.message and "get_positions" in err.value.message
+    place(quantity="2")
+    sim.match()
+    with pytest.raises(InvalidInput) as err:
+        services.position_close_preview(actor=system_actor, account_number=account.account_number, symbol="AAPL",
+                                        quantity="3")
+    assert err.value.code == "more_than_held" and "close at most 2" in err.value.message
+    for bad in ("0", "-1", "lots"):
+        with pytest.raises(InvalidInput, match="positive number"):
+            services.position_close_preview(actor=system_actor, account_number=account.account_number, symbol="AAPL",
+                                            quantity=bad)
+    with pytest.raises(InvalidInput, match="Name the position"):
+        services.position_close_preview(actor=system_actor, account_number=account.account_number)
