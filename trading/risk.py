@@ -19,8 +19,8 @@ MSG = {
     "currency": ("This account's risk policy sets money limits per currency and has none for {value} (it has {limit}), "
                  "so orders in {value} are refused. Have an admin add {value} to the policy's currency limits "
                  "(Admin → Risk policies → Currency limits, e.g. {example}), or switch the policy to one base currency."),
-    "fx_rate": ("This order is in {value} and the account's money limits are in {currency}, but Tiger's FX rate for "
-                "{limit} could not be read ({reason}), so the order cannot be valued against them. Nothing was sent; "
+    "fx_rate": ("Amounts in {value} must be converted into this policy's {currency} limits, but Tiger's FX rate for "
+                "{limit} could not be read ({reason}), so the order cannot be checked against them. Nothing was sent; "
                 "retry in a moment."),
     "market": "Market {value} is not allowed for this account (allowed: {limit}).",
     "order_type": "Order type {value} is not allowed for this account (allowed: {limit}).",
@@ -102,6 +102,7 @@ class RiskContext:
     duplicate_age_seconds: int | None = None  # age of the youngest same-intent order in the window
     kill_switch: str | None = None  # "global" | "account" | None
     day_loss: Decimal | None = None  # positive = money lost since the day's start
+    day_loss_currency: str = ""  # the account's (its net liquidation's); blank: the policy's currency
     closing_only: bool = False  # already set today
     # Quantity that can still be closed on this side: long position minus open sells (for a SELL),
     # short position minus open buys (for a BUY). None: unknown, so treated as risk-increasing.
@@ -234,12 +235,20 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     passed("kill_switch")
 
     closing_only = ctx.closing_only
-    if policy.daily_loss_limit is not None and ctx.day_loss is not None and ctx.day_loss >= policy.daily_loss_limit:
+    day_loss = ctx.day_loss
+    if day_loss is not None and ctx.day_loss_currency and ctx.day_loss_currency != policy.currency \
+            and policy.daily_loss_limit is not None:
+        # The account's equity is in its own currency; the limit is in the policy's.
+        day_loss = _converted(day_loss, ctx.day_loss_currency, policy.currency, ctx.fx_rates)
+        if day_loss is None and decision.risk_increasing:
+            return refuse("fx_rate", f"{ctx.day_loss_currency} in {policy.currency}", ctx.day_loss_currency,
+                          reason=ctx.fx_error or f"no {ctx.day_loss_currency} rate in the account's assets")
+    if policy.daily_loss_limit is not None and day_loss is not None and day_loss >= policy.daily_loss_limit:
         if not closing_only:
             decision.closing_only_triggered = True
         closing_only = True
     if closing_only and decision.risk_increasing:
-        loss = ctx.day_loss if ctx.day_loss is not None else "not known"
+        loss = "not known" if day_loss is None else _shown(day_loss) if day_loss != ctx.day_loss else day_loss
         return refuse("closing_only", policy.daily_loss_limit if policy.daily_loss_limit is not None else "-", loss)
     passed("closing_only")
 

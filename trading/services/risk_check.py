@@ -32,6 +32,7 @@ def trading_day(now=None) -> date:
 class _Facts:
     last_price: Decimal | None
     net_liquidation: Decimal | None = None
+    equity_currency: str = ""  # net_liquidation's (the account's currency)
     position: Decimal | None = None
     # Selling calls: long calls of this contract, shares of the underlying, and calls on it already short.
     long_calls: Decimal | None = None
@@ -113,6 +114,7 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     if policy.daily_loss_limit is not None:
         assets = broker_for(account).assets()
         facts.net_liquidation, facts.fx_rates = assets.net_liquidation, dict(assets.fx_rates)
+        facts.equity_currency = assets.currency
     elif _needs_fx_rates(account, intent, policy):
         try:
             facts.fx_rates = dict(broker_for(account).assets().fx_rates)
@@ -155,6 +157,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         # First look at the account today: today's losses are measured from here.
         state.trading_day = today
         state.day_start_equity = facts.net_liquidation
+        state.equity_currency = facts.equity_currency
         state.save()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     closable = None
@@ -175,6 +178,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
             account=account, intent=intent, window_seconds=policy.duplicate_window_seconds, now=now),
         kill_switch=selectors.kill_switch_scope(account=account),
         day_loss=day_loss,
+        day_loss_currency=facts.equity_currency,
         closing_only=state.closing_only_day == today,
         closable_quantity=closable,
         covered_calls=_covered_calls(account, intent, facts, exclude_order_id),
@@ -184,7 +188,8 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         state.closing_only_day = today
         state.save()
         audit_record(actor=actor, event_type="risk.closing_only_activated", account=account,
-                     payload={"day": today.isoformat(), "day_loss": str(day_loss), "limit": str(policy.daily_loss_limit),
+                     payload={"day": today.isoformat(), "day_loss": str(day_loss), "day_loss_currency": facts.equity_currency,
+                              "limit": str(policy.daily_loss_limit),
                               "currency": policy.currency, "policy_version": policy.version})
     audit_record(actor=actor, event_type="risk.decision", account=account,
                  payload={"stage": stage, "order": intent.canonical(), **decision.as_dict(),

@@ -82,6 +82,33 @@ def test_a_hong_kong_board_lot_passes_a_policy_that_allows_hk_in_hkd(trader, acc
     assert order.status in ("SUBMITTED", "FILLED"), order.status_reason
 
 
+def test_the_preview_risk_table_shows_each_limits_currency_the_rate_and_the_converted_amount(trader, account,
+                                                                                              system_actor):
+    from trading.services import last_price
+
+    risk_policy_save(actor=system_actor, policy=RiskPolicy(account=account, currency="USD", allowed_markets="US,HK"))
+    price = last_price(account, "00700").quantize(Decimal("1"))
+    entered = {"account": account.account_number, "symbol": "00700", "side": "BUY", "quantity": "100",
+               "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY"}
+    preview = trader.post(NEW, entered).content.decode()
+    assert 'id="order-error"' not in preview, re.search(r'id="order-error">(.*?)<', preview).group(1)
+    converted = (price * 100 * Decimal("0.128205")).quantize(Decimal("0.01"), "ROUND_UP")
+    table = re.search(r'<table class="risk-decision">(.*?)</table>', preview, re.S).group(1)
+    assert "<th scope=\"row\">Money limits in</th><td>USD</td>" in table
+    assert "<th scope=\"row\">FX rate (Tiger&#x27;s)</th><td>1 HKD = 0.128205 USD</td>" in table
+    assert f"<th scope=\"row\">Converted notional</th><td>{converted.normalize():f} USD</td>" in table
+    assert f"<td>order {converted.normalize():f} USD ({price * 100} HKD at 0.128205 USD per HKD, Tiger&#x27;s rate); " \
+           "limit 100000 USD<br>" in table
+    assert "daily loss limit 10000 USD" in table
+    # Over the converted limit: the refusal's table says the same.
+    policy = RiskPolicy.objects.get(account=account)
+    policy.max_order_notional = converted - 1
+    risk_policy_save(actor=system_actor, policy=policy)
+    refused = trader.post(NEW, entered).content.decode()
+    assert "Order notional" in re.search(r'id="order-error">(.*?)<', refused).group(1)
+    assert "1 HKD = 0.128205 USD" in refused
+
+
 def test_someone_without_a_trade_grant_is_told_how_to_get_one(client, account, system_actor):
     from django.contrib.auth.models import Permission
 

@@ -148,30 +148,33 @@ money = st.decimals(min_value=D("0"), max_value=D("500000"), places=2)
 @settings(max_examples=600, deadline=None)
 @given(
     mode=st.sampled_from(["base", "per_currency"]), base=st.sampled_from(CURRENCIES),
-    currency=st.sampled_from(CURRENCIES), qty=st.integers(1, 2000),
+    currency=st.sampled_from(CURRENCIES), qty=st.integers(1, 300),
     price=st.decimals(min_value=D("0.01"), max_value=D("900"), places=3),
     max_notional=st.decimals(1, 300000, places=2), max_exposure=st.decimals(1, 900000, places=2),
     table=st.dictionaries(st.sampled_from(CURRENCIES), st.tuples(st.decimals(1, 300000, places=2),
                                                                  st.decimals(1, 900000, places=2)), max_size=3),
     open_by_currency=st.dictionaries(st.sampled_from(CURRENCIES), money, max_size=3),
-    rates_known=st.booleans(),
+    rates_known=st.booleans(), loss=st.one_of(st.none(), st.decimals(-50000, 50000, places=2)),
+    loss_currency=st.sampled_from(CURRENCIES), loss_limit=st.decimals(100, 50000, places=0),
 )
 def test_no_order_passes_a_limit_that_its_converted_value_exceeds(mode, base, currency, qty, price, max_notional,
-                                                                   max_exposure, table, open_by_currency, rates_known):
+                                                                   max_exposure, table, open_by_currency, rates_known,
+                                                                   loss, loss_currency, loss_limit):
     rows = tuple((c, n, e) for c, (n, e) in sorted(table.items()) if c != base) if mode == "per_currency" else ()
     pol = policy(currency=base, limits_mode=mode, currency_limits=rows, max_order_quantity=D("100000"),
                  max_order_notional=max_notional, max_open_exposure=max_exposure, allowed_markets=("US", "HK"),
-                 max_orders_per_minute=1000, daily_loss_limit=None)
+                 max_orders_per_minute=1000, daily_loss_limit=loss_limit)
     it = intent(symbol="00700" if currency == "HKD" else "AAPL", currency=currency, quantity=str(qty),
                 limit_price=str(price))
     others = {c: v for c, v in open_by_currency.items() if c != currency}
     cx = RiskContext(last_price=price, open_exposure=open_by_currency.get(currency, D("0")), other_open_exposure=others,
-                     fx_rates=RATES if rates_known else None, fx_error="" if rates_known else "down")
+                     fx_rates=RATES if rates_known else None, fx_error="" if rates_known else "down",
+                     day_loss=loss, day_loss_currency=loss_currency)
     d = evaluate(policy=pol, intent=it, ctx=cx)
     if mode == "per_currency":
         limits = {c: (n, e) for c, n, e in rows} | {base: (max_notional, max_exposure)}
         if currency not in limits:
-            assert not d.accepted and d.rule == "currency"
+            assert not d.accepted and d.rule in ("currency", "closing_only", "fx_rate")
             return
         limit_currency, (notional_limit, exposure_limit) = currency, limits[currency]
         counted = {currency: open_by_currency.get(currency, D("0"))}  # other currencies meet their own limits
@@ -182,6 +185,9 @@ def test_no_order_passes_a_limit_that_its_converted_value_exceeds(mode, base, cu
         assert d.rule and d.message and d.value
         return
     assert d.limit_currency == limit_currency
+    if loss is not None:  # the day's loss, in the account's currency, under the limit in the policy's
+        assert exact(loss, loss_currency, base) < loss_limit
+        assert rates_known or loss_currency == base
     notional = it.quantity * price
     assert exact(notional, currency, limit_currency) <= notional_limit
     exposure = exact(notional, currency, limit_currency) + sum(exact(v, c, limit_currency) for c, v in counted.items())
@@ -190,3 +196,22 @@ def test_no_order_passes_a_limit_that_its_converted_value_exceeds(mode, base, cu
         assert rates_known  # a conversion was needed: never done without Tiger's rates
     if currency != limit_currency:
         assert abs(Fraction(Decimal(d.fx_rate)) - exact(D(1), currency, limit_currency)) <= Fraction(1, 10**10)
+
+
+def test_the_days_loss_in_the_accounts_currency_is_converted_into_the_policys():
+    # A USD account under an HKD policy: a 1,000 USD loss is 7,800.0078 HKD, over a 7,800 HKD limit.
+    pol = policy(currency="HKD", daily_loss_limit=D("7800"), max_order_notional=D("1000000"),
+                 max_open_exposure=D("1000000"), allowed_markets=("US", "HK"))
+    d = evaluate(policy=pol, intent=intent(), ctx=RiskContext(last_price=D("100"), day_loss=D("1000"),
+                                                             day_loss_currency="USD", fx_rates=RATES))
+    assert d.rule == "closing_only" and d.closing_only_triggered and d.value == "7800.01"
+    d = evaluate(policy=pol, intent=intent(), ctx=RiskContext(last_price=D("100"), day_loss=D("999"),
+                                                             day_loss_currency="USD", fx_rates=RATES))
+    assert d.accepted, d.message
+    # Without the rate a risk-increasing order is refused; a closing one still passes.
+    # (HKD orders: they need no conversion themselves.)
+    cx = dict(last_price=D("380"), day_loss=D("999"), day_loss_currency="USD", fx_error="Tiger did not answer")
+    d = evaluate(policy=pol, intent=hk(), ctx=RiskContext(**cx))
+    assert d.rule == "fx_rate" and d.limit == "USD in HKD" and "Tiger did not answer" in d.message
+    d = evaluate(policy=pol, intent=hk(side="SELL"), ctx=RiskContext(**cx, closable_quantity=D("100")))
+    assert d.accepted and not d.risk_increasing, d.message
