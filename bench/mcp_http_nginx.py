@@ -11,6 +11,8 @@ process. Each client rotates over 4 accounts of its own (--accounts-per-client),
 Tiger's 60 position reads a minute per developer id (which the simulator and our limiter enforce) are
 not what is measured. Target (issue 16): 0 errors; p50, p99 and calls/s reported, with the ratio of
 two processes to one. The clients run in this process and share the machine's cores with the servers.
+Also printed: p50 and p99 per tool, and how many Tiger position reads the get_positions calls made
+(an account read again within TIGER_ACCOUNT_READ_TTL shares the cached read).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
     from mcp.client.streamable_http import streamable_http_client
 
     samples: list[float] = []
+    by_tool: dict[str, list[float]] = {"get_quote": [], "get_positions": []}
     errors: list[str] = []
     warmed: set[int] = set()  # the clients ready (or failed), by index
     started_at: list[float] = []
@@ -121,6 +124,7 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
                     if result.is_error:
                         errors.append(f"{name}: {result.content[0].text[:200]}")
                 samples.append(time.perf_counter() - t0)
+                by_tool[name].append(samples[-1])
                 i += 1
 
     ready = anyio.Event()
@@ -133,16 +137,23 @@ async def _load(url: str, token: str, per_client: list[list[str]], duration: flo
         started_at.append(time.perf_counter())
         ready.set()
     elapsed = time.perf_counter() - started_at[0]
-    return {"samples": samples, "errors": errors, "elapsed": elapsed}
+    return {"samples": samples, "errors": errors, "elapsed": elapsed, "by_tool": by_tool}
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p99) in ms."""
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
 
 
 def _summary(label: str, run: dict) -> str:
-    ordered = sorted(run["samples"])
-    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
-    rate = len(ordered) / run["elapsed"]
+    p50, p99 = _percentiles(run["samples"])
+    rate = len(run["samples"]) / run["elapsed"]
     run["rate"] = rate
-    return (f"  {label}: {len(ordered)} calls, {len(run['errors'])} errors, p50 {statistics.median(ordered) * 1000:.1f} ms, "
-            f"p99 {p99 * 1000:.1f} ms, {rate:.1f} calls/s")
+    tools = "; ".join(f"{name} p50 {_percentiles(s)[0]:.1f} ms, p99 {_percentiles(s)[1]:.1f} ms"
+                      for name, s in run["by_tool"].items() if s)
+    return (f"  {label}: {len(run['samples'])} calls, {len(run['errors'])} errors, p50 {p50:.1f} ms, "
+            f"p99 {p99:.1f} ms, {rate:.1f} calls/s\n    ({tools})")
 
 
 def main(argv=None) -> int:
@@ -201,7 +212,7 @@ def main(argv=None) -> int:
         # The two configurations alternate in rounds, so that the load other work puts on the
         # machine falls on both alike; the first (uncounted) round warms every process.
         labels = {"two web processes": ports, "one web process": ports[:1]}
-        runs = {label: {"samples": [], "errors": [], "elapsed": 0.0} for label in labels}
+        runs = {label: {"samples": [], "errors": [], "elapsed": 0.0, "by_tool": {}} for label in labels}
         nginxes = {label: LocalNginx(upstreams, Path(data_dir) / f"nginx-{len(upstreams)}")
                    for label, upstreams in labels.items()}
         try:
@@ -209,10 +220,16 @@ def main(argv=None) -> int:
                 anyio.run(_load, f"{nginx.base_url}/mcp", token, per_client, args.warmup, args.mode)
             for _ in range(args.rounds):
                 for label, nginx in nginxes.items():
+                    reads_before = gateway.request_counts().get("positions", 0)
                     run = anyio.run(_load, f"{nginx.base_url}/mcp", token, per_client, args.duration / args.rounds,
                                     args.mode)
+                    # Calls still in flight at the end are counted too: a rough share, not an exact one.
+                    runs[label]["tiger_reads"] = runs[label].get("tiger_reads", 0) + \
+                        gateway.request_counts().get("positions", 0) - reads_before
                     for key in ("samples", "errors"):
                         runs[label][key] += run[key]
+                    for name, samples in run["by_tool"].items():
+                        runs[label]["by_tool"].setdefault(name, []).extend(samples)
                     runs[label]["elapsed"] += run["elapsed"]
         finally:
             for nginx in nginxes.values():
@@ -221,6 +238,8 @@ def main(argv=None) -> int:
               f"get_positions alternately, {args.duration:.0f} s each in {args.rounds} alternating rounds")
         for label, run in runs.items():
             print(_summary(label, run))
+            print(f"    Tiger position reads: {run.get('tiger_reads', 0)} for {len(run['by_tool'].get('get_positions', []))} "
+                  f"get_positions calls (the rest shared a cached read)")
             for error in run["errors"][:5]:
                 print(f"    error: {error}")
         two, one = runs["two web processes"], runs["one web process"]
