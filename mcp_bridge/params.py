@@ -15,7 +15,7 @@ PREVIEW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempote
 
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
 
-WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order"})
+WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order", "close_position"})
 
 # Parameter types shared by every tool that takes them (the same names and meaning everywhere).
 AccountParam = Annotated[

@@ -7,7 +7,7 @@ error whose message says how to fix the call; nothing else about an unexpected f
 
 from mcp_bridge.adapter import WRITE_UNAVAILABLE, call, require_write
 from mcp_bridge.params import DESTRUCTIVE, PREVIEW, READ, WRITE_TOOLS
-from mcp_bridge.tools import accounts, futures, history, market, options, orders, portfolio, quotes, research
+from mcp_bridge.tools import accounts, closing, futures, history, market, options, orders, portfolio, quotes, research
 from mcp_bridge.tools.accounts import list_accounts
 
 __all__ = ["TOOLSET_OF", "WRITE_TOOLS", "WRITE_UNAVAILABLE", "call", "list_accounts", "register", "require_write"]
@@ -63,6 +63,7 @@ def register(add) -> None:
     add(orders.place_order, annotations=DESTRUCTIVE, title="Place order")
     add(orders.modify_order, annotations=DESTRUCTIVE, title="Modify order")
     add(orders.cancel_order, annotations=DESTRUCTIVE, title="Cancel order")
+    add(closing.close_position, annotations=PREVIEW, title="Close position")
     for fns in TOOLSET_TOOLS.values():
         for fn, title in fns.items():
             add(fn, annotations=READ, title=title)

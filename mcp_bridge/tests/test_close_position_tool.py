@@ -1,0 +1,41 @@
+"""close_position over MCP: the preview of the closing order, confirmed with place_order restating it."""
+
+import re
+
+import pytest
+
+from mcp_bridge.tests.test_tools import error_text, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_close_position_previews_the_sale_and_place_order_confirms_it(world):
+    buy = {"symbol": "AAPL", "side": "BUY", "quantity": "6", "order_type": "MKT"}
+    async with world.stdio("--client", "trader") as mcp:
+        token = ok(await mcp.call_tool("preview_order", buy))["confirmation_token"]
+        ok(await mcp.call_tool("place_order", {**buy, "confirmation_token": token}))
+        world.sim.match()
+
+        preview = ok(await mcp.call_tool("close_position", {"symbol": "AAPL", "quantity": "4"}))
+        assert preview["allowed"] is True and preview["confirmation_token"]
+        assert (preview["order"]["side"], preview["order"]["quantity"]) == ("SELL", "4")
+        # next_step restates exactly what place_order must be given.
+        assert "place_order with symbol='AAPL', side='SELL', quantity='4', order_type='MKT'" in preview["next_step"]
+        params = dict(re.findall(r"(\w+)='([^']*)'", preview["next_step"].split("place_order with ")[1]))
+        placed = ok(await mcp.call_tool("place_order", {**params, "confirmation_token": preview["confirmation_token"]}))
+        assert placed["status"] == "SUBMITTED" and placed["order"]["side"] == "SELL"
+        world.sim.match()
+        positions = ok(await mcp.call_tool("get_positions", {"fresh_only": True}))["positions"]
+        assert [p["quantity"] for p in positions if p["symbol"] == "AAPL"] == ["2"]
+
+        too_much = await mcp.call_tool("close_position", {"symbol": "AAPL", "quantity": "3"})
+        assert "close at most 2" in error_text(too_much)
+        nothing = await mcp.call_tool("close_position", {"symbol": "MSFT"})
+        assert "holds no shares of MSFT" in error_text(nothing) and "get_positions" in error_text(nothing)
+
+
+async def test_a_reader_cannot_close(world):
+    async with world.stdio("--client", "reader") as mcp:
+        assert "close_position" not in {t.name for t in (await mcp.list_tools()).tools}
+        refused = await mcp.call_tool("close_position", {"symbol": "AAPL"})
+    assert refused.is_error and "close_position" in error_text(refused)

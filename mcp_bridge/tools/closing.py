@@ -1,0 +1,53 @@
+"""close_position: the preview of the order that closes all or part of a position; place_order confirms it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mcp_bridge.adapter import call, require_write
+from mcp_bridge.context import current_actor
+from mcp_bridge.params import AccountParam, PriceParam, RthParam, TifParam
+from mcp_bridge.schemas import PreviewResult
+from mcp_bridge.shapes import preview_out, refused_out
+
+CLOSE_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call place_order "
+              "with {params} and confirmation_token before {expires}.")
+# What place_order restates of the previewed order (its other parameters keep their defaults).
+RESTATED = ("symbol", "identifier", "side", "quantity", "order_type", "limit_price", "time_in_force", "outside_rth")
+
+
+def _close_preview(actor, account_number, params: dict) -> PreviewResult:
+    from trading.risk import RiskRefused
+    from trading.services import position_close_preview
+
+    try:
+        preview = position_close_preview(actor=actor, account_number=account_number, **params)
+    except RiskRefused as exc:
+        return refused_out(exc.account, exc, {k: v for k, v in params.items() if v is not None})
+    result = preview_out(preview, "place_order")
+    restated = ", ".join(f"{key}={preview.order[key]!r}" for key in RESTATED
+                         if preview.order.get(key) not in (None, "", False, "DAY"))
+    result.next_step = CLOSE_NEXT.format(environment=preview.environment, params=restated, expires=preview.expires_at)
+    return result
+
+
+async def close_position(
+    symbol: Annotated[str | None, Field(description="The stock to close, e.g. AAPL or 00700.", max_length=32)] = None,
+    identifier: Annotated[str | None, Field(description="Or the option contract to close, e.g. 'AAPL  260320C00190000'.", max_length=40)] = None,
+    quantity: Annotated[Decimal | None, Field(description="How much to close (shares or contracts); leave out to close it all.", gt=0)] = None,
+    order_type: Annotated[Literal["MKT", "LMT"], Field(description="MKT (default) or LMT with limit_price.")] = "MKT",
+    limit_price: PriceParam = None, time_in_force: TifParam = "DAY", outside_rth: RthParam = False,
+    account: AccountParam = None,
+) -> PreviewResult:
+    """Step 1 of closing a position, all or part: reads what the account holds now and previews the
+    order that takes it off (SELL a long, BUY back a short), with risk checks and Tiger's preview.
+    Places nothing: confirm with place_order as next_step says. Closing is allowed under the kill
+    switch and "closing only". Example: {"symbol":"AAPL"} closes all of AAPL; {"symbol":"00700",
+    "quantity":"100","order_type":"LMT","limit_price":"400"} sells one HK lot at 400."""
+    await require_write("close_position")
+    params = {"symbol": symbol, "identifier": identifier, "quantity": quantity, "order_type": order_type,
+              "limit_price": limit_price, "time_in_force": time_in_force, "outside_rth": outside_rth}
+    return await call(_close_preview, current_actor(), account, params)
