@@ -47,7 +47,7 @@ def test_history_starts_at_the_opening_cash_and_ends_at_todays_net_liquidation(s
     assert last.day == sim_today(sim)
     assert all(d.net_value == Decimal("1000000") and d.pnl == 0 for d in before)
     _, assets = account_summary_get(actor=system_actor, account_number=traded.account_number)
-    assert last.net_value == assets.net_liquidation.quantize(CENT)
+    assert last.net_value == assets.value.net_liquidation.quantize(CENT)
     assert last.pnl == last.net_value - Decimal("1000000") != 0  # commission at least
     assert last.position_value > 0 and last.cash + last.position_value == last.net_value
     assert history.pnl == sum(d.pnl for d in days)
