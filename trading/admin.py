@@ -25,7 +25,8 @@ from marketdata.services import account_connection_test, account_credentials_che
 from trading import selectors, services
 from accounts.models import Scope
 from accounts.selectors import accounts_for_actor
-from trading.models import (ACTIVE, Fill, KillSwitch, Order, OrderAlert, OrderType, RiskPolicy, RiskPolicyVersion, Side,
+from trading.models import (ACTIVE, Fill, KillSwitch, OptionRight, Order, OrderAlert, OrderType, RiskPolicy,
+                            RiskPolicyVersion, SecType, Side,
                             TimeInForce)
 from trading.live import live_transport
 from trading.risk import RiskRefused, money_notes
@@ -137,9 +138,18 @@ class NewOrderForm(forms.Form):
     """What an operator types; trading.services.order_preview checks and normalises it, as for MCP and REST."""
 
     account = forms.ChoiceField(help_text="The accounts you may trade.")
-    symbol = forms.CharField(max_length=20, help_text="AAPL, or five digits for Hong Kong (00700).")
+    sec_type = forms.ChoiceField(choices=SecType.choices, initial=SecType.STK, required=False, label="Security type",
+                                 help_text="An option is named by its identifier, or by symbol, expiry, strike and right.")
+    symbol = forms.CharField(max_length=20, required=False,
+                             help_text="AAPL, or five digits for Hong Kong (00700); for an option, its underlying.")
+    identifier = forms.CharField(max_length=30, required=False, label="Option identifier",
+                                 help_text="Option only, from the chain: AAPL  260116C00150000 (instead of the three below).")
+    expiry = forms.DateField(required=False, label="Option expiry", help_text="Option only: 2026-01-16.")
+    strike = forms.DecimalField(required=False, min_value=0, label="Option strike", help_text="Option only: 150.")
+    right = forms.ChoiceField(choices=[("", "—"), *OptionRight.choices], required=False, label="Option right")
     side = forms.ChoiceField(choices=Side.choices)
-    quantity = forms.DecimalField(min_value=0, help_text="Shares; Hong Kong stocks trade in board lots (00700: 100).")
+    quantity = forms.DecimalField(min_value=0, help_text="Shares (Hong Kong: board lots, 00700: 100), or option "
+                                                         "contracts (each covers the contract's multiplier, 100 shares in the US).")
     order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
     limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
@@ -150,6 +160,14 @@ class NewOrderForm(forms.Form):
     expire_time = forms.DateTimeField(required=False, label="Expires (GTD)",
                                       help_text="For GTD orders, in UTC: 2026-12-31 21:00.")
     outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
+
+    def clean(self):
+        data = super().clean()
+        # Blank option fields are absent ones: the service then sees a stock order as before.
+        for name in ("sec_type", "identifier", "expiry", "strike", "right"):
+            if data.get(name) in ("", None):
+                data[name] = None
+        return data
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
