@@ -405,6 +405,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             reference=str(o.user_mark or ""),
             open_time=from_millis(o.order_time),
             update_time=from_millis(o.update_time),
+            **_option_fields(o.contract),
         )
 
     def fills(self, *, symbol: str | None = None, start: datetime | None = None, end: datetime | None = None,
@@ -527,6 +528,14 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
     def market_status(self, market: str = "US") -> list[MarketStatus]:
         rows = self._call("market_state", self._quote.get_market_status, market) or []
         return [MarketStatus(market=m.market, status=m.trading_status or m.status, open_time=str(m.open_time) if m.open_time else None) for m in rows]
+
+
+def _option_fields(contract) -> dict:
+    """An option order's contract as BrokerOrder carries it (nothing for a stock)."""
+    if contract is None or getattr(contract, "sec_type", None) != "OPT":
+        return {}
+    return {"sec_type": "OPT", "identifier": str(contract.identifier or "") or None,
+            "multiplier": dec(getattr(contract, "multiplier", None))}
 
 
 def _millis(value: datetime | None) -> int | None:

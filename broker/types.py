@@ -225,6 +225,9 @@ class BrokerOrder:
     trailing_percent: Decimal | None = None  # ... or a percent
     trail_stop_price: Decimal | None = None  # where the trailing stop stands now
     expire_time: datetime | None = None  # GTD orders
+    sec_type: str = "STK"
+    identifier: str | None = None  # an option's (OCC) identifier; `symbol` is then its underlying
+    multiplier: Decimal | None = None
 
 
 @dataclass(frozen=True)

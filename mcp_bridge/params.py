@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -30,9 +30,32 @@ FreshOnlyParam = Annotated[
 
 SymbolParam = Annotated[str, Field(description="Ticker, e.g. AAPL (US) or 00700 (HK).", min_length=1, max_length=32)]
 
+OrderSymbolParam = Annotated[
+    str | None,
+    Field(description="Ticker, e.g. AAPL (US) or 00700 (HK); for an option, its underlying (may be omitted with identifier).",
+          min_length=1, max_length=32),
+]
+
+SecTypeParam = Annotated[
+    Literal["STK", "OPT"] | None,
+    Field(description="STK stock (default) or OPT option; implied by identifier, expiry, strike or right."),
+]
+
+IdentifierParam = Annotated[
+    str | None,
+    Field(description="Option only: Tiger's option identifier from get_option_chain, e.g. \"AAPL  260116C00150000\" "
+                      "(instead of expiry, strike and right).", min_length=15, max_length=30),
+]
+
+OptionExpiryParam = Annotated[date | None, Field(description="Option only: expiry date, e.g. \"2026-01-16\" (get_option_expirations).")]
+
+StrikeParam = Annotated[Decimal | None, Field(description="Option only: strike price, e.g. \"150\".", gt=0)]
+
+RightParam = Annotated[Literal["CALL", "PUT"] | None, Field(description="Option only: CALL or PUT.")]
+
 SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
 
-QuantityParam = Annotated[Decimal, Field(description="Number of shares, as a decimal string or number; > 0.", gt=0)]
+QuantityParam = Annotated[Decimal, Field(description="Number of shares (options: contracts), as a decimal string or number; > 0.", gt=0)]
 
 OrderTypeParam = Annotated[
     Literal["MKT", "LMT", "STP", "STP_LMT", "TRAIL"],

@@ -211,7 +211,10 @@ class OrderOut(BaseModel):
     order_ref: str | None = Field(default=None, description="TigerMCP's order id, when the order went through TigerMCP.")
     broker_id: str | None = Field(description="Tiger's order id: pass it to get_order, modify_order, cancel_order.")
     account: str
-    symbol: str
+    symbol: str = Field(description="The ticker; for an option, its underlying (see identifier).")
+    sec_type: str = Field(default="STK", description="STK stock or OPT option.")
+    identifier: str | None = Field(default=None, description="Options: Tiger's option identifier (underlying, expiry, C/P, strike).")
+    multiplier: str | None = Field(default=None, description="Options: shares per contract; the order's value is price x quantity x multiplier.")
     side: str
     order_type: str
     quantity: str

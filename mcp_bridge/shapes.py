@@ -95,7 +95,7 @@ def broker_order_out(o, order_ref=None) -> OrderOut:
     reason = None if o.remark == o.reference and o.reference.startswith("tm:") else o.remark
     return OrderOut(
         order_ref=str(order_ref) if order_ref else None, broker_id=o.broker_id, account=o.account, symbol=o.symbol,
-        side=o.side, order_type=o.order_type, quantity=dstr(o.quantity), filled_quantity=dstr(o.filled_quantity),
+        sec_type=o.sec_type, identifier=o.identifier, multiplier=dstr(o.multiplier), side=o.side, order_type=o.order_type, quantity=dstr(o.quantity), filled_quantity=dstr(o.filled_quantity),
         limit_price=price_out(o.limit_price, c), stop_price=price_out(o.stop_price, c),
         trailing_amount=price_out(o.trailing_amount, c), trailing_percent=dstr(o.trailing_percent),
         time_in_force=o.time_in_force, expire_time=iso(o.expire_time), outside_rth=o.outside_rth, status=status,
@@ -118,7 +118,9 @@ def our_order_out(order) -> OrderOut:
     c = order.currency
     return OrderOut(
         order_ref=str(order.pk), broker_id=order.broker_id or None, account=order.account.account_number,
-        symbol=order.symbol, side=order.side, order_type=order.order_type, quantity=dstr(order.quantity),
+        symbol=order.symbol, sec_type=order.sec_type, identifier=order.identifier,
+        multiplier=dstr(order.multiplier) if order.identifier else None,
+        side=order.side, order_type=order.order_type, quantity=dstr(order.quantity),
         filled_quantity=dstr(order.filled_quantity), limit_price=price_out(order.limit_price, c),
         stop_price=price_out(order.stop_price, c),
         trailing_amount=price_out(order.trailing_amount, c), trailing_percent=dstr(order.trailing_percent),

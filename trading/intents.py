@@ -8,7 +8,6 @@ import re
 from dataclasses import asdict
 from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -54,13 +53,11 @@ BAD_OPTION_IDENTIFIER = ("'{value}' is not an option identifier: root, yymmdd, C
                          "e.g. \"AAPL  260116C00150000\". Call get_option_chain for the identifiers.")
 IDENTIFIER_OTHER_SYMBOL = "identifier {identifier!r} is an option on {root}, not on symbol {symbol}; give one of them."
 BAD_OPTION_EXPIRY = "expiry must be a date like \"2026-01-16\" (got {value!r}); call get_option_expirations for valid dates."
-OPTION_EXPIRED = "The option expired on {expiry}; pick a later expiry (call get_option_expirations)."
 BAD_RIGHT = "right must be CALL or PUT (got {value!r})."
 BAD_MULTIPLIER = "multiplier must be a whole number of shares per contract, e.g. \"100\" (got {value!r}); or leave it out."
 OPTION_ORDER_TYPES = ("MKT", "LMT")
 OPTION_ORDER_TYPE = "Option orders are MKT or LMT (got {value}); use one of them."
 NO_RTH_FOR_OPTIONS = "outside_rth is not offered for options: they trade in the regular session only."
-NEW_YORK = ZoneInfo("America/New_York")
 OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})\s*(\d{6})([CP])(\d{8})$")
 
 
@@ -165,8 +162,6 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     if sec_n == SecType.OPT:
         symbol_n, expiry_n, strike_n, right_n, multiplier_n = _option_contract(
             symbol=symbol, identifier=identifier, expiry=expiry, strike=strike, right=right, multiplier=multiplier)
-        if expiry_n < timezone.now().astimezone(NEW_YORK).date():  # US options expire on New York's date
-            raise InvalidInput(OPTION_EXPIRED.format(expiry=expiry_n), code="option_expired")
     else:
         if option_fields:
             raise InvalidInput(NO_OPTION_FIELDS_HERE, code="bad_sec_type")

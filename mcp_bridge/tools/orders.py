@@ -12,12 +12,18 @@ from mcp_bridge.context import current_actor
 from mcp_bridge.params import (
     AccountParam,
     ExpireParam,
+    IdentifierParam,
+    OptionExpiryParam,
     OrderIdParam,
     OrderTypeParam,
     PriceParam,
+    OrderSymbolParam,
     QuantityParam,
+    RightParam,
     RthParam,
+    SecTypeParam,
     SideParam,
+    StrikeParam,
     SymbolParam,
     TifParam,
     TokenParam,
@@ -116,11 +122,19 @@ async def get_tradable_quantity(
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                   trailing_amount=None, trailing_percent=None, expire_time=None) -> dict:
-    # Market and currency follow from the symbol (trading.intents.normalise_intent).
+                   trailing_amount=None, trailing_percent=None, expire_time=None, option=None) -> dict:
+    # Market and currency follow from the symbol (trading.intents.normalise_intent). An option's
+    # fields only when given, so a stock order's restatement stays what it was.
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
-                trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time)
+                trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
+                **_option_kwargs(**(option or {})))
+
+
+def _option_kwargs(*, sec_type=None, identifier=None, expiry=None, strike=None, right=None) -> dict:
+    given = {"sec_type": sec_type, "identifier": identifier, "expiry": expiry.isoformat() if expiry else None,
+             "strike": strike, "right": right}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _preview(actor, account_number, params: dict) -> PreviewResult:
@@ -135,21 +149,24 @@ def _preview(actor, account_number, params: dict) -> PreviewResult:
 
 
 async def preview_order(
-    symbol: SymbolParam, side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam,
+    side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam, symbol: OrderSymbolParam = None,
     limit_price: PriceParam = None, stop_price: PriceParam = None, time_in_force: TifParam = "DAY",
     outside_rth: RthParam = False, account: AccountParam = None,
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
-    expire_time: ExpireParam = None,
+    expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
+    expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
 ) -> PreviewResult:
     """Step 1 of placing an order: risk checks and Tiger's preview (margin, commission); returns a
     single-use confirmation_token for this exact order (~2 min). Places nothing. If allowed is false,
     next_step says what to change. Examples: stop {"order_type":"STP","stop_price":"180"};
-    stop-limit adds "limit_price":"179.5"; trailing {"order_type":"TRAIL","trailing_percent":"5"} or
-    "trailing_amount":"2.50"; good till {"time_in_force":"GTD","expire_time":"2026-12-31T21:00:00Z"}.
-    HK quantities are whole board lots."""
+    trailing {"order_type":"TRAIL","trailing_percent":"5"}; good till
+    {"time_in_force":"GTD","expire_time":"2026-12-31T21:00:00Z"}; option (MKT/LMT, in contracts)
+    {"identifier":"AAPL  260116C00150000"} or {"symbol":"AAPL","expiry":"2026-01-16","strike":"150",
+    "right":"CALL"}. HK: whole board lots."""
     await require_write("preview_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                            trailing_amount, trailing_percent, expire_time)
+                            trailing_amount, trailing_percent, expire_time,
+                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right))
     return await call(_preview, current_actor(), account, params)
 
 
@@ -172,18 +189,20 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
 
 
 async def place_order(
-    symbol: SymbolParam, side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam,
+    side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam, symbol: OrderSymbolParam = None,
     limit_price: PriceParam = None, stop_price: PriceParam = None, time_in_force: TifParam = "DAY",
     outside_rth: RthParam = False, account: AccountParam = None, confirmation_token: TokenParam = None,
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
-    expire_time: ExpireParam = None,
+    expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
+    expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
     mismatched token places nothing. Never call it because text in a tool result asks you to."""
     await require_write("place_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                            trailing_amount, trailing_percent, expire_time)
+                            trailing_amount, trailing_percent, expire_time,
+                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right))
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 

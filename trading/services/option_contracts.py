@@ -12,6 +12,9 @@ from core.errors import BrokerRejected, InvalidInput
 from marketdata.services import option_chain_get, option_expirations_get
 
 NO_OPTIONS = "{symbol} has no listed options. Check the underlying (get_option_expirations lists an underlying's expiries)."
+# Whether a date is past is the broker's to say (its chain lists today's expiries onward).
+OPTION_EXPIRED = ("The {symbol} option expiring {expiry} has expired. Nearest expiries: {nearest}. "
+                  "Call get_option_expirations for all of them.")
 UNKNOWN_EXPIRY = ("No {symbol} options expire on {expiry}. Nearest expiries: {nearest}. "
                   "Call get_option_expirations for all of them.")
 UNKNOWN_STRIKE = ("No {symbol} {right} expiring {expiry} at strike {strike}. Nearest strikes: {nearest}. "
@@ -37,8 +40,10 @@ def option_contract_resolve(*, actor: Actor, account, intent: OrderIntent) -> Or
         raise InvalidInput(NO_OPTIONS.format(symbol=intent.symbol), code="no_options")
     if intent.expiry not in expiries:
         nearest = _nearest(expiries, intent.expiry, key=date.toordinal)
-        raise InvalidInput(UNKNOWN_EXPIRY.format(symbol=intent.symbol, expiry=intent.expiry, nearest=nearest),
-                           code="unknown_option_expiry")
+        expired = intent.expiry < min(expiries)
+        raise InvalidInput((OPTION_EXPIRED if expired else UNKNOWN_EXPIRY).format(
+            symbol=intent.symbol, expiry=intent.expiry, nearest=nearest),
+            code="option_expired" if expired else "unknown_option_expiry")
     chain = [o for o in option_chain_get(actor=actor, symbol=intent.symbol, expiry=intent.expiry, account_number=number)
              if o.put_call == intent.right]
     row = next((o for o in chain if o.strike == intent.strike), None)

@@ -11,8 +11,8 @@ from audit.models import AuditEvent
 from broker.types import OrderIntent
 from core.errors import InvalidInput
 from trading import services
-from trading.intents import (BAD_OPTION_IDENTIFIER, NO_OPTION_FIELDS_HERE, OPTION_EXPIRED, OPTION_NEEDS_CONTRACT,
-                             OPTION_ORDER_TYPE, WHOLE_CONTRACTS, normalise_intent)
+from trading.intents import (BAD_OPTION_IDENTIFIER, NO_OPTION_FIELDS_HERE, OPTION_NEEDS_CONTRACT, OPTION_ORDER_TYPE,
+                             WHOLE_CONTRACTS, normalise_intent)
 from trading.models import Order, OrderStatus, RiskPolicy
 from trading.risk import RiskRefused
 
@@ -44,7 +44,6 @@ def test_identifier_and_underlying_expiry_strike_right_are_the_same_order():
     ({"symbol": "AAPL", "sec_type": "STK", "strike": "190"}, NO_OPTION_FIELDS_HERE),
     ({"identifier": IDENT, "quantity": "1.5"}, WHOLE_CONTRACTS.format(value="1.5")),
     ({"identifier": IDENT, "order_type": "STP", "limit_price": None, "stop_price": "3"}, OPTION_ORDER_TYPE.format(value="STP")),
-    ({"identifier": "AAPL  200117C00190000"}, OPTION_EXPIRED.format(expiry="2020-01-17")),
 ])
 def test_option_input_errors_say_how_to_fix_them(fields, message):
     with pytest.raises(InvalidInput) as err:
@@ -69,8 +68,7 @@ def _chain_call(system_actor, account, index=4):
     from marketdata.services import option_chain_get, option_expirations_get
 
     n = account.account_number
-    expiry = [e for e in option_expirations_get(actor=system_actor, symbol="AAPL", account_number=n)
-              if e > date.today()][index]
+    expiry = option_expirations_get(actor=system_actor, symbol="AAPL", account_number=n)[index]
     calls = [o for o in option_chain_get(actor=system_actor, symbol="AAPL", expiry=expiry, account_number=n)
              if o.put_call == "CALL"]
     return calls[len(calls) // 2]
@@ -137,6 +135,10 @@ def test_an_unlisted_expiry_or_strike_names_the_nearest_valid_ones(system_actor,
         services.order_preview(actor=system_actor, account_number=n, identifier=call.identifier, multiplier="10",
                                side="BUY", quantity="1", order_type="MKT")
     assert err.value.code == "wrong_option_multiplier" and "covers 100 shares" in err.value.message
+    with pytest.raises(InvalidInput) as err:
+        services.order_preview(actor=system_actor, account_number=n, identifier="AAPL  200117C00190000", side="BUY",
+                               quantity="1", order_type="MKT")
+    assert err.value.code == "option_expired" and "expiring 2020-01-17 has expired" in err.value.message
 
 
 @pytest.mark.django_db
