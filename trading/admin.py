@@ -41,19 +41,24 @@ RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("r
              ("checked", "Rules checked")]
 
 
+LIMIT_TITLES = {"max_notional": "Max order notional", "max_open_exposure": "Max open exposure",
+                "closing_only": "Daily loss limit"}
+
+
 def _risk_cell(key: str, value, decision: dict) -> str:
     """One value of the risk table in words: money with its currency, a rate as "1 HKD = … USD", each
     money limit with the order's amount against it."""
     currency, limit_currency = decision.get("currency") or "", decision.get("limit_currency") or ""
     if key == "notional" and currency:
-        return f"{value} {currency}"
+        return format_money(value, currency)
     if key == "fx_rate":
         return f"1 {currency} = {value} {limit_currency}"
     if key in ("converted_notional", "exposure"):
-        return f"{value} {limit_currency}"
+        return format_money(value, limit_currency)
     if key == "limits":
-        notes = money_notes(decision)
-        return format_html_join(mark_safe("<br>"), "{}", ((notes.get(rule, f"limit {text}"),) for rule, text in value.items()))
+        notes = money_notes(decision, money=format_money)
+        return format_html_join(mark_safe("<br>"), "{}: {}", (
+            (LIMIT_TITLES.get(rule, rule), notes.get(rule, text)) for rule, text in value.items()))
     return value
 
 

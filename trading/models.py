@@ -334,7 +334,7 @@ def currency_limits_clean(raw, *, mode: str, currency: str) -> dict:
         for key in CURRENCY_LIMIT_KEYS:
             text = _money_text(limits[key])
             if text is None:
-                raise ValidationError(f"{ccy} {key} must be a positive amount written as a string, like \"780000\" "
+                raise ValidationError(f"{ccy} {key} must be a positive amount, like \"780000\" "
                                       f"(got {limits[key]!r}).")
             amounts[key] = text
         clean[ccy] = amounts

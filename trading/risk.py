@@ -187,23 +187,28 @@ def _shown(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_UP)
 
 
-def money_notes(decision: dict) -> dict[str, str]:
+def _money_text(amount: str, currency: str) -> str:
+    return f"{amount} {currency}"
+
+
+def money_notes(decision: dict, money=_money_text) -> dict[str, str]:
     """For each money limit a decision (RiskDecision.as_dict) measured, the order's amount against it
-    in words, with currencies and, for a converted order, Tiger's rate: what a preview shows."""
-    limits = decision.get("limits") or {}
+    in words, with currencies and, for a converted order, Tiger's rate: what a preview shows.
+    `money(amount, currency)` writes an amount (the admin formats it for people)."""
+    limits = {rule: text.rsplit(" ", 1) for rule, text in (decision.get("limits") or {}).items()}
     currency, limit_currency = decision.get("currency") or "", decision.get("limit_currency") or ""
     notes = {}
     if decision.get("notional") and "max_notional" in limits:
-        amount = f"{decision['notional']} {currency}"
+        amount = money(decision["notional"], currency)
         if decision.get("converted_notional"):
-            amount = (f"{decision['converted_notional']} {limit_currency} ({amount} at {decision['fx_rate']} "
+            amount = (f"{money(decision['converted_notional'], limit_currency)} ({amount} at {decision['fx_rate']} "
                       f"{limit_currency} per {currency}, Tiger's rate)")
-        notes["max_notional"] = f"order {amount}; limit {limits['max_notional']}"
+        notes["max_notional"] = f"order {amount}; limit {money(*limits['max_notional'])}"
     if decision.get("exposure") and "max_open_exposure" in limits:
-        notes["max_open_exposure"] = (f"open orders with this one {decision['exposure']} {limit_currency}; "
-                                      f"limit {limits['max_open_exposure']}")
+        notes["max_open_exposure"] = (f"open orders with this one {money(decision['exposure'], limit_currency)}; "
+                                      f"limit {money(*limits['max_open_exposure'])}")
     if "closing_only" in limits:
-        notes["closing_only"] = f"daily loss limit {limits['closing_only']}"
+        notes["closing_only"] = f"limit {money(*limits['closing_only'])}"
     return notes
 
 

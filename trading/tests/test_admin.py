@@ -1,3 +1,4 @@
+import html
 from decimal import Decimal
 
 import pytest
@@ -51,7 +52,7 @@ def test_policy_form_edits_the_limits_mode_and_says_how_to_fix_a_bad_limits_tabl
             "max_option_contracts": "10", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
     page = admin_client.post(url, data)
     assert page.status_code == 200
-    assert "HKD max_order_notional must be a positive amount written as a string" in page.content.decode()
+    assert "HKD max_order_notional must be a positive amount, like \"780000\" (got '-5')" in html.unescape(page.content.decode())
     page = admin_client.post(url, {**data, "limits_mode": "base",
                                    "currency_limits": '{"HKD": {"max_order_notional": "5", "max_open_exposure": "100"}}'})
     assert "choose that mode, or empty this field" in page.content.decode()

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from accounts.models import Scope
 from accounts.services import grant_set
 from audit.models import AuditEvent
+from core.formatting import format_money
 from trading.models import Order, RiskPolicy
 from trading.risk import MSG
 from trading.services import risk_policy_save
@@ -92,17 +93,17 @@ def test_the_preview_risk_table_shows_each_limits_currency_the_rate_and_the_conv
                "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY"}
     preview = trader.post(NEW, entered).content.decode()
     assert 'id="order-error"' not in preview, re.search(r'id="order-error">(.*?)<', preview).group(1)
-    converted = (price * 100 * Decimal("0.128205")).quantize(Decimal("0.01"), "ROUND_UP")
+    converted = format_money((price * 100 * Decimal("0.128205")).quantize(Decimal("0.01"), "ROUND_UP"), "USD")
     table = re.search(r'<table class="risk-decision">(.*?)</table>', preview, re.S).group(1)
     assert "<th scope=\"row\">Money limits in</th><td>USD</td>" in table
     assert "<th scope=\"row\">FX rate (Tiger&#x27;s)</th><td>1 HKD = 0.128205 USD</td>" in table
-    assert f"<th scope=\"row\">Converted notional</th><td>{converted.normalize():f} USD</td>" in table
-    assert f"<td>order {converted.normalize():f} USD ({price * 100} HKD at 0.128205 USD per HKD, Tiger&#x27;s rate); " \
-           "limit 100000 USD<br>" in table
-    assert "daily loss limit 10000 USD" in table
+    assert f"<th scope=\"row\">Converted notional</th><td>{converted}</td>" in table
+    assert (f"<td>Max order notional: order {converted} ({format_money(price * 100, 'HKD')} at 0.128205 USD per HKD, "
+            "Tiger&#x27;s rate); limit 100,000.00 USD<br>Max open exposure: open orders with this one "
+            f"{converted}; limit 250,000.00 USD<br>Daily loss limit: limit 10,000.00 USD</td>") in table
     # Over the converted limit: the refusal's table says the same.
     policy = RiskPolicy.objects.get(account=account)
-    policy.max_order_notional = converted - 1
+    policy.max_order_notional = Decimal(converted.split()[0].replace(",", "")) - 1
     risk_policy_save(actor=system_actor, policy=policy)
     refused = trader.post(NEW, entered).content.decode()
     assert "Order notional" in re.search(r'id="order-error">(.*?)<', refused).group(1)

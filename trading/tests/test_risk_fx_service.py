@@ -122,3 +122,20 @@ def test_a_usd_order_on_a_usd_policy_reads_no_fx_rates(system_actor, account, si
     finally:
         sim.faults.clear()
     assert preview.risk["accepted"] and preview.risk["limit_currency"] == "USD" and preview.risk["fx_rate"] == ""
+
+
+def test_modifying_a_working_hkd_order_is_checked_converted_without_its_old_self(system_actor, account, place,
+                                                                                hk_limit):
+    one_lot = cents_up(hk_limit * 100 * HKD_IN_USD)
+    # Room for two lots: the order grown from one lot to two passes (its old lot is not counted
+    # twice), to three it does not.
+    edit(account, system_actor, allowed_markets="US,HK", max_open_exposure=one_lot * 2)
+    order = place(symbol="00700", quantity="100", order_type="LMT", limit_price=str(hk_limit))
+    preview = services.order_modify_preview(actor=system_actor, account_number=account.account_number,
+                                            order_id=order.pk, quantity="200")
+    assert preview.risk["fx_rate"] == "0.128205"
+    assert Decimal(preview.risk["exposure"]) == cents_up(hk_limit * 200 * HKD_IN_USD)
+    with pytest.raises(RiskRefused) as err:
+        services.order_modify_preview(actor=system_actor, account_number=account.account_number, order_id=order.pk,
+                                      quantity="300")
+    assert err.value.decision.rule == "max_open_exposure"
