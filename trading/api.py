@@ -299,3 +299,29 @@ class TradableQuantityApi(APIView):
             "account_number": account.account_number, "symbol": t.symbol, "side": t.side, "currency": t.currency,
             **{k: decimal_text(getattr(t, k)) for k in ("cash_quantity", "margin_quantity", "position_quantity",
                                                         "salable_quantity")}}).data)
+
+
+class ClosePreviewIn(serializers.Serializer):
+    account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                           help_text="Omit for your default account.")
+    symbol = serializers.CharField(required=False, allow_null=True, default=None, max_length=32,
+                                   help_text="The stock to close, e.g. AAPL or 00700 (or give identifier).")
+    identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=40,
+                                       help_text="The option contract to close, e.g. 'AAPL  260320C00190000'.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+                                        help_text="How much to close; omit to close the whole position.")
+    order_type = ChoiceField(choices=["MKT", "LMT"], default="MKT")
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    time_in_force = ChoiceField(choices=["DAY", "GTC"], default="DAY")
+    outside_rth = serializers.BooleanField(default=False)
+
+
+class PositionClosePreviewApi(APIView):
+    """The preview of the order closing all or part of a position (read from Tiger now): SELL a long,
+    BUY back a short. Confirm it with POST /api/orders/place/ and its confirmation_token, like any order."""
+
+    @extend_schema(operation_id="positions_close_preview", request=ClosePreviewIn, responses=PreviewOut)
+    def post(self, request):
+        preview = services.position_close_preview(actor=actor_from_request(request),
+                                                  **_valid(ClosePreviewIn, request.data))
+        return Response(preview.as_dict())

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from trading.api import (FillListApi, OrderCancelApi, OrderDetailApi, OrderListApi, OrderModifyApi, OrderPlaceApi,
-                         OrderPreviewApi, TradableQuantityApi)
+                         OrderPreviewApi, PositionClosePreviewApi, TradableQuantityApi)
 
 urlpatterns = [
     path("orders/", OrderListApi.as_view(), name="api-orders"),
@@ -11,5 +11,6 @@ urlpatterns = [
     path("orders/<int:order_id>/modify/", OrderModifyApi.as_view(), name="api-order-modify"),
     path("orders/tradable-quantity/", TradableQuantityApi.as_view(), name="api-order-tradable-quantity"),
     path("fills/", FillListApi.as_view(), name="api-fills"),
+    path("positions/close/preview/", PositionClosePreviewApi.as_view(), name="api-position-close-preview"),
     path("orders/<int:order_id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
 ]

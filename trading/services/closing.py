@@ -15,7 +15,8 @@ from core.errors import InvalidInput, NotFound
 from trading.services.confirmations import OrderPreview
 from trading.services.orders import order_preview
 
-NO_POSITION = "Account {account} holds no {what}. Call get_positions to see what it holds."
+NO_POSITION = ("Account {account} holds no {what}. Call get_positions (REST: GET /api/accounts/{account}/positions/) "
+               "to see what it holds.")
 TOO_MUCH = ("Account {account} holds {held} of {what}: close at most {held}, or leave quantity out to close it all "
             "(you asked for {quantity}).")
 BAD_QUANTITY = "quantity must be a positive number, or left out to close the whole position (you sent {quantity!r})."

@@ -180,3 +180,22 @@ def test_modify_over_the_api_previews_then_confirms_the_same_change(api, account
     assert done.status_code == 200, done.json()
     assert Decimal(done.json()["order"]["limit_price"]) == Decimal(lower)
     assert at_broker.limit_price == Decimal(lower)
+
+
+def test_close_a_position_over_the_api(api, account, sim):
+    n = account.account_number
+    r = api.post("/api/orders/preview/", {"account_number": n, "symbol": "AAPL", "side": "BUY", "quantity": "5",
+                                          "order_type": "MKT"}, format="json")
+    api.post("/api/orders/place/", {"account_number": n, "confirmation_token": r.json()["confirmation_token"],
+                                    "idempotency_key": "open-1"}, format="json")
+    sim.match()
+    r = api.post("/api/positions/close/preview/", {"account_number": n, "symbol": "AAPL", "quantity": "2"}, format="json")
+    assert r.status_code == 200, r.json()
+    assert (r.json()["order"]["side"], Decimal(r.json()["order"]["quantity"])) == ("SELL", 2)
+    r = api.post("/api/orders/place/", {"account_number": n, "confirmation_token": r.json()["confirmation_token"],
+                                        "idempotency_key": "close-1"}, format="json")
+    assert r.status_code == 201 and r.json()["order"]["side"] == "SELL"
+    r = api.post("/api/positions/close/preview/", {"account_number": n, "symbol": "AAPL", "quantity": "9"}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "more_than_held"
+    r = api.post("/api/positions/close/preview/", {"account_number": n, "symbol": "TSLA"}, format="json")
+    assert r.status_code == 404 and "get_positions" in r.json()["error"]["message"]
