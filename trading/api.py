@@ -27,10 +27,24 @@ class OrderListQuery(serializers.Serializer):
 class PreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
-    symbol = serializers.CharField(max_length=32)
+    symbol = serializers.CharField(max_length=32, required=False, allow_null=True, default=None,
+                                   help_text="The ticker; for an option its underlying (may be omitted with identifier).")
     side = ChoiceField(choices=["BUY", "SELL"])
-    quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, help_text="Shares, or option contracts.")
     order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT", "TRAIL"], default="LMT")
+    sec_type = ChoiceField(choices=["STK", "OPT"], required=False, allow_null=True, default=None,
+                           help_text="STK (default) or OPT; implied by the option fields.")
+    identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=30,
+                                       help_text="Option: Tiger's identifier, e.g. \"AAPL  260116C00150000\".")
+    expiry = serializers.DateField(required=False, allow_null=True, default=None,
+                                   help_text="Option: expiry date (instead of identifier).")
+    strike = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+                                      help_text="Option: strike price.")
+    right = ChoiceField(choices=["CALL", "PUT"], required=False, allow_null=True, default=None,
+                        help_text="Option: CALL or PUT.")
+    multiplier = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                          default=None, help_text="Option: shares per contract; omit to take the "
+                                                                  "contract's (a different value is refused).")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     trailing_amount = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
@@ -76,7 +90,13 @@ class OrderOut(serializers.Serializer):
     broker_order_id = serializers.IntegerField(allow_null=True)
     status = ChoiceField(choices=OrderStatus.values)
     status_reason = serializers.CharField(allow_blank=True)
-    symbol = serializers.CharField()
+    symbol = serializers.CharField(help_text="The ticker; for an option its underlying.")
+    sec_type = serializers.CharField(help_text="STK or OPT.")
+    identifier = serializers.CharField(allow_null=True, help_text="Options: Tiger's option identifier.")
+    expiry = serializers.CharField(allow_null=True, help_text="Options: expiry date.")
+    strike = serializers.CharField(allow_null=True)
+    right = serializers.CharField(allow_null=True, help_text="Options: CALL or PUT.")
+    multiplier = serializers.CharField(help_text="Shares per contract (1 for a stock): value = price x quantity x this.")
     side = serializers.CharField()
     order_type = serializers.CharField()
     quantity = serializers.CharField()
