@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-KINDS = ("assets", "positions")
+KINDS = ("assets", "positions", "positions:OPT")
 FIRST_GENERATION = "0"
 
 
@@ -87,9 +87,11 @@ def account_assets(*, account, fresh_only: bool = False) -> AccountRead[Assets]:
     return _read(account, "assets", lambda: broker_for(account).assets(), fresh_only=fresh_only)
 
 
-def account_positions(*, account, fresh_only: bool = False) -> AccountRead[list[Position]]:
-    """The account's positions (broker.types.Position), at most TIGER_ACCOUNT_READ_TTL seconds old."""
-    return _read(account, "positions", lambda: list(broker_for(account).positions()), fresh_only=fresh_only)
+def account_positions(*, account, fresh_only: bool = False, sec_type: str = "STK") -> AccountRead[list[Position]]:
+    """The account's positions (broker.types.Position) of one security type, at most
+    TIGER_ACCOUNT_READ_TTL seconds old. Tiger lists each type apart: STK stocks, OPT options."""
+    kind = "positions" if sec_type == "STK" else f"positions:{sec_type}"
+    return _read(account, kind, lambda: list(broker_for(account).positions(sec_type=sec_type)), fresh_only=fresh_only)
 
 
 def account_reads_forget(account) -> None:

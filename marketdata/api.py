@@ -313,6 +313,11 @@ class AccountReadQuery(serializers.Serializer):
                                                     "TIGER_ACCOUNT_READ_TTL seconds old.")
 
 
+class PositionsQuery(AccountReadQuery):
+    sec_type = ChoiceField(choices=["STK", "OPT"], required=False, default="STK",
+                           help_text="STK stock positions (default) or OPT option positions: Tiger lists them apart.")
+
+
 class AccountReadAgeOut(serializers.Serializer):
     as_of = serializers.CharField(help_text="When Tiger gave these figures (ISO 8601 UTC).")
     age_seconds = serializers.IntegerField(help_text="How old the figures are.")
@@ -346,8 +351,10 @@ class AccountDetailApi(APIView):
 
 
 class PositionOut(serializers.Serializer):
-    symbol = serializers.CharField()
+    symbol = serializers.CharField(help_text="The ticker; for an option, its underlying.")
     sec_type = serializers.CharField()
+    identifier = serializers.CharField(allow_null=True, help_text="Options: Tiger's option identifier.")
+    multiplier = serializers.CharField(allow_null=True, help_text="Options: shares per contract.")
     market = serializers.CharField(allow_null=True)
     currency = serializers.CharField()
     quantity = serializers.CharField()
@@ -367,13 +374,14 @@ class PositionsApi(APIView):
     """Positions held in one account, from Tiger: at most TIGER_ACCOUNT_READ_TTL seconds old (a fill
     of one of its orders clears them), or read now with fresh_only."""
 
-    @extend_schema(operation_id="accounts_positions", parameters=[AccountReadQuery], responses=PositionsOut)
+    @extend_schema(operation_id="accounts_positions", parameters=[PositionsQuery], responses=PositionsOut)
     def get(self, request, account_number: str):
-        q = validated_query(request, AccountReadQuery)
+        q = validated_query(request, PositionsQuery)
         account, read = positions_get(actor=actor_from_request(request), account_number=account_number,
-                                      fresh_only=q["fresh_only"])
+                                      fresh_only=q["fresh_only"], sec_type=q["sec_type"])
         rows = read.value
         positions = [{"symbol": p.symbol, "sec_type": p.sec_type, "market": p.market, "currency": p.currency,
+                      "identifier": p.identifier, "multiplier": decimal_text(p.multiplier) if p.identifier else None,
                       "quantity": decimal_text(p.quantity),
                       **{k: price(getattr(p, k), p.currency) for k in ("average_cost", "latest_price")},
                       **{k: money(getattr(p, k), p.currency) for k in ("market_value", "unrealized_pnl", "realized_pnl")}}

@@ -169,11 +169,20 @@ def account_summary_get(*, actor: Actor, account_number: str | None = None, fres
     return account, account_assets(account=account, fresh_only=fresh_only)
 
 
-def positions_get(*, actor: Actor, account_number: str | None = None, fresh_only: bool = False):
+POSITION_SEC_TYPES = ("STK", "OPT")
+BAD_POSITION_SEC_TYPE = "sec_type must be STK (stock positions) or OPT (option positions) (got {value!r})."
+
+
+def positions_get(*, actor: Actor, account_number: str | None = None, fresh_only: bool = False,
+                  sec_type: str = "STK"):
     """(account, broker.account_reads.AccountRead of [broker.types.Position]) for one account the
-    actor may read: checked on every call, before the shared cache is asked. `fresh_only` reads Tiger now."""
+    actor may read: checked on every call, before the shared cache is asked. `fresh_only` reads Tiger now.
+    `sec_type`: STK stock positions, OPT option positions (Tiger lists them apart)."""
+    sec_type = (sec_type or "STK").strip().upper()
+    if sec_type not in POSITION_SEC_TYPES:
+        raise InvalidInput(BAD_POSITION_SEC_TYPE.format(value=sec_type[:10]), code="bad_sec_type")
     account = account_route(actor, account_number)
-    return account, account_positions(account=account, fresh_only=fresh_only)
+    return account, account_positions(account=account, fresh_only=fresh_only, sec_type=sec_type)
 
 
 # --- the admin home's portfolio panels ------------------------------------------------------------

@@ -119,8 +119,10 @@ class AccountSummary(AccountReadAge):
 
 
 class PositionOut(BaseModel):
-    symbol: str
+    symbol: str = Field(description="The ticker; for an option, its underlying (see identifier).")
     sec_type: str
+    identifier: str | None = Field(default=None, description="Options: Tiger's option identifier.")
+    multiplier: str | None = Field(default=None, description="Options: shares per contract (market value includes it).")
     market: str | None
     currency: str
     quantity: str

@@ -38,6 +38,7 @@ def position_out(p) -> PositionOut:
     c = p.currency
     return PositionOut(
         symbol=p.symbol, sec_type=p.sec_type, market=p.market, currency=c, quantity=dstr(p.quantity),
+        identifier=p.identifier, multiplier=dstr(p.multiplier) if p.identifier else None,
         average_cost=price(p.average_cost, c), latest_price=price(p.latest_price, c),
         market_value=money(p.market_value, c), unrealized_pnl=money(p.unrealized_pnl, c),
         realized_pnl=money(p.realized_pnl, c),

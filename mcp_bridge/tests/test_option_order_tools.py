@@ -31,12 +31,19 @@ async def test_an_option_by_identifier_previews_places_and_fills_through_the_mul
         placed = ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
         assert placed["order"]["identifier"] == quote["identifier"] and placed["order"]["multiplier"] == "100"
         listed = ok(await mcp.call_tool("get_orders", {}))
+        options = ok(await mcp.call_tool("get_positions", {"sec_type": "OPT"}))["positions"]
+        stocks = ok(await mcp.call_tool("get_positions", {}))["positions"]
     [at_broker] = sim_orders(world)
     assert at_broker.symbol == quote["identifier"] and at_broker.status == "Filled"
     assert at_broker.avg_fill_price == Decimal(str(quote["askPrice"]))
     assert cash - account.cash["USD"] == at_broker.filled_value * 100 + at_broker.commission
     [seen] = listed["orders"]
     assert seen["sec_type"] == "OPT" and seen["identifier"] == quote["identifier"] and seen["multiplier"] == "100"
+    [held] = options
+    assert (held["symbol"], held["sec_type"], held["identifier"], held["quantity"], held["multiplier"]) == (
+        "AAPL", "OPT", quote["identifier"], "2", "100")
+    assert Decimal(held["market_value"]["amount"]) == 2 * 100 * Decimal(held["latest_price"]["amount"])
+    assert all(p["sec_type"] == "STK" for p in stocks)
 
 
 async def test_an_option_by_underlying_expiry_strike_right_rests_and_cancels(world):

@@ -54,12 +54,16 @@ async def get_account_summary(account: AccountParam = None, fresh_only: FreshOnl
     return summary_out(acct, read)
 
 
-async def get_positions(account: AccountParam = None, fresh_only: FreshOnlyParam = False) -> PositionsResult:
+async def get_positions(
+    account: AccountParam = None, fresh_only: FreshOnlyParam = False,
+    sec_type: Annotated[Literal["STK", "OPT"], Field(description="STK stocks (default) or OPT options: Tiger lists them apart.")] = "STK",
+) -> PositionsResult:
     """Positions held in one account: quantity, average cost, last price, market value, P&L. Says how
     old they are (as_of, age_seconds: a few seconds at most; a fill clears them)."""
     from marketdata.selectors import positions_get
 
-    acct, read = await call(positions_get, actor=current_actor(), account_number=account, fresh_only=fresh_only)
+    acct, read = await call(positions_get, actor=current_actor(), account_number=account, fresh_only=fresh_only,
+                            sec_type=sec_type)
     return positions_out(acct, read)
 
 

@@ -61,6 +61,11 @@ def test_an_option_market_order_by_identifier_fills(api, account, sim):
     assert r.status_code == 201
     at_broker = sim.exchange.accounts[n].orders[int(r.json()["order"]["broker_id"])]
     assert at_broker.status == "Filled" and sim.exchange.accounts[n].positions[quote["identifier"]].quantity == 1
+    [held] = api.get(f"/api/accounts/{n}/positions/", {"sec_type": "OPT"}).json()["positions"]
+    assert (held["identifier"], held["quantity"], held["multiplier"], held["sec_type"]) == (
+        quote["identifier"], "1", "100", "OPT")
+    assert api.get(f"/api/accounts/{n}/positions/").json()["positions"] == []  # stocks: none
+    assert api.get(f"/api/accounts/{n}/positions/", {"sec_type": "FUT"}).status_code == 400
 
 
 def test_an_unlisted_expiry_is_a_400_naming_the_nearest_expiries(api, account, sim):
