@@ -647,12 +647,19 @@ class Exchange:
             code = acct.trade_error_code
             if not order.can_modify:
                 raise p.GatewayError(code, MSG_NOT_MODIFIABLE.format(status=order.status))
-            for name, current in (("action", order.action), ("order_type", order.order_type),
-                                  ("symbol", order.symbol)):
-                value = biz.get(name)
+            inst = tradable(order.symbol)
+            # The SDK restates the order's contract: an option's as underlying, expiry, strike and right.
+            named, current_contract = biz.get("symbol"), order.symbol
+            if isinstance(inst, OptionContract):
+                if biz.get("expiry"):
+                    named = option_from_order(code, biz).symbol
+                else:
+                    current_contract = inst.underlying
+            for name, current, value in (("action", order.action, biz.get("action")),
+                                         ("order_type", order.order_type, biz.get("order_type")),
+                                         ("symbol", current_contract, named)):
                 if value and str(value).upper() != current:
                     raise p.GatewayError(code, MSG_MODIFY_FIELD.format(field=name))
-            inst = tradable(order.symbol)
             quantity = dec(biz.get("total_quantity"), "total_quantity") or order.quantity
             if quantity != quantity.to_integral_value() or quantity <= 0:
                 raise p.GatewayError(code, MSG_LOT.format(lot=inst.lot_size))

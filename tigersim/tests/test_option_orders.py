@@ -94,3 +94,18 @@ def test_cash_account_may_write_covered_calls_only(sim, demo, cash_trade, quote)
     sell = market_order(account, call, "SELL", 1)
     cash_trade.place_order(sell)
     assert cash_trade.get_order(id=sell.id).status in (OrderStatus.FILLED, OrderStatus.HELD)
+
+
+def test_a_resting_option_order_is_modified_but_never_into_another_contract(sim, demo, trade, quote):
+    identifier, _row = a_listed_call(sim, quote)
+    bid = sim.quote(identifier).bid
+    low = max(Decimal("0.01"), (bid * Decimal("0.5")).quantize(Decimal("0.01")))
+    order = limit_order(demo.account, option_contract(identifier), "BUY", 1, float(low))
+    trade.place_order(order)
+    trade.modify_order(order, quantity=3)
+    assert sim.exchange.accounts[demo.account].orders[order.id].quantity == 3
+    order.contract = option_contract(identifier.replace("C", "P"))
+    with pytest.raises(ApiException) as err:
+        trade.modify_order(order, quantity=2)
+    assert "symbol cannot be modified" in err.value.msg
+    assert sim.exchange.accounts[demo.account].orders[order.id].quantity == 3

@@ -197,3 +197,18 @@ def test_puts_may_be_sold_without_shares(system_actor, account):
                                      side="SELL", quantity="1", order_type="MKT")
     assert preview.risk["accepted"] is True and preview.order["right"] == "PUT"
     assert not Order.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_a_resting_option_order_is_modified_through_preview_and_confirm(system_actor, account, sim):
+    call = _chain_call(system_actor, account)
+    low = max(Decimal("0.01"), (call.bid * Decimal("0.5")).quantize(Decimal("0.01")))
+    _preview, order = _place(system_actor, account, "opt-mod", identifier=call.identifier, side="BUY", quantity="1",
+                             order_type="LMT", limit_price=str(low))
+    n = account.account_number
+    change = services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk, quantity="2")
+    assert Decimal(change.risk["notional"]) == 2 * 100 * low
+    done = services.order_modify(actor=system_actor, account_number=n, order_id=order.pk,
+                                 confirmation_token=change.confirmation_token)
+    at_broker = sim.exchange.accounts[n].orders[int(order.broker_id)]
+    assert done.quantity == 2 and at_broker.quantity == 2 and at_broker.symbol == call.identifier
