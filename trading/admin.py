@@ -357,18 +357,13 @@ class OrderAdmin(admin.ModelAdmin):
         form = NewOrderForm(request.POST if request.method == "POST" else None, accounts=accounts,
                             initial={"symbol": request.GET.get("symbol", ""), "side": request.GET.get("side", "BUY")})
         context.update(form=form, no_accounts=not accounts)
-        if request.method == "POST" and form.is_valid():
+        closing = request.GET.get("close") if request.method == "GET" else None
+        if closing:  # "Close…" on the Portfolio page: the order that takes the whole position off
+            _preview_into(context, lambda: services.position_close_preview(
+                actor=actor, account_number=request.GET.get("account"), symbol=closing))
+        elif request.method == "POST" and form.is_valid():
             data = dict(form.cleaned_data)
-            try:
-                preview = services.order_preview(actor=actor, account_number=data.pop("account"), **data)
-            except RiskRefused as exc:
-                context.update(error=exc.message, risk=risk_decision_table(exc.decision.as_dict()))
-            except ApplicationError as exc:
-                context["error"] = exc.message
-            else:
-                order = preview.order
-                context.update(preview=preview, risk=risk_decision_table(preview.risk), order=order,
-                               broker_preview=broker_preview_rows(preview.broker_preview, order["currency"]))
+            _preview_into(context, lambda: services.order_preview(actor=actor, account_number=data.pop("account"), **data))
         return TemplateResponse(request, "admin/trading/order/new.html", context)
 
     @admin.action(description="Cancel selected working orders at Tiger")
@@ -515,6 +510,21 @@ class OrderAlertAdmin(admin.ModelAdmin):
 
 
 CREDENTIAL_INPUTS = (*TigerAccount.SECRET_FIELDS, "account_number", "server_url", "gateway_public_key")
+
+
+def _preview_into(context: dict, make_preview) -> None:
+    """Run a preview service into the New order page's context: the preview and its confirm step, or
+    the refusal with the risk table that refused it."""
+    try:
+        preview = make_preview()
+    except RiskRefused as exc:
+        context.update(error=exc.message, risk=risk_decision_table(exc.decision.as_dict()))
+    except ApplicationError as exc:
+        context["error"] = exc.message
+    else:
+        order = preview.order
+        context.update(preview=preview, risk=risk_decision_table(preview.risk), order=order,
+                       broker_preview=broker_preview_rows(preview.broker_preview, order["currency"]))
 
 
 class TradingAccountForm(TigerAccountForm):

@@ -155,3 +155,28 @@ def test_a_gtd_order_entered_in_the_admin_carries_its_expiry_to_tiger(trader, ac
     assert (order.time_in_force, order.expire_time) == ("GTD", expiry)
     assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].expire_time == \
         int(expiry.timestamp() * 1000)
+
+
+def test_close_from_the_portfolio_page_previews_the_sale_of_the_whole_position(client, sim, make_tiger_account,
+                                                                                system_actor):
+    from broker.client import broker_for
+    from broker.types import OrderIntent
+
+    account = make_tiger_account(label="Closer")
+    broker_for(account).place_order(OrderIntent(symbol="AAPL", side="BUY", quantity=Decimal(8), order_type="MKT"))
+    sim.match()
+    ops = get_user_model().objects.create_superuser("ops", password="pw-ops-7654321")
+    grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=ops)
+    client.force_login(ops)
+    portfolio = client.get("/admin/marketdata/portfoliosnapshot/positions/?group=account").content.decode()
+    link = re.search(r'href="([^"]+)" class="close-position"', portfolio).group(1).replace("&amp;", "&")
+    assert link == f"{NEW}?close=AAPL&account={account.account_number}"
+    page = client.get(link).content.decode()
+    assert re.findall(r'class="errornote"[^>]*>([^<]*)', page) == []
+    assert re.search(r'id="preview-summary">SELL 8 AAPL MKT', page)
+    token = re.search(r'name="confirmation_token" value="([^"]+)"', page).group(1)
+    client.post(NEW, {"confirmation_token": token, "account_number": account.account_number})
+    order = Order.objects.get(account=account)
+    assert (order.side, order.quantity, order.status) == ("SELL", 8, "SUBMITTED")
+    nothing = client.get(f"{NEW}?close=MSFT&account={account.account_number}").content.decode()
+    assert "holds no shares of MSFT" in nothing
