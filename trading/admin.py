@@ -200,7 +200,9 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         shown = {"risk_decision": "risk_decision_shown", **{name: f"{name}_shown" for name in FORMATTED}}
-        return [*(shown.get(f.name, f.name) for f in Order._meta.fields), "audit_trail"]
+        # A stock's page has no contract fields (its multiplier of 1 would read as a quantity).
+        hidden = set() if obj is None or obj.sec_type == "OPT" else {"expiry", "strike", "right", "multiplier"}
+        return [*(shown.get(f.name, f.name) for f in Order._meta.fields if f.name not in hidden), "audit_trail"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
