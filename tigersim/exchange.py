@@ -238,6 +238,14 @@ class Account:
     orders: dict[int, Order] = field(default_factory=dict)
     next_order_id: int = 1
     realized_pnl: dict[str, Decimal] = field(default_factory=dict)
+    # Cash of the futures segment (Tiger's "C"), kept apart from the securities cash above. The
+    # simulator trades no futures, so it moves only by transfers; margin accounts may hold it.
+    futures_cash: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def has_futures(self) -> bool:
+        """Futures permission: Tiger opens the futures segment to margin accounts."""
+        return self.capability == "MGRN"
 
     @property
     def trade_error_code(self) -> int:

@@ -8,8 +8,8 @@ from typing import Callable
 from . import protocol as p
 from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
                        check_lot_and_tick, dec, fx_per_usd, multiplier_of, option_from_order, to_base)
-from .instruments import (OPTION_UNDERLYINGS, UNIVERSE, OptionContract, contract_json, get_instrument,
-                          normalize_symbol, tradable)
+from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, normalize_symbol, option_root,
+                          option_underlying, tradable)
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
 from .gateway_discovery import DiscoveryMethods
 from .gateway_fundamentals import FundamentalMethods
@@ -197,7 +197,28 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "buyingPower": in_base["buying_power"], "lockedFunds": ZERO, "leverage": self._leverage(s),
             "uncollected": ZERO, "currencyAssets": currency_assets, "consolidatedSegTypes": ["SEC", "FUND"],
         }
-        return {"accountId": acct.account, "updateTimestamp": int(now.timestamp() * 1000), "segments": [segment]}
+        segments = [segment] + ([self._futures_segment(acct, base)] if acct.has_futures else [])
+        return {"accountId": acct.account, "updateTimestamp": int(now.timestamp() * 1000), "segments": segments}
+
+    @staticmethod
+    def _futures_segment(acct: Account, base: str) -> dict:
+        """The futures segment ("C") of an account with futures permission: its own cash, no futures
+        positions (the simulator trades none), so equity is the cash and no margin is held."""
+        rate = fx_per_usd(base)
+        cash = sum((amount / fx_per_usd(ccy) for ccy, amount in acct.futures_cash.items()), ZERO) * rate
+        cash = cash.quantize(Decimal("0.01"))
+        currency_assets = [{"currency": ccy, "cashBalance": amount, "cashAvailableForTrade": amount,
+                            "grossPositionValue": ZERO, "stockMarketValue": ZERO, "futuresMarketValue": ZERO,
+                            "optionMarketValue": ZERO, "unrealizedPL": ZERO, "realizedPL": ZERO,
+                            "forexRate": (Decimal(1) / fx_per_usd(ccy)).quantize(Decimal("0.000001"))}
+                           for ccy, amount in sorted((acct.futures_cash or {"USD": ZERO}).items())]
+        return {"capability": "RegTMargin", "category": "C", "currency": base, "cashBalance": cash,
+                "cashAvailableForTrade": cash, "grossPositionValue": ZERO, "equityWithLoan": cash,
+                "netLiquidation": cash, "initMargin": ZERO, "maintainMargin": ZERO, "overnightMargin": ZERO,
+                "unrealizedPL": ZERO, "unrealizedPLByCostOfCarry": ZERO, "realizedPL": ZERO, "totalTodayPL": ZERO,
+                "excessLiquidation": cash, "overnightLiquidation": cash, "buyingPower": cash, "lockedFunds": ZERO,
+                "leverage": ZERO, "uncollected": ZERO, "currencyAssets": currency_assets,
+                "consolidatedSegTypes": ["FUT"]}
 
     def positions(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
@@ -698,16 +719,17 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
 
     def option_expiration(self, tiger_id, biz, fault):
         now = self._now()
-        cal = CALENDARS["US"]
         out = []
         for symbol in biz.get("symbols") or []:
             symbol = normalize_symbol(symbol)
-            if symbol not in OPTION_UNDERLYINGS:
+            underlying = option_underlying(symbol)
+            if underlying is None:
                 out.append({"symbol": symbol, "optionSymbols": [], "dates": [], "timestamps": [],
                             "periodTags": [], "count": 0})
                 continue
-            expiries = self.ex.prices.option_expiries(symbol, now)
-            out.append({"symbol": symbol, "optionSymbols": [symbol] * len(expiries),
+            cal = CALENDARS[get_instrument(underlying).market]
+            expiries = self.ex.prices.option_expiries(underlying, now)
+            out.append({"symbol": symbol, "optionSymbols": [option_root(underlying)] * len(expiries),
                         "dates": [d.isoformat() for d, _ in expiries],
                         "timestamps": [_midnight_ms(cal, d) for d, _ in expiries],
                         "periodTags": [tag for _, tag in expiries], "count": len(expiries)})
@@ -715,24 +737,27 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
 
     def option_chain(self, tiger_id, biz, fault):
         now = self._now()
-        cal = CALENDARS["US"]
         out = []
         for basic in biz.get("option_basic") or []:
             symbol = normalize_symbol(basic.get("symbol") or "")
+            underlying = option_underlying(symbol)
             expiry = basic.get("expiry")
-            if symbol not in OPTION_UNDERLYINGS or expiry is None:
+            if underlying is None or expiry is None:
                 continue
+            # The expiry is a midnight: New York's by default, Hong Kong's when the SDK is told the
+            # market; either falls on the expiry date in the underlying's own time zone.
+            cal = CALENDARS[get_instrument(underlying).market]
             try:
                 day = dt.datetime.fromtimestamp(int(expiry) / 1000, cal.tz).date()
             except (OverflowError, OSError, ValueError):
                 day = None  # a date no option expires on, like any other
-            if day not in {d for d, _ in self.ex.prices.option_expiries(symbol, now)}:
+            if day not in {d for d, _ in self.ex.prices.option_expiries(underlying, now)}:
                 out.append({"symbol": symbol, "expiry": int(expiry), "items": []})
                 continue
             items = []
-            for strike in self.ex.prices.option_strikes(symbol, now):
-                put = self.ex.prices.option_quote(symbol, day, strike, "PUT", now)
-                call = self.ex.prices.option_quote(symbol, day, strike, "CALL", now)
+            for strike in self.ex.prices.option_strikes(underlying, now):
+                put = self.ex.prices.option_quote(underlying, day, strike, "PUT", now)
+                call = self.ex.prices.option_quote(underlying, day, strike, "CALL", now)
                 if not biz.get("return_greek_value"):
                     for leg in (put, call):
                         for greek in ("delta", "gamma", "theta", "vega", "rho"):

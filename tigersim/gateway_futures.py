@@ -17,7 +17,8 @@ from .prices import _seed_int
 
 MONTHS = {3: "Mar", 6: "Jun", 9: "Sep", 12: "Dec"}
 LISTED_QUARTERS = 4
-FUTURE_PERIODS = ("day",)
+# Tiger's future_kline periods the simulator serves; intraday bars follow the tracked fund's minutes.
+FUTURE_PERIODS = ("day", "week", "month", "1min", "5min", "15min", "30min", "60min")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,16 @@ def listed(product: FutureProduct, today: dt.date) -> list[tuple[str, dt.date, i
         if month > 12:
             year, month = year + 1, 3
     return out
+
+
+def _carry_day(start: dt.date, period: str, today: dt.date) -> dt.date:
+    """The day whose carry prices a bar's close: its own day, or a week's or month's last (today for
+    the current one), so the last bar of any period closes at the quote's price."""
+    if period == "week":
+        return min(today, start + dt.timedelta(days=6 - start.weekday()))
+    if period == "month":
+        return min(today, start.replace(day=calendar.monthrange(start.year, start.month)[1]))
+    return start
 
 
 class FutureMethods:
@@ -152,11 +163,12 @@ class FutureMethods:
         for code in codes:
             product, last, _, _ = self._find(code)
             inst = get_instrument(product.tracks)
-            bars = self._bars(inst, "day", now, limit, None)
+            bars = self._bars(inst, period, now, limit, None)
             cal = CALENDARS[inst.market]
             items = []
+            today = cal.session_date(now)
             for bar in bars:
-                day = dt.datetime.fromtimestamp(bar.time_ms / 1000, cal.tz).date()
+                day = _carry_day(dt.datetime.fromtimestamp(bar.time_ms / 1000, cal.tz).date(), period, today)
                 price = lambda v: self._future_price(product, last, v, day)  # noqa: E731
                 items.append({"time": bar.time_ms, "lastTime": bar.time_ms, "open": price(bar.open),
                               "high": price(bar.high), "low": price(bar.low), "close": price(bar.close),

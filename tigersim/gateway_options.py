@@ -9,13 +9,16 @@ import random
 from decimal import Decimal
 
 from . import protocol as p
-from .instruments import OPTION_UNDERLYINGS, get_instrument
+from .instruments import HK_OPTIONS, LISTED_OPTION_UNDERLYINGS, get_instrument, option_root, option_underlying
 from .market_calendar import CALENDARS
-from .prices import OPTION_IV, _seed_int
+from .prices import OPTION_IV, QUOTE_BUCKET_SECONDS, _seed_int
 
 UTC = dt.timezone.utc
 OPTION_PERIODS = {"day": None, "1min": 1, "5min": 5, "30min": 30, "60min": 60}
 OPTION_TICK_SECONDS = 30
+DEPTH_LEVELS = 5
+# Venues quoting at each price level, as Tiger's option depth names them (OPRA participants; HKEX alone).
+US_OPTION_VENUES = ("CBOE", "AMEX", "BOX", "PHLX", "ISE", "MIAX", "ARCA", "NSDQ", "BZX", "EMLD")
 ANALYSIS_PERIODS = {"3year": 756, "52week": 252, "26week": 126, "13week": 63}
 HV_DAYS = 30
 
@@ -25,39 +28,51 @@ class OptionMethods:
 
     def option_handlers(self) -> dict:
         return {"option_kline": self.option_kline, "option_trade_tick": self.option_trade_tick,
-                "option_analysis": self.option_analysis}
+                "option_analysis": self.option_analysis, "option_depth": self.option_depth,
+                "all_hk_option_symbols": self.hk_option_symbols}
+
+    @staticmethod
+    def _calendar(underlying: str):
+        return CALENDARS[get_instrument(underlying).market]
 
     def _contract(self, item: dict) -> tuple[str, dt.date, Decimal, str]:
-        symbol = str(item.get("symbol") or "").strip().upper()
-        if symbol not in OPTION_UNDERLYINGS:
-            raise p.biz_error(f"no options on {symbol or '(empty symbol)'}")
+        """(underlying, expiry, strike, right) of a listed option; the symbol may be a US ticker, an HK
+        stock code or HKEX's option symbol (TCH.HK), the expiry a midnight in any of the SDK's zones."""
+        raw = str(item.get("symbol") or "").strip().upper()
+        symbol = option_underlying(raw)
+        if symbol is None:
+            raise p.biz_error(f"no options on {raw or '(empty symbol)'}")
         right = str(item.get("right") or "").upper()
         if right not in ("CALL", "PUT"):
             raise p.biz_error(f"right {right!r} must be CALL or PUT")
         try:
-            expiry = dt.datetime.fromtimestamp(int(item.get("expiry")) / 1000, CALENDARS["US"].tz).date()
+            expiry = dt.datetime.fromtimestamp(int(item.get("expiry")) / 1000, self._calendar(symbol).tz).date()
             strike = Decimal(str(item.get("strike")))
         except (TypeError, ValueError, ArithmeticError, OverflowError, OSError):
             raise p.biz_error("expiry (ms) and strike are required")
         valid = {d for d, _ in self.ex.prices.option_expiries(symbol, self._now())}
-        if expiry not in valid or strike not in self.ex.prices.option_strikes(symbol, self._now()):
+        # The listed strike itself (150, not the SDK's 150.0): the chain's sizes are seeded with it.
+        listed = next((s for s in self.ex.prices.option_strikes(symbol, self._now()) if s == strike), None)
+        if expiry not in valid or listed is None:
             raise p.biz_error(f"no such option: {symbol} {expiry} {right} {strike}")
-        return symbol, expiry, strike, right
+        return symbol, expiry, listed, right
 
     def _option_price(self, symbol, expiry, strike, right, instant) -> Decimal:
         return Decimal(str(self.ex.prices.option_quote(symbol, expiry, strike, right, instant)["latestPrice"]))
 
     def _head(self, symbol, expiry, strike, right) -> dict:
-        cal = CALENDARS["US"]
-        return {"symbol": symbol, "expiry": int(dt.datetime.combine(expiry, dt.time(0), tzinfo=cal.tz).timestamp() * 1000),
-                "right": right, "strike": str(strike)}
+        cal = self._calendar(symbol)
+        return {"symbol": option_root(symbol),
+                "expiry": int(dt.datetime.combine(expiry, dt.time(0), tzinfo=cal.tz).timestamp() * 1000),
+                "right": right, "strike": str(strike),
+                "identifier": self.ex.prices.option_quote(symbol, expiry, strike, right, self._now())["identifier"]}
 
     def option_kline(self, tiger_id, biz, fault):
-        cal = CALENDARS["US"]
         now = self._now()
         out = []
         for query in biz.get("option_query") or []:
             symbol, expiry, strike, right = self._contract(query)
+            cal = self._calendar(symbol)
             period = (query.get("period") or "day").lower()
             if period not in OPTION_PERIODS:
                 raise p.biz_error(f"period {period} is not supported")
@@ -98,11 +113,11 @@ class OptionMethods:
                 "volume": rng.randint(0, 2000), "openInterest": rng.randint(100, 20000)}
 
     def option_trade_tick(self, tiger_id, biz, fault):
-        cal = CALENDARS["US"]
         now = self._now()
         out = []
         for contract in biz.get("items") or []:
             symbol, expiry, strike, right = self._contract(contract)
+            cal = self._calendar(symbol)
             minutes = cal.regular_minutes(cal.session_date(now))
             first, last = minutes[0], min(now, minutes[-1] + dt.timedelta(minutes=1))
             count = max(0, int((last - first).total_seconds() // OPTION_TICK_SECONDS))
@@ -145,7 +160,7 @@ class OptionMethods:
             period = item.get("period") or "52week"
             if period not in ANALYSIS_PERIODS:
                 raise p.biz_error(f"period {period} is not supported")
-            if symbol not in OPTION_UNDERLYINGS:
+            if symbol not in LISTED_OPTION_UNDERLYINGS:
                 continue  # Tiger leaves out symbols without listed options
             iv = OPTION_IV[symbol]
             closes = self._closes(symbol, now, HV_DAYS + 11)
@@ -156,7 +171,7 @@ class OptionMethods:
                    "impliedVolMetric": {"period": period, "percentile": round(rng.random(), 4),
                                         "rank": round(rng.random(), 4)}}
             if item.get("require_volatility_list"):
-                cal = CALENDARS["US"]
+                cal = self._calendar(symbol)
                 day, points = cal.previous_trading_day(cal.session_date(now)), []
                 for back in range(10):  # the HV as it stood after each of the last ten closes
                     at = cal.at(day, dt.time(16, 0)).astimezone(UTC)
@@ -166,3 +181,51 @@ class OptionMethods:
                 row["volatilityList"] = points[::-1]
             out.append(row)
         return out
+
+    def option_depth(self, tiger_id, biz, fault):
+        """Each option's book: the chain's bid and ask are the best level (their sizes the venues'
+        total there), then DEPTH_LEVELS - 1 levels a tick apart on each side."""
+        now = self._now()
+        out = []
+        for basic in biz.get("option_basic") or []:
+            symbol, expiry, strike, right = self._contract(basic)
+            row = self.ex.prices.option_quote(symbol, expiry, strike, right, now)
+            rng = random.Random(_seed_int(self.ex.prices.seed, "optdepth", row["identifier"],
+                                          int(now.timestamp() // QUOTE_BUCKET_SECONDS)))
+            venues = US_OPTION_VENUES if symbol not in HK_OPTIONS else ("SEHK",)
+            now_ms = int(now.timestamp() * 1000)
+            sides = {}
+            for side, best, size, sign in (("ask", row["askPrice"], row["askSize"], 1),
+                                           ("bid", row["bidPrice"], row["bidSize"], -1)):
+                best = Decimal(str(best)).quantize(Decimal("0.01"))
+                tick = Decimal("0.01") if best < 3 else Decimal("0.05")
+                levels = []
+                for k in range(DEPTH_LEVELS):
+                    price = best + sign * tick * k
+                    if price <= 0:
+                        break
+                    total = int(size) if k == 0 else rng.randint(5, 400)
+                    count = min(len(venues), max(1, total), rng.randint(1, 3))
+                    shares = _split(total, count, rng)
+                    for venue, volume in zip(rng.sample(venues, count), shares):
+                        levels.append({"price": price, "volume": volume,
+                                       "timestamp": now_ms - rng.randint(0, 5000), "code": venue})
+                sides[side] = levels
+            # The expiry goes back as the request sent it: the SDK rebuilds the identifier from it.
+            out.append({"symbol": str(basic.get("symbol") or "").strip().upper(), "expiry": int(basic.get("expiry")),
+                        "strike": str(strike), "right": right, **sides})
+        return out
+
+    def hk_option_symbols(self, tiger_id, biz, fault):
+        """HKEX's option symbols of the Hong Kong stocks the simulator lists options on."""
+        market = str(biz.get("market") or "HK").upper()
+        if market != "HK":
+            raise p.biz_error(f"market {market} is not supported; option symbols are listed for HK")
+        return [{"symbol": root, "name": root.split(".")[0], "underlyingSymbol": code}
+                for code, (root, _) in HK_OPTIONS.items()]
+
+
+def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """``total`` in ``parts`` positive whole shares (total >= parts)."""
+    cuts = sorted(rng.sample(range(1, total), parts - 1)) if parts > 1 else []
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]

@@ -49,6 +49,29 @@ UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
 
 OPTION_UNDERLYINGS = ("AAPL", "SPY", "TSLA")
 OPTION_MULTIPLIER = 100
+# Hong Kong stock options: HKEX's option symbol (as Tiger's all_hk_option_symbols lists it) and the
+# shares per contract of each underlying the simulator lists options on.
+HK_OPTIONS = {"00700": ("TCH.HK", 100), "09988": ("ALB.HK", 500), "03690": ("MET.HK", 100)}
+LISTED_OPTION_UNDERLYINGS = OPTION_UNDERLYINGS + tuple(HK_OPTIONS)
+
+
+def option_underlying(symbol: str) -> str | None:
+    """The stock whose options ``symbol`` names: a US ticker, an HK code ("700", "00700") or HKEX's
+    option symbol ("TCH.HK"); None when the simulator lists no options on it."""
+    symbol = normalize_symbol(symbol)
+    for code, (root, _) in HK_OPTIONS.items():
+        if symbol == root:
+            return code
+    return symbol if symbol in LISTED_OPTION_UNDERLYINGS else None
+
+
+def option_root(underlying: str) -> str:
+    """The root of an option identifier: the ticker in the US, HKEX's option symbol in Hong Kong."""
+    return HK_OPTIONS[underlying][0] if underlying in HK_OPTIONS else underlying
+
+
+def option_multiplier(underlying: str) -> int:
+    return HK_OPTIONS[underlying][1] if underlying in HK_OPTIONS else OPTION_MULTIPLIER
 
 # Hong Kong's spread table, (upper bound, tick); the US uses one cent above $1.
 HK_TICKS = (

@@ -127,7 +127,7 @@ def account_row(acct: Account) -> dict:
     """The account's header: everything but its orders, which are rows of their own."""
     return {"account": acct.account, "tiger_id": acct.tiger_id, "capability": acct.capability,
             "paper": acct.paper, "cash": acct.cash, "next_order_id": acct.next_order_id,
-            "realized_pnl": acct.realized_pnl, "positions": {s: asdict(p) for s, p in acct.positions.items()}}
+            "realized_pnl": acct.realized_pnl, "futures_cash": acct.futures_cash, "positions": {s: asdict(p) for s, p in acct.positions.items()}}
 
 
 def order_row(order: Order) -> dict:
@@ -139,7 +139,8 @@ def _account_from(row: dict) -> Account:
                  for s, pos in row.pop("positions").items()}
     cash = {c: Decimal(v) for c, v in row.pop("cash").items()}
     realized = {c: Decimal(v) for c, v in row.pop("realized_pnl").items()}
-    return Account(**row, cash=cash, positions=positions, realized_pnl=realized)
+    futures = {c: Decimal(v) for c, v in row.pop("futures_cash", {}).items()}  # absent in older rows
+    return Account(**row, cash=cash, positions=positions, realized_pnl=realized, futures_cash=futures)
 
 
 def _order_from(row: dict) -> Order:

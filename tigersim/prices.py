@@ -13,6 +13,7 @@ every run and every machine, whatever order calls arrive in:
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
 import hashlib
 import math
@@ -21,7 +22,8 @@ import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .instruments import OPTION_MULTIPLIER, Instrument, OptionContract, get_instrument, option_from_identifier, tick_size
+from .instruments import (Instrument, OptionContract, get_instrument, option_from_identifier, option_multiplier,
+                          option_root, tick_size)
 from .market_calendar import CALENDARS, MarketCalendar
 
 UTC = dt.timezone.utc
@@ -30,8 +32,10 @@ MEAN_REVERSION = Decimal("0.02")
 QUOTE_BUCKET_SECONDS = 10  # displayed bid/ask sizes are refreshed this often
 EXTENDED_VOL_FACTOR = 0.35
 RISK_FREE = 0.04
-OPTION_IV = {"AAPL": 0.27, "SPY": 0.16, "TSLA": 0.55}
-STRIKE_STEP = {"AAPL": Decimal("5"), "SPY": Decimal("5"), "TSLA": Decimal("5")}
+OPTION_IV = {"AAPL": 0.27, "SPY": 0.16, "TSLA": 0.55, "00700": 0.30, "09988": 0.38, "03690": 0.45}
+STRIKE_STEP = {"AAPL": Decimal("5"), "SPY": Decimal("5"), "TSLA": Decimal("5"), "00700": Decimal("10"),
+               "09988": Decimal("2.5"), "03690": Decimal("2.5")}
+HK_OPTION_MONTHS = 4
 STRIKES_EACH_SIDE = 8
 
 
@@ -337,9 +341,21 @@ class PriceModel:
     # --- options --------------------------------------------------------------------------
 
     def option_expiries(self, symbol: str, instant: dt.datetime) -> list[tuple[dt.date, str]]:
-        cal = CALENDARS["US"]
+        """US: eight weeklies and four monthlies (third Friday). Hong Kong: the next four monthlies,
+        each expiring on the business day before the month's last business day (HKEX's rule)."""
+        cal = CALENDARS[_require(symbol).market]
         today = cal.local(instant).date()
         out: dict[dt.date, str] = {}
+        if cal is CALENDARS["HK"]:
+            month = dt.date(today.year, today.month, 1)
+            while len(out) < HK_OPTION_MONTHS:
+                last = cal.trading_day_on_or_before(dt.date(month.year, month.month,
+                                                            calendar.monthrange(month.year, month.month)[1]))
+                day = cal.previous_trading_day(last)
+                if day >= today:
+                    out[day] = "m"
+                month = (month + dt.timedelta(days=32)).replace(day=1)
+            return sorted(out.items())
         friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
         for k in range(8):
             out[_expiry_day(cal, friday + dt.timedelta(weeks=k))] = "w"
@@ -352,7 +368,7 @@ class PriceModel:
 
     def option_strikes(self, symbol: str, instant: dt.datetime) -> list[Decimal]:
         inst = _require(symbol)
-        cal = CALENDARS["US"]
+        cal = CALENDARS[inst.market]
         anchor = self.close_price(inst, cal.previous_trading_day(cal.session_date(instant)))
         step = STRIKE_STEP[inst.symbol]
         center = (anchor / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
@@ -360,7 +376,7 @@ class PriceModel:
 
     def option_quote(self, symbol: str, expiry: dt.date, strike: Decimal, right: str, instant: dt.datetime) -> dict:
         inst = _require(symbol)
-        cal = CALENDARS["US"]
+        cal = CALENDARS[inst.market]
         spot = float(self.quote(symbol, instant).latest)
         expiry_at = cal.at(expiry, dt.time(16, 0))
         years = max((expiry_at - instant).total_seconds(), 60.0) / (365.0 * 86400)
@@ -381,12 +397,12 @@ class PriceModel:
         moneyness = abs(math.log(k / spot))
         liquidity = max(0.05, 1.0 - 4 * moneyness)
         return {
-            "identifier": occ_identifier(inst.symbol, expiry, strike, right),
+            "identifier": occ_identifier(option_root(inst.symbol), expiry, strike, right),
             "strike": str(float(strike)), "right": right.lower(),
             "bidPrice": round(bid, 2), "bidSize": rng.randint(1, 200), "askPrice": round(ask, 2),
             "askSize": rng.randint(1, 200), "latestPrice": round(mid, 2), "preClose": round(pre_close, 2),
             "volume": int(5000 * liquidity * rng.random()), "openInterest": int(20000 * liquidity * rng.random()),
-            "multiplier": OPTION_MULTIPLIER, "lastTimestamp": int(instant.timestamp() * 1000),
+            "multiplier": option_multiplier(inst.symbol), "lastTimestamp": int(instant.timestamp() * 1000),
             "impliedVol": round(iv, 6), "delta": round(g["delta"], 6), "gamma": round(g["gamma"], 6),
             "theta": round(g["theta"], 6), "vega": round(g["vega"], 6), "rho": round(g["rho"], 6),
         }

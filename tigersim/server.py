@@ -302,6 +302,23 @@ class Simulator:
             self.commit()
             return acct.cash[currency]
 
+    def transfer_to_futures(self, account: str, currency: str, amount: Decimal) -> Decimal:
+        """Move cash from the securities segment to the futures segment (a negative amount moves it
+        back), as Tiger's segment transfer does; refused for accounts without futures permission."""
+        amount = Decimal(str(amount))
+        with self.exchange.lock:
+            acct = self.exchange.accounts[account]
+            if not acct.has_futures:
+                raise ValueError(f"account {account} has no futures permission (cash accounts have none)")
+            securities = acct.cash.get(currency, Decimal("0")) - amount
+            futures = acct.futures_cash.get(currency, Decimal("0")) + amount
+            if securities < 0 or futures < 0:
+                raise ValueError(f"not enough {currency} to move {amount}")
+            acct.cash[currency], acct.futures_cash[currency] = securities, futures
+            self.exchange.changes.accounts.add(account)
+            self.commit()
+            return futures
+
     def ensure_demo(self) -> DemoSetup:
         """The demo developer and its two paper accounts (margin, cash); created once, persisted."""
         with self.exchange.lock:
