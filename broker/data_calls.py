@@ -27,7 +27,10 @@ from broker.data_types import (
     FutureQuote,
     OptionAnalysis,
     OptionBar,
+    OptionDepth,
+    OptionDepthLevel,
     OptionGreeks,
+    OptionSymbol,
     OptionTick,
     SeatLevel,
     ScanPage,
@@ -46,6 +49,12 @@ def _records(frame) -> list[dict]:
     if hasattr(frame, "to_dict"):
         return frame.to_dict("records")
     return list(frame)
+
+
+def _venue_levels(rows) -> list[OptionDepthLevel]:
+    return [OptionDepthLevel(price=dec(price), volume=dec(volume) or Decimal(0), time=from_millis(at) if at else None,
+                             exchange=str(venue) if venue else None)
+            for price, volume, at, venue in rows or [] if dec(price) is not None]
 
 
 def _levels(rows) -> list[DepthLevel]:
@@ -137,9 +146,29 @@ class OptionDataCalls:
                 latest_price=dec(r.get("latest_price")), volume=dec(r.get("volume")),
                 open_interest=dec(r.get("open_interest")), implied_vol=dec(r.get("implied_vol")),
                 **{g: _signed(r.get(g)) for g in ("delta", "gamma", "theta", "vega", "rho")},
+                multiplier=dec(r.get("multiplier")),
             )
             for r in _records(frame)
         ]
+
+    def option_symbols(self, market: str = "HK") -> list[OptionSymbol]:
+        """The exchange's option symbols and their underlying stocks (Tiger lists them for HK)."""
+        frame = self._call("all_hk_option_symbols", self._quote.get_option_symbols, market=market)
+        return [OptionSymbol(symbol=str(r["symbol"]), name=str(r.get("name") or ""),
+                             underlying=str(r.get("underlying_symbol") or "")) for r in _records(frame)]
+
+    def option_depth(self, identifiers: list[str]) -> list[OptionDepth]:
+        """Each option's book by venue; one market per call (Tiger's rule), so identifiers are grouped."""
+        books: dict[str, dict] = {}
+        for market in dict.fromkeys(market_for(i) for i in identifiers):
+            group = [i for i in identifiers if market_for(i) == market]
+            result = self._call("option_depth", self._quote.get_option_depth, group, market=market) or {}
+            # One book for one identifier, else books keyed by an identifier the SDK rebuilds from the
+            # expiry in the machine's time zone (a day early for HK): the order is the request's.
+            found = [result] if "asks" in result else list(result.values())
+            books.update(zip(group, found))
+        return [OptionDepth(identifier=i, currency=currency_for(i), asks=_venue_levels(books[i].get("asks")),
+                            bids=_venue_levels(books[i].get("bids"))) for i in identifiers if i in books]
 
     def option_analysis(self, symbols: list[str], *, period: str) -> list[OptionAnalysis]:
         rows = self._call("option_analysis", self._quote.get_option_analysis, list(symbols), period=period,
@@ -204,7 +233,8 @@ class HistoryDataCalls:
         portfolio = self._call("prime_assets", self._trade.get_prime_assets, account=self.account_number,
                                base_currency=base_currency)
         out = []
-        for category, seg in sorted((portfolio.segments if portfolio else {}).items()):
+        # Securities (S) first, then futures (C).
+        for category, seg in sorted((portfolio.segments if portfolio else {}).items(), key=lambda kv: kv[0] != "S"):
             out.append(SegmentAssets(
                 segment=category, capability=seg.capability, currency=seg.currency,
                 net_liquidation=dec(seg.net_liquidation), cash=dec(seg.cash_balance), buying_power=dec(seg.buying_power),
@@ -321,8 +351,8 @@ class FutureDataCalls:
                             open_interest=dec(r.get("open_interest")), time=from_millis(r.get("latest_time")))
                 for r in _records(frame)]
 
-    def future_bars(self, codes: list[str], *, limit: int) -> dict[str, list]:
-        frame = self._call("future_kline", self._quote.get_future_bars, list(codes), period="day", limit=limit)
+    def future_bars(self, codes: list[str], *, limit: int, period: str = "day") -> dict[str, list]:
+        frame = self._call("future_kline", self._quote.get_future_bars, list(codes), period=period, limit=limit)
         bars: dict[str, list] = {c: [] for c in codes}
         for r in _records(frame):
             bars.setdefault(str(r["identifier"]), []).append(Bar(

@@ -113,6 +113,30 @@ class OptionGreeks:
     theta: Decimal | None
     vega: Decimal | None
     rho: Decimal | None
+    multiplier: Decimal | None = None  # shares per contract, as the chain states it
+
+
+@dataclass(frozen=True)
+class OptionSymbol:
+    symbol: str      # HKEX's option symbol, e.g. TCH.HK: what option chains and identifiers use
+    name: str
+    underlying: str  # the stock's code, e.g. 00700
+
+
+@dataclass(frozen=True)
+class OptionDepthLevel:
+    price: Decimal
+    volume: Decimal
+    time: datetime | None
+    exchange: str | None  # the venue quoting it (CBOE, AMEX, … in the US; SEHK in Hong Kong)
+
+
+@dataclass(frozen=True)
+class OptionDepth:
+    identifier: str
+    currency: str
+    asks: list[OptionDepthLevel]  # best (lowest) first; several venues may quote one price
+    bids: list[OptionDepthLevel]  # best (highest) first
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,19 @@ def clean_symbol(raw) -> str:
     return symbol
 
 
+def _is_hk(symbol: str) -> bool:
+    # HK stocks are five digits; HK options carry HKEX's option symbol (TCH.HK, or in an identifier
+    # TCH.HK260330C00380000).
+    return symbol.isdigit() or ".HK" in symbol
+
+
 def currency_for(symbol: str) -> str:
-    """Tiger's HK symbols are five digits; everything else here is US-listed."""
-    return "HKD" if symbol.isdigit() else "USD"
+    """Tiger's HK symbols are five digits (options: HKEX's .HK symbol); everything else here is US-listed."""
+    return "HKD" if _is_hk(symbol) else "USD"
 
 
 def market_for(symbol: str) -> str:
-    return "HK" if symbol.isdigit() else "US"
+    return "HK" if _is_hk(symbol) else "US"
 
 
 HK_CODE_HINT = "No data for '{symbol}': Hong Kong codes have five digits, try '{padded}'."

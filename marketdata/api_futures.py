@@ -1,4 +1,4 @@
-"""REST doors over futures (marketdata.services.futures): contracts, quotes, daily bars."""
+"""REST doors over futures (marketdata.services.futures): contracts, quotes, bars (daily to one-minute)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -93,6 +93,7 @@ class FutureQuotesApi(APIView):
 
 class BarsQuery(CodesQuery):
     limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=1000)
+    period = serializers.ChoiceField(choices=services.FUTURE_BAR_PERIODS, required=False, default="day")
 
 
 class FutureBarOut(NullableBarOut):
@@ -105,18 +106,19 @@ class FutureBarsItemOut(serializers.Serializer):
 
 
 class BarsOut(serializers.Serializer):
+    period = serializers.CharField()
     contracts = FutureBarsItemOut(many=True)
 
 
 class FutureBarsApi(APIView):
-    """Daily bars of futures contracts."""
+    """Bars of futures contracts (day, week, month, or 1min to 60min), oldest first."""
 
     @extend_schema(operation_id="futures_bars", parameters=[BarsQuery], responses=BarsOut)
     def get(self, request):
         q = validated_query(request, BarsQuery)
         bars = services.future_bars_get(actor=actor_from_request(request), codes=_codes(q["codes"]), limit=q["limit"],
-                                        account_number=q.get("account"))
-        return Response(BarsOut({"contracts": [
+                                        period=q["period"], account_number=q.get("account"))
+        return Response(BarsOut({"period": q["period"], "contracts": [
             {"code": c, "bars": [{"time": b.time, "open": D(b.open), "high": D(b.high), "low": D(b.low),
                                   "close": D(b.close), "volume": D(b.volume)} for b in rows]}
             for c, rows in bars.items()]}).data)

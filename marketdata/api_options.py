@@ -1,5 +1,6 @@
 """REST doors over the option services (marketdata.services.options): expirations, the chain with
-Greeks, IV/HV analysis, option bars and trades. US options, in USD."""
+Greeks, IV/HV analysis, option bars, trades and depth, HK option symbols. US options in USD, HK
+options (TCH.HK, …) in HKD."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import actor_from_request
+from broker.types import currency_for
 from core.api_errors import validated_query
 from core.api_shapes import decimal_text
 from marketdata import services
@@ -70,8 +72,10 @@ class GreeksApi(APIView):
         q = validated_query(request, GreeksQuery)
         rows = services.option_greeks_get(actor=actor_from_request(request), symbol=q["symbol"], expiry=q["expiry"],
                                           account_number=q.get("account"))
-        return Response(GreeksOut({"symbol": q["symbol"].strip().upper(), "expiry": q["expiry"], "currency": "USD",
-                                   "multiplier": "100", "options": [
+        symbol = q["symbol"].strip().upper()
+        multiplier = next((D(o.multiplier) for o in rows if o.multiplier is not None), "100")
+        return Response(GreeksOut({"symbol": symbol, "expiry": q["expiry"], "currency": currency_for(symbol),
+                                   "multiplier": multiplier, "options": [
             {"identifier": o.identifier, "put_call": o.put_call, "strike": D(o.strike), "bid": D(o.bid),
              "ask": D(o.ask), "latest_price": D(o.latest_price), "volume": D(o.volume),
              "open_interest": D(o.open_interest), **{g: D(getattr(o, g)) for g in GREEKS}} for o in rows]}).data)
@@ -190,3 +194,66 @@ class OptionTicksApi(APIView):
         return Response(OptionTicksOut({"currency": "USD", "options": [
             {"identifier": i, "ticks": [{"time": t.time, "price": D(t.price), "volume": D(t.volume)} for t in rows]}
             for i, rows in ticks.items()]}).data)
+
+
+class OptionSymbolsQuery(AccountQuery):
+    market = serializers.ChoiceField(choices=services.OPTION_SYMBOL_MARKETS, required=False, default="HK")
+
+
+class OptionSymbolOut(serializers.Serializer):
+    symbol = serializers.CharField(help_text="HKEX's option symbol, e.g. TCH.HK.")
+    name = serializers.CharField()
+    underlying = serializers.CharField(help_text="The stock's code, e.g. 00700.")
+
+
+class OptionSymbolsOut(serializers.Serializer):
+    market = serializers.CharField()
+    symbols = OptionSymbolOut(many=True)
+
+
+class OptionSymbolsApi(APIView):
+    """Hong Kong's option symbols and their underlying stocks."""
+
+    @extend_schema(operation_id="options_symbols", parameters=[OptionSymbolsQuery], responses=OptionSymbolsOut)
+    def get(self, request):
+        q = validated_query(request, OptionSymbolsQuery)
+        rows = services.option_symbols_get(actor=actor_from_request(request), market=q["market"],
+                                           account_number=q.get("account"))
+        return Response(OptionSymbolsOut({"market": q["market"], "symbols": [
+            {"symbol": s.symbol, "name": s.name, "underlying": s.underlying} for s in rows]}).data)
+
+
+class OptionDepthLevelOut(serializers.Serializer):
+    price = serializers.CharField()
+    volume = serializers.CharField()
+    time = serializers.DateTimeField(allow_null=True)
+    exchange = serializers.CharField(allow_null=True)
+
+
+class OptionDepthItemOut(serializers.Serializer):
+    identifier = serializers.CharField()
+    currency = serializers.CharField()
+    asks = OptionDepthLevelOut(many=True)
+    bids = OptionDepthLevelOut(many=True)
+
+
+class OptionDepthOut(serializers.Serializer):
+    books = OptionDepthItemOut(many=True)
+
+
+class OptionDepthApi(APIView):
+    """Order book of option contracts by price and venue, best first."""
+
+    @extend_schema(operation_id="options_depth", parameters=[IdentifiersQuery], responses=OptionDepthOut)
+    def get(self, request):
+        q = validated_query(request, IdentifiersQuery)
+        books = services.option_depth_get(actor=actor_from_request(request), identifiers=_identifiers(q["identifiers"]),
+                                          account_number=q.get("account"))
+
+        def levels(rows):
+            return [{"price": D(lv.price), "volume": D(lv.volume), "time": lv.time, "exchange": lv.exchange}
+                    for lv in rows]
+
+        return Response(OptionDepthOut({"books": [
+            {"identifier": b.identifier, "currency": b.currency, "asks": levels(b.asks), "bids": levels(b.bids)}
+            for b in books]}).data)

@@ -34,6 +34,8 @@ urlpatterns = [
     path("options/analysis/", api_options.AnalysisApi.as_view(), name="api-option-analysis"),
     path("options/bars/", api_options.OptionBarsApi.as_view(), name="api-option-bars"),
     path("options/ticks/", api_options.OptionTicksApi.as_view(), name="api-option-ticks"),
+    path("options/depth/", api_options.OptionDepthApi.as_view(), name="api-option-depth"),
+    path("options/symbols/", api_options.OptionSymbolsApi.as_view(), name="api-option-symbols"),
     path("health/", api.HealthApi.as_view(), name="api-health"),
     path("accounts/<str:account_number>/pnl-history/", api.PnlHistoryApi.as_view(), name="api-account-pnl-history"),
     path("accounts/<str:account_number>/cash-history/", api_history.CashHistoryApi.as_view(),

@@ -115,7 +115,7 @@ class OptionExpirationsResult(BaseModel):
 
 
 class OptionGreeksOut(BaseModel):
-    identifier: str = Field(description="Pass to get_option_bars / get_option_ticks.")
+    identifier: str = Field(description="Pass to get_option_bars, get_option_ticks or get_option_depth.")
     put_call: str
     strike: str
     bid: str | None
@@ -186,6 +186,36 @@ class OptionTickOut(BaseModel):
 class OptionTicksResult(BaseModel):
     currency: str
     ticks: dict[str, list[OptionTickOut]] = Field(description="Per option identifier, oldest first.")
+
+
+class OptionSymbolOut(BaseModel):
+    symbol: str = Field(description="HKEX's option symbol, e.g. TCH.HK: pass it (or the stock code) to "
+                                    "get_option_expirations and get_option_greeks.")
+    name: str
+    underlying: str = Field(description="The stock's code, e.g. 00700.")
+
+
+class OptionSymbolsResult(BaseModel):
+    market: str
+    symbols: list[OptionSymbolOut]
+
+
+class OptionDepthLevelOut(BaseModel):
+    price: str
+    volume: str = Field(description="Contracts.")
+    time: str | None = Field(description="When the venue last updated it, UTC.")
+    exchange: str | None = Field(description="The venue quoting it, e.g. CBOE (US) or SEHK (HK).")
+
+
+class OptionDepthOut(BaseModel):
+    identifier: str
+    currency: str
+    asks: list[OptionDepthLevelOut] = Field(description="Best (lowest) ask first; several venues may share a price.")
+    bids: list[OptionDepthLevelOut] = Field(description="Best (highest) bid first.")
+
+
+class OptionDepthResult(BaseModel):
+    books: list[OptionDepthOut]
 
 
 # --- account history ------------------------------------------------------------------------------
@@ -383,4 +413,6 @@ class FutureBarOut(BaseModel):
 
 
 class FutureBarsResult(BaseModel):
-    bars: dict[str, list[FutureBarOut]] = Field(description="Daily bars per contract code, oldest first.")
+    period: str = Field(description="Bar size: day, week, month, or 1min to 60min.")
+    bars: dict[str, list[FutureBarOut]] = Field(description="Bars per contract code, oldest first; time is each "
+                                                            "bar's start, UTC.")

@@ -41,6 +41,9 @@ from marketdata.services.options import (  # noqa: F401
     option_analysis_get,
     option_bars_get,
     option_ticks_get,
+    OPTION_SYMBOL_MARKETS,
+    option_symbols_get,
+    option_depth_get,
 )
 from marketdata.services.account_history import (  # noqa: F401
     CASH_KINDS,
@@ -71,6 +74,7 @@ from marketdata.services.fundamentals import (  # noqa: F401
 )
 from marketdata.services.futures import (  # noqa: F401
     FUTURE_EXCHANGES,
+    FUTURE_BAR_PERIODS,
     future_codes_clean,
     future_contracts_get,
     future_quotes_get,

@@ -1,5 +1,5 @@
-"""Futures: contracts (by exchange, or the current one of a product), quotes and daily bars. Routed
-and cached as every market-data read."""
+"""Futures: contracts (by exchange, or the current one of a product), quotes, and bars (daily, weekly,
+monthly, or intraday minutes). Routed and cached as every market-data read."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from broker.quotes import gateway_tag
 from core.errors import InvalidInput
 
 FUTURE_EXCHANGES = ("CME", "HKEX")
+FUTURE_BAR_PERIODS = ("day", "week", "month", "1min", "5min", "15min", "30min", "60min")
 CONTRACT_CODE = re.compile(r"^[A-Z]{1,4}\d{4}$")
 MAX_CONTRACTS = 20
 BAD_CODE = ("'{code}' is not a futures contract code. Use one from get_future_contracts, e.g. 'ES2612' "
@@ -21,6 +22,7 @@ BAD_EXCHANGE = "Unknown exchange '{exchange}'. Use one of: {exchanges}."
 NEED_ONE = "Give an exchange (e.g. CME) to list its contracts, or a product type (e.g. ES) for its current contract."
 TOO_MANY = "Ask for at most {max} contracts at once (got {count})."
 BAD_LIMIT = "limit must be between 1 and {max} (got {limit})."
+BAD_PERIOD = "Unknown period '{period}'. Use one of: {periods}."
 
 
 def future_codes_clean(codes) -> list[str]:
@@ -63,11 +65,17 @@ def future_quotes_get(*, actor: Actor, codes, account_number: str | None = None,
     return cached_fetch(key, ttl_for("quote"), lambda: broker_for(account).future_quotes(wanted))
 
 
-def future_bars_get(*, actor: Actor, codes, limit: int = 30, account_number: str | None = None,
+def future_bars_get(*, actor: Actor, codes, limit: int = 30, period: str = "day", account_number: str | None = None,
                     context_default: str | None = None) -> dict:
+    """OHLC bars per contract, oldest first; intraday periods cover today's and earlier sessions."""
     account = account_route(actor, account_number, context_default)
     wanted = future_codes_clean(codes)
     if not 1 <= int(limit) <= 1000:
         raise InvalidInput(BAD_LIMIT.format(max=1000, limit=limit), code="bad_limit")
-    key = cache_key("future_bars", gateway_tag(account), limit, *wanted)
-    return cached_fetch(key, ttl_for("bars"), lambda: broker_for(account).future_bars(wanted, limit=int(limit)))
+    period = str(period or "day").strip().lower()
+    if period not in FUTURE_BAR_PERIODS:
+        raise InvalidInput(BAD_PERIOD.format(period=period[:10], periods=", ".join(FUTURE_BAR_PERIODS)),
+                           code="bad_period")
+    key = cache_key("future_bars", gateway_tag(account), period, limit, *wanted)
+    return cached_fetch(key, ttl_for("bars"),
+                        lambda: broker_for(account).future_bars(wanted, limit=int(limit), period=period))

@@ -1,5 +1,6 @@
-"""Options beyond the plain chain: the chain with Greeks and implied volatility, IV/HV analysis, and an
-option's own bars and trades. US options, priced in USD. Routed and cached as every market-data read."""
+"""Options beyond the plain chain: the chain with Greeks and implied volatility, IV/HV analysis, an
+option's own bars, trades and depth, and Hong Kong's option symbols. US options in USD; HK options
+(HKEX's symbols, e.g. TCH.HK for 00700) in HKD. Routed and cached as every market-data read."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ MAX_OPTIONS = 10
 # Tiger's (OCC's) option identifier: root, yymmdd, C or P, strike x 1000 in 8 digits.
 IDENTIFIER = re.compile(r"^([A-Z][A-Z.]{0,5})\s*(\d{6})([CP])(\d{8})$")
 BAD_IDENTIFIER = ("'{identifier}' is not an option identifier. Use one from get_option_greeks or get_option_chain, "
-                  "e.g. 'AAPL  261218C00190000' (root, yymmdd, C/P, strike x 1000 in 8 digits).")
+                  "e.g. 'AAPL  261218C00190000' or 'TCH.HK260330C00380000' (root, yymmdd, C/P, strike x 1000 "
+                  "in 8 digits).")
+OPTION_SYMBOL_MARKETS = ("HK",)
 BAD_EXPIRY = "expiry must be a date like 2026-12-18 (got {expiry!r}); call get_option_expirations for valid dates."
 BAD_CHOICE = "Unknown {what} '{value}'. Use one of: {choices}."
 TOO_MANY = "Ask for at most {max} options at once (got {count})."
@@ -97,3 +100,24 @@ def option_ticks_get(*, actor: Actor, identifiers, account_number: str | None = 
     account = account_route(actor, account_number, context_default)
     key = cache_key("option_ticks", gateway_tag(account), *wanted)
     return cached_fetch(key, ttl_for("ticks"), lambda: broker_for(account).option_ticks(wanted))
+
+
+def option_symbols_get(*, actor: Actor, market: str = "HK", account_number: str | None = None,
+                       context_default: str | None = None) -> list:
+    """The exchange's option symbols (HKEX's, e.g. TCH.HK) with their underlying stock codes."""
+    market = (market or "HK").strip().upper()
+    if market not in OPTION_SYMBOL_MARKETS:
+        raise InvalidInput(BAD_CHOICE.format(what="market", value=market[:20], choices=", ".join(OPTION_SYMBOL_MARKETS)),
+                           code="bad_market")
+    account = account_route(actor, account_number, context_default)
+    key = cache_key("option_symbols", gateway_tag(account), market)
+    return cached_fetch(key, ttl_for("symbol_names"), lambda: broker_for(account).option_symbols(market))
+
+
+def option_depth_get(*, actor: Actor, identifiers, account_number: str | None = None,
+                     context_default: str | None = None) -> list:
+    """Each option's bids and asks by price and venue, best first."""
+    wanted = option_identifiers_clean(identifiers)
+    account = account_route(actor, account_number, context_default)
+    key = cache_key("option_depth", gateway_tag(account), *wanted)
+    return cached_fetch(key, ttl_for("depth"), lambda: broker_for(account).option_depth(wanted))

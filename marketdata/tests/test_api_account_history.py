@@ -49,7 +49,8 @@ def test_transfers_and_segments(traded):
     transfers = client.get(f"/api/accounts/{account.account_number}/transfers/").json()["transfers"]
     assert [(t["kind"], t["amount"]) for t in transfers] == [("DEPOSIT", {"amount": "1000000", "currency": "USD"})]
     usd = client.get(f"/api/accounts/{account.account_number}/segments/").json()
-    [segment] = usd["segments"]
+    segment, futures = usd["segments"]  # a margin account: securities, then its futures segment
+    assert futures["segment"] == "C" and futures["cash"] == {"amount": "0", "currency": "USD"}
     assert segment["segment"] == "S" and segment["cash"]["currency"] == "USD"
     assert Decimal(segment["cash"]["amount"]) == acct.cash["USD"]
     by_currency = {c["cash"]["currency"]: c for c in segment["currencies"]}
@@ -57,3 +58,17 @@ def test_transfers_and_segments(traded):
     hkd = client.get(f"/api/accounts/{account.account_number}/segments/", {"base_currency": "HKD"}).json()
     assert hkd["segments"][0]["cash"]["currency"] == "HKD"
     assert Decimal(hkd["segments"][0]["cash"]["amount"]) == acct.cash["USD"] * Decimal("7.8")
+
+
+def test_the_futures_segment_shows_cash_moved_to_it(traded, sim):
+    account, acct, client = traded
+    before = acct.cash["USD"]
+    sim.transfer_to_futures(account.account_number, "USD", Decimal("40000"))
+    body = client.get(f"/api/accounts/{account.account_number}/segments/", {"base_currency": "HKD"}).json()
+    securities, futures = body["segments"]
+    assert futures["segment"] == "C" and futures["capability"] == "RegTMargin"
+    for field in ("cash", "net_liquidation", "equity_with_loan"):
+        assert futures[field] == {"amount": "312000", "currency": "HKD"}  # 40,000 USD at 7.8
+    assert futures["init_margin"]["amount"] == futures["maint_margin"]["amount"] == "0"
+    assert [(c["cash"]["amount"], c["cash"]["currency"]) for c in futures["currencies"]] == [("40000", "USD")]
+    assert Decimal(securities["cash"]["amount"]) == (before - 40000) * Decimal("7.8")

@@ -34,3 +34,16 @@ def test_contracts_quotes_and_bars(client):
     assert bad.status_code == 400 and "get_future_contracts" in bad.json()["error"]["message"]
     neither = client.get("/api/futures/contracts/")
     assert neither.status_code == 400 and "exchange" in neither.json()["error"]["message"]
+
+
+def test_intraday_bars_end_at_the_quote(client):
+    quote = client.get("/api/futures/quotes/", {"codes": "HSI2612"}).json()["quotes"][0]
+    body = client.get("/api/futures/bars/", {"codes": "HSI2612", "period": "15min", "limit": 3}).json()
+    [contract] = body["contracts"]
+    assert body["period"] == "15min" and len(contract["bars"]) == 3
+    times = [b["time"] for b in contract["bars"]]
+    assert times == sorted(times) and contract["bars"][-1]["close"] == quote["latest_price"]
+    daily = client.get("/api/futures/bars/", {"codes": "HSI2612", "limit": 2}).json()
+    assert daily["period"] == "day" and daily["contracts"][0]["bars"][-1]["close"] == quote["latest_price"]
+    bad = client.get("/api/futures/bars/", {"codes": "HSI2612", "period": "2min"})
+    assert bad.status_code == 400 and "period" in bad.json()["error"]["message"]

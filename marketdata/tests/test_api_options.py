@@ -53,3 +53,25 @@ def test_option_analysis_compares_implied_and_historical_volatility(client):
     assert Decimal(rows["TSLA"]["implied_vol_30d"]) > Decimal(rows["AAPL"]["implied_vol_30d"])
     bad = client.get("/api/options/analysis/", {"symbols": "AAPL", "period": "1day"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_query"
+
+
+def test_option_depth_and_hk_option_symbols(client):
+    expiry = client.get("/api/options/expirations/", {"symbol": "SPY"}).json()["expirations"][1]
+    chain = client.get("/api/options/greeks/", {"symbol": "SPY", "expiry": expiry}).json()["options"]
+    liquid = [o for o in chain if o["bid"] != "0"][:2]
+    body = client.get("/api/options/depth/", {"identifiers": ",".join(o["identifier"] for o in liquid)}).json()
+    books = {b["identifier"]: b for b in body["books"]}
+    for option in liquid:
+        book = books[option["identifier"]]
+        assert book["asks"][0]["price"] == option["ask"] and book["bids"][0]["price"] == option["bid"]
+        assert book["currency"] == "USD" and all(lv["exchange"] for lv in book["asks"])
+    symbols = client.get("/api/options/symbols/").json()
+    assert symbols["market"] == "HK" and {"symbol": "TCH.HK", "name": "TCH", "underlying": "00700"} in symbols["symbols"]
+    hk_expiry = client.get("/api/options/expirations/", {"symbol": "MET.HK"}).json()["expirations"][0]
+    meituan = client.get("/api/options/greeks/", {"symbol": "03690", "expiry": hk_expiry}).json()
+    assert meituan["currency"] == "HKD" and meituan["multiplier"] == "100"
+    assert all(o["identifier"].startswith("MET.HK") for o in meituan["options"])
+    bad = client.get("/api/options/symbols/", {"market": "US"})
+    assert bad.status_code == 400
+    refused = client.get("/api/options/depth/", {"identifiers": "SPY-CALL"})
+    assert refused.status_code == 400 and "get_option_greeks" in refused.json()["error"]["message"]

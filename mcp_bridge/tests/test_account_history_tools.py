@@ -11,6 +11,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_cash_history_transfers_and_segments_agree_with_the_account(world):
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "3", "order_type": "MKT"}
+    world.sim.transfer_to_futures(world.accounts["paper_a"], "USD", Decimal("5000"))
     async with world.stdio("--client", "trader", "--toolsets", "history") as mcp:
         preview = ok(await mcp.call_tool("preview_order", order))
         ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
@@ -27,7 +28,10 @@ async def test_cash_history_transfers_and_segments_agree_with_the_account(world)
     assert sum(-Decimal(e["amount"]["amount"]) for e in trades["entries"]) == \
         sum(Decimal(f["amount"]["amount"]) for f in fills["fills"])
     assert [t["kind"] for t in transfers["transfers"]] == ["DEPOSIT"]
-    [segment] = segments["segments"]
+    segment, futures = segments["segments"]  # paper_a is a margin account: it has a futures segment
+    assert (segment["segment"], futures["segment"]) == ("S", "C")
+    assert futures["cash"] == futures["net_liquidation"] == {"amount": "39000", "currency": "HKD"}
+    assert futures["init_margin"]["amount"] == "0"
     assert segments["currency"] == "HKD" and segment["cash"]["currency"] == "HKD"
     assert Decimal(segment["cash"]["amount"]) == (acct.cash["USD"] * Decimal("7.8")).quantize(Decimal("0.01"))
     assert {c["cash"]["currency"] for c in segment["currencies"]} >= {"USD", "HKD"}

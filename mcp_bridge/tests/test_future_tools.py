@@ -25,3 +25,21 @@ async def test_the_front_es_contract_follows_spy(world):
     [daily] = bars["bars"].values()
     assert len(daily) == 3 and daily[-1]["close"] == q["latest_price"]  # today's bar ends at the last price
     assert "get_future_contracts" in error_text(bad)
+
+
+async def test_intraday_future_bars_follow_the_quote(world):
+    async with world.stdio("--client", "reader", "--toolsets", "futures") as mcp:
+        code = ok(await mcp.call_tool("get_future_contracts", {"product": "NQ"}))["contracts"][0]["code"]
+        quote = ok(await mcp.call_tool("get_future_quote", {"codes": [code]}))["quotes"][0]
+        minutes = ok(await mcp.call_tool("get_future_bars", {"codes": [code], "period": "5min", "limit": 4}))
+        hours = ok(await mcp.call_tool("get_future_bars", {"codes": [code], "period": "60min", "limit": 2}))
+        bad = await mcp.call_tool("get_future_bars", {"codes": [code], "period": "2min"})
+    assert minutes["period"] == "5min" and hours["period"] == "60min"
+    [five] = minutes["bars"].values()
+    assert [b["time"] for b in five] == ["2026-03-10T14:45:00+00:00", "2026-03-10T14:50:00+00:00",
+                                         "2026-03-10T14:55:00+00:00", "2026-03-10T15:00:00+00:00"]
+    assert five[-1]["close"] == quote["latest_price"]
+    assert all(Decimal(b["low"]) <= Decimal(b["open"]) <= Decimal(b["high"]) for b in five)
+    [hourly] = hours["bars"].values()
+    assert hourly[-1]["close"] == quote["latest_price"] and len(hourly) == 2
+    assert "period" in error_text(bad)

@@ -10,7 +10,7 @@ from mcp_bridge.tests.test_tools import error_text, ok
 pytestmark = pytest.mark.anyio
 
 OPTION_TOOLS = {"get_option_expirations", "get_option_greeks", "get_option_analysis", "get_option_bars",
-                "get_option_ticks"}
+                "get_option_ticks", "get_option_depth", "get_option_symbols"}
 
 
 async def test_an_options_walk_from_expirations_to_an_options_own_trades(world):
@@ -59,3 +59,45 @@ async def test_option_analysis_reads_iv_against_hv(world):
         assert a["period"] == "13week" and Decimal(a["historical_vol"]) > 0
         assert a["history"][-1]["historical_vol"] == a["historical_vol"] and len(a["history"]) == 10
     assert "options" in error_text(hidden) and "toolset_not_enabled" in error_text(hidden)
+
+
+async def test_option_depth_starts_at_the_chains_bid_and_ask(world):
+    async with world.stdio("--client", "reader", "--toolsets", "options") as mcp:
+        expiry = ok(await mcp.call_tool("get_option_expirations", {"symbol": "AAPL"}))["expirations"][2]
+        chain = ok(await mcp.call_tool("get_option_greeks", {"symbol": "AAPL", "expiry": expiry}))
+        liquid = [o for o in chain["options"] if o["bid"] != "0"][:2]
+        depth = ok(await mcp.call_tool("get_option_depth", {"identifiers": [o["identifier"] for o in liquid]}))
+        bad = await mcp.call_tool("get_option_depth", {"identifiers": ["AAPL 190 CALL"]})
+    books = {b["identifier"]: b for b in depth["books"]}
+    assert list(books) == [o["identifier"] for o in liquid]
+    for option in liquid:
+        book = books[option["identifier"]]
+        assert book["currency"] == "USD"
+        assert book["asks"][0]["price"] == option["ask"] and book["bids"][0]["price"] == option["bid"]
+        asks = [Decimal(lv["price"]) for lv in book["asks"]]
+        bids = [Decimal(lv["price"]) for lv in book["bids"]]
+        assert asks == sorted(asks) and bids == sorted(bids, reverse=True) and bids[0] < asks[0]
+        assert all(lv["exchange"] and lv["time"].endswith("+00:00") and Decimal(lv["volume"]) > 0
+                   for lv in book["asks"] + book["bids"])
+    assert "bad_option_identifier" in error_text(bad)
+
+
+async def test_hk_options_by_option_symbol_or_stock_code(world):
+    async with world.stdio("--client", "reader", "--toolsets", "options") as mcp:
+        symbols = ok(await mcp.call_tool("get_option_symbols", {}))
+        by_root = ok(await mcp.call_tool("get_option_expirations", {"symbol": "TCH.HK"}))["expirations"]
+        by_code = ok(await mcp.call_tool("get_option_expirations", {"symbol": "00700"}))["expirations"]
+        chain = ok(await mcp.call_tool("get_option_greeks", {"symbol": "TCH.HK", "expiry": by_root[0]}))
+        alibaba = ok(await mcp.call_tool("get_option_greeks", {"symbol": "09988", "expiry": by_root[0]}))
+        near = min((o for o in chain["options"] if o["put_call"] == "CALL"),
+                   key=lambda o: abs(Decimal(o["delta"]) - Decimal("0.5")))
+        depth = ok(await mcp.call_tool("get_option_depth", {"identifiers": [near["identifier"]]}))
+    assert symbols["market"] == "HK"
+    assert {(s["symbol"], s["underlying"]) for s in symbols["symbols"]} == {
+        ("TCH.HK", "00700"), ("ALB.HK", "09988"), ("MET.HK", "03690")}
+    assert by_root == by_code and len(by_root) == 4
+    assert chain["currency"] == "HKD" and chain["multiplier"] == "100" and alibaba["multiplier"] == "500"
+    assert near["identifier"].startswith("TCH.HK" + by_root[0][2:].replace("-", ""))
+    [book] = depth["books"]
+    assert book["identifier"] == near["identifier"] and book["currency"] == "HKD"
+    assert book["asks"][0]["price"] == near["ask"] and {lv["exchange"] for lv in book["asks"]} == {"SEHK"}

@@ -33,7 +33,8 @@ TOOLSET_TOOLS = {
     "options": {
         options.get_option_expirations: "Option expirations", options.get_option_greeks: "Option chain with Greeks",
         options.get_option_analysis: "Option IV/HV analysis", options.get_option_bars: "Option bars",
-        options.get_option_ticks: "Option trades",
+        options.get_option_ticks: "Option trades", options.get_option_depth: "Option order book",
+        options.get_option_symbols: "HK option symbols",
     },
     "history": {
         history.get_cash_history: "Cash history", history.get_transfers: "Deposits and withdrawals",

@@ -1,4 +1,4 @@
-"""The "futures" toolset: contracts, quotes and daily bars of index futures."""
+"""The "futures" toolset: contracts, quotes and bars (daily to one-minute) of index futures."""
 
 from __future__ import annotations
 
@@ -58,13 +58,17 @@ async def get_future_quote(codes: CodesParam, account: AccountParam = None) -> F
 
 async def get_future_bars(
     codes: CodesParam,
-    limit: Annotated[int, Field(description="Daily bars per contract, 1 to 1000.", ge=1, le=1000)] = 30,
+    limit: Annotated[int, Field(description="Bars per contract, 1 to 1000.", ge=1, le=1000)] = 30,
+    period: Annotated[Literal["day", "week", "month", "1min", "5min", "15min", "30min", "60min"],
+                      Field(description="Bar size.")] = "day",
     account: AccountParam = None,
 ) -> FutureBarsResult:
-    """Daily OHLC bars of futures contracts (oldest first)."""
+    """OHLC bars of futures contracts, daily to one-minute (oldest first). Use a minute period for
+    today's moves, day or longer for the trend."""
     from marketdata.services import future_bars_get
 
-    bars = await call(future_bars_get, actor=current_actor(), codes=codes, limit=limit, account_number=account)
-    return FutureBarsResult(bars={c: [FutureBarOut(time=iso(b.time), open=dstr(b.open), high=dstr(b.high),
+    bars = await call(future_bars_get, actor=current_actor(), codes=codes, limit=limit, period=period,
+                      account_number=account)
+    return FutureBarsResult(period=period, bars={c: [FutureBarOut(time=iso(b.time), open=dstr(b.open), high=dstr(b.high),
                                                    low=dstr(b.low), close=dstr(b.close), volume=dstr(b.volume))
                                       for b in rows] for c, rows in bars.items()})

@@ -1,4 +1,5 @@
-"""The "options" toolset: expirations, the chain with Greeks and IV, IV/HV analysis, option bars and trades."""
+"""The "options" toolset: expirations, the chain with Greeks and IV, IV/HV analysis, option bars, trades
+and depth, and Hong Kong's option symbols."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from broker.types import currency_for
 from mcp_bridge.adapter import call, iso
 from mcp_bridge.context import current_actor
 from mcp_bridge.params import AccountParam, SymbolParam, SymbolsParam
@@ -16,9 +18,14 @@ from mcp_bridge.schemas_data import (
     OptionAnalysisResult,
     OptionBarOut,
     OptionBarsResult,
+    OptionDepthLevelOut,
+    OptionDepthOut,
+    OptionDepthResult,
     OptionExpirationsResult,
     OptionGreeksOut,
     OptionGreeksResult,
+    OptionSymbolOut,
+    OptionSymbolsResult,
     OptionTickOut,
     OptionTicksResult,
     VolPointOut,
@@ -48,8 +55,10 @@ async def get_option_greeks(
     from marketdata.services import option_greeks_get
 
     rows = await call(option_greeks_get, actor=current_actor(), symbol=symbol, expiry=expiry, account_number=account)
-    return OptionGreeksResult(symbol=symbol.strip().upper(), expiry=iso(expiry), currency="USD",
-                              multiplier=OPTION_MULTIPLIER, options=[OptionGreeksOut(
+    multiplier = next((dstr(o.multiplier) for o in rows if o.multiplier is not None), OPTION_MULTIPLIER)
+    symbol = symbol.strip().upper()
+    return OptionGreeksResult(symbol=symbol, expiry=iso(expiry), currency=currency_for(symbol),
+                              multiplier=multiplier, options=[OptionGreeksOut(
         identifier=o.identifier, put_call=o.put_call, strike=dstr(o.strike), bid=dstr(o.bid), ask=dstr(o.ask),
         latest_price=dstr(o.latest_price), volume=dstr(o.volume), open_interest=dstr(o.open_interest),
         implied_vol=dstr(o.implied_vol), delta=dstr(o.delta), gamma=dstr(o.gamma), theta=dstr(o.theta),
@@ -100,3 +109,31 @@ async def get_option_ticks(identifiers: IdentifiersParam, account: AccountParam 
     return OptionTicksResult(currency="USD", ticks={i: [OptionTickOut(time=iso(t.time), price=dstr(t.price),
                                                                       volume=dstr(t.volume)) for t in rows]
                                                     for i, rows in ticks.items()})
+
+
+async def get_option_symbols(
+    market: Annotated[Literal["HK"], Field(description="Market; Tiger lists option symbols for HK.")] = "HK",
+    account: AccountParam = None,
+) -> OptionSymbolsResult:
+    """Hong Kong's option symbols (e.g. TCH.HK) and their stocks (00700). Use it to find which HK
+    stocks have options before get_option_expirations."""
+    from marketdata.services import option_symbols_get
+
+    rows = await call(option_symbols_get, actor=current_actor(), market=market, account_number=account)
+    return OptionSymbolsResult(market=market, symbols=[OptionSymbolOut(symbol=s.symbol, name=s.name,
+                                                                       underlying=s.underlying) for s in rows])
+
+
+async def get_option_depth(identifiers: IdentifiersParam, account: AccountParam = None) -> OptionDepthResult:
+    """Order book of option contracts: bids and asks by price and venue, best first. Use it to judge
+    liquidity before a limit price; get_option_greeks shows only the best bid and ask."""
+    from marketdata.services import option_depth_get
+
+    books = await call(option_depth_get, actor=current_actor(), identifiers=identifiers, account_number=account)
+
+    def levels(rows):
+        return [OptionDepthLevelOut(price=dstr(lv.price), volume=dstr(lv.volume), time=iso(lv.time),
+                                    exchange=lv.exchange) for lv in rows]
+
+    return OptionDepthResult(books=[OptionDepthOut(identifier=b.identifier, currency=b.currency, asks=levels(b.asks),
+                                                   bids=levels(b.bids)) for b in books])
