@@ -160,7 +160,8 @@ class OptionBarsApi(APIView):
         q = validated_query(request, OptionBarsQuery)
         bars = services.option_bars_get(actor=actor_from_request(request), identifiers=_identifiers(q["identifiers"]),
                                         period=q["period"], limit=q["limit"], account_number=q.get("account"))
-        return Response(OptionBarsOut({"period": q["period"], "currency": "USD", "options": [
+        currency = currency_for(next(iter(bars), ""))
+        return Response(OptionBarsOut({"period": q["period"], "currency": currency, "options": [
             {"identifier": i, "bars": [{"time": b.time, "open": D(b.open), "high": D(b.high), "low": D(b.low),
                                         "close": D(b.close), "volume": D(b.volume),
                                         "open_interest": D(b.open_interest)} for b in rows]}
@@ -191,7 +192,7 @@ class OptionTicksApi(APIView):
         q = validated_query(request, IdentifiersQuery)
         ticks = services.option_ticks_get(actor=actor_from_request(request), identifiers=_identifiers(q["identifiers"]),
                                           account_number=q.get("account"))
-        return Response(OptionTicksOut({"currency": "USD", "options": [
+        return Response(OptionTicksOut({"currency": currency_for(next(iter(ticks), "")), "options": [
             {"identifier": i, "ticks": [{"time": t.time, "price": D(t.price), "volume": D(t.volume)} for t in rows]}
             for i, rows in ticks.items()]}).data)
 

@@ -12,6 +12,7 @@ from accounts.selectors import account_route
 from broker.cache import cache_key, cached_fetch, ttl_for
 from broker.client import broker_for
 from broker.quotes import clean_symbols, gateway_tag
+from broker.types import market_for
 from core.errors import InvalidInput
 
 OPTION_BAR_PERIODS = ("day", "1min", "5min", "30min", "60min")
@@ -26,11 +27,13 @@ OPTION_SYMBOL_MARKETS = ("HK",)
 BAD_EXPIRY = "expiry must be a date like 2026-12-18 (got {expiry!r}); call get_option_expirations for valid dates."
 BAD_CHOICE = "Unknown {what} '{value}'. Use one of: {choices}."
 TOO_MANY = "Ask for at most {max} options at once (got {count})."
+MIXED_MARKETS = "Ask for US and Hong Kong options in separate calls: their prices are in different currencies."
 BAD_LIMIT = "limit must be between 1 and {max} (got {limit})."
 
 
-def option_identifiers_clean(identifiers) -> list[str]:
-    """Each identifier in Tiger's form (root padded to six characters), no repeats; a bad one is refused."""
+def option_identifiers_clean(identifiers, *, one_market: bool = False) -> list[str]:
+    """Each identifier in Tiger's form (root padded to six characters), no repeats; a bad one is refused,
+    and with `one_market` a mix of US and HK options (a result in one currency)."""
     if isinstance(identifiers, str):
         identifiers = [identifiers]
     out: list[str] = []
@@ -45,6 +48,8 @@ def option_identifiers_clean(identifiers) -> list[str]:
         raise InvalidInput(BAD_IDENTIFIER.format(identifier=""), code="bad_option_identifier")
     if len(out) > MAX_OPTIONS:
         raise InvalidInput(TOO_MANY.format(max=MAX_OPTIONS, count=len(out)), code="too_many_options")
+    if one_market and len({market_for(i) for i in out}) > 1:
+        raise InvalidInput(MIXED_MARKETS, code="mixed_option_markets")
     return out
 
 
@@ -83,7 +88,7 @@ def option_analysis_get(*, actor: Actor, symbols, period: str = "52week", accoun
 def option_bars_get(*, actor: Actor, identifiers, period: str = "day", limit: int = 30,
                     account_number: str | None = None, context_default: str | None = None) -> dict:
     """OHLC bars of options (oldest first), with volume and open interest."""
-    wanted = option_identifiers_clean(identifiers)
+    wanted = option_identifiers_clean(identifiers, one_market=True)
     period = _choice(period, OPTION_BAR_PERIODS, "period")
     if not 1 <= int(limit) <= 1000:
         raise InvalidInput(BAD_LIMIT.format(max=1000, limit=limit), code="bad_limit")
@@ -96,7 +101,7 @@ def option_bars_get(*, actor: Actor, identifiers, period: str = "day", limit: in
 def option_ticks_get(*, actor: Actor, identifiers, account_number: str | None = None,
                      context_default: str | None = None) -> dict:
     """Today's trades of options (time, price, contracts)."""
-    wanted = option_identifiers_clean(identifiers)
+    wanted = option_identifiers_clean(identifiers, one_market=True)
     account = account_route(actor, account_number, context_default)
     key = cache_key("option_ticks", gateway_tag(account), *wanted)
     return cached_fetch(key, ttl_for("ticks"), lambda: broker_for(account).option_ticks(wanted))

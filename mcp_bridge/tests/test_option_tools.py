@@ -92,6 +92,9 @@ async def test_hk_options_by_option_symbol_or_stock_code(world):
         near = min((o for o in chain["options"] if o["put_call"] == "CALL"),
                    key=lambda o: abs(Decimal(o["delta"]) - Decimal("0.5")))
         depth = ok(await mcp.call_tool("get_option_depth", {"identifiers": [near["identifier"]]}))
+        bars = ok(await mcp.call_tool("get_option_bars", {"identifiers": [near["identifier"]], "limit": 2}))
+        ticks = ok(await mcp.call_tool("get_option_ticks", {"identifiers": [near["identifier"]]}))
+        mixed = await mcp.call_tool("get_option_bars", {"identifiers": [near["identifier"], "AAPL  260320C00190000"]})
     assert symbols["market"] == "HK"
     assert {(s["symbol"], s["underlying"]) for s in symbols["symbols"]} == {
         ("TCH.HK", "00700"), ("ALB.HK", "09988"), ("MET.HK", "03690")}
@@ -101,3 +104,10 @@ async def test_hk_options_by_option_symbol_or_stock_code(world):
     [book] = depth["books"]
     assert book["identifier"] == near["identifier"] and book["currency"] == "HKD"
     assert book["asks"][0]["price"] == near["ask"] and {lv["exchange"] for lv in book["asks"]} == {"SEHK"}
+    assert bars["currency"] == ticks["currency"] == "HKD"
+    # 23:00 in Hong Kong: the day's last bar and trade are at the close, inside the chain's spread.
+    close = bars["bars"][near["identifier"]][-1]["close"]
+    assert ticks["ticks"][near["identifier"]][-1]["price"] == close
+    assert ticks["ticks"][near["identifier"]][-1]["time"] == "2026-03-10T08:00:00+00:00"
+    assert Decimal(near["bid"]) <= Decimal(close) <= Decimal(near["ask"])
+    assert "separate calls" in error_text(mixed)

@@ -96,7 +96,7 @@ async def get_option_bars(
 
     bars = await call(option_bars_get, actor=current_actor(), identifiers=identifiers, period=period, limit=limit,
                       account_number=account)
-    return OptionBarsResult(period=period, currency="USD", bars={i: [OptionBarOut(
+    return OptionBarsResult(period=period, currency=currency_for(identifiers[0].upper()), bars={i: [OptionBarOut(
         time=iso(b.time), open=dstr(b.open), high=dstr(b.high), low=dstr(b.low), close=dstr(b.close),
         volume=dstr(b.volume), open_interest=dstr(b.open_interest)) for b in rows] for i, rows in bars.items()})
 
@@ -106,7 +106,7 @@ async def get_option_ticks(identifiers: IdentifiersParam, account: AccountParam 
     from marketdata.services import option_ticks_get
 
     ticks = await call(option_ticks_get, actor=current_actor(), identifiers=identifiers, account_number=account)
-    return OptionTicksResult(currency="USD", ticks={i: [OptionTickOut(time=iso(t.time), price=dstr(t.price),
+    return OptionTicksResult(currency=currency_for(identifiers[0].upper()), ticks={i: [OptionTickOut(time=iso(t.time), price=dstr(t.price),
                                                                       volume=dstr(t.volume)) for t in rows]
                                                     for i, rows in ticks.items()})
 
