@@ -102,7 +102,8 @@ def broker_preview_rows(preview: dict, currency: str) -> list[tuple[str, str]]:
 # Order fields shown formatted on the order page: quantities without trailing zeros, prices with
 # their currency.
 FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
-             "reference_price": "price", "avg_fill_price": "price", "commission": "price"}
+             "reference_price": "price", "avg_fill_price": "price", "commission": "price", "strike": "price",
+             "multiplier": "quantity"}
 
 
 class FillInline(admin.TabularInline):
