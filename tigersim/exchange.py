@@ -67,6 +67,14 @@ MSG_OPTION_EXPIRED = "bad_request:The option contract {contract} has expired"
 MSG_OPTION_FIELDS = "bad_request:An option order needs symbol, expiry (yyyyMMdd), strike and right (CALL or PUT)"
 # Short options in a margin account: the premium plus this share of the underlying's value.
 SHORT_OPTION_UNDERLYING_RATE = Decimal("0.2")
+# Attached orders (Tiger: "Attached Order currently only supports limit orders") and OCA groups.
+MSG_LEGS_LMT = "bad_request:Attached orders are only supported on a limit order"
+MSG_LEG_SIDE = ("bad_request:The {leg} price {price} must be {side} the limit price {limit} "
+                "of the {action} order it is attached to")
+MSG_OCA_EMPTY = "bad_request:An OCA order needs at least two orders (oca_orders)"
+MSG_OCA_SAME = "bad_request:The orders of an OCA group must be for one symbol and one action"
+REASON_OCA = "Cancelled: another order of its OCA group filled"
+REASON_PARENT = "Cancelled with the order it is attached to ({id})"
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
 
 
@@ -190,6 +198,13 @@ class Order:
     expire_time: int | None = None  # GTD: epoch milliseconds
     fill_cap: Decimal | None = None  # forced partial fill: stop filling at this quantity
     opens_position: bool = True
+    # Attached orders (a bracket): each leg is an order of its own naming its entry; it is held
+    # (PendingNew, not working) until the entry fills. leg_type is Tiger's PROFIT or LOSS.
+    parent_id: int | None = None
+    leg_type: str = ""
+    # One-cancels-other: orders sharing a group (a bracket's two legs, or an OCA order's legs);
+    # the first fill of one cancels the others.
+    oca_group: int | None = None
     fills: list[Fill] = field(default_factory=list)
 
     @property
@@ -412,6 +427,76 @@ class Exchange:
     # --- orders ---------------------------------------------------------------------------
 
     def place(self, acct: Account, biz: dict, fault=None) -> Order:
+        with self.lock:
+            return self._store(acct, self._build(acct, biz, fault))
+
+    def _store(self, acct: Account, order: Order) -> Order:
+        acct.orders[order.id] = order
+        self.changes.orders[order.id] = order
+        self.changes.counters = True
+        return order
+
+    def place_bracket(self, acct: Account, biz: dict, fault=None) -> list[Order]:
+        """A limit entry with its attached PROFIT (limit) and/or LOSS (stop) orders, as the SDK sends them.
+
+        Each leg is an order of its own (parentId = the entry), for the entry's quantity and the
+        other side; it is held (PendingNew) until the entry fills and then works; the legs are one
+        OCA group, so the fill of one cancels the other.
+        """
+        code = acct.trade_error_code
+        if (biz.get("order_type") or "").upper() != "LMT":
+            raise p.GatewayError(code, MSG_LEGS_LMT)
+        with self.lock:
+            parent = self._build(acct, biz, fault)
+            opposite = "SELL" if parent.action == "BUY" else "BUY"
+            legs = []
+            for leg, price_key, prefix in (("PROFIT", "profit_taker_price", "profit_taker"),
+                                           ("LOSS", "stop_loss_price", "stop_loss")):
+                price = dec(biz.get(price_key), price_key)
+                if price is None:
+                    continue
+                above = (leg == "PROFIT") == (parent.action == "BUY")
+                if (price <= parent.limit_price) if above else (price >= parent.limit_price):
+                    raise p.GatewayError(code, MSG_LEG_SIDE.format(
+                        leg="take-profit" if leg == "PROFIT" else "stop-loss", price=price,
+                        side="above" if above else "below", limit=parent.limit_price, action=parent.action))
+                leg_biz = {"symbol": biz.get("symbol"), "sec_type": biz.get("sec_type"), "expiry": biz.get("expiry"),
+                           "strike": biz.get("strike"), "right": biz.get("right"), "action": opposite,
+                           "total_quantity": parent.quantity, "time_in_force": biz.get(f"{prefix}_tif") or "DAY",
+                           "outside_rth": biz.get(f"{prefix}_rth"), "user_mark": parent.user_mark}
+                if leg == "PROFIT":
+                    leg_biz.update(order_type="LMT", limit_price=price)
+                elif biz.get("stop_loss_limit_price") is not None:
+                    leg_biz.update(order_type="STP_LMT", aux_price=price, limit_price=biz["stop_loss_limit_price"])
+                else:
+                    leg_biz.update(order_type="STP", aux_price=price)
+                # The legs close what the entry opens: no buying-power or position check of their own.
+                order = self._build(acct, leg_biz, None, check=False)
+                order.parent_id, order.leg_type, order.status = parent.id, leg, PENDING_NEW
+                legs.append(order)
+            if not legs:
+                raise p.field_empty("profit_taker_price")
+            for order in legs:
+                order.oca_group = parent.id if len(legs) > 1 else None
+            return [self._store(acct, o) for o in (parent, *legs)]
+
+    def place_oca(self, acct: Account, biz: dict, fault=None) -> list[Order]:
+        """An OCA order: the orders of ``oca_orders`` (one symbol, one action), one group; a fill cancels the rest."""
+        items = biz.get("oca_orders") or []
+        if not isinstance(items, list) or len(items) < 2:
+            raise p.GatewayError(acct.trade_error_code, MSG_OCA_EMPTY)
+        with self.lock:
+            orders = []
+            for item in items:
+                # Each is checked alone: the group works as one order, so its legs never add up.
+                orders.append(self._build(acct, {**item, "account": acct.account}, fault))
+            if len({(o.symbol, o.action) for o in orders}) != 1:
+                raise p.GatewayError(acct.trade_error_code, MSG_OCA_SAME)
+            for order in orders:
+                order.oca_group = orders[0].id
+            return [self._store(acct, o) for o in orders]
+
+    def _build(self, acct: Account, biz: dict, fault=None, check: bool = True) -> Order:
         now = self.clock.now()
         symbol = biz.get("symbol")
         if not symbol:
@@ -465,8 +550,9 @@ class Exchange:
                 raise p.GatewayError(fault.params.get("code", acct.trade_error_code),
                                      fault.params.get("message", "bad_request:Order rejected by the exchange"))
             quote = self.quote(inst.symbol, now)
-            self._check_order(acct, inst, action, order_type, quantity, limit_price, aux_price, quote, now,
-                              exclude=None)
+            if check:
+                self._check_order(acct, inst, action, order_type, quantity, limit_price, aux_price, quote, now,
+                                  exclude=None)
             order_id = dec(biz.get("order_id"), "order_id")
             if order_id is None:
                 order_id = self.allocate_order_id(acct)
@@ -496,9 +582,6 @@ class Exchange:
                     cap = (quantity * ratio).to_integral_value()
                     cap -= cap % inst.lot_size
                 order.fill_cap = min(quantity, max(Decimal(inst.lot_size), Decimal(str(cap))))
-            acct.orders[order.id] = order
-            self.changes.orders[order.id] = order
-            self.changes.counters = True
             return order
 
     def listed_option(self, code: int, option: OptionContract, now: dt.datetime) -> OptionContract:
@@ -524,6 +607,57 @@ class Exchange:
                 order.status = SUBMITTED
             order.update_time = now_ms
             self.changes.orders[order.id] = order
+            if order.status == INACTIVE:
+                self._settle_legs(self.accounts[order.account], order, now_ms)
+
+    # --- attached orders and OCA groups ------------------------------------------------------
+
+    @staticmethod
+    def is_held(order: Order) -> bool:
+        """An attached order waiting for its entry to fill: not working, holds nothing."""
+        return order.parent_id is not None and order.status == PENDING_NEW
+
+    def working(self, acct: Account, exclude: int | None = None):
+        """Open orders that hold the position or buying power: held legs left out, and an OCA
+        group (a bracket's two legs) counted once, by its largest remaining order."""
+        groups: dict[int, Order] = {}
+        for order in acct.orders.values():
+            if not order.is_open or order.id == exclude or self.is_held(order):
+                continue
+            if order.oca_group is None:
+                yield order
+            elif order.oca_group not in groups or order.remaining > groups[order.oca_group].remaining:
+                groups[order.oca_group] = order
+        yield from groups.values()
+
+    def _settle_legs(self, acct: Account, order: Order, now_ms: int) -> None:
+        """After a fill, or when an entry ends: cancel OCA siblings; start or cancel attached legs."""
+        if order.oca_group is not None and order.filled > 0:
+            for other in acct.orders.values():
+                if other.oca_group == order.oca_group and other.id != order.id and other.is_open:
+                    self._end(other, CANCELLED, REASON_OCA, now_ms)
+        if order.status not in TERMINAL_STATUSES:
+            return
+        for leg in acct.orders.values():
+            if leg.parent_id != order.id or leg.status != PENDING_NEW:
+                continue
+            if order.filled > 0:
+                # The entry's fill is what the legs protect: they work for that quantity from now.
+                leg.quantity = order.filled
+                leg.status = SUBMITTED
+                leg.session_day = self._order_day(tradable(leg.symbol), self.clock.now()).isoformat()
+                leg.update_time = now_ms
+                if leg.order_type == "TRAIL":
+                    trail(leg, self.quote(leg.symbol).latest)
+                self.changes.orders[leg.id] = leg
+            else:
+                self._end(leg, CANCELLED, REASON_PARENT.format(id=order.id), now_ms)
+
+    def _end(self, order: Order, status: str, reason: str, now_ms: int) -> None:
+        order.status = status
+        order.reason = reason
+        order.update_time = now_ms
+        self.changes.orders[order.id] = order
 
     def _order_day(self, inst: Instrument, now: dt.datetime) -> dt.date:
         """The trading day a DAY order belongs to: today until its close, else the next one."""
@@ -548,8 +682,8 @@ class Exchange:
     def _reserved_base(self, acct: Account, instant: dt.datetime, exclude: int | None = None) -> Decimal:
         """Buying power held by working orders, in USD (buys in cash accounts; margin otherwise)."""
         total = ZERO
-        for order in acct.orders.values():
-            if not order.is_open or order.id == exclude or order.remaining <= 0:
+        for order in self.working(acct, exclude):
+            if order.remaining <= 0:
                 continue
             if order.action == "SELL" and (acct.capability == "CASH" or not self._is_short(acct, order)):
                 continue
@@ -567,8 +701,8 @@ class Exchange:
     def _salable(self, acct: Account, symbol: str, exclude: int | None = None) -> Decimal:
         pos = acct.positions.get(symbol)
         held = pos.quantity if pos else ZERO
-        selling = sum((o.remaining for o in acct.orders.values()
-                       if o.is_open and o.symbol == symbol and o.action == "SELL" and o.id != exclude), ZERO)
+        selling = sum((o.remaining for o in self.working(acct, exclude)
+                       if o.symbol == symbol and o.action == "SELL"), ZERO)
         return max(ZERO, held - selling)
 
     def _check_order(self, acct: Account, inst: Instrument, action: str, order_type: str, quantity: Decimal,
@@ -604,9 +738,8 @@ class Exchange:
         if acct.capability == "CASH":
             # Cash accounts trade each currency's own cash: no borrowing, no automatic FX.
             reserved_local = ZERO
-            for order in acct.orders.values():
-                if (order.is_open and order.action == "BUY" and order.currency == inst.currency
-                        and order.id != exclude):
+            for order in self.working(acct, exclude):
+                if order.action == "BUY" and order.currency == inst.currency:
                     q = self.quote(order.symbol, now)
                     est = self._estimate_price(order.order_type, "BUY", order.limit_price, order.aux_price, q)
                     v = est * order.remaining * multiplier_of(order.symbol)
@@ -715,6 +848,7 @@ class Exchange:
                         order.status = CANCELLED
                         order.update_time = int(now.timestamp() * 1000)
                         self.changes.orders[order.id] = order
+                        self._settle_legs(acct, order, order.update_time)
                         continue
                     if order.status in (INITIAL, PENDING_NEW):
                         continue
@@ -723,6 +857,7 @@ class Exchange:
                         order.reason = MSG_GTD_EXPIRED if order.time_in_force == "GTD" else MSG_EXPIRED
                         order.update_time = int(now.timestamp() * 1000)
                         self.changes.orders[order.id] = order
+                        self._settle_legs(acct, order, order.update_time)
                         continue
                     fills += self._match_order(acct, order, now)
             if len(self._taken) > 50_000:
@@ -834,6 +969,7 @@ class Exchange:
         order.update_time = order.latest_time = now_ms
         self.changes.orders[order.id] = order
         self.changes.accounts.add(acct.account)
+        self._settle_legs(acct, order, now_ms)
         logger.debug("fill %s %s %s %s @ %s", order.account, order.action, qty, order.symbol, price)
 
 

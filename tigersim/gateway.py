@@ -291,6 +291,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "discount": 0, "replaceStatus": "NONE", **option,
             "cancelStatus": "RECEIVED" if order.status in ("PendingCancel", CANCELLED) else "NONE",
             "canModify": order.can_modify, "canCancel": order.can_cancel, "isOpen": order.opens_position,
+            # An attached leg names its entry (the SDK reads parentId); OCA siblings share a group.
+            **({"parentId": order.parent_id} if order.parent_id is not None else {}),
+            **({"ocaGroupId": order.oca_group} if order.oca_group is not None else {}),
             "orderDiscount": 0, "tradingSessionType": "PRE_RTH_POST" if order.outside_rth else "RTH",
         }
 
@@ -561,11 +564,21 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
 
     def place_order(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
-        order = self.ex.place(acct, biz, fault)
-        snapshot = self.order_json(order)  # as placed: status Initial, like Tiger's reply
-        self.ex.accept(order, fault)
+        if biz.get("oca_orders") is not None:  # an OCA order: every leg works at once
+            orders = self.ex.place_oca(acct, biz, fault)
+            accepted = orders
+        elif biz.get("attach_type"):  # an entry with attached PROFIT/LOSS legs, held until it fills
+            orders = self.ex.place_bracket(acct, biz, fault)
+            accepted = orders[:1]
+        else:
+            orders = accepted = [self.ex.place(acct, biz, fault)]
+        snapshots = [self.order_json(o) for o in orders]  # as placed: status Initial, like Tiger's reply
+        for order in accepted:
+            self.ex.accept(order, fault)
         self.ex.match()
-        return {"id": order.id, "subIds": [], "order_id": order.order_id, "orders": [snapshot]}
+        first = orders[0]
+        return {"id": first.id, "subIds": [o.id for o in orders[1:]], "order_id": first.order_id,
+                "orders": snapshots}
 
     def modify_order(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
