@@ -256,6 +256,8 @@ class Account:
     # Cash of the futures segment (Tiger's "C"), kept apart from the securities cash above. The
     # simulator trades no futures, so it moves only by transfers; margin accounts may hold it.
     futures_cash: dict[str, Decimal] = field(default_factory=dict)
+    # Transfers between the segments, oldest first, in the shape of Tiger's segment_fund_history.
+    segment_transfers: list[dict] = field(default_factory=list)
 
     @property
     def has_futures(self) -> bool:
@@ -416,6 +418,29 @@ class Exchange:
             self.changes.accounts.add(account)
             self.changes.counters = True
             return account
+
+    def transfer_segment(self, acct: Account, from_segment: str, to_segment: str, currency: str,
+                         amount: Decimal, now_ms: int) -> dict:
+        """Move cash between the securities (SEC) and futures (FUT) segments, as Tiger's
+        transfer_segment_fund does; ValueError says why one is refused."""
+        with self.lock:
+            if not acct.has_futures:
+                raise ValueError(f"account {acct.account} has no futures permission (cash accounts have none)")
+            if {from_segment, to_segment} != {"SEC", "FUT"}:
+                raise ValueError("transfers go between SEC and FUT (from_segment and to_segment)")
+            if amount <= 0:
+                raise ValueError("amount must be positive")
+            source, target = (acct.cash, acct.futures_cash) if from_segment == "SEC" else (acct.futures_cash, acct.cash)
+            if source.get(currency, ZERO) < amount:
+                raise ValueError(f"not enough {currency} in {from_segment} to move {amount}")
+            source[currency] = source[currency] - amount
+            target[currency] = target.get(currency, ZERO) + amount
+            record = {"id": len(acct.segment_transfers) + 1, "fromSegment": from_segment, "toSegment": to_segment,
+                      "currency": currency, "amount": amount, "status": "SUCC", "statusDesc": "Succeeded",
+                      "message": None, "settledAt": now_ms, "updatedAt": now_ms, "createdAt": now_ms}
+            acct.segment_transfers.append(record)
+            self.changes.accounts.add(acct.account)
+            return record
 
     def allocate_order_id(self, acct: Account) -> int:
         with self.lock:

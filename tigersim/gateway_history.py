@@ -15,13 +15,16 @@ UTC = dt.timezone.utc
 ZERO = Decimal("0")
 MAX_LEDGER_PAGE = 100
 FUND_TYPES = {"ALL", "DEPOSIT_WITHDRAW", "TRADE", "FEE"}
+SEGMENTS = ("SEC", "FUT")
 
 
 class HistoryMethods:
     """Mixed into Gateway (``self.ex`` is the exchange, ``self._account`` the account check)."""
 
     def history_handlers(self) -> dict:
-        return {"fund_details": self.fund_details, "transfer_fund": self.transfer_fund}
+        return {"fund_details": self.fund_details, "transfer_fund": self.transfer_fund,
+                "segment_fund_available": self.segment_fund_available,
+                "transfer_segment_fund": self.transfer_segment_fund, "segment_fund_history": self.segment_fund_history}
 
     def _ledger(self, acct) -> list[dict]:
         """Every cash movement of the account, oldest first."""
@@ -78,3 +81,35 @@ class HistoryMethods:
                         "amount": abs(row["amount"]), "businessDate": row["businessDate"], "completedStatus": True,
                         "createdAt": row["updatedAt"], "updatedAt": row["updatedAt"]})
         return out
+
+    def segment_fund_available(self, tiger_id, biz, fault):
+        """Cash each currency could move out of ``from_segment`` (SEC or FUT)."""
+        acct = self._account(tiger_id, biz)
+        segment = str(biz.get("from_segment") or "").upper()
+        if segment not in SEGMENTS:
+            raise p.biz_error(f"from_segment must be one of {', '.join(SEGMENTS)}")
+        cash = acct.cash if segment == "SEC" else acct.futures_cash
+        currency = str(biz.get("currency") or "").upper()
+        return [{"fromSegment": segment, "currency": ccy, "amount": max(ZERO, amount)}
+                for ccy, amount in sorted(cash.items()) if not currency or ccy == currency]
+
+    def transfer_segment_fund(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        for name in ("from_segment", "to_segment", "currency", "amount"):
+            if not biz.get(name):
+                raise p.field_empty(name)
+        try:
+            amount = Decimal(str(biz["amount"]))
+        except ArithmeticError:
+            raise p.biz_error(f"amount {biz['amount']!r} is not a number")
+        try:
+            record = self.ex.transfer_segment(acct, str(biz["from_segment"]).upper(), str(biz["to_segment"]).upper(),
+                                              str(biz["currency"]).upper(), amount, self.ex.clock.now_ms())
+        except ValueError as exc:
+            raise p.biz_error(str(exc))
+        return dict(record)
+
+    def segment_fund_history(self, tiger_id, biz, fault):
+        acct = self._account(tiger_id, biz)
+        limit = max(1, min(int(biz.get("limit") or MAX_LEDGER_PAGE), MAX_LEDGER_PAGE))
+        return [dict(r) for r in reversed(acct.segment_transfers)][:limit]

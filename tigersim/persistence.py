@@ -127,7 +127,8 @@ def account_row(acct: Account) -> dict:
     """The account's header: everything but its orders, which are rows of their own."""
     return {"account": acct.account, "tiger_id": acct.tiger_id, "capability": acct.capability,
             "paper": acct.paper, "cash": acct.cash, "next_order_id": acct.next_order_id,
-            "realized_pnl": acct.realized_pnl, "futures_cash": acct.futures_cash, "positions": {s: asdict(p) for s, p in acct.positions.items()}}
+            "realized_pnl": acct.realized_pnl, "futures_cash": acct.futures_cash,
+            "segment_transfers": acct.segment_transfers, "positions": {s: asdict(p) for s, p in acct.positions.items()}}
 
 
 def order_row(order: Order) -> dict:
@@ -140,7 +141,9 @@ def _account_from(row: dict) -> Account:
     cash = {c: Decimal(v) for c, v in row.pop("cash").items()}
     realized = {c: Decimal(v) for c, v in row.pop("realized_pnl").items()}
     futures = {c: Decimal(v) for c, v in row.pop("futures_cash", {}).items()}  # absent in older rows
-    return Account(**row, cash=cash, positions=positions, realized_pnl=realized, futures_cash=futures)
+    transfers = [_dec_fields(t, ("amount",)) for t in row.pop("segment_transfers", [])]
+    return Account(**row, cash=cash, positions=positions, realized_pnl=realized, futures_cash=futures,
+                   segment_transfers=transfers)
 
 
 def _order_from(row: dict) -> Order:

@@ -308,16 +308,10 @@ class Simulator:
         amount = Decimal(str(amount))
         with self.exchange.lock:
             acct = self.exchange.accounts[account]
-            if not acct.has_futures:
-                raise ValueError(f"account {account} has no futures permission (cash accounts have none)")
-            securities = acct.cash.get(currency, Decimal("0")) - amount
-            futures = acct.futures_cash.get(currency, Decimal("0")) + amount
-            if securities < 0 or futures < 0:
-                raise ValueError(f"not enough {currency} to move {amount}")
-            acct.cash[currency], acct.futures_cash[currency] = securities, futures
-            self.exchange.changes.accounts.add(account)
+            segments = ("SEC", "FUT") if amount >= 0 else ("FUT", "SEC")
+            self.exchange.transfer_segment(acct, *segments, currency, abs(amount), self.clock.now_ms())
             self.commit()
-            return futures
+            return acct.futures_cash[currency]
 
     def ensure_demo(self) -> DemoSetup:
         """The demo developer and its two paper accounts (margin, cash); created once, persisted."""

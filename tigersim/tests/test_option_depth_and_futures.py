@@ -90,6 +90,28 @@ def test_futures_segment_of_margin_accounts(sim, demo, trade, cash_trade):
         sim.transfer_to_futures(margin, "USD", Decimal("-25001"))
 
 
+def test_segment_transfers_through_the_sdk(sim, demo, trade, cash_trade):
+    from tigeropen.common.consts import SegmentType
+
+    usd = {i.currency: i.amount for i in trade.get_segment_fund_available(from_segment=SegmentType.SEC)}["USD"]
+    moved = trade.transfer_segment_fund(from_segment=SegmentType.SEC, to_segment=SegmentType.FUT, amount=3000,
+                                        currency="USD")
+    assert (moved.from_segment, moved.to_segment, moved.amount, moved.status) == ("SEC", "FUT", 3000, "SUCC")
+    back = trade.transfer_segment_fund(from_segment="FUT", to_segment="SEC", amount=1000, currency="USD")
+    assert back.id == moved.id + 1
+    [futures] = trade.get_segment_fund_available(from_segment="FUT")
+    assert (futures.currency, futures.amount) == ("USD", 2000)
+    after = {i.currency: i.amount for i in trade.get_segment_fund_available(from_segment="SEC")}["USD"]
+    assert after == usd - 2000
+    history = trade.get_segment_fund_history()
+    assert [(h.from_segment, h.amount) for h in history] == [("FUT", 1000), ("SEC", 3000)]  # newest first
+    assert trade.get_prime_assets().segments["C"].cash_balance == 2000
+    with pytest.raises(ApiException, match="not enough USD in FUT"):
+        trade.transfer_segment_fund(from_segment="FUT", to_segment="SEC", amount=2001, currency="USD")
+    with pytest.raises(ApiException, match="no futures permission"):
+        cash_trade.transfer_segment_fund(from_segment="SEC", to_segment="FUT", amount=1, currency="USD")
+
+
 def test_futures_cash_survives_a_restart(tmp_path):
     first = Simulator(state_dir=tmp_path, seed=3, match_interval=None).start()
     demo = first.ensure_demo()
@@ -97,6 +119,8 @@ def test_futures_cash_survives_a_restart(tmp_path):
     first.stop()
     again = Simulator(state_dir=tmp_path, seed=3, match_interval=None).start()
     try:
-        assert again.exchange.accounts[demo.accounts[0]].futures_cash == {"HKD": Decimal("1000")}
+        acct = again.exchange.accounts[demo.accounts[0]]
+        assert acct.futures_cash == {"HKD": Decimal("1000")}
+        assert [(t["fromSegment"], t["amount"]) for t in acct.segment_transfers] == [("SEC", Decimal("1000"))]
     finally:
         again.stop()
