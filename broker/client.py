@@ -28,6 +28,8 @@ from broker.types import (
     BrokerOrder,
     Contract,
     Fill,
+    LEG_LOSS,
+    LEG_PROFIT,
     MarketStatus,
     OptionQuote,
     OrderIntent,
@@ -326,6 +328,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
         )
         if remark:
             order.user_mark = remark  # our reference: Tiger echoes it back on the order
+        if spec.is_bracket:
+            order.order_legs = _order_legs(spec)
         return order
 
     def preview_order(self, spec: OrderIntent) -> Preview:
@@ -345,7 +349,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
     def place_order(self, spec: OrderIntent, *, remark: str = "") -> PlaceResult:
         order = self._sdk_order(spec, remark)
         broker_id = self._call("place_order", self._trade.place_order, order)
-        return PlaceResult(broker_id=str(broker_id), order_id=order.order_id)
+        return PlaceResult(broker_id=str(broker_id), order_id=order.order_id, legs=_placed_legs(spec, order))
 
     def modify_order(self, broker_id: str, spec: OrderIntent, *, remark: str = "") -> None:
         order = self._sdk_order(spec, remark)
@@ -405,6 +409,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             reference=str(o.user_mark or ""),
             open_time=from_millis(o.order_time),
             update_time=from_millis(o.update_time),
+            parent_id=str(o.parent_id) if getattr(o, "parent_id", None) else None,
             **_option_fields(o.contract),
         )
 
@@ -639,3 +644,33 @@ def broker_cache_clear() -> None:
 def _float(value: Decimal | None) -> float | None:
     # The SDK sends JSON numbers; str() first keeps 187.25 exactly 187.25.
     return None if value is None else float(str(value))
+
+
+def _order_legs(spec: OrderIntent) -> list:
+    """Tiger's attached orders (the SDK's order_leg): PROFIT at the take-profit price, LOSS at the
+    stop-loss price; they live DAY or GTC (Tiger's choices for legs), as the entry does."""
+    from tigeropen.common.util.order_utils import order_leg
+
+    tif = "GTC" if spec.time_in_force == "GTC" else "DAY"
+    legs = []
+    if spec.take_profit_price is not None:
+        legs.append(order_leg(LEG_PROFIT, float(spec.take_profit_price), time_in_force=tif))
+    if spec.stop_loss_price is not None:
+        legs.append(order_leg(LEG_LOSS, float(spec.stop_loss_price), time_in_force=tif))
+    return legs
+
+
+def _placed_legs(spec: OrderIntent, order) -> tuple[tuple[str, str], ...]:
+    """(broker id, PROFIT|LOSS) of each attached order Tiger created: read from the orders it echoes
+    (a limit is the take-profit, a stop the stop-loss), else its sub ids in the order the legs were sent."""
+    if not spec.is_bracket:
+        return ()
+    sub_ids = [str(i) for i in (getattr(order, "sub_ids", None) or [])]
+    kinds = {}
+    for item in getattr(order, "orders", None) or []:
+        if isinstance(item, dict) and str(item.get("id")) in sub_ids:
+            kinds[str(item["id"])] = LEG_PROFIT if item.get("orderType") == "LMT" else LEG_LOSS
+    sent = [kind for kind, price in ((LEG_PROFIT, spec.take_profit_price), (LEG_LOSS, spec.stop_loss_price))
+            if price is not None]
+    return tuple((broker_id, kinds.get(broker_id, sent[i] if i < len(sent) else LEG_LOSS))
+                 for i, broker_id in enumerate(sub_ids))

@@ -86,6 +86,11 @@ class OrderIntent:
     strike: Decimal | None = None
     right: str | None = None  # CALL | PUT
     multiplier: Decimal | None = None
+    # A bracket: a LMT entry with attached orders Tiger holds until it fills, then works: a limit
+    # (take-profit) and a stop (stop-loss) on the other side for the entry's quantity, one
+    # cancelling the other (Tiger's PROFIT and LOSS order legs).
+    take_profit_price: Decimal | None = None
+    stop_loss_price: Decimal | None = None
 
     def __post_init__(self):
         if not self.market:
@@ -122,6 +127,10 @@ class OrderIntent:
         return cls(**values)
 
     @property
+    def is_bracket(self) -> bool:
+        return self.take_profit_price is not None or self.stop_loss_price is not None
+
+    @property
     def is_option(self) -> bool:
         return self.sec_type == "OPT"
 
@@ -148,8 +157,10 @@ def option_identifier(symbol: str, expiry: date, strike: Decimal, right: str) ->
 
 
 DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent", "strike",
+                  "take_profit_price", "stop_loss_price",
                   "multiplier")
-OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier")
+OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier",
+                   "take_profit_price", "stop_loss_price")
 
 
 def dec(value) -> Decimal | None:
@@ -234,12 +245,18 @@ class BrokerOrder:
     sec_type: str = "STK"
     identifier: str | None = None  # an option's (OCC) identifier; `symbol` is then its underlying
     multiplier: Decimal | None = None
+    parent_id: str | None = None  # an attached order (a bracket's leg): its entry's broker id
+
+
+LEG_PROFIT, LEG_LOSS = "PROFIT", "LOSS"
 
 
 @dataclass(frozen=True)
 class PlaceResult:
     broker_id: str
     order_id: int | None
+    # A bracket's attached orders as Tiger acknowledged them: (broker id, PROFIT or LOSS) each.
+    legs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,10 @@ class OrderOut(BaseModel):
     stop_price: Money | None
     trailing_amount: Money | None = Field(default=None, description="TRAIL orders: the stop follows the price at this distance.")
     trailing_percent: str | None = Field(default=None, description="TRAIL orders: the distance as a percent of the price.")
+    take_profit_price: Money | None = Field(default=None, description="A bracket's entry: the take-profit leg's limit price.")
+    stop_loss_price: Money | None = Field(default=None, description="A bracket's entry: the stop-loss leg's stop price.")
+    leg: str | None = Field(default=None, description="A bracket's attached order: PROFIT (take-profit) or LOSS (stop-loss).")
+    parent_broker_id: str | None = Field(default=None, description="An attached order: its entry's Tiger id. Tiger holds it until the entry fills; one leg filling cancels the other.")
     avg_fill_price: Money | None = Field(description="Null until something filled.")
     time_in_force: str | None
     expire_time: str | None = Field(default=None, description="GTD orders: when Tiger cancels it (UTC).")

@@ -58,6 +58,12 @@ BAD_MULTIPLIER = "multiplier must be a whole number of shares per contract, e.g.
 OPTION_ORDER_TYPES = ("MKT", "LMT")
 OPTION_ORDER_TYPE = "Option orders are MKT or LMT (got {value}); use one of them."
 NO_RTH_FOR_OPTIONS = "outside_rth is not offered for options: they trade in the regular session only."
+BRACKET_NEEDS_LMT = ("take_profit_price and stop_loss_price attach to a limit entry only (Tiger's attached orders "
+                     "need a LMT order); use order_type LMT with a limit_price (got {value}).")
+BRACKET_NOT_OPTIONS = ("take_profit_price and stop_loss_price are for stock orders; an option's stop-loss would be a "
+                       "stop order, which option orders do not offer.")
+BRACKET_SIDE = ("{field} {price} must be {where} the limit_price {limit} of this {side} entry (the {leg} {verb}); "
+                "give a {field} {where} {limit}.")
 OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})\s*(\d{6})([CP])(\d{8})$")
 
 
@@ -149,11 +155,14 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
                      limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                      sec_type: str | None = None, market: str | None = None, currency: str | None = None,
                      trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
-                     expiry=None, strike=None, right: str | None = None, multiplier=None) -> OrderIntent:
+                     expiry=None, strike=None, right: str | None = None, multiplier=None,
+                     take_profit_price=None, stop_loss_price=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to.
     An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
-    underlying), expiry, strike and right; both spellings give the same intent (and hash)."""
+    underlying), expiry, strike and right; both spellings give the same intent (and hash).
+    A bracket: a LMT entry with take_profit_price and/or stop_loss_price, on the profitable and
+    the losing side of its limit price."""
     option_fields = any(v not in (None, "") for v in (identifier, expiry, strike, right, multiplier))
     sec_n = (sec_type or ("OPT" if option_fields else "STK")).strip().upper()
     if sec_n not in SecType.values:
@@ -208,6 +217,9 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     market_n = (market or market_for(symbol_n)).strip().upper()
     if outside_rth and market_n != "US":
         raise InvalidInput(NO_RTH_HERE.format(market=market_n))
+    take_profit = _decimal("take_profit_price", take_profit_price, required=False)
+    stop_loss = _decimal("stop_loss_price", stop_loss_price, required=False)
+    _check_bracket(sec_n, type_n, side_n, limit, take_profit, stop_loss)
     return OrderIntent(
         account_number=str(account_number).strip(),
         symbol=symbol_n,
@@ -228,7 +240,31 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
         strike=strike_n,
         right=right_n,
         multiplier=multiplier_n,
+        take_profit_price=take_profit,
+        stop_loss_price=stop_loss,
     )
+
+
+def _check_bracket(sec_type, order_type, side, limit, take_profit, stop_loss) -> None:
+    """A bracket's legs: on a limit stock entry, the take-profit on the profitable side of the limit
+    price (above for a BUY, below for a SELL), the stop-loss on the other."""
+    if take_profit is None and stop_loss is None:
+        return
+    if sec_type != SecType.STK:
+        raise InvalidInput(BRACKET_NOT_OPTIONS, code="bad_bracket")
+    if order_type != OrderType.LMT:
+        raise InvalidInput(BRACKET_NEEDS_LMT.format(value=order_type), code="bad_bracket")
+    buy = side == Side.BUY
+    for field, price, profit in (("take_profit_price", take_profit, True), ("stop_loss_price", stop_loss, False)):
+        if price is None:
+            continue
+        above = profit == buy
+        if (price <= limit) if above else (price >= limit):
+            raise InvalidInput(BRACKET_SIDE.format(
+                field=field, price=canonical_decimal(price), where="above" if above else "below",
+                limit=canonical_decimal(limit), side=side, leg="take-profit" if profit else "stop-loss",
+                verb="sells higher" if buy and profit else "sells lower" if buy else
+                "buys back lower" if profit else "buys back higher"), code="bad_bracket")
 
 
 def _expiry(value) -> datetime | None:

@@ -72,7 +72,7 @@ def check_lots_and_ticks(intent: OrderIntent, *, lot_size: Decimal | None) -> No
                                           choices=_choices(nearest_quantities(intent.quantity, lot_size))),
                            code="not_board_lot")
     ladder = OPTIONS if intent.is_option else intent.market
-    for field in ("limit_price", "stop_price"):
+    for field in ("limit_price", "stop_price", "take_profit_price", "stop_loss_price"):
         price = getattr(intent, field)
         if price is not None and not is_on_tick(ladder, price):
             raise InvalidInput(OFF_TICK.format(field=field, price=canonical_decimal(price), symbol=intent.instrument,

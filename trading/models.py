@@ -93,6 +93,11 @@ class OptionRight(models.TextChoices):
     PUT = "PUT", "Put"
 
 
+class Leg(models.TextChoices):
+    PROFIT = "PROFIT", "Take-profit"
+    LOSS = "LOSS", "Stop-loss"
+
+
 class TimeInForce(models.TextChoices):
     DAY = "DAY", "Day"
     GTC = "GTC", "Good till cancelled"
@@ -135,6 +140,13 @@ class Order(models.Model):
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, default=TimeInForce.DAY)
     expire_time = models.DateTimeField(null=True, blank=True)  # GTD: when Tiger cancels what is left
     outside_rth = models.BooleanField(default=False)
+    # A bracket's entry: the attached orders it asked for (each becomes an Order row of its own,
+    # `parent` = the entry, once Tiger acknowledges it). A leg is held by Tiger until its entry
+    # fills, then works; one filling cancels the other. Legs add no exposure: they close the entry's.
+    take_profit_price = models.DecimalField(null=True, blank=True, **PRICE)
+    stop_loss_price = models.DecimalField(null=True, blank=True, **PRICE)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="legs")
+    leg = models.CharField(max_length=8, choices=Leg.choices, blank=True)
     # The price the risk check valued the order at (limit price, or the last quote for market
     # orders): exposure sums remaining quantity × this.
     reference_price = models.DecimalField(**PRICE)
@@ -196,7 +208,9 @@ class Order(models.Model):
 
     @property
     def remark(self) -> str:
-        return f"tm:{self.client_ref}"
+        # Tiger's attached orders carry their entry's user mark: a leg is identified by it together
+        # with its own broker id and its entry's (parentId).
+        return f"tm:{self.parent.client_ref}" if self.parent_id else f"tm:{self.client_ref}"
 
     def audit_payload(self) -> dict:
         return {

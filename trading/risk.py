@@ -282,6 +282,11 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     passed("market")
     if intent.order_type not in policy.allowed_order_types:
         return refuse("order_type", ",".join(policy.allowed_order_types) or "none", intent.order_type)
+    # A bracket's legs are orders too (a limit take-profit, a stop stop-loss); they add no exposure:
+    # they close, for the entry's quantity, what the entry opens, so every money rule is the entry's.
+    for leg_type, price in (("LMT", intent.take_profit_price), ("STP", intent.stop_loss_price)):
+        if price is not None and leg_type not in policy.allowed_order_types:
+            return refuse("order_type", ",".join(policy.allowed_order_types) or "none", leg_type)
     passed("order_type")
     if intent.symbol in policy.denied_symbols:
         return refuse("denied_symbol", ",".join(policy.denied_symbols), intent.symbol)

@@ -30,8 +30,9 @@ def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
 
 
 def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -> dict[str, Decimal]:
-    """open_exposure split by the orders' currencies (each amount in its own currency)."""
-    rows = Order.objects.filter(account=account, status__in=OPEN)
+    """open_exposure split by the orders' currencies (each amount in its own currency).
+    A bracket counts once, as its entry: its legs only close what the entry opens."""
+    rows = Order.objects.filter(account=account, status__in=OPEN, parent__isnull=True)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     totals: dict[str, Decimal] = {}
@@ -42,7 +43,7 @@ def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -
 
 
 def open_order_currencies(*, account) -> set[str]:
-    return set(Order.objects.filter(account=account, status__in=OPEN).order_by().values_list("currency", flat=True).distinct())
+    return set(Order.objects.filter(account=account, status__in=OPEN, parent__isnull=True).order_by().values_list("currency", flat=True).distinct())
 
 
 def _same_contract(intent) -> dict:
@@ -52,7 +53,8 @@ def _same_contract(intent) -> dict:
 
 
 def orders_entered_since(*, account, since) -> int:
-    return Order.objects.filter(account=account, created_at__gte=since).count()
+    # A bracket is one order entered: Tiger creates its legs.
+    return Order.objects.filter(account=account, created_at__gte=since, parent__isnull=True).count()
 
 
 def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_order_id=None) -> int | None:
@@ -60,7 +62,7 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
         return None
     rows = Order.objects.filter(
         account=account, side=intent.side, quantity=intent.quantity, **_same_contract(intent),
-        created_at__gte=now - timedelta(seconds=window_seconds),
+        created_at__gte=now - timedelta(seconds=window_seconds), parent__isnull=True,
     ).exclude(status=OrderStatus.REJECTED)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
@@ -71,11 +73,18 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
 
 
 def open_same_side_remaining(*, account, intent, side: str | None = None, exclude_order_id=None) -> Decimal:
-    """Remaining quantity of the open orders on `side` (default: the intent's) in the intent's instrument."""
+    """Remaining quantity of the open orders on `side` (default: the intent's) in the intent's instrument.
+    A bracket's two legs sell (or buy back) the same shares: they count once, by the larger."""
     rows = Order.objects.filter(account=account, side=side or intent.side, status__in=OPEN, **_same_contract(intent))
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
-    return sum((o.remaining_quantity for o in rows.only("quantity", "filled_quantity")), Decimal("0"))
+    total, legs = Decimal("0"), {}
+    for o in rows.only("quantity", "filled_quantity", "parent_id"):
+        if o.parent_id is None:
+            total += o.remaining_quantity
+        else:
+            legs[o.parent_id] = max(legs.get(o.parent_id, Decimal("0")), o.remaining_quantity)
+    return total + sum(legs.values(), Decimal("0"))
 
 
 def open_call_sales(*, account, underlying: str, exclude_order_id=None) -> Decimal:

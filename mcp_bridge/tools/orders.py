@@ -23,8 +23,10 @@ from mcp_bridge.params import (
     RthParam,
     SecTypeParam,
     SideParam,
+    StopLossParam,
     StrikeParam,
     SymbolParam,
+    TakeProfitParam,
     TifParam,
     TokenParam,
     TrailAmountParam,
@@ -122,13 +124,14 @@ async def get_tradable_quantity(
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                   trailing_amount=None, trailing_percent=None, expire_time=None, option=None) -> dict:
+                   trailing_amount=None, trailing_percent=None, expire_time=None, option=None,
+                   bracket=None) -> dict:
     # Market and currency follow from the symbol (trading.intents.normalise_intent). An option's
-    # fields only when given, so a stock order's restatement stays what it was.
+    # fields and a bracket's legs only when given, so a plain order's restatement stays what it was.
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
                 trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
-                **_option_kwargs(**(option or {})))
+                **_option_kwargs(**(option or {})), **{k: v for k, v in (bracket or {}).items() if v is not None})
 
 
 def _option_kwargs(*, sec_type=None, identifier=None, expiry=None, strike=None, right=None) -> dict:
@@ -155,18 +158,20 @@ async def preview_order(
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
+    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None,
 ) -> PreviewResult:
     """Step 1 of placing an order: risk checks and Tiger's preview (margin, commission); returns a
-    single-use confirmation_token for this exact order (~2 min). Places nothing. If allowed is false,
-    next_step says what to change. Examples: stop {"order_type":"STP","stop_price":"180"};
-    trailing {"order_type":"TRAIL","trailing_percent":"5"}; good till
-    {"time_in_force":"GTD","expire_time":"2026-12-31T21:00:00Z"}; option (MKT/LMT, in contracts)
-    {"identifier":"AAPL  260116C00150000"} or {"symbol":"AAPL","expiry":"2026-01-16","strike":"150",
-    "right":"CALL"}. HK: whole board lots."""
+    single-use confirmation_token for this exact order (2 min). Places nothing. If refused, next_step
+    says what to change. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
+    {"order_type":"TRAIL","trailing_percent":"5"}; GTD {"time_in_force":"GTD",
+    "expire_time":"2026-12-31T21:00:00Z"}; option {"identifier":"AAPL  260116C00150000"} (or
+    symbol/expiry/strike/right); bracket {"order_type":"LMT","limit_price":"180",
+    "take_profit_price":"195","stop_loss_price":"172"}. HK: whole board lots."""
     await require_write("preview_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time,
-                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right))
+                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
+                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price))
     return await call(_preview, current_actor(), account, params)
 
 
@@ -195,6 +200,7 @@ async def place_order(
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
+    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
@@ -202,7 +208,8 @@ async def place_order(
     await require_write("place_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time,
-                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right))
+                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
+                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price))
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 

@@ -183,6 +183,7 @@ def _intent_of(order: Order) -> OrderIntent:
                        sec_type=order.sec_type, market=order.market, currency=order.currency,
                        trailing_amount=order.trailing_amount, trailing_percent=order.trailing_percent,
                        expire_time=order.expire_time,
+                       take_profit_price=order.take_profit_price, stop_loss_price=order.stop_loss_price,
                        **({"expiry": order.expiry, "strike": order.strike, "right": order.right,
                            "multiplier": order.multiplier} if order.sec_type == "OPT" else {}))
 

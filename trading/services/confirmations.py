@@ -89,14 +89,17 @@ def _find_token(*, actor, account, plain: str | None, action: str) -> Confirmati
     return token
 
 
-def _check_expected(*, actor, account, token: ConfirmationToken, previewed: dict, expected: dict | None) -> None:
+def _check_expected(*, actor, account, token: ConfirmationToken, previewed: dict, expected: dict | None,
+                    both_ways: tuple = ()) -> None:
     """A door that repeats the order beside its token (MCP does: the model restates what it is
     confirming) gets a refusal, audited, when the two differ: no confirming one order and sending
-    another."""
+    another. Keys in `both_ways` must match when either side has them (a bracket's legs: a
+    restatement without them is another order)."""
     if expected is None:
         return
-    diffs = [f"{key} previewed {previewed.get(key)!r}, given {value!r}"
-             for key, value in expected.items() if previewed.get(key) != value]
+    keys = list(expected) + [k for k in both_ways if k in previewed and k not in expected]
+    diffs = [f"{key} previewed {previewed.get(key)!r}, given {expected.get(key)!r}"
+             for key in keys if previewed.get(key) != expected.get(key)]
     if not diffs:
         return
     with transaction.atomic():

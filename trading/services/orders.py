@@ -72,6 +72,7 @@ from trading.services.confirmations import (
     token_idempotency_key,
 )
 from trading.services.option_contracts import option_contract_resolve
+from trading.services.brackets import legs_record
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
 from trading.services.policy import risk_policy_for
 from trading.services.reconciliation import _sync_one
@@ -82,11 +83,13 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                   limit_price=None, stop_price=None, time_in_force: str = "DAY", outside_rth: bool = False,
                   market: str | None = None, currency: str | None = None, trailing_amount=None,
                   trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
-                  expiry=None, strike=None, right: str | None = None, multiplier=None) -> OrderPreview:
+                  expiry=None, strike=None, right: str | None = None, multiplier=None,
+                  take_profit_price=None, stop_loss_price=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
-    right; its contract must be in the chain, whose multiplier it takes.
+    right; its contract must be in the chain, whose multiplier it takes. take_profit_price and/or
+    stop_loss_price make a LMT entry a bracket: Tiger holds those legs until the entry fills.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
@@ -94,7 +97,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               time_in_force=time_in_force, outside_rth=outside_rth, market=market,
                               currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent,
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
-                              strike=strike, right=right, multiplier=multiplier)
+                              strike=strike, right=right, multiplier=multiplier,
+                              take_profit_price=take_profit_price, stop_loss_price=stop_loss_price)
     intent = option_contract_resolve(actor=actor, account=account, intent=intent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
@@ -178,7 +182,8 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE)
     if expected is not None:  # the door's restatement, in the same canonical form as the previewed order
         expected = normalise_intent(**{**expected, "account_number": account.account_number}).canonical()
-    _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected)
+    _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
+                    both_ways=("take_profit_price", "stop_loss_price"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
@@ -226,7 +231,8 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         side=intent.side, order_type=intent.order_type, quantity=intent.quantity, limit_price=intent.limit_price,
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
-        expire_time=intent.expire_time, reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
+        expire_time=intent.expire_time, take_profit_price=intent.take_profit_price,
+        stop_loss_price=intent.stop_loss_price, reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
         created_at=timezone.now(),
@@ -282,6 +288,8 @@ def _apply_ack(order_pk: int, result, *, actor) -> Order:
             order.set_status(S.SUBMITTED, actor=actor, reason="acknowledged by Tiger")
         else:  # reconciliation got there first
             order.save()
+        if result.legs:
+            legs_record(order, result.legs, actor=actor)
     return order
 
 

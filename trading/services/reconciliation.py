@@ -43,6 +43,7 @@ from trading.services.common import (
     UNKNOWN_GRACE_SECONDS,
     VANISHED,
 )
+from trading.services.brackets import legs_from_broker, legs_record
 from trading.services.identity import (
     _binding_refused,
     _broker_id_holder,
@@ -53,8 +54,13 @@ from trading.services.identity import (
 
 
 def _sync_one(order: Order, *, actor, cancel_refused: str | None = None) -> None:
-    bo = broker_for(order.account).order(order.broker_id)
+    """One order as Tiger has it now; a bracket's entry brings its open legs along (Tiger cancels them
+    with an unfilled entry, and starts them when it fills)."""
+    client = broker_for(order.account)
+    bo = client.order(order.broker_id)
     _apply_broker_order(order.pk, bo, actor=actor, cancel_refused=cancel_refused)
+    for leg in Order.objects.filter(parent_id=order.pk, status__in=OPEN).exclude(broker_id=""):
+        _apply_broker_order(leg.pk, client.order(leg.broker_id), actor=actor)
 
 
 TIGER_STATUS = {
@@ -211,7 +217,8 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
     by_id = {bo.broker_id: bo for bo in broker_orders}
     by_reference: dict[str, list] = {}
     for bo in broker_orders:
-        if bo.reference.startswith("tm:"):
+        # A bracket's legs carry their entry's mark too: they are found by their own ids below.
+        if bo.reference.startswith("tm:") and not bo.parent_id:
             by_reference.setdefault(bo.reference, []).append(bo)
     full_list = len(broker_orders) < BROKER_LIST_LIMIT
     earliest_listed = (Order.objects.filter(account=account, broker_id__in=list(by_id))
@@ -223,7 +230,8 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
         age = (now - row.created_at).total_seconds()
         if row.status == S.PENDING_SUBMIT and age < PENDING_STALE_SECONDS:
             continue  # may be mid-send right now
-        found = by_reference.get(row.remark, [])
+        # A bracket's leg carries its entry's mark: it is found by its own id, and must name its entry.
+        found = [] if row.parent_id else by_reference.get(row.remark, [])
         bo = found[0] if len(found) == 1 else None
         if bo is None and row.broker_id and not found:
             bo = by_id.get(row.broker_id)
@@ -232,7 +240,7 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                     bo = client.order(row.broker_id)
                 except BrokerRejected:
                     bo = None
-            if bo is None or bo.reference != row.remark:
+            if bo is None or bo.reference != row.remark or (row.parent_id and bo.parent_id != row.parent.broker_id):
                 # Its broker id names no order, or another one: never act on it again.
                 _identity_lost(row.pk, bo, row.broker_id, actor=actor)
                 report.alerts.append(row.pk)
@@ -246,6 +254,11 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                 report.unresolved.append(row.pk)
                 continue
             linked.add(bo.broker_id)
+            if row.take_profit_price is not None or row.stop_loss_price is not None:
+                # Legs whose acknowledgement was lost with their entry's: recorded from Tiger's list.
+                entry = Order.objects.select_related("account").get(pk=row.pk)
+                linked.update(leg.broker_id for leg in legs_record(entry, legs_from_broker(entry, broker_orders),
+                                                                   actor=actor))
             if changes["transition"]:
                 report.transitions += 1
                 if was_unknown:

@@ -1,0 +1,68 @@
+"""A bracket's attached orders (legs): one Order row each, bound to the broker id Tiger gave it.
+
+Tiger creates a bracket's legs with its entry and reports each as an order of its own, naming the
+entry (parentId) and carrying its user mark. Each becomes a row (parent = the entry, leg = PROFIT or
+LOSS), recorded when the entry is acknowledged, or by reconciliation when the acknowledgement was
+lost; from then on statuses and fills reach it like any order's, through Order.set_status.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from trading.models import Leg, Order, OrderType, Side
+from trading.services.common import S
+
+LEG_ACKNOWLEDGED = "attached to order #{parent} (Tiger id {broker_id}); Tiger holds it until that order fills"
+
+
+def _leg_row(parent: Order, leg: str, broker_id: str) -> Order:
+    profit = leg == Leg.PROFIT
+    price = parent.take_profit_price if profit else parent.stop_loss_price
+    return Order(
+        client_ref=uuid.uuid4().hex, account=parent.account, parent=parent, leg=leg,
+        idempotency_key=f"leg:{parent.pk}:{leg}", payload_hash=parent.payload_hash,
+        symbol=parent.symbol, sec_type=parent.sec_type, market=parent.market, currency=parent.currency,
+        multiplier=parent.multiplier, side=Side.SELL if parent.side == Side.BUY else Side.BUY,
+        order_type=OrderType.LMT if profit else OrderType.STP, quantity=parent.quantity,
+        limit_price=price if profit else None, stop_price=None if profit else price,
+        time_in_force="GTC" if parent.time_in_force == "GTC" else "DAY", outside_rth=False,
+        reference_price=price or Decimal("0"), status=S.PENDING_SUBMIT, broker_id=broker_id,
+        actor_type=parent.actor_type, actor_id=parent.actor_id, actor_label=parent.actor_label, door=parent.door,
+        request_id=parent.request_id, risk_decision={"accepted": True, "risk_increasing": False,
+                                                     "message": f"closes what order #{parent.pk} opens"},
+        policy_version=parent.policy_version, created_at=timezone.now(),
+    )
+
+
+def legs_record(parent: Order, legs, *, actor) -> list[Order]:
+    """Rows for the legs Tiger acknowledged ((broker id, PROFIT|LOSS) pairs) not yet recorded; SUBMITTED."""
+    made = []
+    with transaction.atomic():
+        known = set(Order.objects.filter(parent=parent).values_list("leg", flat=True))
+        taken = set(Order.objects.filter(account_id=parent.account_id, broker_id__in=[b for b, _ in legs])
+                    .values_list("broker_id", flat=True))
+        for broker_id, leg in legs:
+            if leg in known or broker_id in taken or leg not in Leg.values:
+                continue
+            row = _leg_row(parent, leg, str(broker_id))
+            row.full_clean(validate_unique=False, validate_constraints=False)
+            row.save()
+            audit_record(actor=actor, event_type="order.transition", account=parent.account,
+                         payload={**row.audit_payload(), "from": None, "to": S.PENDING_SUBMIT, "parent": parent.pk,
+                                  "leg": leg})
+            row.set_status(S.SUBMITTED, actor=actor, reason=LEG_ACKNOWLEDGED.format(parent=parent.pk, broker_id=broker_id))
+            known.add(leg)
+            made.append(row)
+    return made
+
+
+def legs_from_broker(parent: Order, broker_orders) -> list[tuple[str, str]]:
+    """(broker id, PROFIT|LOSS) of the orders Tiger lists as attached to `parent` (limit: take-profit)."""
+    if not parent.broker_id:
+        return []
+    return [(bo.broker_id, Leg.PROFIT if bo.order_type == OrderType.LMT else Leg.LOSS)
+            for bo in broker_orders if bo.parent_id == parent.broker_id and bo.reference == parent.remark]
