@@ -73,13 +73,17 @@ def main(argv=None) -> int:
         sim.faults.inject("quote_real_time", "latency", times=None, seconds=args.latency)
         cache_clear_marketdata()
 
-        def wave() -> tuple[int, list[float], list[Exception]]:
+        def wave(open_connection: bool = False) -> tuple[int, list[float], list[Exception]]:
+            """All callers released at once. open_connection: each caller's thread has its database
+            connection open already, as a server's pooled worker thread has after its first request."""
             before = sim.request_count("quote_real_time")
             barrier = threading.Barrier(args.clients)
             latencies, errors = [], []
 
             def client():
                 try:
+                    if open_connection:
+                        connections["default"].ensure_connection()
                     barrier.wait()
                     started = time.perf_counter()
                     quotes = quotes_get(actor=actor, symbols=symbols, account_number=account.account_number)
@@ -108,8 +112,15 @@ def main(argv=None) -> int:
         met = cold_calls == 1 and warm_calls == 0 and not cold_errors and not warm_errors
         print(f"target exactly one broker call: {'met' if met else 'MISSED'}")
         warm_p50 = statistics.median(warm_lat) * 1000
-        print(f"warm-cache burst (all {args.clients} released at once) p50 {warm_p50:.1f} ms, target <= "
-              f"{WARM_P50_TARGET_MS} ms: ratio {warm_p50 / WARM_P50_TARGET_MS:.2f}")
+        print(f"warm-cache burst (all {args.clients} released at once, each on a new thread that first opens its "
+              f"database connection) p50 {warm_p50:.1f} ms, target <= {WARM_P50_TARGET_MS} ms: ratio "
+              f"{warm_p50 / WARM_P50_TARGET_MS:.2f}")
+        _, pooled_lat, pooled_errors = wave(open_connection=True)
+        pooled_p50 = statistics.median(pooled_lat) * 1000
+        print(f"warm-cache burst (all {args.clients} released at once, each thread's connection already open, as "
+              f"a server's worker) p50 {pooled_p50:.1f} ms, p95 {statistics.quantiles(pooled_lat, n=20)[18] * 1000:.1f} "
+              f"ms; errors {len(pooled_errors)}; target <= {WARM_P50_TARGET_MS} ms: ratio "
+              f"{pooled_p50 / WARM_P50_TARGET_MS:.2f}")
         steady = steady_callers(args.clients, args.steady_seconds, args.interval,
                                 lambda: quotes_get(actor=actor, symbols=symbols, account_number=account.account_number))
         steady_p50 = statistics.median(steady) * 1000
