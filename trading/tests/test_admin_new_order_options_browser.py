@@ -1,0 +1,61 @@
+"""The New order form with an option, in a real headless Chromium: the operator picks the security
+type, names the contract by underlying, expiry, strike and right, reads the previewed contract and its
+multiplier, and confirms; the order reaches the simulator as that option."""
+
+from decimal import Decimal
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+from accounts.actors import Actor
+from accounts.models import Scope
+from accounts.services import grant_set
+from accounts.tests.test_admin_browser import login
+from trading.models import Order
+from trading.tests.test_admin_orders_browser import NARROWEST
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_operator_enters_previews_and_confirms_an_option_order(browser, live_server, sim, make_tiger_account,
+                                                                   tmp_path):
+    from django.contrib.auth import get_user_model
+
+    account = make_tiger_account(label="Options desk")
+    login(browser, live_server)
+    grant_set(actor=Actor.system("cli", "test"), account=account, scope=Scope.TRADE,
+              user=get_user_model().objects.get(username="ops"))
+    prices, now = sim.exchange.prices, sim.clock.now()
+    expiry = prices.option_expiries("AAPL", now)[4][0]
+    strikes = prices.option_strikes("AAPL", now)
+    strike = strikes[len(strikes) // 2]
+    quote = prices.option_quote("AAPL", expiry, strike, "PUT", now)
+    low = max(Decimal("0.01"), (Decimal(str(quote["bidPrice"])) / 2).quantize(Decimal("0.01")))
+
+    browser.get(f"{live_server.url}/admin/trading/order/new/")
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "new-order-form"))
+    Select(browser.find_element(By.NAME, "account")).select_by_value(account.account_number)
+    Select(browser.find_element(By.NAME, "sec_type")).select_by_value("OPT")
+    browser.find_element(By.NAME, "symbol").send_keys("AAPL")
+    browser.find_element(By.NAME, "expiry").send_keys(expiry.isoformat())
+    browser.find_element(By.NAME, "strike").send_keys(str(strike))
+    Select(browser.find_element(By.NAME, "right")).select_by_value("PUT")
+    browser.find_element(By.NAME, "quantity").send_keys("2")
+    Select(browser.find_element(By.NAME, "order_type")).select_by_value("LMT")
+    browser.find_element(By.NAME, "limit_price").send_keys(str(low))
+    browser.find_element(By.ID, "preview-order").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "confirm-order") or b.find_elements(By.ID, "order-error"))
+    assert not browser.find_elements(By.ID, "order-error"), browser.find_element(By.ID, "order-error").text
+    contract = browser.find_element(By.ID, "preview-contract").text
+    assert contract.startswith(f"AAPL {expiry.isoformat()} {strike.normalize():f} PUT, 100 shares per contract")
+    assert browser.execute_script(NARROWEST) == {"narrow": [], "scroll": False}
+    browser.save_screenshot(str(tmp_path / "option-preview.png"))
+    assert not Order.objects.exists()
+    browser.find_element(By.ID, "confirm-order").click()
+
+    WebDriverWait(browser, 10).until(lambda b: "/change/" in b.current_url)
+    order = Order.objects.get()
+    assert (order.sec_type, order.identifier, order.quantity, order.multiplier) == ("OPT", quote["identifier"], 2, 100)
+    assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].symbol == quote["identifier"]
