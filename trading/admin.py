@@ -162,6 +162,14 @@ class NewOrderForm(forms.Form):
     trailing_amount = forms.DecimalField(required=False, min_value=0,
                                          help_text="For TRAIL orders: trail the price by this amount …")
     trailing_percent = forms.DecimalField(required=False, min_value=0, help_text="… or by this percent (e.g. 5).")
+    take_profit_price = forms.DecimalField(
+        required=False, min_value=0, label="Take-profit (bracket)",
+        help_text="LMT stock entries: attach a limit order on the other side at this price, above the limit price "
+                  "for a BUY (below for a SELL). Tiger holds it until the entry fills.")
+    stop_loss_price = forms.DecimalField(
+        required=False, min_value=0, label="Stop-loss (bracket)",
+        help_text="… and/or a stop order on the other side at this price, below the limit price for a BUY (above "
+                  "for a SELL). One leg filling cancels the other.")
     time_in_force = forms.ChoiceField(choices=TimeInForce.choices, initial=TimeInForce.DAY)
     expire_time = forms.DateTimeField(required=False, label="Expires (GTD)",
                                       help_text="For GTD orders, in UTC: 2026-12-31 21:00.")

@@ -51,6 +51,14 @@ class PreviewIn(serializers.Serializer):
                                                help_text="TRAIL: trail the price by this amount (or give trailing_percent).")
     trailing_percent = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
                                                 help_text="TRAIL: trail the price by this percent, e.g. 5.")
+    take_profit_price = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+        help_text="Bracket (LMT entry): a take-profit limit order on the other side, above limit_price for a BUY "
+                  "(below for a SELL); Tiger holds it until the entry fills.")
+    stop_loss_price = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+        help_text="Bracket (LMT entry): a stop-loss stop order on the other side, below limit_price for a BUY "
+                  "(above for a SELL); one leg filling cancels the other.")
     time_in_force = ChoiceField(choices=["DAY", "GTC", "GTD"], default="DAY")
     expire_time = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="GTD: when Tiger cancels the order, ISO 8601 with a zone.")
@@ -105,6 +113,11 @@ class OrderOut(serializers.Serializer):
     stop_price = serializers.CharField(allow_null=True)
     trailing_amount = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as an amount.")
     trailing_percent = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as a percent.")
+    take_profit_price = serializers.CharField(allow_null=True, help_text="A bracket's entry: its take-profit price.")
+    stop_loss_price = serializers.CharField(allow_null=True, help_text="A bracket's entry: its stop-loss price.")
+    parent_order_id = serializers.IntegerField(allow_null=True,
+                                               help_text="A bracket's leg: the order_id of the entry it is attached to.")
+    leg = serializers.CharField(allow_null=True, help_text="A bracket's leg: PROFIT (take-profit) or LOSS (stop-loss).")
     expire_time = serializers.CharField(allow_null=True, help_text="GTD orders: when Tiger cancels it (UTC).")
     avg_fill_price = serializers.CharField(allow_null=True, help_text="Null until something filled.")
     currency = serializers.CharField()

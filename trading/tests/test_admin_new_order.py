@@ -180,3 +180,20 @@ def test_close_from_the_portfolio_page_previews_the_sale_of_the_whole_position(c
     assert (order.side, order.quantity, order.status) == ("SELL", 8, "SUBMITTED")
     nothing = client.get(f"{NEW}?close=MSFT&account={account.account_number}").content.decode()
     assert "holds no shares of MSFT" in nothing
+
+
+def test_a_bracket_entered_in_the_admin_is_previewed_with_its_legs_and_placed_with_them(trader, account, last_price):
+    price = (last_price("AAPL") * Decimal("0.95")).quantize(Decimal("0.01"))
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "3",
+               "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY",
+               "take_profit_price": str(price + 10), "stop_loss_price": str(price + 1)}
+    wrong = trader.post(NEW, entered).content.decode()
+    assert f"give a stop_loss_price below {price}" in wrong and not Order.objects.exists()
+    preview = trader.post(NEW, {**entered, "stop_loss_price": str(price - 10)}).content.decode()
+    bracket = re.search(r'id="preview-bracket">(.*?)</td>', preview, re.S).group(1)
+    assert bracket == (f"take-profit {price + 10:,.2f} USD, stop-loss {price - 10:,.2f} USD (SELL 3): "
+                       "Tiger holds them until the entry fills; one filling cancels the other")
+    trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
+    entry = Order.objects.get(parent__isnull=True)
+    assert entry.take_profit_price == price + 10 and entry.stop_loss_price == price - 10
+    assert sorted(entry.legs.values_list("leg", "order_type")) == [("LOSS", "STP"), ("PROFIT", "LMT")]
