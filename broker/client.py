@@ -354,6 +354,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
     def modify_order(self, broker_id: str, spec: OrderIntent, *, remark: str = "") -> None:
         order = self._sdk_order(spec, remark)
         order.id = int(broker_id)
+        order.order_legs = None  # a bracket's legs are orders of their own, changed by their own ids
         self._call(
             "modify_order", self._trade.modify_order, order,
             quantity=int(spec.quantity),
