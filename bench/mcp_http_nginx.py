@@ -147,6 +147,9 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def _summary(label: str, run: dict) -> str:
+    if not run["samples"]:
+        run["rate"] = 0.0
+        return f"  {label}: no call completed, {len(run['errors'])} errors"
     p50, p99 = _percentiles(run["samples"])
     rate = len(run["samples"]) / run["elapsed"]
     run["rate"] = rate
@@ -239,11 +242,11 @@ def main(argv=None) -> int:
         for label, run in runs.items():
             print(_summary(label, run))
             print(f"    Tiger position reads: {run.get('tiger_reads', 0)} for {len(run['by_tool'].get('get_positions', []))} "
-                  f"get_positions calls (the rest shared a cached read)")
+                  f"get_positions calls")
             for error in run["errors"][:5]:
                 print(f"    error: {error}")
         two, one = runs["two web processes"], runs["one web process"]
-        print(f"  two / one: {two['rate'] / one['rate']:.2f}x calls/s; target: 0 errors "
+        print(f"  two / one: {two['rate'] / max(one['rate'], 1e-9):.2f}x calls/s; target: 0 errors "
               f"({'met' if not two['errors'] and not one['errors'] else 'NOT met'})")
         return 0 if not two["errors"] and not one["errors"] else 1
     finally:

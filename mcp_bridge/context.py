@@ -56,10 +56,17 @@ def unbind_actor(token: contextvars.Token) -> None:
 # their connections go with them.
 CONNECTION_MAX_AGE = 60.0
 _opened = threading.local()
+# A worker that stops (anyio stops a request task's workers with it, so under load they come and go
+# by the second) does not close its connection: it stayed open until the garbage collector found it,
+# and a busy process held several times TIGERMCP_MCP_THREADS connections, until PostgreSQL refused
+# new ones ("too many clients"). Each call therefore closes the connections stopped workers left.
+_kept: dict[threading.Thread, list] = {}
+_kept_lock = threading.Lock()
 
 
 def _release_connections() -> None:
     now = time.monotonic()
+    kept = []
     for conn in connections.all(initialized_only=True):
         if conn.connection is None:
             continue
@@ -70,6 +77,20 @@ def _release_connections() -> None:
         if conn.errors_occurred or conn.in_atomic_block or now - born > CONNECTION_MAX_AGE:
             conn.close()
             setattr(_opened, conn.alias, None)
+        else:
+            kept.append(conn)
+    with _kept_lock:
+        if kept:
+            _kept[threading.current_thread()] = kept
+        else:
+            _kept.pop(threading.current_thread(), None)
+        orphans = [conn for thread in [t for t in _kept if not t.is_alive()] for conn in _kept.pop(thread)]
+    for conn in orphans:
+        try:
+            conn.inc_thread_sharing()  # its own thread is gone: nobody else uses it
+            conn.close()
+        except Exception:  # noqa: BLE001 - a connection the server already dropped
+            pass
 
 
 def _closing(loop, fn: Callable[..., T], *args, **kwargs) -> T:
