@@ -2,15 +2,14 @@
 
 import copy
 import re
-import threading
 
 from django.conf import settings
-from django.db import connections
 from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.hot_queries import hot_rows, remember
 
 NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
 NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
@@ -33,24 +32,32 @@ def _grants_for(actor: Actor):
 
 
 def accounts_for_actor(actor: Actor, *, scope: str = Scope.READ) -> QuerySet[TigerAccount]:
-    accounts = TigerAccount.objects.filter(status=AccountStatus.ACTIVE)
     if scope == Scope.TRADE:
         if settings.TIGERMCP_READ_ONLY:
-            return accounts.none()
+            return TigerAccount.objects.none()
+        result = [a for a in _granted_accounts(actor, scope) if _tradeable(a)]
+        return TigerAccount.objects.filter(pk__in=[a.pk for a in result])
+    return _granted_accounts(actor, scope)
+
+
+def _granted_accounts(actor: Actor, scope: str) -> QuerySet[TigerAccount]:
+    """The active accounts the actor's grants (or kind) allow with `scope`, before the settings and the
+    live-trading flags, which are read at call time (accounts_for_actor, account_for_actor)."""
+    accounts = TigerAccount.objects.filter(status=AccountStatus.ACTIVE)
+    if scope == Scope.TRADE:
         accounts = accounts.filter(permission=Scope.TRADE)
     # The system (scheduled tasks, operators' commands) acts on every account; a superuser may read
     # every account, but trades only where explicitly granted.
     if actor.kind == "system" or (scope == Scope.READ and actor.kind == "user" and actor.user.is_superuser):
-        result = accounts
-    else:
-        grants = _grants_for(actor)
-        if scope == Scope.TRADE:
-            grants = grants.filter(scope=Scope.TRADE)
-        result = accounts.filter(pk__in=grants.values("account_id"))
+        return accounts
+    grants = _grants_for(actor)
     if scope == Scope.TRADE:
-        result = [a for a in result if not a.is_live or a.can_trade_live()]
-        return TigerAccount.objects.filter(pk__in=[a.pk for a in result])
-    return result
+        grants = grants.filter(scope=Scope.TRADE)
+    return accounts.filter(pk__in=grants.values("account_id"))
+
+
+def _tradeable(account: TigerAccount) -> bool:
+    return not account.is_live or account.can_trade_live()
 
 
 def _listing(accounts) -> str:
@@ -69,14 +76,11 @@ def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.R
         shown = (account_number or "")[:64].encode("unicode_escape").decode()
         usable = _listing(accounts_for_actor(actor, scope=scope))
         raise InvalidInput(BAD_ACCOUNT_NUMBER.format(account=shown, verb=verb, usable=usable), code="bad_account_number")
-    if scope == Scope.READ:
-        account = _readable_account(actor, account_number)
-        if account is not None:
+    if scope == Scope.READ or not settings.TIGERMCP_READ_ONLY:
+        account = _granted_account(actor, account_number, scope)
+        if account is not None and (scope == Scope.READ or _tradeable(account)):
             return account
     allowed = accounts_for_actor(actor, scope=scope)
-    account = allowed.filter(account_number=account_number).first()
-    if account is not None:
-        return account
     if scope == Scope.TRADE:
         readable = accounts_for_actor(actor, scope=Scope.READ).filter(account_number=account_number).first()
         if readable is not None:
@@ -90,45 +94,28 @@ def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.R
     )
 
 
-# --- the read check on every call -------------------------------------------------------------------
-# account_for_actor(scope=READ) runs on every tool and API call. Building and compiling its query
-# through the ORM costs about 1 ms of Python on this project's hardware; running it, about 0.1 ms. The
-# query's shape and parameters depend only on who asks (accounts_for_actor reads no setting for READ),
-# so it is compiled once per caller and re-run each time: the rule stays in accounts_for_actor, and
-# every call still asks the database, so a revoked grant or a disabled account counts at once.
-# Account rows are kept per (pk, updated_at) version and handed out as copies.
+# --- the access check on every call -----------------------------------------------------------------
+# account_for_actor runs on every tool and API call (scope TRADE on every order preview and place).
+# Building and compiling its query through the ORM costs about 1 ms of Python on this project's
+# hardware; running it, about 0.1 ms. The query's shape and parameters depend only on who asks and the
+# scope (_granted_accounts reads no setting; the read-only deployment and live-trading settings are
+# checked in Python at call time), so it is compiled once per caller and scope and re-run each time
+# (core.hot_queries):
+# the rule stays in _granted_accounts, and every call still asks the database, so a revoked grant or a
+# disabled account counts at once. Account rows are kept per (pk, updated_at) version and handed out
+# as copies.
 
-_HOT_ENTRIES = 1024
-_hot_lock = threading.Lock()
-_readable_statements: dict[tuple, tuple[str, str, tuple]] = {}
 _account_versions: dict[tuple, TigerAccount] = {}
 
 
-def _remember(store: dict, key, value) -> None:
-    with _hot_lock:
-        if len(store) >= _HOT_ENTRIES:
-            store.clear()
-        store[key] = value
-
-
-def _readable_statement(actor: Actor) -> tuple[str, str, tuple]:
+def _granted_account(actor: Actor, account_number: str, scope: str) -> TigerAccount | None:
+    """The account if the actor's grants allow `scope` on it now, else None (the caller then explains
+    why). For TRADE the caller still checks the settings and the live-trading flags."""
     holder = actor.user or actor.api_token or actor.mcp_client
-    key = (actor.kind, getattr(holder, "pk", None), bool(getattr(actor.user, "is_superuser", False)))
-    statement = _readable_statements.get(key)
-    if statement is None:
-        query = accounts_for_actor(actor, scope=Scope.READ).order_by().values_list("account_number", "pk", "updated_at")
-        sql, params = query.query.get_compiler(using=query.db).as_sql()
-        statement = (query.db, sql, tuple(params))
-        _remember(_readable_statements, key, statement)
-    return statement
-
-
-def _readable_account(actor: Actor, account_number: str) -> TigerAccount | None:
-    """The account if the actor may read it now, else None (the caller then explains why)."""
-    alias, sql, params = _readable_statement(actor)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = next((r for r in cursor.fetchall() if r[0] == account_number), None)
+    key = ("granted_accounts", actor.kind, getattr(holder, "pk", None), bool(getattr(actor.user, "is_superuser", False)),
+           scope)
+    alias, rows = hot_rows(key, lambda: _granted_accounts(actor, scope).order_by().values_list("account_number", "pk", "updated_at"))
+    row = next((r for r in rows if r[0] == account_number), None)
     if row is None:
         return None
     key = (alias, row[1], row[2])
@@ -137,7 +124,7 @@ def _readable_account(actor: Actor, account_number: str) -> TigerAccount | None:
         account = TigerAccount.objects.using(alias).filter(pk=row[1], status=AccountStatus.ACTIVE).first()
         if account is None:  # disabled between the two queries
             return None
-        _remember(_account_versions, key, account)
+        remember(_account_versions, key, account)
     return copy.copy(account)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from audit.checkpoint import checkpoint_append
 from audit.keys import audit_mac_key
 from audit.models import AuditEvent, AuditHead
+from core.hot_queries import hot_rows
 from core.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -23,13 +24,13 @@ def audit_record(*, actor, event_type: str, account=None, payload: dict | None =
     # Round-trip through JSON so the hash is computed over exactly what the database returns.
     clean = json.loads(json.dumps(redact(payload or {}), cls=DjangoJSONEncoder))
     key = audit_mac_key()
-    with transaction.atomic():
-        head = AuditHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            AuditHead.objects.get_or_create(pk=1)
-            head = AuditHead.objects.select_for_update().get(pk=1)
+    # No savepoint of its own: inside a caller's transaction the event stands or falls with the caller's
+    # change (a failed write here fails the whole transaction instead of being rolled back alone and
+    # caught), and a savepoint would cost two more statements per event.
+    with transaction.atomic(savepoint=False):
+        prev_seq, prev_hash, prev_mac = _head_locked()
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=prev_seq + 1,
             created_at=timezone.now(),
             actor_type=actor.kind,
             actor_id=actor.ref_id,
@@ -40,15 +41,36 @@ def audit_record(*, actor, event_type: str, account=None, payload: dict | None =
             event_type=event_type,
             payload=clean,
             request_id=actor.request_id,
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
         )
         event.hash = event.compute_hash()
-        event.mac = event.compute_mac(key, head.mac)
+        event.mac = event.compute_mac(key, prev_mac)
         event.save(force_insert=True)
-        AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash, mac=event.mac)
+        _head_move(event)
         # After commit only: a checkpoint for an event that was rolled back would read as a deleted
         # tail. robust: the event is committed whatever happens to the file; a failed write is logged.
         seq, mac = event.seq, event.mac
         transaction.on_commit(lambda: checkpoint_append(seq=seq, mac=mac), robust=True)
     logger.info("audit event #%s %s by %s (request %s)", event.seq, event_type, actor.label, event.request_id or "-")
     return event
+
+
+def _head_locked() -> tuple[int, str, str]:
+    """The head (seq, hash, MAC), locked until the transaction ends. Every event reads it: compiled once
+    (core.hot_queries)."""
+    _alias, rows = hot_rows(("audit_head",), lambda: AuditHead.objects.select_for_update().filter(pk=1)
+                            .values_list("seq", "hash", "mac"))
+    if not rows:
+        AuditHead.objects.get_or_create(pk=1)
+        rows = [AuditHead.objects.select_for_update().filter(pk=1).values_list("seq", "hash", "mac").get()]
+    return rows[0]
+
+
+def _head_move(event: AuditEvent) -> None:
+    """The head onto `event`: the one move its trigger allows. Written out rather than built by the
+    ORM on every event, as the head's read is."""
+    connection = transaction.get_connection()
+    name = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {name(AuditHead._meta.db_table)} SET {name('seq')} = %s, {name('hash')} = %s, "
+                       f"{name('mac')} = %s WHERE {name('id')} = %s", [event.seq, event.hash, event.mac, 1])

@@ -257,8 +257,10 @@ class Order(models.Model):
             self.terminal_at = now
         if new_status == S.SUBMITTED and self.submitted_at is None:
             self.submitted_at = now
-        self.full_clean(validate_unique=False, validate_constraints=False)
-        with transaction.atomic():
+        # The account is not validated: it does not change here, and checking that it exists would cost
+        # a query on every transition (the foreign key constraint holds it anyway).
+        self.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
+        with transaction.atomic(savepoint=False):  # the save and its event together, without a savepoint
             self.save()
             audit_record(
                 actor=actor,

@@ -13,6 +13,7 @@ from accounts.selectors import account_for_actor, account_route, accounts_for_ac
 from broker.client import broker_for
 from core.errors import InvalidInput, NotFound
 from core.formatting import format_price, format_quantity
+from core.hot_queries import hot_rows
 from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
@@ -36,9 +37,10 @@ def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     totals: dict[str, Decimal] = {}
-    for order in rows.only("currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
-        amount = order.remaining_quantity * order.reference_price * order.multiplier
-        totals[order.currency] = totals.get(order.currency, Decimal("0")) + amount
+    # Value rows, not a model per order (Order.remaining_quantity): this runs on every preview and place.
+    for currency, quantity, filled, price, multiplier in rows.values_list(
+            "currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
+        totals[currency] = totals.get(currency, Decimal("0")) + max(quantity - filled, Decimal("0")) * price * multiplier
     return totals
 
 
@@ -98,8 +100,10 @@ def open_call_sales(*, account, underlying: str, exclude_order_id=None) -> Decim
 
 def kill_switch_scope(*, account) -> str | None:
     """"global", "account" or None. Read from the database on every check, so every process agrees."""
-    scopes = set(KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account=account))
-                 .values_list("scope", flat=True))
+    # Checked up to six times per order: compiled once per account (core.hot_queries), run every time.
+    _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: KillSwitch.objects.filter(active=True).filter(
+        Q(scope="global") | Q(account_id=account.pk)).values_list("scope"))
+    scopes = {scope for (scope,) in rows}
     if "global" in scopes:
         return "global"
     return "account" if scopes else None

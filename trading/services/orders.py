@@ -237,7 +237,8 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
         created_at=timezone.now(),
     )
-    order.full_clean(validate_unique=False, validate_constraints=False)
+    # The account was just resolved (and locked) by the caller: no query to check it exists.
+    order.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
     order.save()
     audit_record(actor=actor, event_type="order.transition", account=account,
                  payload={**order.audit_payload(), "from": None, "to": S.PENDING_SUBMIT,
