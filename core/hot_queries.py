@@ -5,8 +5,9 @@ running it, 0.1-0.3 ms. Where a query's shape and parameters depend only on a ke
 account), it is compiled on first use and its SQL re-run each time: the rule stays in the queryset that
 builds it, and every call still asks the database, so nothing read goes stale.
 
-Rows come as the database driver returns them, without the ORM's field converters: use it for
-integers, strings and values compared only with other rows of the same query.
+hot_rows gives rows as the database driver returns them, without the ORM's field converters: for
+integers, strings and values compared only with other rows of the same query. hot_instances gives
+model instances, converted as the ORM converts them (through a raw queryset of the compiled SQL).
 """
 
 import threading
@@ -46,3 +47,17 @@ def hot_rows(key: tuple, build: Callable[[], QuerySet]) -> tuple[str, list[tuple
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return alias, cursor.fetchall()
+
+
+def hot_instances(key: tuple, build: Callable[[], QuerySet]) -> list:
+    """The model instances of the queryset `build()` returns (a plain one: no select_related, no
+    annotations, no deferred fields), compiled once per `key` as hot_statement."""
+    alias, sql, params = hot_statement(key, build)
+    model = _models.get(key)
+    if model is None:
+        model = build().model
+        remember(_models, key, model)
+    return list(model._default_manager.db_manager(alias).raw(sql, params))
+
+
+_models: dict[tuple, type] = {}

@@ -13,8 +13,8 @@ from accounts.selectors import account_for_actor, account_route, accounts_for_ac
 from broker.client import broker_for
 from core.errors import InvalidInput, NotFound
 from core.formatting import format_price, format_quantity
-from core.hot_queries import hot_rows
-from trading.models import OPEN, KillSwitch, Order, OrderAlert, OrderStatus
+from core.hot_queries import hot_instances, hot_rows
+from trading.models import OPEN, AccountTradingState, KillSwitch, Order, OrderAlert, OrderStatus, RiskPolicy
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
 NO_READABLE_ORDER = ("No order {order_id} in the accounts you may read. Call get_orders (or read "
@@ -72,6 +72,28 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
     if latest is None:
         return None
     return max(int((now - latest).total_seconds()), 0)
+
+
+# Read on every preview and place: compiled once per account (core.hot_queries), run every time.
+
+def risk_policy_of(*, account) -> RiskPolicy | None:
+    """The account's risk policy; None before its first use (trading.services.risk_policy_for creates it)."""
+    rows = hot_instances(("risk_policy", account.pk), lambda: RiskPolicy.objects.filter(account_id=account.pk))
+    return rows[0] if rows else None
+
+
+def trading_state_of(*, account) -> AccountTradingState | None:
+    """The account's trading state, unlocked; None before its first order."""
+    rows = hot_instances(("trading_state", account.pk), lambda: AccountTradingState.objects.filter(account_id=account.pk))
+    return rows[0] if rows else None
+
+
+def trading_state_locked(*, account) -> AccountTradingState | None:
+    """The account's trading state row, locked until the transaction ends (call inside one): the order
+    entry lock, taken on every preview and place."""
+    rows = hot_instances(("trading_state_locked", account.pk),
+                         lambda: AccountTradingState.objects.select_for_update().filter(account_id=account.pk))
+    return rows[0] if rows else None
 
 
 def open_same_side_remaining(*, account, intent, side: str | None = None, exclude_order_id=None) -> Decimal:

@@ -10,6 +10,7 @@ from audit.services import audit_record
 from core.errors import (
     InvalidInput,
 )
+from trading import selectors
 from trading.models import (
     RiskPolicy,
     RiskPolicyVersion,
@@ -39,7 +40,7 @@ def risk_policy_save(*, actor: Actor, policy: RiskPolicy) -> RiskPolicy:
 
 def risk_policy_for(*, account: TigerAccount) -> RiskPolicy:
     """The account's policy; the conservative defaults are created (and audited) on first use."""
-    policy = RiskPolicy.objects.filter(account=account).first()
+    policy = selectors.risk_policy_of(account=account)  # compiled once: every preview and place reads it
     if policy is not None:
         return policy
     try:

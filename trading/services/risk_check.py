@@ -120,7 +120,7 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
             facts.fx_rates = dict(broker_for(account).assets().fx_rates)
         except BrokerError as exc:
             facts.fx_error = exc.message
-    state = AccountTradingState.objects.filter(account=account).first()
+    state = selectors.trading_state_of(account=account)
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
@@ -145,7 +145,10 @@ def _covered_calls(account, intent: OrderIntent, facts: _Facts, exclude_order_id
 
 def _lock_state(account: TigerAccount) -> AccountTradingState:
     """Take the account's order-entry lock (call inside transaction.atomic)."""
-    return AccountTradingState.objects.select_for_update().get_or_create(account=account)[0]
+    state = selectors.trading_state_locked(account=account)
+    if state is None:  # the account's first order
+        state = AccountTradingState.objects.select_for_update().get_or_create(account=account)[0]
+    return state
 
 
 def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exclude_order_id=None,

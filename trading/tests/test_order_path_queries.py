@@ -1,0 +1,49 @@
+"""The order path's SQL statements per preview and place: constants, so that a statement added to the
+path is a decision and not a drift (bench.order_path measures its time; issue 16)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from trading.models import OrderStatus
+from trading.services import order_place, order_preview
+
+# Production's transactions, not the test case's savepoints around them: the counts are the bench's.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+# Preview: the access check, the policy, the trading state, the kill switch; under the account's lock its
+# exposure, orders in the last minute, the duplicate window, the kill switch and the risk decision's
+# audit event (head, event, head); the confirmation token and its event.
+PREVIEW_STATEMENTS = 16
+# Place: the same checks again around the token's lookup, the idempotency key (before and under the
+# lock), the token spent, three audit events and the PENDING_SUBMIT row; then the kill switch before
+# sending; the acknowledgement under the order's lock (its broker id's holder, the row, its event);
+# the live update's read of the committed row; the kill switch after sending.
+PLACE_STATEMENTS = 32
+
+
+def test_preview_and_place_run_a_fixed_number_of_sql_statements(system_actor, account, last_price):
+    limit = (last_price() * Decimal("0.9")).quantize(Decimal("0.01"))
+    number = account.account_number
+
+    def preview(quantity):
+        return order_preview(actor=system_actor, account_number=number, symbol="AAPL", side="BUY",
+                             quantity=quantity, order_type="LMT", limit_price=str(limit))
+
+    # The account's first order creates its risk policy and trading state: not the steady state.
+    order_place(actor=system_actor, account_number=number, confirmation_token=preview("1").confirmation_token)
+    with CaptureQueriesContext(connection) as previewing:
+        token = preview("2").confirmation_token
+    with CaptureQueriesContext(connection) as placing:
+        order = order_place(actor=system_actor, account_number=number, confirmation_token=token)
+    assert order.status == OrderStatus.SUBMITTED, order.status_reason
+    statements = [q["sql"] for q in previewing.captured_queries + placing.captured_queries]
+    # Audit events and transitions are written inside their callers' transactions, not savepoints.
+    assert not [sql for sql in statements if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    counts = [(len([q for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]),
+               len([q for q in captured if q["sql"] == "COMMIT"])) for captured in (previewing, placing)]
+    # Two transactions each: the risk decision under the lock and the token; the PENDING_SUBMIT row
+    # committed before sending, and the acknowledgement.
+    assert counts == [(PREVIEW_STATEMENTS, 2), (PLACE_STATEMENTS, 2)], statements
