@@ -6,10 +6,12 @@ spent waiting for the gateway.
 Target (issue 16): p50 ≤ 15 ms and p95 ≤ 40 ms per order (preview + place) of our own time. Runs
 on a throw-away PostgreSQL database it creates on the given server (and drops at the end), with the
 simulator in a process of its own (as Tiger's gateway is remote). The gateway's time is measured
-inside: every SDK request the broker client sends is timed (BrokerClient._send wraps each one), and
-that time is subtracted from the order's. What is left is ours: permission and risk checks, locks,
-the audit events, the confirmation token, the order's rows and transitions, and the SDK's own
-request signing and parsing (which a real Tiger gateway would need as much).
+inside: every HTTP exchange the SDK makes (tigeropen's web_utils.do_request, from sending the request
+to reading the reply) is timed, and that time is subtracted from the order's. What is left is ours:
+permission and risk checks, locks, the audit events, the confirmation token, the order's rows and
+transitions, and the SDK's own work around each exchange (building and RSA-signing the request,
+parsing the reply), which a real Tiger gateway needs as much. That SDK share is printed on its own
+(time inside BrokerClient._send, which wraps each SDK call, minus its HTTP exchanges).
 """
 
 from __future__ import annotations
@@ -65,27 +67,35 @@ def _setup(server_url: str) -> None:
 
 
 class GatewayClock:
-    """Time spent inside SDK requests, per thread (the broker client's one place that sends)."""
+    """Per thread: time inside the SDK's HTTP exchanges (the gateway's), and inside the SDK calls the
+    broker client makes (BrokerClient._send, its one place that sends: the exchanges plus the SDK's own
+    signing and parsing)."""
 
     def __init__(self):
+        from tigeropen.common.util import web_utils
+
         from broker.client import BrokerClient
 
         self.local = threading.local()
-        original = BrokerClient._send
+        send, exchange = BrokerClient._send, web_utils.do_request
         clock = self
 
-        def timed_send(client, fn, args, kwargs):
-            started = time.perf_counter()
-            try:
-                return original(client, fn, args, kwargs)
-            finally:
-                clock.local.spent = getattr(clock.local, "spent", 0.0) + time.perf_counter() - started
+        def timed(name, fn):
+            def timed_call(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    setattr(clock.local, name, getattr(clock.local, name, 0.0) + time.perf_counter() - started)
+            return timed_call
 
-        BrokerClient._send = timed_send
+        BrokerClient._send = timed("sdk", send)
+        web_utils.do_request = timed("http", exchange)  # do_post calls it through the module
 
-    def take(self) -> float:
-        spent = getattr(self.local, "spent", 0.0)
-        self.local.spent = 0.0
+    def take(self) -> tuple[float, float]:
+        """(HTTP exchanges, whole SDK calls) since the last take, in seconds."""
+        spent = (getattr(self.local, "http", 0.0), getattr(self.local, "sdk", 0.0))
+        self.local.http = self.local.sdk = 0.0
         return spent
 
 
@@ -129,7 +139,8 @@ def main(argv=None) -> int:
         numbers.append(number)
     gateway = GatewayProcess(sim, latency=0.0)
     clock = GatewayClock()
-    totals, gateway_times, own = [], [], []
+    loads = os.getloadavg()
+    totals, gateway_times, own, sdk_times, cpu_times = [], [], [], [], []
     from django.db import connection
 
     queries = [0]
@@ -148,12 +159,12 @@ def main(argv=None) -> int:
             number = numbers[i % len(numbers)]
             clock.take()
             queries[0] = 0
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             preview = services.order_preview(actor=actor, account_number=number, **order)
             placed = services.order_place(actor=actor, account_number=number, confirmation_token=preview.confirmation_token)
-            total = time.perf_counter() - started
+            total, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
             assert placed.status == "SUBMITTED", (placed.status, placed.status_reason)
-            spent = clock.take()
+            spent, sdk = clock.take()
             per_order_queries.append(queries[0])
             if (i + 1) % 50 == 0:
                 print(f"  {i + 1} orders, last {total * 1000:.1f} ms (gateway {spent * 1000:.1f} ms)", file=sys.stderr, flush=True)
@@ -161,15 +172,22 @@ def main(argv=None) -> int:
                 totals.append(total)
                 gateway_times.append(spent)
                 own.append(total - spent)
+                sdk_times.append(sdk - spent)
+                cpu_times.append(cpu)
     finally:
         gateway.stop()
 
     p50, p95 = pct(own, 50), pct(own, 95)
-    print(f"orders: {len(own)} (preview + place each) on PostgreSQL, after {args.warmup} warm-up orders")
+    print(f"orders: {len(own)} (preview + place each) on PostgreSQL, after {args.warmup} warm-up orders; "
+          f"load average {loads[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end ({os.cpu_count()} cores)")
     print(f"total per order:   p50 {pct(totals, 50):.1f} ms  p95 {pct(totals, 95):.1f} ms")
     print(f"gateway per order: p50 {pct(gateway_times, 50):.1f} ms  p95 {pct(gateway_times, 95):.1f} ms "
-          f"(SDK requests: preview + place)")
+          f"(the SDK's HTTP exchanges: preview + place)")
+    print(f"SDK's own work:    p50 {pct(sdk_times, 50):.1f} ms  p95 {pct(sdk_times, 95):.1f} ms "
+          f"(signing, parsing: inside the SDK calls, outside their HTTP exchanges; counted in our own cost)")
     print(f"database:          {statistics.median(per_order_queries):.0f} SQL statements per order (median)")
+    print(f"CPU of this thread: p50 {pct(cpu_times, 50):.1f} ms per order (ours and the SDK's; waits excluded, so "
+          f"less sensitive to the machine's load than the times)")
     print(f"our own cost:      p50 {p50:.1f} ms  p95 {p95:.1f} ms  mean {statistics.mean(own) * 1000:.1f} ms")
     print(f"against target:    p50 {p50 / TARGET_P50_MS:.2f}x of {TARGET_P50_MS:.0f} ms, "
           f"p95 {p95 / TARGET_P95_MS:.2f}x of {TARGET_P95_MS:.0f} ms "
