@@ -31,27 +31,22 @@ FreshOnlyParam = Annotated[
 SymbolParam = Annotated[str, Field(description="Ticker, e.g. AAPL (US) or 00700 (HK).", min_length=1, max_length=32)]
 
 OrderSymbolParam = Annotated[
-    str | None,
-    Field(description="Ticker, e.g. AAPL (US) or 00700 (HK); for an option, its underlying (may be omitted with identifier).",
-          min_length=1, max_length=32),
+    str | None, Field(description="Ticker, e.g. AAPL or 00700; an option's underlying (optional with identifier).",
+                      min_length=1, max_length=32),
 ]
 
-SecTypeParam = Annotated[
-    Literal["STK", "OPT"] | None,
-    Field(description="STK stock (default) or OPT option; implied by identifier, expiry, strike or right."),
-]
+SecTypeParam = Annotated[Literal["STK", "OPT"] | None, Field(description="STK or OPT; implied by the option fields.")]
 
 IdentifierParam = Annotated[
-    str | None,
-    Field(description="Option only: Tiger's option identifier from get_option_chain, e.g. \"AAPL  260116C00150000\" "
-                      "(instead of expiry, strike and right).", min_length=15, max_length=30),
+    str | None, Field(description="Option: identifier from get_option_chain (instead of expiry, strike, right).",
+                      min_length=15, max_length=30),
 ]
 
-OptionExpiryParam = Annotated[date | None, Field(description="Option only: expiry date, e.g. \"2026-01-16\" (get_option_expirations).")]
+OptionExpiryParam = Annotated[date | None, Field(description="Option: expiry date.")]
 
-StrikeParam = Annotated[Decimal | None, Field(description="Option only: strike price, e.g. \"150\".", gt=0)]
+StrikeParam = Annotated[Decimal | None, Field(description="Option: strike price.", gt=0)]
 
-RightParam = Annotated[Literal["CALL", "PUT"] | None, Field(description="Option only: CALL or PUT.")]
+RightParam = Annotated[Literal["CALL", "PUT"] | None, Field(description="Option: CALL or PUT.")]
 
 SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
 
