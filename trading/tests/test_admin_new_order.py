@@ -197,3 +197,6 @@ def test_a_bracket_entered_in_the_admin_is_previewed_with_its_legs_and_placed_wi
     entry = Order.objects.get(parent__isnull=True)
     assert entry.take_profit_price == price + 10 and entry.stop_loss_price == price - 10
     assert sorted(entry.legs.values_list("leg", "order_type")) == [("LOSS", "STP"), ("PROFIT", "LMT")]
+    leg = entry.legs.get(leg="PROFIT")
+    page = trader.get(f"/admin/trading/order/{leg.pk}/change/")
+    assert page.status_code == 200 and f"#{entry.pk} BUY 3 AAPL LMT" in page.content.decode()
