@@ -3,6 +3,8 @@ naming their entry (parentId), held until it fills, then working; one filling ca
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tigeropen.common.consts import OrderStatus
 from tigeropen.common.exceptions import ApiException
 from tigeropen.common.util.contract_utils import stock_contract
@@ -113,3 +115,35 @@ def test_an_oca_order_works_every_leg_and_a_fill_cancels_the_others(sim, demo, t
     assert step_until(sim, lambda: limit.status == ex.FILLED)
     assert trade.get_order(id=stop.id).status == OrderStatus.CANCELLED and stop.reason == ex.REASON_OCA
     assert acct(sim, demo.account).positions["AAPL"].quantity == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(quantities=st.lists(st.integers(1, 40), min_size=1, max_size=4), both=st.lists(st.booleans(), min_size=4,
+                                                                                        max_size=4))
+def test_working_brackets_hold_their_shares_and_buying_power_once(quantities, both):
+    import datetime as dt
+
+    from tigersim.clock import SimClock
+    from tigersim.server import Simulator
+
+    sim = Simulator(seed=42, clock=SimClock(dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc), frozen=True),
+                    match_interval=None)
+    account = sim.exchange.accounts[sim.ensure_demo().account]
+    q = sim.quote("AAPL")
+    reserved_before = sim.exchange._reserved_base(account, sim.clock.now())
+    for quantity, two_legs in zip(quantities, both):
+        biz = {"symbol": "AAPL", "action": "BUY", "order_type": "LMT", "total_quantity": quantity,
+               "limit_price": str(q.ask), "attach_type": "BRACKETS" if two_legs else "LOSS",
+               "stop_loss_price": str((q.latest / 2).quantize(CENT)),
+               **({"profit_taker_price": str(q.ask * 2)} if two_legs else {})}
+        entry, *legs = sim.exchange.place_bracket(account, biz)
+        sim.exchange.accept(entry)
+        sim.exchange.match()
+        assert entry.status == ex.FILLED and all(leg.status == ex.SUBMITTED for leg in legs)
+    held = account.positions["AAPL"].quantity
+    assert held == sum(quantities)
+    # Every share is being sold once by its bracket (two legs or one): nothing left to sell, nothing short.
+    assert sim.exchange._salable(account, "AAPL") == 0
+    assert sum(o.remaining for o in sim.exchange.working(account) if o.action == "SELL") == held
+    # Sells that close a long hold no buying power, however many legs work.
+    assert sim.exchange._reserved_base(account, sim.clock.now()) == reserved_before
