@@ -189,8 +189,11 @@ def _ids(pks: list[int]) -> str:
 
 
 def _matches(row: Order, bo) -> bool:
-    """Same symbol, side, type, quantity and limit price: a hint for an operator, never a binding."""
+    """Same instrument (an option: the same contract), side, type, quantity and limit price: a hint for
+    an operator, never a binding."""
     if bo.symbol.upper() != row.symbol or bo.side != row.side or bo.order_type != row.order_type:
+        return False
+    if (bo.identifier or "").split() != (row.identifier or "").split():
         return False
     if bo.quantity != row.quantity:
         return False

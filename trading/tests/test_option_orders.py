@@ -212,3 +212,19 @@ def test_a_resting_option_order_is_modified_through_preview_and_confirm(system_a
                                  confirmation_token=change.confirmation_token)
     at_broker = sim.exchange.accounts[n].orders[int(order.broker_id)]
     assert done.quantity == 2 and at_broker.quantity == 2 and at_broker.symbol == call.identifier
+
+
+def test_reconciliation_never_hints_that_an_option_is_the_stock_order_of_its_underlying():
+    from broker.types import BrokerOrder
+    from trading.services.reconciliation import _matches
+
+    stock = Order(symbol="AAPL", side="BUY", order_type="LMT", quantity=Decimal(1), limit_price=Decimal("3"))
+    option = Order(symbol="AAPL", sec_type="OPT", expiry=FUTURE, strike=Decimal(190), right="CALL",
+                   side="BUY", order_type="LMT", quantity=Decimal(1), limit_price=Decimal("3"))
+    at_tiger = BrokerOrder(
+        broker_id="1", order_id=1, account="A", symbol="AAPL", side="BUY", order_type="LMT", quantity=Decimal(1),
+        filled_quantity=Decimal(0), limit_price=Decimal("3"), stop_price=None, avg_fill_price=None,
+        time_in_force="DAY", outside_rth=False, status="Submitted", currency="USD", commission=None,
+        realized_pnl=None, can_modify=True, is_open=True, remark="", reference="", open_time=None, update_time=None,
+        sec_type="OPT", identifier=IDENT, multiplier=Decimal(100))
+    assert _matches(option, at_tiger) and not _matches(stock, at_tiger)
