@@ -70,13 +70,12 @@ TrailPercentParam = Annotated[
 PriceParam = Annotated[Decimal | None, Field(description="Price in the instrument's currency, as a decimal string.", gt=0)]
 
 TakeProfitParam = Annotated[Decimal | None, Field(
-    description="Bracket (LMT entry only): attach a take-profit, a limit order on the other side for the same "
-                "quantity at this price (above limit_price for a BUY, below for a SELL). Tiger holds it until the "
-                "entry fills; it and stop_loss_price cancel each other.", gt=0)]
+    description="Bracket, LMT entry only: take-profit limit on the other side (above limit_price for a BUY); "
+                "Tiger holds it until the entry fills.", gt=0)]
 
 StopLossParam = Annotated[Decimal | None, Field(
-    description="Bracket (LMT entry only): attach a stop-loss, a stop order on the other side for the same "
-                "quantity triggered at this price (below limit_price for a BUY, above for a SELL).", gt=0)]
+    description="Bracket, LMT entry only: stop-loss stop on the other side (below limit_price for a BUY); "
+                "one leg filling cancels the other.", gt=0)]
 
 TifParam = Annotated[Literal["DAY", "GTC", "GTD"], Field(description="DAY (expires at the close), GTC (good till cancelled) or GTD (good till expire_time).")]
 
