@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mcp_bridge.adapter import call, require_write
 from mcp_bridge.context import current_actor
-from mcp_bridge.params import AccountParam, PriceParam, RthParam, TifParam
+from mcp_bridge.params import AccountParam, PriceParam
 from mcp_bridge.schemas import PreviewResult
 from mcp_bridge.shapes import preview_out, refused_out
 
@@ -35,19 +35,16 @@ def _close_preview(actor, account_number, params: dict) -> PreviewResult:
 
 
 async def close_position(
-    symbol: Annotated[str | None, Field(description="The stock to close, e.g. AAPL or 00700.", max_length=32)] = None,
-    identifier: Annotated[str | None, Field(description="Or the option contract to close, e.g. 'AAPL  260320C00190000'.", max_length=40)] = None,
-    quantity: Annotated[Decimal | None, Field(description="How much to close (shares or contracts); leave out to close it all.", gt=0)] = None,
-    order_type: Annotated[Literal["MKT", "LMT"], Field(description="MKT (default) or LMT with limit_price.")] = "MKT",
-    limit_price: PriceParam = None, time_in_force: TifParam = "DAY", outside_rth: RthParam = False,
-    account: AccountParam = None,
+    symbol: Annotated[str | None, Field(description="Stock to close, e.g. AAPL.", max_length=32)] = None,
+    identifier: Annotated[str | None, Field(description="Or an option's identifier.", max_length=40)] = None,
+    quantity: Annotated[Decimal | None, Field(description="Part to close; omit for all.", gt=0)] = None,
+    order_type: Annotated[Literal["MKT", "LMT"], Field(description="MKT, or LMT with limit_price.")] = "MKT",
+    limit_price: PriceParam = None, account: AccountParam = None,
 ) -> PreviewResult:
-    """Step 1 of closing a position, all or part: reads what the account holds now and previews the
-    order that takes it off (SELL a long, BUY back a short), with risk checks and Tiger's preview.
-    Places nothing: confirm with place_order as next_step says. Closing is allowed under the kill
-    switch and "closing only". Example: {"symbol":"AAPL"} closes all of AAPL; {"symbol":"00700",
-    "quantity":"100","order_type":"LMT","limit_price":"400"} sells one HK lot at 400."""
+    """Step 1 of closing all or part of a position (SELL a long, BUY back a short): previews the
+    order, places nothing; confirm with place_order as next_step says. Allowed under the kill switch
+    and "closing only". Example: {"symbol":"AAPL"} closes all of AAPL."""
     await require_write("close_position")
     params = {"symbol": symbol, "identifier": identifier, "quantity": quantity, "order_type": order_type,
-              "limit_price": limit_price, "time_in_force": time_in_force, "outside_rth": outside_rth}
+              "limit_price": limit_price}
     return await call(_close_preview, current_actor(), account, params)
