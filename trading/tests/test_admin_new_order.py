@@ -188,7 +188,7 @@ def test_a_bracket_entered_in_the_admin_is_previewed_with_its_legs_and_placed_wi
                "order_type": "LMT", "limit_price": str(price), "time_in_force": "DAY",
                "take_profit_price": str(price + 10), "stop_loss_price": str(price + 1)}
     wrong = trader.post(NEW, entered).content.decode()
-    assert f"give a stop_loss_price below {price}" in wrong and not Order.objects.exists()
+    assert f"give a stop_loss_price below {price.normalize():f}" in wrong and not Order.objects.exists()
     preview = trader.post(NEW, {**entered, "stop_loss_price": str(price - 10)}).content.decode()
     bracket = re.search(r'id="preview-bracket">(.*?)</td>', preview, re.S).group(1)
     assert bracket == (f"take-profit {price + 10:,.2f} USD, stop-loss {price - 10:,.2f} USD (SELL 3): "

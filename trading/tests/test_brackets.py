@@ -112,11 +112,15 @@ def test_entry_fills_legs_work_the_take_profit_fills_and_the_stop_loss_is_cancel
     assert sum(selectors.open_exposure_by_currency(account=account).values(), D(0)) == \
         (entry.remaining_quantity * entry.reference_price if entry.status != S.FILLED else D(0))
     assert selectors.open_same_side_remaining(account=account, intent=intent(side="SELL")) == 10
-    for _ in range(300):
-        if held[int(profit.broker_id)].status == "Filled":
-            break
-        sim.clock.advance(60)
-        sim.match()
+    start = sim.clock.now()
+    try:  # the price walks until the take-profit fills; the session's clock is given back after
+        for _ in range(300):
+            if held[int(profit.broker_id)].status == "Filled":
+                break
+            sim.clock.advance(60)
+            sim.match()
+    finally:
+        sim.clock.set(start)
     services.orders_reconcile(actor=system_actor, account_number=account.account_number)
     entry.refresh_from_db(), profit.refresh_from_db(), loss.refresh_from_db()
     assert entry.status == S.FILLED and profit.status == S.FILLED and profit.filled_quantity == 10
