@@ -163,10 +163,9 @@ async def preview_order(
     """Step 1 of placing an order: risk checks and Tiger's preview (margin, commission); returns a
     single-use confirmation_token for this exact order (2 min). Places nothing. If refused, next_step
     says what to change. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
-    {"order_type":"TRAIL","trailing_percent":"5"}; GTD {"time_in_force":"GTD",
-    "expire_time":"2026-12-31T21:00:00Z"}; option {"identifier":"AAPL  260116C00150000"} (or
-    symbol/expiry/strike/right); bracket {"order_type":"LMT","limit_price":"180",
-    "take_profit_price":"195","stop_loss_price":"172"}. HK: whole board lots."""
+    {"order_type":"TRAIL","trailing_percent":"5"}; GTD {"time_in_force":"GTD","expire_time":"2026-12-31T21:00:00Z"};
+    option {"identifier":"AAPL  260116C00150000"} (or symbol/expiry/strike/right); bracket: a LMT with
+    {"take_profit_price":"195","stop_loss_price":"172"}. HK: whole board lots."""
     await require_write("preview_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time,
