@@ -140,6 +140,9 @@ def make_tiger_account(sim, sim_developer, settings):
     settings.TIGER_READ_RETRIES = 0
     # The session's developer would otherwise carry one test's calls into the next one's window.
     sim.rate_limiter.reset()
+    # Likewise the displayed liquidity: 100-900 shares a side per 10 s quote, shared by every test's
+    # orders, left one test's market order unfilled after others had bought within the same 10 s.
+    sim.exchange.liquidity_reset()
 
     def make(*, cash=None, developer=None, **fields):
         developer = developer or sim_developer

@@ -305,6 +305,12 @@ class Exchange:
         # Read and cleared by the simulator's commit, under ``lock``.
         self.changes = Changes()
 
+    def liquidity_reset(self) -> None:
+        """Forget the displayed liquidity taken so far: tests sharing one simulator each start with
+        the quotes' full sizes, as a new account would at a new quote."""
+        with self.lock:
+            self._taken.clear()
+
     # --- reads ----------------------------------------------------------------------------
 
     def quote(self, symbol: str, instant: dt.datetime | None = None) -> Quote:

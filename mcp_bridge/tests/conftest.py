@@ -258,6 +258,9 @@ class World:
 
 @pytest.fixture
 def world(tmp_path, mcp_databases, mcp_sim):
+    # The session simulator's clock is frozen: without this every test's orders would share one
+    # quote's displayed liquidity.
+    mcp_sim.exchange.liquidity_reset()
     db_name = mcp_databases.checkout()
     try:
         yield World(tmp_path, mcp_databases, db_name, mcp_sim)

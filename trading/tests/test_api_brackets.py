@@ -27,7 +27,7 @@ def test_a_bracket_previews_places_reads_its_legs_and_cancels_with_them(api, acc
     assert r.status_code == 400 and f"give a stop_loss_price below {limit.normalize():f}" in str(r.json())
     r = api.post("/api/orders/preview/", order, format="json")
     assert r.status_code == 200, r.json()
-    assert r.json()["order"]["take_profit_price"] == str(limit + 8)
+    assert Decimal(r.json()["order"]["take_profit_price"]) == limit + 8
     r = api.post("/api/orders/place/", {"account_number": n, "confirmation_token": r.json()["confirmation_token"],
                                         "idempotency_key": "bracket-api-1"}, format="json")
     assert r.status_code == 201, r.json()
