@@ -15,7 +15,8 @@ from decimal import Decimal
 from . import protocol as p
 from .clock import SimClock
 from .commission import order_commission
-from .instruments import (LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_UNDERLYINGS, SHORT_INITIAL_MARGIN,
+from .instruments import (FRACTION_PLACES, LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_UNDERLYINGS,
+                          SHORT_INITIAL_MARGIN,
                           SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument, is_on_tick,
                           tradable)
 from .market_calendar import CALENDARS, TRADING
@@ -75,6 +76,15 @@ MSG_OCA_EMPTY = "bad_request:An OCA order needs at least two orders (oca_orders)
 MSG_OCA_SAME = "bad_request:The orders of an OCA group must be for one symbol and one action"
 REASON_OCA = "Cancelled: another order of its OCA group filled"
 REASON_PARENT = "Cancelled with the order it is attached to ({id})"
+# Fractional shares and orders by amount (cash_amount): US stocks whose contract supports them
+# (supportFractionalShare), as market orders for the day in the regular session. Tiger documents
+# fractional trading for prime accounts without its limits; these are the simulator's (conservative).
+MSG_NOT_FRACTIONAL = "bad_request:{symbol} does not support fractional share trading"
+MSG_FRACTIONAL_TERMS = ("bad_request:Fractional share and amount orders are only supported as market orders "
+                        "(MKT), DAY, in regular trading hours")
+MSG_AMOUNT_TOO_SMALL = "bad_request:The order amount {amount} is less than the smallest fractional share"
+MSG_QUANTITY_AND_AMOUNT = "bad_request:An order gives total_quantity or cash_amount, not both"
+FRACTION = Decimal(1).scaleb(-FRACTION_PLACES)
 MSG_ACCOUNT = "account error(account '{account}' does not exist or is not authorized for this tiger_id)"
 
 
@@ -117,6 +127,52 @@ def dec(value, name: str = "value") -> Decimal | None:
     if not out.is_finite():
         raise p.biz_error(f"{name} is not a number")
     return out
+
+
+def wire_quantity(biz: dict, name: str = "total_quantity") -> Decimal | None:
+    """A quantity as the SDK sends it: an integer and its scale (1.5 shares = 15, scale 1)."""
+    quantity = dec(biz.get(name), name)
+    scale = dec(biz.get(f"{name}_scale"), f"{name}_scale")
+    if quantity is None or not scale:
+        return quantity
+    return quantity.scaleb(-int(scale))
+
+
+def order_size(code: int, inst, biz: dict, order_type: str, tif: str, outside_rth: bool,
+               price: Decimal) -> tuple[Decimal, Decimal | None, bool]:
+    """(quantity, cash_amount, fractional) of an order being placed or previewed: an amount order's
+    quantity is what its amount buys at ``price`` (floored to the fractional scale), refused where
+    Tiger refuses fractions."""
+    cash_amount = dec(biz.get("cash_amount"), "cash_amount")
+    quantity = wire_quantity(biz)
+    if cash_amount is not None:
+        if quantity:
+            raise p.GatewayError(code, MSG_QUANTITY_AND_AMOUNT)
+        if cash_amount <= 0:
+            raise p.biz_error("cash_amount must be positive")
+    elif quantity is None:
+        raise p.field_empty("total_quantity")
+    elif quantity <= 0:
+        raise p.biz_error("total_quantity must be positive")
+    fractional = cash_amount is not None or quantity != quantity.to_integral_value()
+    if not fractional:
+        return quantity, None, False
+    if not getattr(inst, "fractional", False):
+        raise p.GatewayError(code, MSG_NOT_FRACTIONAL.format(symbol=inst.symbol))
+    if order_type != "MKT" or tif != "DAY" or outside_rth:
+        raise p.GatewayError(code, MSG_FRACTIONAL_TERMS)
+    if cash_amount is not None:
+        quantity = shares_for(cash_amount, price)
+        if quantity <= 0:
+            raise p.GatewayError(code, MSG_AMOUNT_TOO_SMALL.format(amount=cash_amount))
+    elif quantity != quantity.quantize(FRACTION):
+        raise p.biz_error(f"total_quantity has more than {FRACTION_PLACES} decimal places")
+    return quantity, cash_amount, True
+
+
+def shares_for(amount: Decimal, price: Decimal) -> Decimal:
+    """The shares an amount buys at a price, floored to the fractional scale."""
+    return (amount / price).quantize(FRACTION, rounding="ROUND_FLOOR") if price > 0 else ZERO
 
 
 def multiplier_of(symbol: str) -> int:
@@ -205,7 +261,13 @@ class Order:
     # One-cancels-other: orders sharing a group (a bracket's two legs, or an OCA order's legs);
     # the first fill of one cancels the others.
     oca_group: int | None = None
+    # An order by amount (Tiger's cash_amount): quantity is what it buys at the price it fills at.
+    cash_amount: Decimal | None = None
     fills: list[Fill] = field(default_factory=list)
+
+    @property
+    def fractional(self) -> bool:
+        return self.cash_amount is not None or self.quantity != self.quantity.to_integral_value()
 
     @property
     def remaining(self) -> Decimal:
@@ -545,11 +607,6 @@ class Exchange:
         order_type = (biz.get("order_type") or "").upper()
         if order_type not in ORDER_TYPES:
             raise p.biz_error(f"order_type {order_type or 'empty'} is not supported")
-        quantity = dec(biz.get("total_quantity"), "total_quantity")
-        if quantity is None:
-            raise p.field_empty("total_quantity")
-        if quantity <= 0 or quantity != quantity.to_integral_value():
-            raise p.biz_error("total_quantity must be a positive whole number")
         limit_price = dec(biz.get("limit_price"), "limit_price")
         aux_price = dec(biz.get("aux_price"), "aux_price")
         if order_type in ("LMT", "STP_LMT") and limit_price is None:
@@ -559,11 +616,14 @@ class Exchange:
         trailing_percent = dec(biz.get("trailing_percent"), "trailing_percent")
         if order_type == "TRAIL":
             check_trail(acct.trade_error_code, aux_price, trailing_percent)
-        check_lot_and_tick(acct.trade_error_code, inst, quantity,
-                           (limit_price, aux_price if order_type != "TRAIL" else None))
         tif = (biz.get("time_in_force") or "DAY").upper()
         if tif not in TIME_IN_FORCE:
             raise p.biz_error(f"time_in_force {tif} is not supported")
+        quantity, cash_amount, fractional = order_size(
+            acct.trade_error_code, inst, biz, order_type, tif, bool(biz.get("outside_rth")),
+            self._estimate_price(order_type, action, limit_price, aux_price, self.quote(inst.symbol, now)))
+        check_lot_and_tick(acct.trade_error_code, inst, ZERO if fractional else quantity,
+                           (limit_price, aux_price if order_type != "TRAIL" else None))
         expire_time = dec(biz.get("expire_time"), "expire_time")
         if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
             raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
@@ -602,7 +662,7 @@ class Exchange:
                           session_day=self._order_day(inst, now).isoformat(), user_mark=str(user_mark),
                           latest_time=now_ms, opens_position=opens,
                           trailing_percent=trailing_percent if order_type == "TRAIL" else None,
-                          expire_time=int(expire_time) if tif == "GTD" else None)
+                          expire_time=int(expire_time) if tif == "GTD" else None, cash_amount=cash_amount)
             if order_type == "TRAIL":
                 trail(order, quote.latest)
             self.next_global_id += 1
@@ -934,6 +994,13 @@ class Exchange:
         if order.order_type in ("LMT", "STP_LMT"):
             if (buy and touch > order.limit_price) or (not buy and touch < order.limit_price):
                 return 0
+        if order.cash_amount is not None and order.filled == 0:
+            # An amount buys (or sells) what it is worth at the price it fills at.
+            order.quantity = shares_for(order.cash_amount, touch)
+            if order.quantity <= 0:
+                self._end(order, CANCELLED, MSG_AMOUNT_TOO_SMALL.format(amount=order.cash_amount),
+                          int(now.timestamp() * 1000))
+                return 1
         remaining = order.remaining
         if order.fill_cap is not None:
             remaining = min(remaining, order.fill_cap - order.filled)
@@ -945,7 +1012,8 @@ class Exchange:
         available = displayed - self._taken.get(key, ZERO)
         qty = min(remaining, available)
         inst = tradable(order.symbol)
-        qty -= qty % inst.lot_size
+        if not order.fractional:
+            qty -= qty % inst.lot_size
         if qty <= 0:
             return 0
         self._taken[key] = self._taken.get(key, ZERO) + qty

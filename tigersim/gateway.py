@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import protocol as p
 from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
-                       check_lot_and_tick, dec, fx_per_usd, multiplier_of, option_from_order, to_base)
+                       check_lot_and_tick, dec, fx_per_usd, multiplier_of, option_from_order, order_size, to_base)
 from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, normalize_symbol, option_root,
                           option_underlying, tradable)
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
@@ -249,7 +249,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             items.append({
                 "account": acct.account, "symbol": inst.symbol, "secType": "STK", "market": inst.market,
                 "currency": inst.currency, "contractId": inst.contract_id, "identifier": inst.symbol,
-                "name": inst.name, "multiplier": 1.0, "position": pos.quantity, "positionScale": 0,
+                "name": inst.name, "multiplier": 1.0, **scaled(pos.quantity, "position", "positionScale"),
                 "positionQty": pos.quantity, "salableQty": salable, "averageCost": pos.average_cost,
                 "averageCostByAverage": pos.average_cost, "averageCostOfCarry": pos.average_cost,
                 "latestPrice": mark, "marketValue": value, "realizedPnl": pos.realized_pnl,
@@ -275,11 +275,13 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "symbol": order.symbol, "market": order.market, "secType": "STK", "currency": order.currency,
             "identifier": order.symbol, "id": order.id, "externalId": str(order.order_id), "orderId": order.order_id,
             "account": order.account, "action": order.action, "orderType": order.order_type,
-            "limitPrice": order.limit_price, "auxPrice": order.aux_price, "totalQuantity": order.quantity,
+            "limitPrice": order.limit_price, "auxPrice": order.aux_price,
+            **scaled(order.quantity, "totalQuantity", "totalQuantityScale"),
+            **({"totalCashAmount": order.cash_amount} if order.cash_amount is not None else {}),
             **({"trailingPercent": order.trailing_percent, "trailStopPrice": order.trail_stop}
                if order.order_type == "TRAIL" else {}),
             **({"expireTime": order.expire_time} if order.time_in_force == "GTD" else {}),
-            "totalQuantityScale": 0, "filledQuantity": order.filled, "filledQuantityScale": 0,
+            **scaled(order.filled, "filledQuantity", "filledQuantityScale"),
             "filledCashAmount": order.filled_value, "avgFillPrice": order.avg_fill_price,
             "timeInForce": order.time_in_force, "outsideRth": order.outside_rth, "commission": order.commission,
             "gst": ZERO, "realizedPnl": order.realized_pnl,
@@ -378,7 +380,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 # Tiger's execution ids are unique per account; ours derive from the order's, stably.
                 "id": order.id * 100 + index + 1, "accountId": acct.account, "orderId": order.id,
                 "secType": "STK", "symbol": order.symbol, "currency": order.currency, "market": order.market,
-                "action": order.action, "filledQuantity": fill.quantity, "filledQuantityScale": 0,
+                "action": order.action, **scaled(fill.quantity, "filledQuantity", "filledQuantityScale"),
                 "filledPrice": fill.price, "filledAmount": fill.quantity * fill.price * multiplier_of(order.symbol),
                 "transactedAt": local.strftime("%Y-%m-%d %H:%M:%S"), "transactionTime": fill.time_ms,
                 **(tradable(order.symbol).json() if multiplier_of(order.symbol) > 1 else {}),
@@ -529,12 +531,21 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         if inst is None:
             raise p.GatewayError(acct.trade_error_code, "bad_request:We don't support trading of this stock now")
         before = self.ex.summary(acct, now)
-        quantity = dec(biz.get("total_quantity"), "total_quantity") or ZERO
         action = (biz.get("action") or "BUY").upper()
         order_type = (biz.get("order_type") or "MKT").upper()
         quote = self.ex.quote(inst.symbol, now)
         price = self.ex._estimate_price(order_type, action, dec(biz.get("limit_price")), dec(biz.get("aux_price")),
                                         quote) or quote.latest
+        try:
+            quantity, _, fractional = order_size(acct.trade_error_code, inst, biz, order_type,
+                                                 (biz.get("time_in_force") or "DAY").upper(),
+                                                 bool(biz.get("outside_rth")), price)
+        except p.GatewayError as exc:
+            if exc.code == p.CODE_BIZ_PARAM:
+                raise
+            quantity, fractional, refused = ZERO, True, exc.message
+        else:
+            refused = ""
         value = quantity * price * multiplier_of(inst.symbol)
         commission = order_commission(inst.market, quantity, value, inst.sec_type)
         base_value = to_base(value, inst.currency)
@@ -553,7 +564,9 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "gst": ZERO, "isPass": True, "warningText": "",
         }
         try:
-            check_lot_and_tick(acct.trade_error_code, inst, quantity,
+            if refused:
+                raise p.GatewayError(acct.trade_error_code, refused)
+            check_lot_and_tick(acct.trade_error_code, inst, ZERO if fractional else quantity,
                                (dec(biz.get("limit_price")), dec(biz.get("aux_price"))))
             self.ex._check_order(acct, inst, action, order_type, quantity, dec(biz.get("limit_price")),
                                  dec(biz.get("aux_price")), quote, now, exclude=None)
@@ -800,6 +813,15 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
     def all_symbols(self, tiger_id, biz, fault):
         market = (biz.get("market") or "US").upper()
         return [s for s, i in UNIVERSE.items() if i.market == market]
+
+
+def scaled(quantity: Decimal, name: str, scale_name: str) -> dict:
+    """A quantity as Tiger sends it: whole numbers as they are (scale 0), a fraction as an integer and
+    its scale (0.00773 shares: 773, scale 5), beside which positions also carry positionQty."""
+    exponent = quantity.normalize().as_tuple().exponent if quantity else 0
+    if exponent >= 0:
+        return {name: quantity, scale_name: 0}
+    return {name: int(quantity.scaleb(-exponent)), scale_name: -exponent}
 
 
 def _ms(value) -> int | None:

@@ -26,6 +26,11 @@ class Instrument:
     def sec_type(self) -> str:
         return "STK"
 
+    @property
+    def fractional(self) -> bool:
+        """Tiger's supportFractionalShare: US stocks and ETFs, except those listed whole-shares only."""
+        return self.market == "US" and self.symbol not in WHOLE_SHARES_ONLY
+
 
 UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
     Instrument("AAPL", "US", "USD", "Apple Inc.", "NASDAQ", Decimal("190"), 0.016, 55_000_000, 1, 14),
@@ -46,6 +51,12 @@ UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
     Instrument("02800", "HK", "HKD", "TRACKER FUND", "SEHK", Decimal("20"), 0.010, 80_000_000, 500, 2800,
                is_etf=True),
 )}
+
+# US symbols Tiger lists without fractional trading (supportFractionalShare false): one here, so the
+# refusal can be exercised; HK stocks never trade in fractions.
+WHOLE_SHARES_ONLY = frozenset({"QQQ"})
+# Fractional quantities are kept to this many decimal places (Tiger's positionScale reaches 5).
+FRACTION_PLACES = 5
 
 OPTION_UNDERLYINGS = ("AAPL", "SPY", "TSLA")
 OPTION_MULTIPLIER = 100
@@ -108,6 +119,7 @@ class OptionContract:
     multiplier: int = OPTION_MULTIPLIER
     shortable: bool = True
     is_etf: bool = False
+    fractional: bool = False
 
     @property
     def sec_type(self) -> str:
@@ -200,5 +212,5 @@ def contract_json(inst: Instrument) -> dict:
         "longInitialMargin": float(LONG_INITIAL_MARGIN), "longMaintenanceMargin": float(LONG_MAINTENANCE_MARGIN),
         "shortFeeRate": 3.75, "shortable": inst.shortable, "shortableCount": 10_000_000, "closeOnly": False,
         "tickSizes": tick_sizes_json(inst), "isEtf": inst.is_etf,
-        "supportOvernightTrading": False, "supportFractionalShare": False,
+        "supportOvernightTrading": False, "supportFractionalShare": inst.fractional,
     }

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS accounts (account TEXT PRIMARY KEY, data TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, account TEXT NOT NULL, data TEXT NOT NULL);
 """
 _ORDER_DECIMALS = ("quantity", "limit_price", "aux_price", "filled", "filled_value", "commission",
-                   "realized_pnl", "fill_cap", "trailing_percent", "trail_stop")
+                   "realized_pnl", "fill_cap", "trailing_percent", "trail_stop", "cash_amount")
 
 
 class StateFolderBusy(RuntimeError):
