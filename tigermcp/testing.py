@@ -98,3 +98,13 @@ class LocalNginx:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def listed_option(simulator, *, right: str = "CALL", expiry_index: int = 4, underlying: str = "AAPL"):
+    """(expiry, strike, quote) of an option the simulator lists now: the `expiry_index`-th expiry, the
+    middle strike, and the chain's quote of that contract."""
+    prices, now = simulator.exchange.prices, simulator.clock.now()
+    expiry = prices.option_expiries(underlying, now)[expiry_index][0]
+    strikes = prices.option_strikes(underlying, now)
+    strike = strikes[len(strikes) // 2]
+    return expiry, strike, prices.option_quote(underlying, expiry, strike, right, now)

@@ -7,20 +7,13 @@ from decimal import Decimal
 import pytest
 
 from mcp_bridge.tests.test_tools import error_text, ok, sim_orders
+from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.anyio
 
 
-def _listed_call(world):
-    prices, now = world.sim.exchange.prices, world.sim.clock.now()
-    expiry = prices.option_expiries("AAPL", now)[3][0]
-    strikes = prices.option_strikes("AAPL", now)
-    strike = strikes[len(strikes) // 2]
-    return expiry, strike, prices.option_quote("AAPL", expiry, strike, "CALL", now)
-
-
 async def test_an_option_by_identifier_previews_places_and_fills_through_the_multiplier(world):
-    _expiry, _strike, quote = _listed_call(world)
+    _expiry, _strike, quote = listed_option(world.sim, expiry_index=3)
     account = world.sim.exchange.accounts[world.accounts["paper_a"]]
     cash = account.cash["USD"]
     order = {"identifier": quote["identifier"], "side": "BUY", "quantity": "2", "order_type": "MKT"}
@@ -47,7 +40,7 @@ async def test_an_option_by_identifier_previews_places_and_fills_through_the_mul
 
 
 async def test_an_option_by_underlying_expiry_strike_right_rests_and_cancels(world):
-    expiry, strike, quote = _listed_call(world)
+    expiry, strike, quote = listed_option(world.sim, expiry_index=3)
     low = max(Decimal("0.01"), (Decimal(str(quote["bidPrice"])) / 2).quantize(Decimal("0.01")))
     order = {"symbol": "AAPL", "expiry": expiry.isoformat(), "strike": str(strike), "right": "CALL", "side": "BUY",
              "quantity": "1", "order_type": "LMT", "limit_price": str(low)}
@@ -69,7 +62,7 @@ async def test_an_option_by_underlying_expiry_strike_right_rests_and_cancels(wor
 
 
 async def test_an_unlisted_strike_and_a_naked_call_are_refused_with_what_to_do(world):
-    expiry, strike, quote = _listed_call(world)
+    expiry, strike, quote = listed_option(world.sim, expiry_index=3)
     async with world.stdio("--client", "trader") as mcp:
         off = await mcp.call_tool("preview_order", {"symbol": "AAPL", "expiry": expiry.isoformat(),
                                                     "strike": str(strike + Decimal("1")), "right": "CALL",

@@ -8,22 +8,15 @@ import pytest
 
 from trading.models import Order
 from trading.tests.test_admin_new_order import NEW, _token, trader  # noqa: F401 (the fixture)
+from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.django_db
-
-
-def _listed_call(sim):
-    prices, now = sim.exchange.prices, sim.clock.now()
-    expiry = prices.option_expiries("AAPL", now)[4][0]
-    strikes = prices.option_strikes("AAPL", now)
-    strike = strikes[len(strikes) // 2]
-    return expiry, strike, prices.option_quote("AAPL", expiry, strike, "CALL", now)
 
 
 def test_an_option_entered_by_its_fields_is_previewed_with_its_contract_and_placed(trader, account, sim):
     form = trader.get(NEW).content.decode()
     assert 'name="sec_type"' in form and 'name="identifier"' in form and 'name="strike"' in form
-    expiry, strike, quote = _listed_call(sim)
+    expiry, strike, quote = listed_option(sim)
     low = max(Decimal("0.01"), (Decimal(str(quote["bidPrice"])) / 2).quantize(Decimal("0.01")))
     entered = {"account": account.account_number, "sec_type": "OPT", "symbol": "AAPL", "expiry": expiry.isoformat(),
                "strike": str(strike), "right": "CALL", "side": "BUY", "quantity": "2", "order_type": "LMT",
@@ -39,7 +32,7 @@ def test_an_option_entered_by_its_fields_is_previewed_with_its_contract_and_plac
 
 
 def test_an_option_by_identifier_with_a_strike_beside_it_is_refused_with_the_reason(trader, account, sim):
-    _expiry, strike, quote = _listed_call(sim)
+    _expiry, strike, quote = listed_option(sim)
     page = trader.post(NEW, {"account": account.account_number, "identifier": quote["identifier"],
                              "strike": str(strike), "side": "BUY", "quantity": "1", "order_type": "MKT",
                              "time_in_force": "DAY"}).content.decode()

@@ -15,6 +15,7 @@ from accounts.services import grant_set
 from accounts.tests.test_admin_browser import login
 from trading.models import Order
 from trading.tests.test_admin_orders_browser import NARROWEST
+from tigermcp.testing import listed_option
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,11 +28,7 @@ def test_an_operator_enters_previews_and_confirms_an_option_order(browser, live_
     login(browser, live_server)
     grant_set(actor=Actor.system("cli", "test"), account=account, scope=Scope.TRADE,
               user=get_user_model().objects.get(username="ops"))
-    prices, now = sim.exchange.prices, sim.clock.now()
-    expiry = prices.option_expiries("AAPL", now)[4][0]
-    strikes = prices.option_strikes("AAPL", now)
-    strike = strikes[len(strikes) // 2]
-    quote = prices.option_quote("AAPL", expiry, strike, "PUT", now)
+    expiry, strike, quote = listed_option(sim, right="PUT")
     low = max(Decimal("0.01"), (Decimal(str(quote["bidPrice"])) / 2).quantize(Decimal("0.01")))
 
     browser.get(f"{live_server.url}/admin/trading/order/new/")

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Scope
+from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +17,8 @@ def api(account, api_client_for):
     return api_client_for(account, Scope.TRADE, name="script")
 
 
-def _listed_call(sim):
-    prices, now = sim.exchange.prices, sim.clock.now()
-    expiry = prices.option_expiries("AAPL", now)[4][0]
-    strikes = prices.option_strikes("AAPL", now)
-    strike = strikes[len(strikes) // 2]
-    return expiry, strike, prices.option_quote("AAPL", expiry, strike, "CALL", now)
-
-
 def test_an_option_limit_order_by_fields_previews_places_reads_and_cancels(api, account, sim):
-    expiry, strike, quote = _listed_call(sim)
+    expiry, strike, quote = listed_option(sim)
     n = account.account_number
     low = max(Decimal("0.01"), (Decimal(str(quote["bidPrice"])) / 2).quantize(Decimal("0.01")))
     r = api.post("/api/orders/preview/", {"account_number": n, "symbol": "AAPL", "expiry": expiry.isoformat(),
@@ -51,7 +44,7 @@ def test_an_option_limit_order_by_fields_previews_places_reads_and_cancels(api, 
 
 
 def test_an_option_market_order_by_identifier_fills(api, account, sim):
-    _expiry, _strike, quote = _listed_call(sim)
+    _expiry, _strike, quote = listed_option(sim)
     n = account.account_number
     r = api.post("/api/orders/preview/", {"account_number": n, "identifier": quote["identifier"], "side": "BUY",
                                           "quantity": "1", "order_type": "MKT"}, format="json")
@@ -69,7 +62,7 @@ def test_an_option_market_order_by_identifier_fills(api, account, sim):
 
 
 def test_an_unlisted_expiry_is_a_400_naming_the_nearest_expiries(api, account, sim):
-    _expiry, strike, _quote = _listed_call(sim)
+    _expiry, strike, _quote = listed_option(sim)
     r = api.post("/api/orders/preview/", {"account_number": account.account_number, "symbol": "AAPL",
                                           "expiry": "2031-01-02", "strike": str(strike), "right": "PUT",
                                           "side": "BUY", "quantity": "1", "order_type": "MKT"}, format="json")
