@@ -15,10 +15,11 @@ from decimal import Decimal
 from . import protocol as p
 from .clock import SimClock
 from .commission import order_commission
+from .futures import (FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, PRODUCTS, FutureContract,
+                      future_from_code, listed)
 from .instruments import (FRACTION_PLACES, LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_UNDERLYINGS,
-                          SHORT_INITIAL_MARGIN,
-                          SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument, is_on_tick,
-                          tradable)
+                          SHORT_INITIAL_MARGIN, SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument,
+                          is_derivative, is_on_tick, tradable)
 from .market_calendar import CALENDARS, TRADING
 from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
 
@@ -66,6 +67,10 @@ MSG_GTD_TIME = "bad_request:A GTD order needs an expire_time in the future"
 MSG_NO_OPTION = "bad_request:The option contract {contract} does not exist"
 MSG_OPTION_EXPIRED = "bad_request:The option contract {contract} has expired"
 MSG_OPTION_FIELDS = "bad_request:An option order needs symbol, expiry (yyyyMMdd), strike and right (CALL or PUT)"
+# A futures contract not listed today, or one past its last trading day (Tiger's contract refusals).
+MSG_NO_FUTURE = "bad_request:The futures contract {contract} does not exist"
+MSG_FUTURE_EXPIRED = "bad_request:The futures contract {contract} has expired"
+MSG_NO_FUTURES_PERMISSION = "bad_request:The account {account} has no futures trading permission"
 # Short options in a margin account: the premium plus this share of the underlying's value.
 SHORT_OPTION_UNDERLYING_RATE = Decimal("0.2")
 # Attached orders (Tiger: "Attached Order currently only supports limit orders") and OCA groups.
@@ -178,7 +183,11 @@ def shares_for(amount: Decimal, price: Decimal) -> Decimal:
 def multiplier_of(symbol: str) -> int:
     """Units of the underlying one contract covers: an option's multiplier, 1 for a stock."""
     inst = tradable(symbol)
-    return inst.multiplier if isinstance(inst, OptionContract) else 1
+    return inst.multiplier if is_derivative(inst) else 1
+
+
+def is_future(symbol: str) -> bool:
+    return isinstance(tradable(symbol), FutureContract)
 
 
 def option_from_order(code: int, biz: dict) -> OptionContract:
@@ -396,7 +405,7 @@ class Exchange:
     def position_value(self, acct: Account, instant: dt.datetime) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
         for pos in acct.positions.values():
-            if pos.quantity == 0:
+            if pos.quantity == 0 or is_future(pos.symbol):  # held in the futures segment
                 continue
             inst = tradable(pos.symbol)
             out[inst.currency] = out.get(inst.currency, ZERO) + \
@@ -413,7 +422,7 @@ class Exchange:
         maint = ZERO
         unrealized = ZERO
         for pos in acct.positions.values():
-            if pos.quantity == 0:
+            if pos.quantity == 0 or is_future(pos.symbol):  # held in the futures segment
                 continue
             inst = tradable(pos.symbol)
             mark = self.mark_price(pos.symbol, instant)
@@ -452,6 +461,69 @@ class Exchange:
                 "init_margin": init, "maint_margin": maint, "equity_with_loan": net_liq,
                 "excess_liquidity": excess, "buying_power": buying_power, "unrealized_pnl": unrealized,
                 "realized_pnl": realized}
+
+    def futures_summary(self, acct: Account, instant: dt.datetime | None = None,
+                        exclude: int | None = None) -> dict[str, Decimal]:
+        """The futures segment in USD: its cash, the open P&L and margin of futures positions, and
+        what is left for new futures orders after the margin working ones hold."""
+        instant = instant or self.clock.now()
+        cash = sum((to_base(v, c) for c, v in acct.futures_cash.items()), ZERO)
+        unrealized = init = maint = gross = realized = ZERO
+        for pos in acct.positions.values():
+            inst = tradable(pos.symbol)
+            if not isinstance(inst, FutureContract):
+                continue
+            realized += to_base(pos.realized_pnl, inst.currency)
+            if pos.quantity == 0:
+                continue
+            mark = self.mark_price(pos.symbol, instant)
+            value = to_base(abs(pos.quantity) * mark * inst.multiplier, inst.currency)
+            gross += value
+            unrealized += to_base((mark - pos.average_cost) * pos.quantity * inst.multiplier, inst.currency)
+            init += value * FUTURE_INITIAL_MARGIN
+            maint += value * FUTURE_MAINTENANCE_MARGIN
+        reserved = ZERO
+        for order in self.working(acct, exclude):
+            inst = tradable(order.symbol)
+            if isinstance(inst, FutureContract) and order.remaining > 0:
+                opening = self._future_opening(acct, order.symbol, order.action, order.remaining)
+                price = self._estimate_price(order.order_type, order.action, order.limit_price, order.aux_price,
+                                             self.quote(order.symbol, instant))
+                reserved += to_base(opening * price * inst.multiplier, inst.currency) * FUTURE_INITIAL_MARGIN
+        net_liq = cash + unrealized
+        return {"cash": cash, "unrealized_pnl": unrealized, "realized_pnl": realized, "init_margin": init,
+                "maint_margin": maint, "gross_position_value": gross, "net_liquidation": net_liq,
+                "excess_liquidity": net_liq - init, "available": net_liq - init - reserved}
+
+    @staticmethod
+    def _future_opening(acct: Account, symbol: str, action: str, quantity: Decimal) -> Decimal:
+        """The part of a futures order that opens or adds to a position (the rest closes one)."""
+        pos = acct.positions.get(symbol)
+        held = pos.quantity if pos else ZERO
+        closable = max(ZERO, -held) if action == "BUY" else max(ZERO, held)
+        return max(ZERO, quantity - closable)
+
+    def listed_future(self, code: int, biz: dict, now: dt.datetime) -> FutureContract:
+        """The future an order names if it is listed today: its code as symbol ("ES2612"), or the
+        product with the expiry (last trading day, yyyyMMdd) as the SDK's future_contract sends it;
+        Tiger's refusal otherwise (unknown or expired)."""
+        symbol = str(biz.get("symbol") or "").strip().upper()
+        expiry = str(biz.get("expiry") or "").replace("-", "").strip()
+        today = CALENDARS["US"].local(now).date()
+        contract = future_from_code(symbol)
+        if contract is None and symbol in PRODUCTS and expiry:
+            contract = next((c for c in listed(PRODUCTS[symbol], today)
+                             if c.last_trading_day.strftime("%Y%m%d") == expiry
+                             or f"{c.year}{c.month:02d}" == expiry[:6]), None)
+            if contract is None:
+                raise p.GatewayError(code, MSG_NO_FUTURE.format(contract=f"{symbol} {expiry}"))
+        if contract is None:
+            raise p.GatewayError(code, MSG_NO_FUTURE.format(contract=symbol))
+        if contract.last_trading_day < today:
+            raise p.GatewayError(code, MSG_FUTURE_EXPIRED.format(contract=contract.symbol))
+        if contract not in listed(contract.product, today):
+            raise p.GatewayError(code, MSG_NO_FUTURE.format(contract=contract.symbol))
+        return contract
 
     # --- developer and account set-up -----------------------------------------------------
 
@@ -597,6 +669,8 @@ class Exchange:
         sec_type = (biz.get("sec_type") or "STK").upper()
         if sec_type == "OPT":
             inst = self.listed_option(acct.trade_error_code, option_from_order(acct.trade_error_code, biz), now)
+        elif sec_type == "FUT":
+            inst = self.listed_future(acct.trade_error_code, biz, now)
         else:
             inst = get_instrument(symbol)
             if inst is None or sec_type != "STK":
@@ -627,7 +701,7 @@ class Exchange:
         expire_time = dec(biz.get("expire_time"), "expire_time")
         if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
             raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
-        # US options trade in the regular session only.
+        # US options trade in the regular session only; futures follow their index's session.
         outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK"
         cal = CALENDARS[inst.market]
         if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
@@ -774,14 +848,14 @@ class Exchange:
         """Buying power held by working orders, in USD (buys in cash accounts; margin otherwise)."""
         total = ZERO
         for order in self.working(acct, exclude):
-            if order.remaining <= 0:
+            if order.remaining <= 0 or is_future(order.symbol):  # futures hold the futures segment's margin
                 continue
             if order.action == "SELL" and (acct.capability == "CASH" or not self._is_short(acct, order)):
                 continue
             quote = self.quote(order.symbol, instant)
             price = self._estimate_price(order.order_type, order.action, order.limit_price, order.aux_price, quote)
             value = to_base(price * order.remaining * multiplier_of(order.symbol), order.currency)
-            total += value if acct.capability == "CASH" or multiplier_of(order.symbol) > 1 \
+            total += value if acct.capability == "CASH" or tradable(order.symbol).sec_type == "OPT" \
                 else value * LONG_INITIAL_MARGIN
         return total
 
@@ -800,6 +874,9 @@ class Exchange:
                      limit_price, aux_price, quote: Quote, now: dt.datetime, exclude: int | None) -> None:
         price = self._estimate_price(order_type, action, limit_price, aux_price, quote)
         code = acct.trade_error_code
+        if isinstance(inst, FutureContract):
+            self._check_future_order(acct, inst, action, quantity, price, now, exclude)
+            return
         option = isinstance(inst, OptionContract)
         mult = inst.multiplier if option else 1
         if action == "SELL":
@@ -848,6 +925,21 @@ class Exchange:
             have_local = max(ZERO, have_base) * fx_per_usd(inst.currency)
             raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(ccy=inst.currency, need=_money(need_local),
                                                                   have=_money(have_local)))
+
+    def _check_future_order(self, acct: Account, inst: FutureContract, action: str, quantity: Decimal,
+                            price: Decimal, now: dt.datetime, exclude: int | None) -> None:
+        """A futures order holds initial margin for what it opens, from the futures segment's cash
+        (accounts without futures permission are refused)."""
+        code = acct.trade_error_code
+        if not acct.has_futures:
+            raise p.GatewayError(code, MSG_NO_FUTURES_PERMISSION.format(account=acct.account))
+        opening = self._future_opening(acct, inst.symbol, action, quantity)
+        need_local = opening * price * inst.multiplier * FUTURE_INITIAL_MARGIN + \
+            order_commission(inst.market, quantity, quantity * price * inst.multiplier, "FUT")
+        have_base = self.futures_summary(acct, now, exclude)["available"]
+        if to_base(need_local, inst.currency) > have_base:
+            raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(
+                ccy=inst.currency, need=_money(need_local), have=_money(max(ZERO, have_base) * fx_per_usd(inst.currency))))
 
     def find_order(self, acct: Account, id_=None, order_id=None) -> Order | None:
         if id_:
@@ -919,7 +1011,7 @@ class Exchange:
                 order.trail_stop = None  # re-anchored at the current price with the new distance
                 trail(order, self.quote(order.symbol, now).latest)
             if biz.get("outside_rth") is not None:
-                order.outside_rth = bool(biz.get("outside_rth")) and order.market == "US"
+                order.outside_rth = bool(biz.get("outside_rth")) and order.market == "US" and inst.sec_type == "STK"
             order.update_time = self.clock.now_ms()
             self.changes.orders[order.id] = order
             return order
@@ -1024,16 +1116,19 @@ class Exchange:
         now_ms = int(now.timestamp() * 1000)
         value = qty * price  # the order's filled value, in price units (avgFillPrice = value / filled)
         mult = multiplier_of(order.symbol)
+        sec_type = tradable(order.symbol).sec_type
+        future = sec_type == "FUT"
         total_commission = order_commission(order.market, order.filled + qty, (order.filled_value + value) * mult,
-                                            "OPT" if mult > 1 else "STK")
+                                            sec_type)
         commission = total_commission - order.commission
         signed = qty if order.action == "BUY" else -qty
         ccy = order.currency
-        cash = value * mult  # what changes hands: an option's premium times its multiplier
-        acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (cash if order.action == "BUY" else -cash) - commission
+        if not future:  # a future's value never changes hands: its segment's cash moves by P&L and fees
+            cash = value * mult  # what changes hands: an option's premium times its multiplier
+            acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (cash if order.action == "BUY" else -cash) - commission
         # Average cost and P&L per unit of price (Tiger's averageCost of an option is per share):
-        # the commission is spread over the units it bought.
-        commission_units = commission / mult
+        # the commission is spread over the units it bought (a future's cost is its price alone).
+        commission_units = ZERO if future else commission / mult
         pos = acct.positions.setdefault(order.symbol, Position(order.symbol))
         realized = ZERO
         held = pos.quantity
@@ -1057,8 +1152,12 @@ class Exchange:
                 rest = commission_units - closing_commission
                 cost = price * opening + rest if signed > 0 else price * opening - rest
                 pos.average_cost = cost / opening
+        if future:
+            acct.futures_cash[ccy] = acct.futures_cash.get(ccy, ZERO) + realized - commission
+            realized -= commission * (min(qty, abs(held)) if held and (held > 0) != (signed > 0) else ZERO) / qty
+        else:
+            acct.realized_pnl[ccy] = acct.realized_pnl.get(ccy, ZERO) + realized
         pos.realized_pnl += realized
-        acct.realized_pnl[ccy] = acct.realized_pnl.get(ccy, ZERO) + realized
         order.filled += qty
         order.filled_value += value
         order.commission = total_commission

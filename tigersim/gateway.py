@@ -7,12 +7,15 @@ from typing import Callable
 
 from . import protocol as p
 from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
-                       check_lot_and_tick, dec, fx_per_usd, multiplier_of, option_from_order, order_size, to_base)
-from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, normalize_symbol, option_root,
+                       check_lot_and_tick, dec, fx_per_usd, is_future, multiplier_of, option_from_order, order_size,
+                       to_base)
+from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, is_derivative, normalize_symbol,
+                          option_root,
                           option_underlying, tradable)
 from .market_calendar import CALENDARS, STATUS_TEXT, open_time_text
 from .gateway_discovery import DiscoveryMethods
 from .gateway_fundamentals import FundamentalMethods
+from .futures import FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN
 from .gateway_futures import FutureMethods
 from .gateway_history import HistoryMethods
 from .gateway_options import OptionMethods
@@ -161,7 +164,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         total = ZERO
         for pos in acct.positions.values():
             inst = tradable(pos.symbol)
-            if pos.quantity and inst.currency == ccy:
+            if pos.quantity and inst.currency == ccy and inst.sec_type != "FUT":
                 total += (self.ex.mark_price(pos.symbol, now) - pos.average_cost) * pos.quantity * multiplier_of(pos.symbol)
         return total
 
@@ -197,28 +200,44 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "buyingPower": in_base["buying_power"], "lockedFunds": ZERO, "leverage": self._leverage(s),
             "uncollected": ZERO, "currencyAssets": currency_assets, "consolidatedSegTypes": ["SEC", "FUND"],
         }
-        segments = [segment] + ([self._futures_segment(acct, base)] if acct.has_futures else [])
+        segments = [segment] + ([self._futures_segment(acct, base, now)] if acct.has_futures else [])
         return {"accountId": acct.account, "updateTimestamp": int(now.timestamp() * 1000), "segments": segments}
 
-    @staticmethod
-    def _futures_segment(acct: Account, base: str) -> dict:
-        """The futures segment ("C") of an account with futures permission: its own cash, no futures
-        positions (the simulator trades none), so equity is the cash and no margin is held."""
+    def _futures_segment(self, acct: Account, base: str, now) -> dict:
+        """The futures segment ("C") of an account with futures permission: its own cash, and the
+        open P&L and margin of its futures positions."""
         rate = fx_per_usd(base)
-        cash = sum((amount / fx_per_usd(ccy) for ccy, amount in acct.futures_cash.items()), ZERO) * rate
-        cash = cash.quantize(Decimal("0.01"))
-        currency_assets = [{"currency": ccy, "cashBalance": amount, "cashAvailableForTrade": amount,
-                            "grossPositionValue": ZERO, "stockMarketValue": ZERO, "futuresMarketValue": ZERO,
-                            "optionMarketValue": ZERO, "unrealizedPL": ZERO, "realizedPL": ZERO,
+        f = {k: (v * rate).quantize(Decimal("0.01")) for k, v in self.ex.futures_summary(acct, now).items()}
+        futures_value: dict[str, Decimal] = {}
+        for pos in acct.positions.values():
+            inst = tradable(pos.symbol)
+            if pos.quantity and inst.sec_type == "FUT":
+                futures_value[inst.currency] = futures_value.get(inst.currency, ZERO) + \
+                    pos.quantity * self.ex.mark_price(pos.symbol, now) * inst.multiplier
+        currencies = sorted(set(acct.futures_cash) | set(futures_value)) or ["USD"]
+        currency_assets = [{"currency": ccy, "cashBalance": acct.futures_cash.get(ccy, ZERO),
+                            "cashAvailableForTrade": acct.futures_cash.get(ccy, ZERO),
+                            "grossPositionValue": abs(futures_value.get(ccy, ZERO)), "stockMarketValue": ZERO,
+                            "futuresMarketValue": futures_value.get(ccy, ZERO), "optionMarketValue": ZERO,
+                            "unrealizedPL": self._unrealized_futures(acct, ccy, now), "realizedPL": ZERO,
                             "forexRate": (Decimal(1) / fx_per_usd(ccy)).quantize(Decimal("0.000001"))}
-                           for ccy, amount in sorted((acct.futures_cash or {"USD": ZERO}).items())]
-        return {"capability": "RegTMargin", "category": "C", "currency": base, "cashBalance": cash,
-                "cashAvailableForTrade": cash, "grossPositionValue": ZERO, "equityWithLoan": cash,
-                "netLiquidation": cash, "initMargin": ZERO, "maintainMargin": ZERO, "overnightMargin": ZERO,
-                "unrealizedPL": ZERO, "unrealizedPLByCostOfCarry": ZERO, "realizedPL": ZERO, "totalTodayPL": ZERO,
-                "excessLiquidation": cash, "overnightLiquidation": cash, "buyingPower": cash, "lockedFunds": ZERO,
-                "leverage": ZERO, "uncollected": ZERO, "currencyAssets": currency_assets,
+                           for ccy in currencies]
+        return {"capability": "RegTMargin", "category": "C", "currency": base, "cashBalance": f["cash"],
+                "cashAvailableForTrade": max(ZERO, f["available"]), "grossPositionValue": f["gross_position_value"],
+                "equityWithLoan": f["net_liquidation"], "netLiquidation": f["net_liquidation"],
+                "initMargin": f["init_margin"], "maintainMargin": f["maint_margin"],
+                "overnightMargin": f["maint_margin"], "unrealizedPL": f["unrealized_pnl"],
+                "unrealizedPLByCostOfCarry": f["unrealized_pnl"], "realizedPL": f["realized_pnl"], "totalTodayPL": ZERO,
+                "excessLiquidation": f["excess_liquidity"], "overnightLiquidation": f["excess_liquidity"],
+                "buyingPower": max(ZERO, f["available"]), "lockedFunds": ZERO,
+                "leverage": (f["gross_position_value"] / f["net_liquidation"]).quantize(Decimal("0.0001"))
+                if f["net_liquidation"] > 0 else ZERO, "uncollected": ZERO, "currencyAssets": currency_assets,
                 "consolidatedSegTypes": ["FUT"]}
+
+    def _unrealized_futures(self, acct: Account, ccy: str, now) -> Decimal:
+        return sum(((self.ex.mark_price(pos.symbol, now) - pos.average_cost) * pos.quantity * multiplier_of(pos.symbol)
+                    for pos in acct.positions.values()
+                    if pos.quantity and is_future(pos.symbol) and tradable(pos.symbol).currency == ccy), ZERO)
 
     def positions(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
@@ -234,7 +253,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 continue
             if (market != "ALL" and inst.market != market) or (currency != "ALL" and inst.currency != currency):
                 continue
-            option = inst.json() if isinstance(inst, OptionContract) else {}
+            option = inst.json() if is_derivative(inst) else {}
             if symbol and symbol not in (inst.symbol, option.get("symbol")):
                 continue
             quote = self.ex.quote(pos.symbol, now)
@@ -270,7 +289,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
     def order_json(self, order: Order) -> dict:
         inst = tradable(order.symbol)
         latest = self.ex.quote(order.symbol).latest
-        option = inst.json() if isinstance(inst, OptionContract) else {}
+        option = inst.json() if is_derivative(inst) else {}
         return {
             "symbol": order.symbol, "market": order.market, "secType": "STK", "currency": order.currency,
             "identifier": order.symbol, "id": order.id, "externalId": str(order.order_id), "orderId": order.order_id,
@@ -408,6 +427,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         events = []  # (time_ms, symbol, currency, signed quantity, cash change)
         opening_cash = dict(acct.cash)
         for order in acct.orders.values():
+            if is_future(order.symbol):  # the futures segment's, not the securities account's
+                continue
             for fill in order.fills:
                 buy = order.action == "BUY"
                 amount = fill.quantity * fill.price * multiplier_of(order.symbol)
@@ -526,11 +547,15 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         now = self._now()
         if (biz.get("sec_type") or "STK").upper() == "OPT":
             inst = self.ex.listed_option(acct.trade_error_code, option_from_order(acct.trade_error_code, biz), now)
+        elif (biz.get("sec_type") or "STK").upper() == "FUT":
+            inst = self.ex.listed_future(acct.trade_error_code, biz, now)
         else:
             inst = get_instrument(biz.get("symbol") or "")
         if inst is None:
             raise p.GatewayError(acct.trade_error_code, "bad_request:We don't support trading of this stock now")
-        before = self.ex.summary(acct, now)
+        future = inst.sec_type == "FUT"  # figures of the futures segment, whose margin it holds
+        before = self.ex.futures_summary(acct, now) if future else self.ex.summary(acct, now)
+        before.setdefault("equity_with_loan", before["net_liquidation"])
         action = (biz.get("action") or "BUY").upper()
         order_type = (biz.get("order_type") or "MKT").upper()
         quote = self.ex.quote(inst.symbol, now)
@@ -553,6 +578,10 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         init_rate = Decimal(1) if paid_in_full else LONG_INITIAL_MARGIN
         maint_rate = Decimal(1) if paid_in_full else LONG_MAINTENANCE_MARGIN
         sign = 1 if action == "BUY" else -1
+        if future:  # margin on what the order opens, either side
+            init_rate, maint_rate, sign = FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, 1
+            base_value = to_base(self.ex._future_opening(acct, inst.symbol, action, quantity) * price
+                                 * inst.multiplier, inst.currency)
         data = {
             "account": acct.account, "initMarginBefore": before["init_margin"],
             "initMargin": max(ZERO, before["init_margin"] + sign * base_value * init_rate),

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .futures import FutureContract, future_from_code
+
 
 @dataclass(frozen=True)
 class Instrument:
@@ -161,14 +163,22 @@ def option_from_identifier(identifier: str) -> OptionContract | None:
     return OptionContract(underlying, expiry, Decimal(strike) / 1000, "CALL" if right == "C" else "PUT")
 
 
-def tradable(key: str) -> Instrument | OptionContract | None:
-    """What an order or position symbol names: a stock of the universe, or an option by identifier."""
-    return get_instrument(key) or option_from_identifier(key)
+def tradable(key: str) -> Instrument | OptionContract | FutureContract | None:
+    """What an order or position symbol names: a stock of the universe, an option by identifier or a
+    future by its code."""
+    return get_instrument(key) or option_from_identifier(key) or future_from_code(key)
+
+
+def is_derivative(inst) -> bool:
+    """An option or a future: a contract with a multiplier and its own fields in Tiger's items."""
+    return isinstance(inst, (OptionContract, FutureContract))
 
 
 def tick_size(inst: Instrument, price: Decimal) -> Decimal:
     if inst.sec_type == "OPT":
         return Decimal("0.01")
+    if inst.sec_type == "FUT":
+        return inst.min_tick
     if inst.market == "HK":
         for bound, tick in HK_TICKS:
             if price < bound:

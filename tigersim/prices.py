@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .futures import FutureContract, future_from_code, future_price
 from .instruments import (Instrument, OptionContract, get_instrument, option_from_identifier, option_multiplier,
                           option_root, tick_size)
 from .market_calendar import CALENDARS, MarketCalendar
@@ -237,6 +238,9 @@ class PriceModel:
         option = None if get_instrument(symbol) else option_from_identifier(symbol)
         if option is not None:
             return self.option_book(option, instant)
+        future = None if get_instrument(symbol) else future_from_code(symbol)
+        if future is not None:
+            return self.future_book(future, instant)
         inst = _require(symbol)
         cal: MarketCalendar = CALENDARS[inst.market]
         day = cal.session_date(instant)
@@ -418,6 +422,19 @@ class PriceModel:
         return Quote(option.symbol, instant, latest, latest, bid, ask, int(row["bidSize"]), int(row["askSize"]),
                      latest, latest, latest, Decimal(str(row["preClose"])), int(row["volume"]),
                      cal.session_date(instant), cal.phase(instant))
+
+
+    def future_book(self, contract: FutureContract, instant: dt.datetime) -> Quote:
+        """A future's quote in the stock quote's shape: its tracked fund's prices in index points
+        (plus the carry), one tick either side, sizes drawn per contract, day and quote bucket."""
+        q = self.quote(contract.product.tracks, instant)
+        day = q.session_day
+        price = lambda v: future_price(contract, v, day)  # noqa: E731
+        latest, tick = price(q.latest), contract.min_tick
+        rng = random.Random(_seed_int(self.seed, contract.symbol, "book", int(instant.timestamp() // QUOTE_BUCKET_SECONDS)))
+        return Quote(contract.symbol, instant, latest, price(q.regular_latest), latest - tick, latest + tick,
+                     rng.randint(5, 60), rng.randint(5, 60), price(q.open), price(q.high), price(q.low),
+                     price(q.pre_close), q.volume // 50, day, q.phase)
 
 
 def aggregate(bars: list[Bar], time_ms: int | None = None) -> Bar:
