@@ -279,7 +279,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
                 market_value=dec(p.market_value),
                 unrealized_pnl=dec(p.unrealized_pnl),
                 realized_pnl=dec(p.realized_pnl),
-                identifier=(str(p.contract.identifier) if p.contract.sec_type == "OPT" and p.contract.identifier
+                identifier=(str(p.contract.identifier) if p.contract.sec_type in ("OPT", "FUT") and p.contract.identifier
                             else None),
                 multiplier=dec(getattr(p.contract, "multiplier", None)),
             )
@@ -303,13 +303,16 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
         return self._order(row)
 
     def _sdk_order(self, spec: OrderIntent, remark: str = ""):
-        from tigeropen.common.util.contract_utils import option_contract_by_symbol, stock_contract
+        from tigeropen.common.util.contract_utils import future_contract, option_contract_by_symbol, stock_contract
         from tigeropen.trade.domain.order import Order
 
         if spec.is_option:
             # As the SDK's own option_contract builds it: expiry yyyyMMdd, strike a number, right CALL/PUT.
             contract = option_contract_by_symbol(spec.symbol, spec.expiry.strftime("%Y%m%d"), _float(spec.strike),
                                                  spec.right, spec.currency, multiplier=int(spec.units))
+        elif spec.is_future:
+            # As Tiger's own MCP server builds it: the contract's code (ES2612) and its currency.
+            contract = future_contract(spec.symbol, spec.currency)
         else:
             contract = stock_contract(spec.symbol, spec.currency)
         order = Order(
@@ -537,10 +540,11 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
 
 
 def _option_fields(contract) -> dict:
-    """An option order's contract as BrokerOrder carries it (nothing for a stock)."""
-    if contract is None or getattr(contract, "sec_type", None) != "OPT":
+    """An option's or future's contract as BrokerOrder carries it (nothing for a stock)."""
+    sec_type = getattr(contract, "sec_type", None) if contract is not None else None
+    if sec_type not in ("OPT", "FUT"):
         return {}
-    return {"sec_type": "OPT", "identifier": str(contract.identifier or "") or None,
+    return {"sec_type": sec_type, "identifier": str(contract.identifier or "") or None,
             "multiplier": dec(getattr(contract, "multiplier", None))}
 
 

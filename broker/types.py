@@ -82,6 +82,8 @@ class OrderIntent:
     expire_time: datetime | None = None  # GTD orders: when Tiger cancels it, aware UTC
     # An option (sec_type OPT): `symbol` is the underlying; these name the contract. The multiplier
     # (shares per contract) is the contract's own, from its chain: values are price x quantity x it.
+    # A future (sec_type FUT): `symbol` is the contract's code (ES2612), `expiry` its last trading
+    # day and `multiplier` the contract's, from Tiger's contract list.
     expiry: date | None = None
     strike: Decimal | None = None
     right: str | None = None  # CALL | PUT
@@ -135,9 +137,13 @@ class OrderIntent:
         return self.sec_type == "OPT"
 
     @property
+    def is_future(self) -> bool:
+        return self.sec_type == "FUT"
+
+    @property
     def units(self) -> Decimal:
-        """Units of the underlying per unit of quantity: the option's multiplier, 1 for a share."""
-        return self.multiplier if self.is_option and self.multiplier is not None else Decimal(1)
+        """Units of the underlying per unit of quantity: the option's or future's multiplier, 1 for a share."""
+        return self.multiplier if (self.is_option or self.is_future) and self.multiplier is not None else Decimal(1)
 
     @property
     def identifier(self) -> str | None:

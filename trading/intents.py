@@ -40,7 +40,7 @@ NEEDS_TRAIL = ("A TRAIL (trailing stop) order needs exactly one of trailing_amou
                "instrument's currency) or trailing_percent (e.g. \"5\" for 5 %).")
 NO_TRAIL_HERE = "trailing_amount and trailing_percent are only for TRAIL orders; remove them or use order_type TRAIL."
 BAD_PERCENT = "trailing_percent must be above 0 and below 100 (got {value})."
-BAD_SEC_TYPE = "sec_type must be STK (a stock) or OPT (an option) (got {value!r})."
+BAD_SEC_TYPE = "sec_type must be STK (a stock), OPT (an option) or FUT (a future) (got {value!r})."
 WHOLE_CONTRACTS = "quantity must be a whole number of option contracts (got {value})."
 NO_OPTION_FIELDS_HERE = ("identifier, expiry, strike, right and multiplier are only for options; use sec_type OPT "
                          "or remove them.")
@@ -55,6 +55,10 @@ IDENTIFIER_OTHER_SYMBOL = "identifier {identifier!r} is an option on {root}, not
 BAD_OPTION_EXPIRY = "expiry must be a date like \"2026-01-16\" (got {value!r}); call get_option_expirations for valid dates."
 BAD_RIGHT = "right must be CALL or PUT (got {value!r})."
 BAD_MULTIPLIER = "multiplier must be a whole number of shares per contract, e.g. \"100\" (got {value!r}); or leave it out."
+WHOLE_FUTURES = "quantity must be a whole number of futures contracts (got {value})."
+NO_OPTION_FIELDS_FOR_FUTURES = ("identifier, strike and right are for options; a future is named by its product (e.g. "
+                                "\"ES\", its front contract) or its contract code (e.g. \"ES2612\") as symbol.")
+NO_RTH_FOR_FUTURES = "outside_rth is not used for futures: they trade in their own (nearly 24-hour) sessions; remove it."
 OPTION_ORDER_TYPES = ("MKT", "LMT")
 OPTION_ORDER_TYPE = "Option orders are MKT or LMT (got {value}); use one of them."
 NO_RTH_FOR_OPTIONS = "outside_rth is not offered for options: they trade in the regular session only."
@@ -134,16 +138,20 @@ def _option_contract(*, symbol, identifier, expiry, strike, right, multiplier) -
         right_n = {"C": "CALL", "P": "PUT"}.get(str(right).strip().upper(), str(right).strip().upper())
         if right_n not in OptionRight.values:
             raise InvalidInput(BAD_RIGHT.format(value=right), code="bad_right")
-    multiplier_n = None
-    if multiplier not in (None, ""):
-        try:
-            multiplier_n = Decimal(str(multiplier).strip())
-        except (InvalidOperation, ValueError):
-            raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier") from None
-        if not multiplier_n.is_finite() or multiplier_n <= 0 or multiplier_n != multiplier_n.to_integral_value():
-            raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier")
-        multiplier_n = multiplier_n.normalize()
-    return symbol_n, expiry_n, strike_n, right_n, multiplier_n
+    return symbol_n, expiry_n, strike_n, right_n, _multiplier(multiplier)
+
+
+def _multiplier(multiplier) -> Decimal | None:
+    """A contract's multiplier as a caller states it (checked against the contract's own later)."""
+    if multiplier in (None, ""):
+        return None
+    try:
+        multiplier_n = Decimal(str(multiplier).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier") from None
+    if not multiplier_n.is_finite() or multiplier_n <= 0 or multiplier_n != multiplier_n.to_integral_value():
+        raise InvalidInput(BAD_MULTIPLIER.format(value=multiplier), code="bad_multiplier")
+    return multiplier_n.normalize()
 
 
 def intent_with_changes(intent: OrderIntent, **changes) -> OrderIntent:
@@ -171,6 +179,14 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     if sec_n == SecType.OPT:
         symbol_n, expiry_n, strike_n, right_n, multiplier_n = _option_contract(
             symbol=symbol, identifier=identifier, expiry=expiry, strike=strike, right=right, multiplier=multiplier)
+    elif sec_n == SecType.FUT:
+        # The product ("ES": its front contract) or a contract code ("ES2612"); the contract, its last
+        # trading day (expiry) and multiplier are checked against Tiger's contract list by the service.
+        if any(v not in (None, "") for v in (identifier, strike, right)):
+            raise InvalidInput(NO_OPTION_FIELDS_FOR_FUTURES, code="bad_sec_type")
+        symbol_n = clean_symbol(symbol)
+        expiry_n = None if expiry in (None, "") else _option_expiry(expiry)
+        multiplier_n = _multiplier(multiplier)
     else:
         if option_fields:
             raise InvalidInput(NO_OPTION_FIELDS_HERE, code="bad_sec_type")
@@ -186,11 +202,14 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
         raise InvalidInput(BAD_TIF.format(value=time_in_force))
     qty = _decimal("quantity", quantity, required=True)
     if qty != qty.to_integral_value():
-        raise InvalidInput((WHOLE_CONTRACTS if sec_n == SecType.OPT else WHOLE_SHARES).format(value=quantity))
+        raise InvalidInput({SecType.OPT: WHOLE_CONTRACTS, SecType.FUT: WHOLE_FUTURES}.get(sec_n, WHOLE_SHARES)
+                           .format(value=quantity))
     if sec_n == SecType.OPT and type_n not in OPTION_ORDER_TYPES:
         raise InvalidInput(OPTION_ORDER_TYPE.format(value=type_n), code="bad_order_type")
     if sec_n == SecType.OPT and outside_rth:
         raise InvalidInput(NO_RTH_FOR_OPTIONS, code="bad_outside_rth")
+    if sec_n == SecType.FUT and outside_rth:
+        raise InvalidInput(NO_RTH_FOR_FUTURES, code="bad_outside_rth")
     limit = _decimal("limit_price", limit_price, required=False)
     stop = _decimal("stop_price", stop_price, required=False)
     if type_n in (OrderType.LMT, OrderType.STP_LMT) and limit is None:

@@ -86,6 +86,7 @@ class OrderType(models.TextChoices):
 class SecType(models.TextChoices):
     STK = "STK", "Stock"
     OPT = "OPT", "Option"
+    FUT = "FUT", "Future"
 
 
 class OptionRight(models.TextChoices):
@@ -219,8 +220,8 @@ class Order(models.Model):
             "broker_id": self.broker_id,
             "broker_order_id": self.broker_order_id,
             "symbol": self.symbol,
-            **({"sec_type": self.sec_type, "identifier": self.identifier, "multiplier": str(self.multiplier)}
-               if self.sec_type == SecType.OPT else {}),
+            **({"sec_type": self.sec_type, "identifier": self.identifier or self.symbol,
+                "multiplier": str(self.multiplier)} if self.sec_type != SecType.STK else {}),
             "side": self.side,
             "quantity": str(self.quantity),
             "order_type": self.order_type,
@@ -403,6 +404,8 @@ class RiskPolicy(models.Model):
     allow_naked_short_calls = models.BooleanField(
         default=False, help_text="Allow selling calls not covered by shares (a multiplier's worth per contract) "
                                  "or by long calls of the same contract. Unlimited risk: leave off unless intended.")
+    max_future_contracts = models.PositiveIntegerField(
+        default=5, help_text="Most futures contracts in one order (the share limit above is for stocks).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -443,6 +446,7 @@ class RiskPolicy(models.Model):
             "max_open_exposure": str(self.max_open_exposure),
             "max_option_contracts": self.max_option_contracts,
             "allow_naked_short_calls": self.allow_naked_short_calls,
+            "max_future_contracts": self.max_future_contracts,
         }
 
 

@@ -34,6 +34,7 @@ MSG = {
     "duplicate_intent": "An order with the same symbol, side and quantity ({value}) was entered {age}s ago (window {limit}s). If you really want a second one, wait or change the quantity.",
     "max_open_exposure": "Open exposure would be {value} {currency} (open and pending orders plus this one), above the limit {limit} {currency}; cancel orders or reduce quantity.",
     "max_option_contracts": "{value} option contracts exceed this account's maximum of {limit} per order; split or reduce the order.",
+    "max_future_contracts": "{value} futures contracts exceed this account's maximum of {limit} per order; split or reduce the order.",
     "naked_short_call": ("Selling {value} call contracts would leave some uncovered: only {limit} are covered by shares "
                          "held ({multiplier} per contract) or long calls of this contract, after open orders. Buy the "
                          "shares first, reduce the quantity, or have an admin allow naked short calls in the risk policy."),
@@ -56,6 +57,7 @@ class PolicyView:
     max_open_exposure: Decimal
     max_option_contracts: int = 10
     allow_naked_short_calls: bool = False
+    max_future_contracts: int = 5
     # "base": every order is valued in `currency` (converted at Tiger's rates); "per_currency": an
     # order meets its own currency's limits (`currency`'s are the two fields above).
     limits_mode: str = "base"
@@ -87,6 +89,7 @@ class PolicyView:
             # Absent from snapshots taken before options: their defaults.
             max_option_contracts=int(snap.get("max_option_contracts", 10)),
             allow_naked_short_calls=bool(snap.get("allow_naked_short_calls", False)),
+            max_future_contracts=int(snap.get("max_future_contracts", 5)),
             # Snapshots older than the limits mode were single-currency: base mode in their currency.
             limits_mode=snap.get("limits_mode", "base"),
             currency_limits=tuple((c, Decimal(v["max_order_notional"]), Decimal(v["max_open_exposure"]))
@@ -303,6 +306,10 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
             if intent.quantity > covered:
                 return refuse("naked_short_call", covered, intent.quantity, multiplier=intent.units)
             passed("naked_short_call")
+    elif intent.is_future:
+        if intent.quantity > policy.max_future_contracts:
+            return refuse("max_future_contracts", policy.max_future_contracts, intent.quantity)
+        passed("max_future_contracts")
     elif intent.quantity > policy.max_order_quantity:
         return refuse("max_quantity", policy.max_order_quantity, intent.quantity)
     else:
@@ -323,7 +330,7 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     passed("price_collar")
 
     ref = reference_price(intent, ctx.last_price)
-    notional = intent.quantity * ref * intent.units  # an option's premium through its multiplier
+    notional = intent.quantity * ref * intent.units  # an option's premium, a future's value: through the multiplier
     decision.reference_price = _fmt(ref)
     decision.notional = _fmt(notional)
     value = _converted(notional, intent.currency, limit_currency, ctx.fx_rates)

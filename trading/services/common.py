@@ -185,7 +185,8 @@ def _intent_of(order: Order) -> OrderIntent:
                        expire_time=order.expire_time,
                        take_profit_price=order.take_profit_price, stop_loss_price=order.stop_loss_price,
                        **({"expiry": order.expiry, "strike": order.strike, "right": order.right,
-                           "multiplier": order.multiplier} if order.sec_type == "OPT" else {}))
+                           "multiplier": order.multiplier} if order.sec_type == "OPT" else {}),
+                       **({"expiry": order.expiry, "multiplier": order.multiplier} if order.sec_type == "FUT" else {}))
 
 
 def _lock_order(pk: int) -> Order:

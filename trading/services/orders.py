@@ -71,6 +71,7 @@ from trading.services.confirmations import (
     _refuse_confirmation,
     token_idempotency_key,
 )
+from trading.services.future_contracts import future_contract_resolve
 from trading.services.option_contracts import option_contract_resolve
 from trading.services.brackets import legs_record
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
@@ -99,8 +100,11 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
                               strike=strike, right=right, multiplier=multiplier,
                               take_profit_price=take_profit_price, stop_loss_price=stop_loss_price)
-    intent = option_contract_resolve(actor=actor, account=account, intent=intent)
-    order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
+    if intent.is_future:  # a product names its front contract: the token is bound to that contract
+        intent = future_contract_resolve(actor=actor, account=account, intent=intent)
+    else:
+        intent = option_contract_resolve(actor=actor, account=account, intent=intent)
+        order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, intent, policy, actor=actor)
     with transaction.atomic():
@@ -120,7 +124,11 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
 def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) -> None:
     """Tiger's board-lot and tick-size refusals, made before anything is sent (every door's preview and
     modification preview come here). Hong Kong lots come from the instrument's contract (cached);
-    US stocks trade in single shares, which normalise_intent already requires."""
+    US stocks trade in single shares, which normalise_intent already requires. A future's prices
+    are checked against its contract's own tick."""
+    if intent.is_future:
+        future_contract_resolve(actor=actor, account=account, intent=intent)
+        return
     lot_size = None
     if intent.market == "HK":
         lot_size = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number).lot_size
@@ -181,7 +189,10 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         raise InvalidInput(KEY_REQUIRED, code="idempotency_key_required")
     token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE)
     if expected is not None:  # the door's restatement, in the same canonical form as the previewed order
-        expected = normalise_intent(**{**expected, "account_number": account.account_number}).canonical()
+        restated = normalise_intent(**{**expected, "account_number": account.account_number})
+        if restated.is_future:  # "ES" restates the front contract the preview resolved
+            restated = future_contract_resolve(actor=actor, account=account, intent=restated)
+        expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
                     both_ways=("take_profit_price", "stop_loss_price"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()

@@ -20,6 +20,7 @@ from trading.models import (
 )
 from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
 from trading.services.common import NEW_YORK
+from trading.services.future_contracts import future_last_price
 from trading.services.option_contracts import option_last_price
 
 
@@ -77,7 +78,10 @@ def _same_option(position, intent: OrderIntent) -> bool:
 
 
 def instrument_position(account, intent: OrderIntent) -> Decimal:
-    """Signed position in what `intent` trades: the stock, or this one option (in contracts)."""
+    """Signed position in what `intent` trades: the stock, or this one option or future (in contracts)."""
+    if intent.is_future:
+        return sum((p.quantity for p in broker_for(account).positions(sec_type="FUT")
+                    if p.symbol.upper() == intent.symbol), Decimal("0"))
     if not intent.is_option:
         return position_quantity(account, intent.symbol)
     return sum((p.quantity for p in _option_positions(account) if _same_option(p, intent)), Decimal("0"))
@@ -109,6 +113,8 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
         facts = _Facts(last_price=option_last_price(actor=actor, account=account, intent=intent))
         if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
             _call_cover_facts(account, intent, facts)
+    elif intent.is_future:
+        facts = _Facts(last_price=future_last_price(actor=actor, account=account, intent=intent))
     else:
         facts = _Facts(last_price=last_price(account, intent.symbol))
     if policy.daily_loss_limit is not None:

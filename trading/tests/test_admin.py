@@ -27,7 +27,7 @@ def test_policy_edit_in_admin_makes_a_version_and_an_audit_event(admin_client, a
             "max_order_quantity": "50", "max_order_notional": "5000",
             "price_collar_pct": "5", "allowed_symbols": "", "denied_symbols": "GME", "allowed_order_types": "LMT",
             "allowed_markets": "US", "max_orders_per_minute": "10", "duplicate_window_seconds": "5",
-            "daily_loss_limit": "1000", "max_open_exposure": "20000", "max_option_contracts": "10",
+            "daily_loss_limit": "1000", "max_open_exposure": "20000", "max_option_contracts": "10", "max_future_contracts": "5",
             "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content[:2000]
@@ -49,7 +49,7 @@ def test_policy_form_edits_the_limits_mode_and_says_how_to_fix_a_bad_limits_tabl
             "max_order_quantity": "50", "max_order_notional": "5000", "price_collar_pct": "5", "allowed_symbols": "",
             "denied_symbols": "", "allowed_order_types": "LMT", "allowed_markets": "US,HK", "max_orders_per_minute": "10",
             "duplicate_window_seconds": "5", "daily_loss_limit": "1000", "max_open_exposure": "20000",
-            "max_option_contracts": "10", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
+            "max_option_contracts": "10", "max_future_contracts": "5", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
     page = admin_client.post(url, data)
     assert page.status_code == 200
     assert "HKD max_order_notional must be a positive amount, like \"780000\" (got '-5')" in html.unescape(page.content.decode())

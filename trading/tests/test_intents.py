@@ -38,7 +38,7 @@ def test_round_trip_through_canonical():
     ({"quantity": "NaN"}, intents.BAD_DECIMAL.format(field="quantity", value="NaN")),
     ({"symbol": "AA PL;"}, BAD_SYMBOL.format(symbol="AA PL;")),
     ({"sec_type": "OPT"}, intents.OPTION_NEEDS_CONTRACT),  # an option without its contract
-    ({"sec_type": "FUT"}, intents.BAD_SEC_TYPE.format(value="FUT")),
+    ({"sec_type": "WAR"}, intents.BAD_SEC_TYPE.format(value="WAR")),  # warrants are not traded here
 ])
 def test_bad_orders_are_refused_with_a_fixable_message(kwargs, message):
     base = dict(account_number="A", symbol="AAPL", side="BUY", quantity=10, order_type="LMT", limit_price="187.5")
