@@ -314,8 +314,9 @@ class AccountReadQuery(serializers.Serializer):
 
 
 class PositionsQuery(AccountReadQuery):
-    sec_type = ChoiceField(choices=["STK", "OPT"], required=False, default="STK",
-                           help_text="STK stock positions (default) or OPT option positions: Tiger lists them apart.")
+    sec_type = ChoiceField(choices=["STK", "OPT", "FUT"], required=False, default="STK",
+                           help_text="STK stock positions (default), OPT option or FUT futures positions: Tiger lists "
+                                     "them apart.")
 
 
 class AccountReadAgeOut(serializers.Serializer):

@@ -169,15 +169,16 @@ def account_summary_get(*, actor: Actor, account_number: str | None = None, fres
     return account, account_assets(account=account, fresh_only=fresh_only)
 
 
-POSITION_SEC_TYPES = ("STK", "OPT")
-BAD_POSITION_SEC_TYPE = "sec_type must be STK (stock positions) or OPT (option positions) (got {value!r})."
+POSITION_SEC_TYPES = ("STK", "OPT", "FUT")
+BAD_POSITION_SEC_TYPE = ("sec_type must be STK (stock positions), OPT (option positions) or FUT (futures positions) "
+                         "(got {value!r}).")
 
 
 def positions_get(*, actor: Actor, account_number: str | None = None, fresh_only: bool = False,
                   sec_type: str = "STK"):
     """(account, broker.account_reads.AccountRead of [broker.types.Position]) for one account the
     actor may read: checked on every call, before the shared cache is asked. `fresh_only` reads Tiger now.
-    `sec_type`: STK stock positions, OPT option positions (Tiger lists them apart)."""
+    `sec_type`: STK stock positions, OPT option positions, FUT futures positions (Tiger lists them apart)."""
     sec_type = (sec_type or "STK").strip().upper()
     if sec_type not in POSITION_SEC_TYPES:
         raise InvalidInput(BAD_POSITION_SEC_TYPE.format(value=sec_type[:10]), code="bad_sec_type")

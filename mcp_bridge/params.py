@@ -35,7 +35,8 @@ OrderSymbolParam = Annotated[
                       min_length=1, max_length=32),
 ]
 
-SecTypeParam = Annotated[Literal["STK", "OPT"] | None, Field(description="STK or OPT; implied by the option fields.")]
+SecTypeParam = Annotated[Literal["STK", "OPT", "FUT"] | None,
+                         Field(description="STK, OPT (implied by the option fields) or FUT (symbol ES: front contract, or ES2612).")]
 
 IdentifierParam = Annotated[
     str | None, Field(description="Option: identifier from get_option_chain (instead of expiry, strike, right).",
@@ -50,7 +51,7 @@ RightParam = Annotated[Literal["CALL", "PUT"] | None, Field(description="Option:
 
 SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
 
-QuantityParam = Annotated[Decimal, Field(description="Number of shares (options: contracts), as a decimal string or number; > 0.", gt=0)]
+QuantityParam = Annotated[Decimal, Field(description="Number of shares (options, futures: contracts), as a decimal string or number; > 0.", gt=0)]
 
 OrderTypeParam = Annotated[
     Literal["MKT", "LMT", "STP", "STP_LMT", "TRAIL"],

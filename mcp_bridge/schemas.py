@@ -214,9 +214,9 @@ class OrderOut(BaseModel):
     broker_id: str | None = Field(description="Tiger's order id: pass it to get_order, modify_order, cancel_order.")
     account: str
     symbol: str = Field(description="The ticker; for an option, its underlying (see identifier).")
-    sec_type: str = Field(default="STK", description="STK stock or OPT option.")
+    sec_type: str = Field(default="STK", description="STK stock, OPT option or FUT future (symbol: its code).")
     identifier: str | None = Field(default=None, description="Options: Tiger's option identifier (underlying, expiry, C/P, strike).")
-    multiplier: str | None = Field(default=None, description="Options: shares per contract; the order's value is price x quantity x multiplier.")
+    multiplier: str | None = Field(default=None, description="Options, futures: the order's value is price x quantity x multiplier.")
     side: str
     order_type: str
     quantity: str

@@ -121,7 +121,7 @@ def our_order_out(order) -> OrderOut:
     return OrderOut(
         order_ref=str(order.pk), broker_id=order.broker_id or None, account=order.account.account_number,
         symbol=order.symbol, sec_type=order.sec_type, identifier=order.identifier,
-        multiplier=dstr(order.multiplier) if order.identifier else None,
+        multiplier=dstr(order.multiplier) if order.sec_type != "STK" else None,
         side=order.side, order_type=order.order_type, quantity=dstr(order.quantity),
         filled_quantity=dstr(order.filled_quantity), limit_price=price_out(order.limit_price, c),
         stop_price=price_out(order.stop_price, c),

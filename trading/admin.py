@@ -145,9 +145,11 @@ class NewOrderForm(forms.Form):
 
     account = forms.ChoiceField(help_text="The accounts you may trade.")
     sec_type = forms.ChoiceField(choices=SecType.choices, initial=SecType.STK, required=False, label="Security type",
-                                 help_text="An option is named by its identifier, or by symbol, expiry, strike and right.")
+                                 help_text="An option is named by its identifier, or by symbol, expiry, strike and right; "
+                                           "a future by its product (ES: the front contract) or code (ES2612) as symbol.")
     symbol = forms.CharField(max_length=20, required=False,
-                             help_text="AAPL, or five digits for Hong Kong (00700); for an option, its underlying.")
+                             help_text="AAPL, or five digits for Hong Kong (00700); for an option, its underlying; for a "
+                                       "future, ES or ES2612.")
     identifier = forms.CharField(max_length=30, required=False, label="Option identifier",
                                  help_text="Option only, from the chain: AAPL  260116C00150000 (instead of the three below).")
     expiry = forms.DateField(required=False, label="Option expiry", help_text="Option only: 2026-01-16.")
@@ -155,7 +157,7 @@ class NewOrderForm(forms.Form):
     right = forms.ChoiceField(choices=[("", "—"), *OptionRight.choices], required=False, label="Option right")
     side = forms.ChoiceField(choices=Side.choices)
     quantity = forms.DecimalField(min_value=0, help_text="Shares (Hong Kong: board lots, 00700: 100), or option "
-                                                         "contracts (each covers the contract's multiplier, 100 shares in the US).")
+                                                         "or futures contracts (each covers the contract's multiplier, 100 shares in the US).")
     order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
     limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
@@ -211,6 +213,8 @@ class OrderAdmin(admin.ModelAdmin):
         shown = {"risk_decision": "risk_decision_shown", **{name: f"{name}_shown" for name in FORMATTED}}
         # A stock's page has no contract fields (its multiplier of 1 would read as a quantity).
         hidden = set() if obj is None or obj.sec_type == "OPT" else {"expiry", "strike", "right", "multiplier"}
+        if obj is not None and obj.sec_type == "FUT":  # a future: its last trading day and multiplier
+            hidden = {"strike", "right"}
         return [*(shown.get(f.name, f.name) for f in Order._meta.fields if f.name not in hidden), "audit_trail"]
 
     def get_fields(self, request, obj=None):

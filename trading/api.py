@@ -28,12 +28,13 @@ class PreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
     symbol = serializers.CharField(max_length=32, required=False, allow_null=True, default=None,
-                                   help_text="The ticker; for an option its underlying (may be omitted with identifier).")
+                                   help_text="The ticker; for an option its underlying (may be omitted with identifier); "
+                                             "for a future its product (ES: the front contract) or contract code (ES2612).")
     side = ChoiceField(choices=["BUY", "SELL"])
-    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, help_text="Shares, or option contracts.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, help_text="Shares, or option or futures contracts.")
     order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT", "TRAIL"], default="LMT")
-    sec_type = ChoiceField(choices=["STK", "OPT"], required=False, allow_null=True, default=None,
-                           help_text="STK (default) or OPT; implied by the option fields.")
+    sec_type = ChoiceField(choices=["STK", "OPT", "FUT"], required=False, allow_null=True, default=None,
+                           help_text="STK (default), OPT (implied by the option fields) or FUT.")
     identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=30,
                                        help_text="Option: Tiger's identifier, e.g. \"AAPL  260116C00150000\".")
     expiry = serializers.DateField(required=False, allow_null=True, default=None,
@@ -43,8 +44,8 @@ class PreviewIn(serializers.Serializer):
     right = ChoiceField(choices=["CALL", "PUT"], required=False, allow_null=True, default=None,
                         help_text="Option: CALL or PUT.")
     multiplier = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
-                                          default=None, help_text="Option: shares per contract; omit to take the "
-                                                                  "contract's (a different value is refused).")
+                                          default=None, help_text="Option or future: units per contract; omit to take "
+                                                                  "the contract's (a different value is refused).")
     limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
     trailing_amount = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
@@ -99,9 +100,9 @@ class OrderOut(serializers.Serializer):
     status = ChoiceField(choices=OrderStatus.values)
     status_reason = serializers.CharField(allow_blank=True)
     symbol = serializers.CharField(help_text="The ticker; for an option its underlying.")
-    sec_type = serializers.CharField(help_text="STK or OPT.")
+    sec_type = serializers.CharField(help_text="STK, OPT or FUT (symbol: the contract's code).")
     identifier = serializers.CharField(allow_null=True, help_text="Options: Tiger's option identifier.")
-    expiry = serializers.CharField(allow_null=True, help_text="Options: expiry date.")
+    expiry = serializers.CharField(allow_null=True, help_text="Options: expiry date; futures: last trading day.")
     strike = serializers.CharField(allow_null=True)
     right = serializers.CharField(allow_null=True, help_text="Options: CALL or PUT.")
     multiplier = serializers.CharField(help_text="Shares per contract (1 for a stock): value = price x quantity x this.")

@@ -56,7 +56,7 @@ async def get_account_summary(account: AccountParam = None, fresh_only: FreshOnl
 
 async def get_positions(
     account: AccountParam = None, fresh_only: FreshOnlyParam = False,
-    sec_type: Annotated[Literal["STK", "OPT"], Field(description="STK stocks (default) or OPT options: Tiger lists them apart.")] = "STK",
+    sec_type: Annotated[Literal["STK", "OPT", "FUT"], Field(description="STK stocks (default), OPT options or FUT futures: Tiger lists them apart.")] = "STK",
 ) -> PositionsResult:
     """Positions held in one account: quantity, average cost, last price, market value, P&L. Says how
     old they are (as_of, age_seconds: a few seconds at most; a fill clears them)."""

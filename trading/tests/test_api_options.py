@@ -58,7 +58,7 @@ def test_an_option_market_order_by_identifier_fills(api, account, sim):
     assert (held["identifier"], held["quantity"], held["multiplier"], held["sec_type"]) == (
         quote["identifier"], "1", "100", "OPT")
     assert api.get(f"/api/accounts/{n}/positions/").json()["positions"] == []  # stocks: none
-    assert api.get(f"/api/accounts/{n}/positions/", {"sec_type": "FUT"}).status_code == 400
+    assert api.get(f"/api/accounts/{n}/positions/", {"sec_type": "WAR"}).status_code == 400
 
 
 def test_an_unlisted_expiry_is_a_400_naming_the_nearest_expiries(api, account, sim):
