@@ -19,9 +19,8 @@ import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from bench.support import bench_accounts, bench_django, bench_simulator
+from bench.support import bench_accounts, bench_django, bench_simulator, throwaway_postgres
 
 TARGET_MS = 300
 PAGES = {"home": "/admin/", "portfolio": "/admin/marketdata/portfoliosnapshot/positions/"}
@@ -35,13 +34,6 @@ def _positions() -> list[tuple[str, int]]:
     # Hong Kong stocks trade in whole board lots (00700: 100, 03690: 400): one lot of each.
     return [(s, UNIVERSE[s].lot_size if s.isdigit() else 10) for s in simulator_extra_symbols()]
 
-
-def _server(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                           password=parts.password, dbname=parts.path.lstrip("/") or "postgres", autocommit=True)
 
 
 def _snapshot_history(actor) -> None:
@@ -89,22 +81,9 @@ def main(argv=None) -> int:
                         help="a PostgreSQL server URL; a database is created there for the run and dropped")
     args = parser.parse_args(argv)
 
-    name = f"tigermcp_bench_admin_{os.getpid()}"
-    try:
-        with _server(args.server) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001 - a benchmark says what it needs
-        print(f"needs PostgreSQL at {args.server} (--server or BENCH_POSTGRES_URL): {exc}", file=sys.stderr)
-        return 2
-    try:
-        bench_django("admin-pages", database_url=urlsplit(args.server)._replace(path=f"/{name}").geturl())
+    with throwaway_postgres(args.server, "tigermcp_bench_admin") as database_url:
+        bench_django("admin-pages", database_url=database_url)
         return _run(args.runs)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with _server(args.server) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def _run(runs: int) -> int:

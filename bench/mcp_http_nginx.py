@@ -18,15 +18,14 @@ Also printed: p50 and p99 per tool, and how many Tiger position reads the get_po
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import anyio
 
@@ -177,25 +176,19 @@ def main(argv=None) -> int:
                         help="a Redis database the bench may flush")
     args = parser.parse_args(argv)
 
-    import psycopg
     import redis
 
-    from bench.support import GatewayProcess
+    from bench.support import GatewayProcess, throwaway_postgres
     from tigermcp.testing import LocalNginx, free_port
 
     redis.from_url(args.redis).flushdb()
-    server = urlsplit(args.postgres)
-    name = f"bench_mcp_http_{secrets.token_hex(4)}"
-    admin = {"host": server.hostname, "port": server.port or 5432, "user": server.username, "password": server.password,
-             "dbname": server.path.lstrip("/") or "postgres"}
-    admin = {k: v for k, v in admin.items() if v}
-    with psycopg.connect(autocommit=True, **admin) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    database = contextlib.ExitStack()
+    database_url = database.enter_context(throwaway_postgres(args.postgres, "bench_mcp_http"))
     data_dir = tempfile.mkdtemp(prefix="tigermcp-bench-http-")
     procs: list[subprocess.Popen] = []
     gateway = None
     try:
-        env = _setup_environment(server._replace(path=f"/{name}").geturl(), args.redis, data_dir)
+        env = _setup_environment(database_url, args.redis, data_dir)
         token, per_client, sim = _build_world(args.clients, args.accounts_per_client)
         gateway = GatewayProcess(sim, latency=0)
         ports = [free_port(), free_port()]
@@ -259,11 +252,7 @@ def main(argv=None) -> int:
                 proc.kill()
         if gateway is not None:
             gateway.stop()
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(autocommit=True, **admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database.close()
 
 
 if __name__ == "__main__":

@@ -18,52 +18,25 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import os
-import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 TARGET_P50_MS, TARGET_P95_MS = 15.0, 40.0
 
 
-def _database(server_url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"tigermcp_bench_order_path_{secrets.token_hex(3)}"
-    params = {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username or "postgres",
-              "password": parts.password or None, "dbname": parts.path.lstrip("/") or "postgres"}
-    params = {k: v for k, v in params.items() if v}
-    with psycopg.connect(autocommit=True, **params) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(autocommit=True, **params) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    atexit.register(drop)
-    return parts._replace(path=f"/{name}").geturl()
-
-
 def _setup(server_url: str) -> None:
-    data = tempfile.mkdtemp(prefix="tigermcp-bench-order-path-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "tigermcp.settings", "TIGERMCP_ENV": "embedded", "TIGERMCP_DATA_DIR": data,
-        "TIGERSIM_EMBEDDED": "false", "TIGERMCP_READ_DOT_ENV": "false", "DATABASE_URL": _database(server_url),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", ""),
-    })
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
+    from bench.support import bench_django, throwaway_postgres
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    database = contextlib.ExitStack()
+    atexit.register(database.close)
+    bench_django("order-path", database_url=database.enter_context(
+        throwaway_postgres(server_url, "tigermcp_bench_order_path")))
 
 
 class GatewayClock:

@@ -14,19 +14,11 @@ import os
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit
 
-from bench.support import bench_accounts, bench_django, bench_simulator
+from bench.support import bench_accounts, bench_django, bench_simulator, throwaway_postgres
 
 P50_TARGET_MS = 30
 
-
-def _server(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                           password=parts.password, dbname=parts.path.lstrip("/") or "postgres", autocommit=True)
 
 
 def main(argv=None) -> int:
@@ -36,22 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server URL; a database is created there for the run and dropped")
     args = parser.parse_args(argv)
-    name = f"tigermcp_bench_rest_{os.getpid()}"
-    try:
-        with _server(args.server) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001 - a benchmark says what it needs
-        print(f"needs PostgreSQL at {args.server} (--server or BENCH_POSTGRES_URL): {exc}", file=sys.stderr)
-        return 2
-    try:
-        bench_django("rest-orders", database_url=urlsplit(args.server)._replace(path=f"/{name}").geturl())
+    with throwaway_postgres(args.server, "tigermcp_bench_rest") as database_url:
+        bench_django("rest-orders", database_url=database_url)
         return _run(args.orders, args.runs)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with _server(args.server) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def _run(count: int, runs: int) -> int:

@@ -5,12 +5,47 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import shutil
 import statistics
+import sys
 import tempfile
+from contextlib import contextmanager
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 SIM_CLOCK = "2026-11-23T15:00:00Z"  # a Monday, inside New York's regular session
+
+
+def _postgres(server_url: str):
+    import psycopg
+
+    parts = urlsplit(server_url)
+    params = {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username or "postgres",
+              "password": parts.password, "dbname": parts.path.lstrip("/") or "postgres"}
+    return psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v})
+
+
+@contextmanager
+def throwaway_postgres(server_url: str, prefix: str):
+    """A database made for one run on the PostgreSQL server at `server_url` (its URL is yielded), and
+    dropped after it, whatever connections are still open. A missing server stops the benchmark with
+    what it needs."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    try:
+        with _postgres(server_url) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - a benchmark says what it needs
+        sys.exit(f"needs PostgreSQL at {server_url} (--server / --postgres or BENCH_POSTGRES_URL): {exc}")
+    try:
+        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        with _postgres(server_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bench_django(name: str, database_url: str | None = None) -> str:
@@ -25,6 +60,7 @@ def bench_django(name: str, database_url: str | None = None) -> str:
     # Shared limits across processes only when asked for; never a production Redis by accident.
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "")
     os.environ["TIGERSIM_EMBEDDED"] = "false"
+    os.environ["TIGERMCP_READ_DOT_ENV"] = "false"  # a checkout's .env configures its deployment, not a bench
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
