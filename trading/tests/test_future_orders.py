@@ -152,3 +152,23 @@ def test_a_restatement_naming_the_product_confirms_the_front_contract(system_act
     placed = services.order_place(actor=system_actor, account_number=n, confirmation_token=preview.confirmation_token,
                                   idempotency_key="fut-restated", expected=order)
     assert placed.symbol == FRONT
+
+
+@pytest.mark.django_db
+def test_a_resting_futures_order_is_modified_through_preview_and_confirm(system_actor, futures_account, sim):
+    n = futures_account.account_number
+    low = (sim.quote(FRONT).bid * Decimal("0.95")).quantize(Decimal(1))
+    _preview, order = _place(system_actor, futures_account, "fut-mod", sec_type="FUT", symbol=FRONT, side="BUY",
+                             quantity="1", order_type="LMT", limit_price=str(low))
+    with pytest.raises(InvalidInput) as err:  # the contract's own tick, in a modification too
+        services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk,
+                                      limit_price=str(low + Decimal("0.1")))
+    assert err.value.code == "off_tick"
+    change = services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk, quantity="2",
+                                           limit_price=str(low + Decimal("0.25")))
+    assert Decimal(change.risk["notional"]) == 2 * 50 * (low + Decimal("0.25"))
+    done = services.order_modify(actor=system_actor, account_number=n, order_id=order.pk,
+                                 confirmation_token=change.confirmation_token)
+    at_broker = sim.exchange.accounts[n].orders[int(order.broker_id)]
+    assert done.quantity == 2 and at_broker.quantity == 2 and at_broker.limit_price == low + Decimal("0.25")
+    assert at_broker.symbol == FRONT
