@@ -91,7 +91,7 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from bench.support import GatewayProcess, bench_accounts, bench_django, bench_simulator
+    from bench.support import GatewayProcess, bench_accounts, bench_django, bench_mcp_client, bench_simulator, official_server_env
 
     data_dir = bench_django("mcp-latency")
 
@@ -103,26 +103,14 @@ def main(argv=None) -> int:
     from mcp import StdioServerParameters
     from tigeropen.trade.trade_client import TradeClient
 
-    from accounts.actors import Actor
-    from accounts.models import Scope
-    from accounts.services import grant_set, mcp_client_create
-
     *accounts, official_account = bench_accounts(sim, developers + 1, per_developer=1, label="Latency")
-    client = mcp_client_create(actor=Actor.system("cli", "bench"), name="bench")
-    trades = []
-    for account in accounts:
-        grant_set(actor=Actor.system("cli", "bench"), account=account, scope=Scope.READ, mcp_client=client)
-        trades.append((TradeClient(sim.client_config(sim.credentials(account.tiger_id), account.account_number)),
-                       account.account_number))
+    bench_mcp_client(accounts)
+    trades = [(TradeClient(sim.client_config(sim.credentials(account.tiger_id), account.account_number)),
+               account.account_number) for account in accounts]
     official_params = None
     official = Path(args.official)
     if official.exists():
-        props = Path(tempfile.mkdtemp(dir=data_dir))
-        # Without the licence: with one, the SDK's dynamic-domain lookup rewrites the URLs to Tiger's hosts.
-        sim.write_properties(props, sim.credentials(official_account.tiger_id), account=official_account.account_number,
-                             include_license=False)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
-        env["TIGEROPEN_PROPS_PATH"] = str(props)
+        props, env = official_server_env(sim, official_account, data_dir)
         official_params = StdioServerParameters(command=str(official), args=["-m", "tigermcp.server"], env=env,
                                                 cwd=str(props))
     # Serve the same state from its own process: a simulator inside this process would compete with

@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -84,17 +83,12 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from bench.support import bench_accounts, bench_django, bench_simulator
+    from bench.support import bench_accounts, bench_django, bench_mcp_client, bench_simulator, official_server_env
 
     data_dir = bench_django("mcp-startup")
     sim = bench_simulator()
-    from accounts.actors import Actor
-    from accounts.models import Scope
-    from accounts.services import grant_set, mcp_client_create
-
     [account] = bench_accounts(sim, 1, label="Startup")
-    client = mcp_client_create(actor=Actor.system("cli", "bench"), name="bench")
-    grant_set(actor=Actor.system("cli", "bench"), account=account, scope=Scope.READ, mcp_client=client)
+    bench_mcp_client([account])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "manage.py", "run_mcp", "--client", "bench"]
 
@@ -116,12 +110,7 @@ def main(argv=None) -> int:
 
     official = Path(args.official)
     if official.exists():
-        props = Path(tempfile.mkdtemp(dir=data_dir))
-        # Without the licence: with one, the SDK's dynamic-domain lookup rewrites the URLs to Tiger's hosts.
-        sim.write_properties(props, sim.credentials(account.tiger_id), account=account.account_number,
-                             include_license=False)
-        off_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
-        off_env["TIGEROPEN_PROPS_PATH"] = str(props)
+        props, off_env = official_server_env(sim, account, data_dir)
         off_cmd = [str(official), "-m", "tigermcp.server"]
         time_to_tools_list(off_cmd, off_env, cwd=props)
         off = [time_to_tools_list(off_cmd, off_env, cwd=props, idle=1.0) for _ in range(args.runs)]

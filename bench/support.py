@@ -155,3 +155,31 @@ class GatewayProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+def bench_mcp_client(accounts, scope: str = "read"):
+    """The MCP client "bench" (run_mcp --client bench), granted `scope` on each of `accounts`; with
+    "trade" the accounts are made tradeable too, so that the write tools are listed."""
+    from accounts.actors import Actor
+    from accounts.models import Scope, TigerAccount
+    from accounts.services import grant_set, mcp_client_create
+
+    actor = Actor.system("cli", "bench")
+    if scope == Scope.TRADE:
+        TigerAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(permission=Scope.TRADE)
+    client = mcp_client_create(actor=actor, name="bench")
+    for account in accounts:
+        grant_set(actor=actor, account=account, scope=scope, mcp_client=client)
+    return client
+
+
+def official_server_env(sim, account, data_dir: str) -> tuple[str, dict]:
+    """(folder, environment) for the official `tigermcp` server (PyPI) reading `account` on the
+    simulator: its tiger_openapi_config.properties in a folder of its own, none of our settings."""
+    props = tempfile.mkdtemp(dir=data_dir)
+    # Without the licence: with one, the SDK's dynamic-domain lookup rewrites the URLs to Tiger's hosts.
+    sim.write_properties(props, sim.credentials(account.tiger_id), account=account.account_number,
+                         include_license=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
+    env["TIGEROPEN_PROPS_PATH"] = props
+    return props, env

@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from bench.mcp_startup import INIT, ROOT
@@ -80,21 +79,15 @@ def main(argv=None) -> int:
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
     args = parser.parse_args(argv)
 
-    from bench.support import bench_accounts, bench_django, bench_simulator
+    from bench.support import bench_accounts, bench_django, bench_mcp_client, bench_simulator, official_server_env
 
     data_dir = bench_django("tool-list-tokens")
     sim = bench_simulator()
-    from accounts.actors import Actor
-    from accounts.models import Scope, TigerAccount
-    from accounts.services import grant_set, mcp_client_create
     from mcp_bridge.tools import TOOLSET_OF
 
     [account] = bench_accounts(sim, 1, label="Tokens")
     # A paper account the client may trade, so the write tools are listed too (the official server lists its own).
-    TigerAccount.objects.filter(pk=account.pk).update(permission=Scope.TRADE)
-    actor = Actor.system("cli", "bench")
-    client = mcp_client_create(actor=actor, name="bench")
-    grant_set(actor=actor, account=account, scope=Scope.TRADE, mcp_client=client)
+    bench_mcp_client([account], scope="trade")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     name, count = counter()
     rows = []
@@ -108,11 +101,7 @@ def main(argv=None) -> int:
 
     official = Path(args.official)
     if official.exists():
-        props = Path(tempfile.mkdtemp(dir=data_dir))
-        sim.write_properties(props, sim.credentials(account.tiger_id), account=account.account_number,
-                             include_license=False)
-        off_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "TIGERMCP", "DATABASE"))}
-        off_env["TIGEROPEN_PROPS_PATH"] = str(props)
+        props, off_env = official_server_env(sim, account, data_dir)
         rows.append(("official tigermcp", *measure(tools_list([str(official), "-m", "tigermcp.server"], off_env,
                                                               cwd=props), count)))
     else:
