@@ -320,15 +320,19 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             contract=contract,
             action=spec.side,
             order_type=spec.order_type,
-            quantity=int(spec.quantity),
+            quantity=_scaled(spec.quantity)[0] if spec.quantity is not None else None,
             limit_price=float(spec.limit_price) if spec.limit_price is not None else None,
             aux_price=_float(spec.stop_price if spec.order_type != "TRAIL" else spec.trailing_amount),
             trailing_percent=_float(spec.trailing_percent),
             time_in_force=spec.time_in_force,
             outside_rth=spec.outside_rth,
+            # An order by amount: Tiger's cash_amount (the SDK's market_order_by_amount).
+            total_cash_amount=_float(spec.amount),
             # GTD: Tiger takes the expiry in epoch milliseconds.
             expire_time=int(spec.expire_time.timestamp() * 1000) if spec.expire_time is not None else None,
         )
+        if spec.quantity is not None and _scaled(spec.quantity)[1]:
+            order.quantity_scale = _scaled(spec.quantity)[1]  # 1.5 shares: 15, scale 1
         if remark:
             order.user_mark = remark  # our reference: Tiger echoes it back on the order
         if spec.is_bracket:
@@ -390,8 +394,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             symbol=o.contract.symbol if o.contract else "",
             side=o.action,
             order_type=o.order_type,
-            quantity=dec(o.quantity) or Decimal(0),
-            filled_quantity=dec(o.filled) or Decimal(0),
+            quantity=_unscaled(o.quantity, getattr(o, "quantity_scale", None)),
+            filled_quantity=_unscaled(o.filled, getattr(o, "filled_scale", None)),
             limit_price=dec(o.limit_price),
             # A trailing stop's aux_price is its trailing amount, not a stop price.
             stop_price=dec(o.aux_price) if o.order_type != "TRAIL" else None,
@@ -414,6 +418,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             open_time=from_millis(o.order_time),
             update_time=from_millis(o.update_time),
             parent_id=str(o.parent_id) if getattr(o, "parent_id", None) else None,
+            amount=dec(getattr(o, "total_cash_amount", None)),
             **_option_fields(o.contract),
         )
 
@@ -426,7 +431,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
         for t in rows:
             c = t.contract
             symbol_ = getattr(c, "symbol", None) or ""
-            quantity, price = dec(t.filled_quantity) or Decimal(0), dec(t.filled_price) or Decimal(0)
+            quantity = _unscaled(t.filled_quantity, getattr(t, "filled_quantity_scale", None))
+            price = dec(t.filled_price) or Decimal(0)
             fills.append(Fill(
                 fill_id=str(t.id), broker_order_id=str(t.order_id), account=str(t.account or self.account_number),
                 symbol=symbol_, sec_type=getattr(c, "sec_type", None) or "STK", market=getattr(c, "market", None),
@@ -515,6 +521,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             market=getattr(c, "market", None), name=c.name, multiplier=dec(c.multiplier),
             lot_size=dec(getattr(c, "lot_size", None)), shortable=getattr(c, "shortable", None),
             tradeable=getattr(c, "tradeable", None) if getattr(c, "tradeable", None) is not None else getattr(c, "trade", None),
+            support_fractional_share=getattr(c, "support_fractional_share", None),
         )
 
     def option_expirations(self, symbol: str) -> list[date]:
@@ -644,6 +651,19 @@ def broker_for(account) -> BrokerClient:
 def broker_cache_clear() -> None:
     with _clients_lock:
         _clients.clear()
+
+
+def _scaled(quantity: Decimal) -> tuple[int, int]:
+    """A quantity as Tiger takes it: an integer and its scale (1.5 shares: 15, scale 1; 10: 10, 0)."""
+    exponent = quantity.normalize().as_tuple().exponent
+    scale = -exponent if exponent < 0 else 0
+    return int(quantity.scaleb(scale)), scale
+
+
+def _unscaled(quantity, scale) -> Decimal:
+    """Tiger's integer quantity and its scale back to shares (773, scale 5: 0.00773)."""
+    value = dec(quantity) or Decimal(0)
+    return value.scaleb(-int(scale)) if scale else value
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -65,7 +65,7 @@ class OrderIntent:
 
     symbol: str
     side: str  # BUY | SELL
-    quantity: Decimal
+    quantity: Decimal | None  # None for an order by amount
     order_type: str  # MKT | LMT | STP | STP_LMT | TRAIL
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
@@ -93,6 +93,9 @@ class OrderIntent:
     # cancelling the other (Tiger's PROFIT and LOSS order legs).
     take_profit_price: Decimal | None = None
     stop_loss_price: Decimal | None = None
+    # An order by amount (Tiger's cash_amount): buy or sell this much of the instrument's currency
+    # worth of shares, in fractions where the contract supports them; `quantity` is then None.
+    amount: Decimal | None = None
 
     def __post_init__(self):
         if not self.market:
@@ -127,6 +130,15 @@ class OrderIntent:
         if values.get("expiry") is not None:
             values["expiry"] = date.fromisoformat(values["expiry"])
         return cls(**values)
+
+    @property
+    def is_amount(self) -> bool:
+        return self.amount is not None
+
+    @property
+    def is_fractional(self) -> bool:
+        """By amount, or a quantity that is not a whole number of shares."""
+        return self.amount is not None or self.quantity != self.quantity.to_integral_value()
 
     @property
     def is_bracket(self) -> bool:
@@ -164,9 +176,9 @@ def option_identifier(symbol: str, expiry: date, strike: Decimal, right: str) ->
 
 DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent", "strike",
                   "take_profit_price", "stop_loss_price",
-                  "multiplier")
+                  "multiplier", "amount")
 OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier",
-                   "take_profit_price", "stop_loss_price")
+                   "take_profit_price", "stop_loss_price", "amount")
 
 
 def dec(value) -> Decimal | None:
@@ -252,6 +264,7 @@ class BrokerOrder:
     identifier: str | None = None  # an option's (OCC) identifier; `symbol` is then its underlying
     multiplier: Decimal | None = None
     parent_id: str | None = None  # an attached order (a bracket's leg): its entry's broker id
+    amount: Decimal | None = None  # an order by amount: Tiger's total_cash_amount
 
 
 LEG_PROFIT, LEG_LOSS = "PROFIT", "LOSS"
@@ -332,6 +345,7 @@ class Contract:
     lot_size: Decimal | None
     shortable: bool | None
     tradeable: bool | None
+    support_fractional_share: bool | None = None  # fractions and orders by amount (US stocks)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,22 @@ NEEDS_LIMIT = "A {order_type} order needs limit_price; give one or use order_typ
 NEEDS_STOP = "A {order_type} order needs stop_price."
 NO_LIMIT_HERE = "limit_price is only for LMT and STP_LMT orders; remove it or change order_type."
 NO_STOP_HERE = "stop_price is only for STP and STP_LMT orders; remove it or change order_type."
-WHOLE_SHARES = "quantity must be a whole number of shares (got {value}); fractional orders are not supported."
+WHOLE_SHARES = ("quantity must be a whole number of shares (got {value}); fractions are only for US stocks that "
+                "support them.")
+# Orders by amount and fractional quantities: Tiger's cash_amount and quantity_scale, for US stocks
+# whose contract supports fractional shares. Tiger documents no further terms; ours are conservative:
+# market orders, DAY, regular hours, no bracket; amounts in cents, quantities to 5 decimal places.
+QUANTITY_OR_AMOUNT = ("Give either quantity (shares, e.g. \"10\") or amount (money in the instrument's currency, "
+                      "e.g. \"500\" to buy 500 USD of it), not both.")
+NEEDS_QUANTITY = ("quantity is required: the number of shares, e.g. \"10\"; or give amount instead, e.g. \"500\" "
+                  "to buy 500 USD of a US stock.")
+FRACTION_TERMS = ("{what} is for a US stock's MKT order, DAY, in regular hours, without take-profit or stop-loss "
+                  "(got {got}); use order_type MKT, time_in_force DAY and outside_rth false, or a whole quantity.")
+AMOUNT_US_STOCKS = ("amount is for US stocks that support fractional shares; give an option's or a Hong Kong "
+                    "stock's quantity instead (contracts, or whole board lots).")
+AMOUNT_CENTS = "amount has more than 2 decimal places ({value}); round it to cents."
+FRACTION_PLACES = 5
+TOO_FINE = "quantity has more than 5 decimal places ({value}); round it, e.g. to {rounded}."
 NEEDS_TRAIL = ("A TRAIL (trailing stop) order needs exactly one of trailing_amount (e.g. \"2.50\", in the "
                "instrument's currency) or trailing_percent (e.g. \"5\" for 5 %).")
 NO_TRAIL_HERE = "trailing_amount and trailing_percent are only for TRAIL orders; remove them or use order_type TRAIL."
@@ -164,13 +179,16 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
                      sec_type: str | None = None, market: str | None = None, currency: str | None = None,
                      trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
                      expiry=None, strike=None, right: str | None = None, multiplier=None,
-                     take_profit_price=None, stop_loss_price=None) -> OrderIntent:
+                     take_profit_price=None, stop_loss_price=None, amount=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to.
     An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
     underlying), expiry, strike and right; both spellings give the same intent (and hash).
     A bracket: a LMT entry with take_profit_price and/or stop_loss_price, on the profitable and
-    the losing side of its limit price."""
+    the losing side of its limit price.
+    An order by amount gives `amount` (money in the instrument's currency) instead of `quantity`;
+    it, and a fractional quantity, are MKT DAY regular-hours orders of a US stock (whether the stock
+    trades in fractions is its contract's to say: trading.services checks it)."""
     option_fields = any(v not in (None, "") for v in (identifier, expiry, strike, right, multiplier))
     sec_n = (sec_type or ("OPT" if option_fields else "STK")).strip().upper()
     if sec_n not in SecType.values:
@@ -200,10 +218,23 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     tif_n = (time_in_force or "DAY").strip().upper()
     if tif_n not in TimeInForce.values:
         raise InvalidInput(BAD_TIF.format(value=time_in_force))
-    qty = _decimal("quantity", quantity, required=True)
-    if qty != qty.to_integral_value():
+    cash = _decimal("amount", amount, required=False)
+    if cash is not None and quantity not in (None, ""):
+        raise InvalidInput(QUANTITY_OR_AMOUNT, code="quantity_or_amount")
+    if cash is None and quantity in (None, ""):
+        raise InvalidInput(NEEDS_QUANTITY, code="quantity_or_amount")
+    qty = None if cash is not None else _decimal("quantity", quantity, required=True)
+    if cash is not None and cash != cash.quantize(Decimal("0.01")):
+        raise InvalidInput(AMOUNT_CENTS.format(value=amount), code="bad_amount")
+    fractional = cash is not None or qty != qty.to_integral_value()
+    if fractional and (sec_n != SecType.STK or (market or market_for(symbol_n)).strip().upper() != "US"):
+        if qty is None:
+            raise InvalidInput(AMOUNT_US_STOCKS, code="not_fractional")
         raise InvalidInput({SecType.OPT: WHOLE_CONTRACTS, SecType.FUT: WHOLE_FUTURES}.get(sec_n, WHOLE_SHARES)
-                           .format(value=quantity))
+                           .format(value=quantity), code="not_fractional")
+    if qty is not None and fractional and qty != qty.quantize(Decimal(1).scaleb(-FRACTION_PLACES)):
+        raise InvalidInput(TOO_FINE.format(value=quantity, rounded=canonical_decimal(
+            qty.quantize(Decimal(1).scaleb(-FRACTION_PLACES), rounding="ROUND_DOWN"))), code="not_fractional")
     if sec_n == SecType.OPT and type_n not in OPTION_ORDER_TYPES:
         raise InvalidInput(OPTION_ORDER_TYPE.format(value=type_n), code="bad_order_type")
     if sec_n == SecType.OPT and outside_rth:
@@ -239,6 +270,13 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     take_profit = _decimal("take_profit_price", take_profit_price, required=False)
     stop_loss = _decimal("stop_loss_price", stop_loss_price, required=False)
     _check_bracket(sec_n, type_n, side_n, limit, take_profit, stop_loss)
+    if fractional and (type_n != OrderType.MKT or tif_n != TimeInForce.DAY or outside_rth
+                       or take_profit is not None or stop_loss is not None):
+        got = ", ".join(filter(None, (type_n, tif_n, "outside_rth" if outside_rth else "",
+                                      "a bracket" if take_profit is not None or stop_loss is not None else "")))
+        raise InvalidInput(FRACTION_TERMS.format(
+            what="An order by amount" if cash is not None else f"A fractional quantity ({canonical_decimal(qty)})",
+            got=got), code="fraction_terms")
     return OrderIntent(
         account_number=str(account_number).strip(),
         symbol=symbol_n,
@@ -261,6 +299,7 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
         multiplier=multiplier_n,
         take_profit_price=take_profit,
         stop_loss_price=stop_loss,
+        amount=cash,
     )
 
 

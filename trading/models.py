@@ -146,6 +146,9 @@ class Order(models.Model):
     # fills, then works; one filling cancels the other. Legs add no exposure: they close the entry's.
     take_profit_price = models.DecimalField(null=True, blank=True, **PRICE)
     stop_loss_price = models.DecimalField(null=True, blank=True, **PRICE)
+    # An order by amount (Tiger's cash_amount), in `currency`: `quantity` is then the shares it was
+    # estimated to buy at the reference price, until Tiger reports the shares it bought.
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="legs")
     leg = models.CharField(max_length=8, choices=Leg.choices, blank=True)
     # The price the risk check valued the order at (limit price, or the last quote for market
@@ -224,6 +227,7 @@ class Order(models.Model):
                 "multiplier": str(self.multiplier)} if self.sec_type != SecType.STK else {}),
             "side": self.side,
             "quantity": str(self.quantity),
+            **({"amount": str(self.amount)} if self.amount is not None else {}),
             "order_type": self.order_type,
             "limit_price": None if self.limit_price is None else str(self.limit_price),
             "stop_price": None if self.stop_price is None else str(self.stop_price),

@@ -220,10 +220,20 @@ def _fmt(value) -> str:
     return canonical_decimal(value) if isinstance(value, Decimal) else str(value)
 
 
+def estimated_quantity(intent: OrderIntent, last_price: Decimal | None) -> Decimal | None:
+    """The shares an order trades: its quantity, or what its amount buys at the last price (None
+    without one)."""
+    if intent.amount is None:
+        return intent.quantity
+    return (intent.amount / last_price).quantize(Decimal("0.000001")) if last_price else None
+
+
 def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
     decision = RiskDecision(accepted=True, policy_version=policy.version)
     closable = ctx.closable_quantity
-    decision.risk_increasing = not (closable is not None and intent.quantity <= closable)
+    # An order by amount: its value is the amount; its quantity the shares the amount buys now.
+    quantity = estimated_quantity(intent, ctx.last_price)
+    decision.risk_increasing = not (closable is not None and quantity is not None and quantity <= closable)
 
     def refuse(rule: str, limit, value, **more) -> RiskDecision:
         decision.accepted = False
@@ -310,14 +320,19 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
         if intent.quantity > policy.max_future_contracts:
             return refuse("max_future_contracts", policy.max_future_contracts, intent.quantity)
         passed("max_future_contracts")
-    elif intent.quantity > policy.max_order_quantity:
-        return refuse("max_quantity", policy.max_order_quantity, intent.quantity)
-    else:
+    elif quantity is not None and quantity > policy.max_order_quantity:
+        return refuse("max_quantity", policy.max_order_quantity, quantity)
+    elif quantity is not None:
         passed("max_quantity")
 
     if ctx.last_price is None or ctx.last_price <= 0:
         return refuse("no_quote", "a last price", intent.symbol)
     passed("no_quote")
+    if quantity is None:  # by amount, now that the last price is known
+        quantity = estimated_quantity(intent, ctx.last_price)
+        if quantity > policy.max_order_quantity:
+            return refuse("max_quantity", policy.max_order_quantity, quantity)
+        passed("max_quantity")
     collar = policy.price_collar_pct / Decimal(100)
     for price in (intent.limit_price, intent.stop_price if intent.order_type == "STP" else None):
         if price is None:
@@ -330,7 +345,8 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     passed("price_collar")
 
     ref = reference_price(intent, ctx.last_price)
-    notional = intent.quantity * ref * intent.units  # an option's premium, a future's value: through the multiplier
+    # An option's premium, a future's value: through the multiplier; an order by amount is worth its amount.
+    notional = intent.amount if intent.amount is not None else intent.quantity * ref * intent.units
     decision.reference_price = _fmt(ref)
     decision.notional = _fmt(notional)
     value = _converted(notional, intent.currency, limit_currency, ctx.fx_rates)
@@ -347,7 +363,9 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     if policy.duplicate_window_seconds and ctx.duplicate_age_seconds is not None \
             and ctx.duplicate_age_seconds < policy.duplicate_window_seconds:
         return refuse("duplicate_intent", policy.duplicate_window_seconds,
-                      f"{intent.side} {_fmt(intent.quantity)} {intent.symbol}", age=ctx.duplicate_age_seconds)
+                      f"{intent.side} {_fmt(intent.quantity)} {intent.symbol}" if intent.amount is None else
+                      f"{intent.side} {_fmt(intent.amount)} {intent.currency} of {intent.symbol}",
+                      age=ctx.duplicate_age_seconds)
     passed("duplicate_intent")
     exposure = _converted(ctx.open_exposure + notional, intent.currency, limit_currency, ctx.fx_rates)
     converted_any = intent.currency != limit_currency

@@ -54,6 +54,11 @@ def _same_contract(intent) -> dict:
             "right": intent.right or ""}
 
 
+def _same_size(intent) -> dict:
+    """The same quantity, or (an order by amount) the same amount."""
+    return {"quantity": intent.quantity, "amount__isnull": True} if intent.amount is None else {"amount": intent.amount}
+
+
 def orders_entered_since(*, account, since) -> int:
     # A bracket is one order entered: Tiger creates its legs.
     return Order.objects.filter(account=account, created_at__gte=since, parent__isnull=True).count()
@@ -63,7 +68,7 @@ def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_
     if not window_seconds:
         return None
     rows = Order.objects.filter(
-        account=account, side=intent.side, quantity=intent.quantity, **_same_contract(intent),
+        account=account, side=intent.side, **_same_size(intent), **_same_contract(intent),
         created_at__gte=now - timedelta(seconds=window_seconds), parent__isnull=True,
     ).exclude(status=OrderStatus.REJECTED)
     if exclude_order_id is not None:
@@ -209,6 +214,7 @@ def order_as_dict(order: Order) -> dict:
         "trailing_amount": _s(order.trailing_amount),
         "trailing_percent": _s(order.trailing_percent),
         "take_profit_price": _s(order.take_profit_price),
+        "amount": _s(order.amount),
         "stop_loss_price": _s(order.stop_loss_price),
         "parent_order_id": order.parent_id,
         "leg": order.leg or None,
@@ -395,6 +401,8 @@ def order_summary_text(order: Order) -> str:
         price = f" trailing {format_quantity(order.trailing_percent)} %"
     elif order.trailing_amount is not None:
         price = f" trailing {format_price(order.trailing_amount, order.currency)}"
+    if order.amount is not None:  # an order by amount: 'BUY 500.00 USD of AAPL MKT'
+        return f"{order.side} {format_price(order.amount, order.currency)} of {order.symbol} {order.order_type}"
     return f"{order.side} {format_quantity(order.quantity)} {order.symbol} {order.order_type}{price}"
 
 

@@ -177,8 +177,10 @@ class _CommitThenRaise(Exception):
 
 
 def _intent_of(order: Order) -> OrderIntent:
+    # An order by amount is sent as its amount; its quantity row is an estimate (or Tiger's shares).
     return OrderIntent(account_number=order.account.account_number, symbol=order.symbol, side=order.side,
-                       quantity=order.quantity, order_type=order.order_type, limit_price=order.limit_price,
+                       quantity=order.quantity if order.amount is None else None, amount=order.amount,
+                       order_type=order.order_type, limit_price=order.limit_price,
                        stop_price=order.stop_price, time_in_force=order.time_in_force, outside_rth=order.outside_rth,
                        sec_type=order.sec_type, market=order.market, currency=order.currency,
                        trailing_amount=order.trailing_amount, trailing_percent=order.trailing_percent,

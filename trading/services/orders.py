@@ -85,12 +85,14 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                   market: str | None = None, currency: str | None = None, trailing_amount=None,
                   trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
                   expiry=None, strike=None, right: str | None = None, multiplier=None,
-                  take_profit_price=None, stop_loss_price=None) -> OrderPreview:
+                  take_profit_price=None, stop_loss_price=None, amount=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
     right; its contract must be in the chain, whose multiplier it takes. take_profit_price and/or
     stop_loss_price make a LMT entry a bracket: Tiger holds those legs until the entry fills.
+    amount instead of quantity: a MKT order for that much money's worth of a US stock whose contract
+    supports fractional shares (as is a fractional quantity).
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
@@ -99,7 +101,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               currency=currency, trailing_amount=trailing_amount, trailing_percent=trailing_percent,
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
                               strike=strike, right=right, multiplier=multiplier,
-                              take_profit_price=take_profit_price, stop_loss_price=stop_loss_price)
+                              take_profit_price=take_profit_price, stop_loss_price=stop_loss_price,
+                              amount=amount)
     if intent.is_future:  # a product names its front contract: the token is bound to that contract
         intent = future_contract_resolve(actor=actor, account=account, intent=intent)
     else:
@@ -124,15 +127,25 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
 def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) -> None:
     """Tiger's board-lot and tick-size refusals, made before anything is sent (every door's preview and
     modification preview come here). Hong Kong lots come from the instrument's contract (cached);
-    US stocks trade in single shares, which normalise_intent already requires. A future's prices
-    are checked against its contract's own tick."""
+    US stocks trade in single shares, or in fractions (and by amount) where their contract says so. A
+    future's prices are checked against its contract's own tick."""
     if intent.is_future:
         future_contract_resolve(actor=actor, account=account, intent=intent)
         return
     lot_size = None
     if intent.market == "HK":
         lot_size = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number).lot_size
+    if intent.sec_type == "STK" and intent.is_fractional:
+        contract = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number)
+        if not getattr(contract, "support_fractional_share", None):
+            raise InvalidInput(NOT_FRACTIONAL.format(symbol=intent.symbol, what="an order by amount" if intent.is_amount
+                                                     else f"a fractional quantity ({canonical_decimal(intent.quantity)})"),
+                               code="not_fractional")
     check_lots_and_ticks(intent, lot_size=lot_size)
+
+
+NOT_FRACTIONAL = ("{symbol} does not trade in fractional shares at Tiger (its contract's support_fractional_share "
+                  "is false), so {what} cannot be placed; give quantity as a whole number of shares.")
 
 
 def _replay(order: Order, payload_hash: str, key: str) -> Order:
@@ -194,7 +207,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
             restated = future_contract_resolve(actor=actor, account=account, intent=restated)
         expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
-                    both_ways=("take_profit_price", "stop_loss_price"))
+                    both_ways=("take_profit_price", "stop_loss_price", "amount"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
@@ -239,7 +252,8 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         client_ref=uuid.uuid4().hex, account=account, idempotency_key=key, payload_hash=payload_hash,
         symbol=intent.symbol, sec_type=intent.sec_type, market=intent.market, currency=intent.currency,
         expiry=intent.expiry, strike=intent.strike, right=intent.right or "", multiplier=intent.units,
-        side=intent.side, order_type=intent.order_type, quantity=intent.quantity, limit_price=intent.limit_price,
+        side=intent.side, order_type=intent.order_type, quantity=_quantity_of(intent, decision),
+        amount=intent.amount, limit_price=intent.limit_price,
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
         expire_time=intent.expire_time, take_profit_price=intent.take_profit_price,
@@ -255,6 +269,15 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
                  payload={**order.audit_payload(), "from": None, "to": S.PENDING_SUBMIT,
                           "risk_decision": {"accepted": True, "checked": decision.checked, "notional": decision.notional}})
     return order
+
+
+def _quantity_of(intent: OrderIntent, decision: RiskDecision) -> Decimal:
+    """An order's quantity row; an order by amount's is the shares its amount buys at the reference price
+    (what open exposure and same-side sales count until Tiger reports the shares it bought)."""
+    if intent.amount is None:
+        return intent.quantity
+    return max((intent.amount / Decimal(decision.reference_price)).quantize(Decimal("0.000001")),
+               Decimal("0.000001"))
 
 
 def _submit(*, order: Order, actor) -> Order:

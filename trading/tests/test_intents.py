@@ -34,7 +34,8 @@ def test_round_trip_through_canonical():
     ({"order_type": "LMT", "limit_price": None}, intents.NEEDS_LIMIT.format(order_type="LMT")),
     ({"order_type": "MKT", "limit_price": "10"}, intents.NO_LIMIT_HERE),
     ({"quantity": "-1"}, intents.BAD_DECIMAL.format(field="quantity", value="-1")),
-    ({"quantity": "1.5"}, intents.WHOLE_SHARES.format(value="1.5")),
+    ({"quantity": "1.5"}, intents.FRACTION_TERMS.format(what="A fractional quantity (1.5)", got="LMT, DAY")),
+    ({"quantity": "1.5", "symbol": "00700"}, intents.WHOLE_SHARES.format(value="1.5")),
     ({"quantity": "NaN"}, intents.BAD_DECIMAL.format(field="quantity", value="NaN")),
     ({"symbol": "AA PL;"}, BAD_SYMBOL.format(symbol="AA PL;")),
     ({"sec_type": "OPT"}, intents.OPTION_NEEDS_CONTRACT),  # an option without its contract
