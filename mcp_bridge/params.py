@@ -53,6 +53,12 @@ SideParam = Annotated[Literal["BUY", "SELL"], Field(description="BUY or SELL.")]
 
 QuantityParam = Annotated[Decimal, Field(description="Number of shares (options, futures: contracts), as a decimal string or number; > 0.", gt=0)]
 
+OrderQuantityParam = Annotated[Decimal | None, Field(
+    description="Number of shares (options: contracts), as a decimal string or number; > 0.", gt=0)]
+
+AmountParam = Annotated[Decimal | None, Field(
+    description="Instead of quantity: money to trade, e.g. \"500\" (US stocks, MKT DAY).", gt=0)]
+
 OrderTypeParam = Annotated[
     Literal["MKT", "LMT", "STP", "STP_LMT", "TRAIL"],
     Field(description="MKT market, LMT limit (needs limit_price), STP stop (needs stop_price), STP_LMT stop-limit (needs both), TRAIL trailing stop (needs trailing_amount or trailing_percent)."),

@@ -225,6 +225,7 @@ class OrderOut(BaseModel):
     stop_price: Money | None
     trailing_amount: Money | None = Field(default=None, description="TRAIL orders: the stop follows the price at this distance.")
     trailing_percent: str | None = Field(default=None, description="TRAIL orders: the distance as a percent of the price.")
+    amount: Money | None = Field(default=None, description="An order by amount: the money it is for.")
     take_profit_price: Money | None = Field(default=None, description="A bracket's entry: the take-profit leg's limit price.")
     stop_loss_price: Money | None = Field(default=None, description="A bracket's entry: the stop-loss leg's stop price.")
     leg: str | None = Field(default=None, description="A bracket's attached order: PROFIT (take-profit) or LOSS (stop-loss).")

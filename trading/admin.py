@@ -103,7 +103,7 @@ def broker_preview_rows(preview: dict, currency: str) -> list[tuple[str, str]]:
 # their currency.
 FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
              "reference_price": "price", "avg_fill_price": "price", "commission": "price", "strike": "price",
-             "multiplier": "quantity"}
+             "multiplier": "quantity", "amount": "price"}
 
 
 class FillInline(admin.TabularInline):
@@ -156,8 +156,12 @@ class NewOrderForm(forms.Form):
     strike = forms.DecimalField(required=False, min_value=0, label="Option strike", help_text="Option only: 150.")
     right = forms.ChoiceField(choices=[("", "—"), *OptionRight.choices], required=False, label="Option right")
     side = forms.ChoiceField(choices=Side.choices)
-    quantity = forms.DecimalField(min_value=0, help_text="Shares (Hong Kong: board lots, 00700: 100), or option "
-                                                         "or futures contracts (each covers the contract's multiplier, 100 shares in the US).")
+    quantity = forms.DecimalField(required=False, min_value=0,
+                                  help_text="Shares (Hong Kong: board lots, 00700: 100), or option or futures "
+                                            "contracts (each covers the contract's multiplier, 100 shares in the US).")
+    amount = forms.DecimalField(required=False, min_value=0, label="Amount (instead of quantity)",
+                                help_text="US stocks that trade in fractional shares: buy (or sell) this much money's "
+                                          "worth, e.g. 500 USD; a MKT DAY order.")
     order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
     limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
@@ -180,7 +184,7 @@ class NewOrderForm(forms.Form):
     def clean(self):
         data = super().clean()
         # Blank option fields are absent ones: the service then sees a stock order as before.
-        for name in ("sec_type", "identifier", "expiry", "strike", "right"):
+        for name in ("sec_type", "identifier", "expiry", "strike", "right", "amount"):
             if data.get(name) in ("", None):
                 data[name] = None
         return data

@@ -31,7 +31,12 @@ class PreviewIn(serializers.Serializer):
                                    help_text="The ticker; for an option its underlying (may be omitted with identifier); "
                                              "for a future its product (ES: the front contract) or contract code (ES2612).")
     side = ChoiceField(choices=["BUY", "SELL"])
-    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, help_text="Shares, or option or futures contracts.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                        default=None, help_text="Shares, or option or futures contracts (or give amount).")
+    amount = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+        help_text="Instead of quantity: money in the instrument's currency to buy (or sell) shares for, e.g. 500; "
+                  "a MKT DAY order of a US stock that trades in fractional shares.")
     order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT", "TRAIL"], default="LMT")
     sec_type = ChoiceField(choices=["STK", "OPT", "FUT"], required=False, allow_null=True, default=None,
                            help_text="STK (default), OPT (implied by the option fields) or FUT.")
@@ -108,8 +113,9 @@ class OrderOut(serializers.Serializer):
     multiplier = serializers.CharField(help_text="Shares per contract (1 for a stock): value = price x quantity x this.")
     side = serializers.CharField()
     order_type = serializers.CharField()
-    quantity = serializers.CharField()
+    quantity = serializers.CharField(help_text="Shares (an order by amount: estimated until Tiger reports them).")
     filled_quantity = serializers.CharField()
+    amount = serializers.CharField(allow_null=True, help_text="An order by amount: the money it is for.")
     limit_price = serializers.CharField(allow_null=True)
     stop_price = serializers.CharField(allow_null=True)
     trailing_amount = serializers.CharField(allow_null=True, help_text="TRAIL orders: the distance as an amount.")

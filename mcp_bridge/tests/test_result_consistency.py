@@ -229,7 +229,11 @@ async def test_the_confusions_a_new_user_met_are_gone(world):
         assert "side" in side and "'BUY' or 'SELL'" in side and "you sent 'buy'" in side
         assert "pydantic" not in side and "http" not in side
         missing_args = error_text(await mcp.call_tool("preview_order", {"symbol": "AAPL"}))
-        assert "side is required" in missing_args and "quantity is required" in missing_args
+        assert "side is required" in missing_args and "order_type is required" in missing_args
+        # quantity may be left out for amount: the service says so when both are.
+        no_size = error_text(await mcp.call_tool("preview_order", {"symbol": "AAPL", "side": "BUY",
+                                                                   "order_type": "MKT"}))
+        assert "quantity is required" in no_size and "or give amount" in no_size
         # "700" is Hong Kong's 00700.
         quotes = ok(await mcp.call_tool("get_quote", {"symbols": ["700"]}))
         assert quotes["quotes"] == [] and any("00700" in h for h in quotes["hints"])

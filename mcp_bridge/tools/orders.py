@@ -11,12 +11,14 @@ from mcp_bridge.adapter import call, require_write
 from mcp_bridge.context import current_actor
 from mcp_bridge.params import (
     AccountParam,
+    AmountParam,
     ExpireParam,
     IdentifierParam,
     OptionExpiryParam,
     OrderIdParam,
     OrderTypeParam,
     PriceParam,
+    OrderQuantityParam,
     OrderSymbolParam,
     QuantityParam,
     RightParam,
@@ -125,13 +127,14 @@ async def get_tradable_quantity(
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                    trailing_amount=None, trailing_percent=None, expire_time=None, option=None,
-                   bracket=None) -> dict:
+                   bracket=None, amount=None) -> dict:
     # Market and currency follow from the symbol (trading.intents.normalise_intent). An option's
-    # fields and a bracket's legs only when given, so a plain order's restatement stays what it was.
+    # fields, a bracket's legs and an amount only when given, so a plain order's restatement stays what it was.
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
                 trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
-                **_option_kwargs(**(option or {})), **{k: v for k, v in (bracket or {}).items() if v is not None})
+                **_option_kwargs(**(option or {})), **{k: v for k, v in (bracket or {}).items() if v is not None},
+                **({"amount": amount} if amount is not None else {}))
 
 
 def _option_kwargs(*, sec_type=None, identifier=None, expiry=None, strike=None, right=None) -> dict:
@@ -152,13 +155,13 @@ def _preview(actor, account_number, params: dict) -> PreviewResult:
 
 
 async def preview_order(
-    side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam, symbol: OrderSymbolParam = None,
+    side: SideParam, order_type: OrderTypeParam, quantity: OrderQuantityParam = None, symbol: OrderSymbolParam = None,
     limit_price: PriceParam = None, stop_price: PriceParam = None, time_in_force: TifParam = "DAY",
     outside_rth: RthParam = False, account: AccountParam = None,
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
-    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None,
+    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
 ) -> PreviewResult:
     """Step 1 of placing an order: risk checks and Tiger's preview (margin, commission); returns a
     single-use confirmation_token for this exact order (2 min). Places nothing. If refused, next_step
@@ -170,7 +173,7 @@ async def preview_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time,
                             dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
-                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price))
+                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price), amount)
     return await call(_preview, current_actor(), account, params)
 
 
@@ -193,13 +196,13 @@ def _place(actor, account_number, params: dict, token: str | None) -> OrderActio
 
 
 async def place_order(
-    side: SideParam, quantity: QuantityParam, order_type: OrderTypeParam, symbol: OrderSymbolParam = None,
+    side: SideParam, order_type: OrderTypeParam, quantity: OrderQuantityParam = None, symbol: OrderSymbolParam = None,
     limit_price: PriceParam = None, stop_price: PriceParam = None, time_in_force: TifParam = "DAY",
     outside_rth: RthParam = False, account: AccountParam = None, confirmation_token: TokenParam = None,
     trailing_amount: TrailAmountParam = None, trailing_percent: TrailPercentParam = None,
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
-    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None,
+    take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
@@ -208,7 +211,7 @@ async def place_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time,
                             dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
-                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price))
+                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price), amount)
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 

@@ -200,3 +200,16 @@ def test_a_bracket_entered_in_the_admin_is_previewed_with_its_legs_and_placed_wi
     leg = entry.legs.get(leg="PROFIT")
     page = trader.get(f"/admin/trading/order/{leg.pk}/change/")
     assert page.status_code == 200 and f"#{entry.pk} BUY 3 AAPL LMT" in page.content.decode()
+
+
+def test_an_order_by_amount_entered_in_the_admin_is_previewed_as_its_amount_and_placed(trader, account):
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "amount": "500",
+               "order_type": "MKT", "time_in_force": "DAY"}
+    both = trader.post(NEW, {**entered, "quantity": "2"}).content.decode()
+    assert "Give either quantity" in both and not Order.objects.exists()
+    preview = trader.post(NEW, entered).content.decode()
+    summary = re.search(r'id="preview-summary">(.*?)</td>', preview, re.S).group(1)
+    assert summary == "BUY 500.00 USD of AAPL MKT"
+    trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
+    order = Order.objects.get()
+    assert order.amount == 500 and order.order_type == "MKT"
