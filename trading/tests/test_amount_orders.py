@@ -136,3 +136,18 @@ def test_an_amount_order_counts_its_amount_in_open_exposure(sim, account, place,
         # The estimate: the shares at the reference price are worth the amount, to the cent.
         assert abs(exposure - D(250)) < D("0.01")
     services.orders_reconcile(actor=system_actor, account_number=account.account_number)
+
+
+@pytest.mark.django_db
+def test_closing_a_fractional_position_sells_all_of_it(sim, account, place, system_actor):
+    from trading import services
+
+    place(quantity="1.25")
+    held = sim.exchange.accounts[account.account_number].positions["AAPL"].quantity
+    assert held == D("1.25")
+    preview = services.position_close_preview(actor=system_actor, account_number=account.account_number,
+                                              symbol="AAPL")
+    assert preview.order["quantity"] == "1.25" and preview.order["side"] == "SELL"
+    services.order_place(actor=system_actor, account_number=account.account_number,
+                         confirmation_token=preview.confirmation_token, idempotency_key="close-fraction")
+    assert sim.exchange.accounts[account.account_number].positions["AAPL"].quantity == 0
