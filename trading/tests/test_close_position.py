@@ -88,3 +88,19 @@ def test_no_position_and_more_than_held_say_what_to_do(system_actor, account, si
                                             quantity=bad)
     with pytest.raises(InvalidInput, match="Name the position"):
         services.position_close_preview(actor=system_actor, account_number=account.account_number)
+
+
+def test_an_option_position_is_closed_by_its_identifier(system_actor, account, sim):
+    from trading.tests.test_option_orders import _chain_call, _place
+
+    call = _chain_call(system_actor, account)
+    _place(system_actor, account, "open-call", identifier=call.identifier, side="BUY", quantity="2", order_type="MKT")
+    sim.match()
+    preview, order = close(system_actor, account, identifier=call.identifier.lower())
+    assert (preview.order["sec_type"], preview.order["side"], preview.order["quantity"]) == ("OPT", "SELL", "2")
+    assert order.identifier == call.identifier and order.multiplier == 100
+    sim.match()
+    # Sold: Tiger (the simulator) no longer lists the contract among the account's options.
+    with pytest.raises(NotFound, match="holds no option"):
+        services.position_close_preview(actor=system_actor, account_number=account.account_number,
+                                        identifier=call.identifier)
