@@ -5,6 +5,7 @@ import re
 import pytest
 
 from mcp_bridge.tests.test_tools import error_text, ok
+from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.anyio
 
@@ -32,6 +33,23 @@ async def test_close_position_previews_the_sale_and_place_order_confirms_it(worl
         assert "close at most 2" in error_text(too_much)
         nothing = await mcp.call_tool("close_position", {"symbol": "MSFT"})
         assert "holds no shares of MSFT" in error_text(nothing) and "get_positions" in error_text(nothing)
+
+
+async def test_an_option_position_closes_by_identifier_with_the_restated_place_order(world):
+    _expiry, _strike, quote = listed_option(world.sim, expiry_index=3)
+    buy = {"identifier": quote["identifier"], "side": "BUY", "quantity": "3", "order_type": "MKT"}
+    async with world.stdio("--client", "trader") as mcp:
+        token = ok(await mcp.call_tool("preview_order", buy))["confirmation_token"]
+        ok(await mcp.call_tool("place_order", {**buy, "confirmation_token": token}))
+        preview = ok(await mcp.call_tool("close_position", {"identifier": quote["identifier"]}))
+        assert (preview["order"]["side"], preview["order"]["quantity"], preview["order"]["sec_type"]) == ("SELL", "3", "OPT")
+        params = dict(re.findall(r"(\w+)='([^']*)'", preview["next_step"].split("place_order with ")[1]))
+        # An option is restated as its underlying, expiry, strike and right: the order the token confirms.
+        assert (params["symbol"], params["right"]) == ("AAPL", "CALL") and params["expiry"] and params["strike"]
+        placed = ok(await mcp.call_tool("place_order", {**params, "confirmation_token": preview["confirmation_token"]}))
+        assert placed["order"]["side"] == "SELL" and placed["order"]["identifier"] == quote["identifier"]
+        options = ok(await mcp.call_tool("get_positions", {"sec_type": "OPT", "fresh_only": True}))["positions"]
+    assert options == []
 
 
 async def test_a_reader_cannot_close(world):

@@ -16,7 +16,8 @@ from mcp_bridge.shapes import preview_out, refused_out
 CLOSE_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call place_order "
               "with {params} and confirmation_token before {expires}.")
 # What place_order restates of the previewed order (its other parameters keep their defaults).
-RESTATED = ("symbol", "identifier", "side", "quantity", "order_type", "limit_price", "time_in_force", "outside_rth")
+RESTATED = ("symbol", "expiry", "strike", "right", "side", "quantity", "order_type", "limit_price", "time_in_force",
+            "outside_rth")
 
 
 def _close_preview(actor, account_number, params: dict) -> PreviewResult:
