@@ -2,6 +2,8 @@
 many: snapshots and health rows, not a query (or a broker call) per account or position.
 The timings for 50 accounts with 20 positions each are in bench/admin_pages.py."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -17,7 +19,7 @@ from marketdata.services import portfolio_snapshot_create
 pytestmark = pytest.mark.django_db
 
 PAGES = ("/admin/", "/admin/marketdata/portfoliosnapshot/positions/", "/admin/accounts/tigeraccount/")
-HOLDINGS = (("AAPL", 10), ("MSFT", 5), ("00700", 100))
+HOLDINGS = (("AAPL", Decimal(10)), ("MSFT", Decimal(5)), ("00700", Decimal(100)))
 
 
 def test_home_portfolio_and_account_pages_read_a_constant_number_of_queries(client, sim, make_tiger_account):
