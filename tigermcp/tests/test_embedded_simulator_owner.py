@@ -3,6 +3,7 @@ ends, the next process that needs the simulator takes over from the same state, 
 hosts it frees the port and the folder when it is stopped."""
 
 import configparser
+import http.client
 import json
 import os
 import signal
@@ -35,7 +36,7 @@ def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=0.5) as reply:
             return json.load(reply)["status"] == "ok"
-    except OSError:
+    except (OSError, http.client.HTTPException, ValueError):  # refused, or cut off mid-reply while it shuts down
         return False
 
 
