@@ -35,3 +35,19 @@ def place(system_actor, account):
                            confirmation_token=preview.confirmation_token, idempotency_key=key or uuid.uuid4().hex)
 
     return run
+
+
+@pytest.fixture
+def trader(client, account, system_actor):
+    """The test client logged in as staff who may view orders and trade `account` (the admin's order pages)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import Scope
+    from accounts.services import grant_set
+
+    user = get_user_model().objects.create_user("desk", password="pw-desk-123456", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=user)
+    client.force_login(user)
+    return client

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 NEW = "/admin/trading/order/new/"
 
 
-@pytest.fixture
-def trader(client, account, system_actor):
-    user = get_user_model().objects.create_user("desk", password="pw-desk-123456", is_staff=True)
-    from django.contrib.auth.models import Permission
-
-    user.user_permissions.add(Permission.objects.get(codename="view_order"))
-    grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=user)
-    client.force_login(user)
-    return client
-
-
 def _token(page: str) -> str:
     return re.search(r'name="confirmation_token" value="([^"]+)"', page).group(1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from trading import services
 from trading.models import Order
-from trading.tests.test_admin_new_order import NEW, _token, trader  # noqa: F401 (the fixture)
+from trading.tests.test_admin_new_order import NEW, _token
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from trading.models import Order
-from trading.tests.test_admin_new_order import NEW, _token, trader  # noqa: F401 (the fixture)
+from trading.tests.test_admin_new_order import NEW, _token
 from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.django_db
