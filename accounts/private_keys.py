@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ACCEPTED_FORMATS = (
     "Accepted: an unencrypted RSA private key of at least 1024 bits, in PEM "
-    "(-----BEGIN RSA PRIVATE KEY----- for PKCS#1 or -----BEGIN PRIVATE KEY----- for PKCS#8) or as the "
+    "(PKCS#1, whose header line says RSA PRIVATE KEY, or PKCS#8, whose header says PRIVATE KEY) or as the "
     "base64 body of either without the BEGIN/END lines (as Tiger's developer page gives it)."
 )
 NOT_USABLE = "This is not a usable RSA private key: {why}. " + ACCEPTED_FORMATS
