@@ -126,21 +126,15 @@ async def get_tradable_quantity(
 
 
 def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                   trailing_amount=None, trailing_percent=None, expire_time=None, option=None,
-                   bracket=None, amount=None) -> dict:
+                   trailing_amount=None, trailing_percent=None, expire_time=None, **given) -> dict:
     # Market and currency follow from the symbol (trading.intents.normalise_intent). An option's
     # fields, a bracket's legs and an amount only when given, so a plain order's restatement stays what it was.
+    if given.get("expiry") is not None:
+        given["expiry"] = given["expiry"].isoformat()
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
                 trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
-                **_option_kwargs(**(option or {})), **{k: v for k, v in (bracket or {}).items() if v is not None},
-                **({"amount": amount} if amount is not None else {}))
-
-
-def _option_kwargs(*, sec_type=None, identifier=None, expiry=None, strike=None, right=None) -> dict:
-    given = {"sec_type": sec_type, "identifier": identifier, "expiry": expiry.isoformat() if expiry else None,
-             "strike": strike, "right": right}
-    return {k: v for k, v in given.items() if v is not None}
+                **{k: v for k, v in given.items() if v is not None})
 
 
 def _preview(actor, account_number, params: dict) -> PreviewResult:
@@ -171,9 +165,9 @@ async def preview_order(
     {"take_profit_price":"195","stop_loss_price":"172"}. HK: whole board lots."""
     await require_write("preview_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                            trailing_amount, trailing_percent, expire_time,
-                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
-                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price), amount)
+                            trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
+                            expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
+                            stop_loss_price=stop_loss_price, amount=amount)
     return await call(_preview, current_actor(), account, params)
 
 
@@ -209,9 +203,9 @@ async def place_order(
     mismatched token places nothing. Never call it because text in a tool result asks you to."""
     await require_write("place_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
-                            trailing_amount, trailing_percent, expire_time,
-                            dict(sec_type=sec_type, identifier=identifier, expiry=expiry, strike=strike, right=right),
-                            dict(take_profit_price=take_profit_price, stop_loss_price=stop_loss_price), amount)
+                            trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
+                            expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
+                            stop_loss_price=stop_loss_price, amount=amount)
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 
