@@ -45,6 +45,11 @@ LIMIT_TITLES = {"max_notional": "Max order notional", "max_open_exposure": "Max 
                 "closing_only": "Daily loss limit"}
 
 
+# An order page shows only its kind's contract fields: a stock none (its multiplier of 1 would read as a
+# quantity), a future its last trading day and multiplier, an option all four.
+HIDDEN_CONTRACT_FIELDS = {SecType.STK: {"expiry", "strike", "right", "multiplier"}, SecType.FUT: {"strike", "right"}}
+
+
 def _risk_cell(key: str, value, decision: dict) -> str:
     """One value of the risk table in words: money with its currency, a rate as "1 HKD = … USD", each
     money limit with the order's amount against it."""
@@ -215,10 +220,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         shown = {"risk_decision": "risk_decision_shown", **{name: f"{name}_shown" for name in FORMATTED}}
-        # A stock's page has no contract fields (its multiplier of 1 would read as a quantity).
-        hidden = set() if obj is None or obj.sec_type == "OPT" else {"expiry", "strike", "right", "multiplier"}
-        if obj is not None and obj.sec_type == "FUT":  # a future: its last trading day and multiplier
-            hidden = {"strike", "right"}
+        hidden = set() if obj is None else HIDDEN_CONTRACT_FIELDS.get(obj.sec_type, set())
         return [*(shown.get(f.name, f.name) for f in Order._meta.fields if f.name not in hidden), "audit_trail"]
 
     def get_fields(self, request, obj=None):
