@@ -4,6 +4,7 @@
   filled value.
 * HK stocks: 0.03% of the filled value, at least HKD 3.00 per order.
 * US options: USD 0.65 per contract, at least USD 1.00 per order.
+* HK options: HKD 3.00 per contract.
 * Futures: USD 1.50 per contract (CME), HKD 12.00 per contract (HKEX).
 
 An order's commission is a function of its cumulative fills; each fill is charged the increase,
@@ -20,13 +21,16 @@ US_MAX_RATE = Decimal("0.01")
 HK_RATE = Decimal("0.0003")
 HK_MINIMUM = Decimal("3.00")
 US_PER_CONTRACT = Decimal("0.65")
+HK_OPTION_PER_CONTRACT = Decimal("3.00")
 FUTURE_PER_CONTRACT = {"US": Decimal("1.50"), "HK": Decimal("12.00")}
 
 
 def order_commission(market: str, filled_quantity: Decimal, filled_value: Decimal, sec_type: str = "STK") -> Decimal:
     if filled_quantity <= 0:
         return Decimal("0.00")
-    if sec_type == "OPT":
+    if sec_type == "OPT" and market == "HK":
+        fee = filled_quantity * HK_OPTION_PER_CONTRACT
+    elif sec_type == "OPT":
         fee = max(US_MINIMUM, filled_quantity * US_PER_CONTRACT)
     elif sec_type == "FUT":
         fee = filled_quantity * FUTURE_PER_CONTRACT[market]

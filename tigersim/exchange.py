@@ -17,9 +17,9 @@ from .clock import SimClock
 from .commission import order_commission
 from .futures import (FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, PRODUCTS, FutureContract,
                       future_from_code, listed)
-from .instruments import (FRACTION_PLACES, LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_UNDERLYINGS,
+from .instruments import (FRACTION_PLACES, LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_LISTINGS,
                           SHORT_INITIAL_MARGIN, SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument,
-                          is_derivative, is_on_tick, tradable)
+                          is_derivative, is_on_tick, option_contract, tradable)
 from .market_calendar import CALENDARS, TRADING
 from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
 
@@ -203,7 +203,7 @@ def option_from_order(code: int, biz: dict) -> OptionContract:
         raise p.GatewayError(code, MSG_OPTION_FIELDS) from None
     if not underlying or right not in ("CALL", "PUT") or not strike.is_finite() or strike <= 0:
         raise p.GatewayError(code, MSG_OPTION_FIELDS)
-    return OptionContract(underlying, day, strike.normalize(), right)
+    return option_contract(underlying, day, strike.normalize(), right)
 
 
 def fx_per_usd(currency: str) -> Decimal:
@@ -751,8 +751,8 @@ class Exchange:
 
     def listed_option(self, code: int, option: OptionContract, now: dt.datetime) -> OptionContract:
         """The option if the chain lists it today; Tiger's refusal otherwise (unknown or expired)."""
-        today = CALENDARS["US"].local(now).date()
-        if option.underlying not in OPTION_UNDERLYINGS:
+        today = CALENDARS[option.market].local(now).date()
+        if option.underlying not in OPTION_LISTINGS:
             raise p.GatewayError(code, MSG_NO_OPTION.format(contract=option.symbol))
         if option.expiry < today:
             raise p.GatewayError(code, MSG_OPTION_EXPIRED.format(contract=option.symbol))
@@ -978,7 +978,7 @@ class Exchange:
                 if biz.get("expiry"):
                     named = option_from_order(code, biz).symbol
                 else:
-                    current_contract = inst.underlying
+                    current_contract = inst.root
             for name, current, value in (("action", order.action, biz.get("action")),
                                          ("order_type", order.order_type, biz.get("order_type")),
                                          ("symbol", current_contract, named)):

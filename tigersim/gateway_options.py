@@ -9,9 +9,10 @@ import random
 from decimal import Decimal
 
 from . import protocol as p
-from .instruments import HK_OPTIONS, LISTED_OPTION_UNDERLYINGS, get_instrument, option_root, option_underlying
+from .instruments import (HK_OPTIONS, LISTED_OPTION_UNDERLYINGS, OPTION_LISTINGS, get_instrument, option_root,
+                          option_underlying)
 from .market_calendar import CALENDARS
-from .prices import OPTION_IV, QUOTE_BUCKET_SECONDS, _seed_int
+from .prices import QUOTE_BUCKET_SECONDS, _seed_int
 
 UTC = dt.timezone.utc
 OPTION_PERIODS = {"day": None, "1min": 1, "5min": 5, "30min": 30, "60min": 60}
@@ -162,7 +163,7 @@ class OptionMethods:
                 raise p.biz_error(f"period {period} is not supported")
             if symbol not in LISTED_OPTION_UNDERLYINGS:
                 continue  # Tiger leaves out symbols without listed options
-            iv = OPTION_IV[symbol]
+            iv = OPTION_LISTINGS[symbol].iv
             closes = self._closes(symbol, now, HV_DAYS + 11)
             hv = self.historical_volatility(closes[:HV_DAYS + 1])
             rng = random.Random(_seed_int(self.ex.prices.seed, "ivrank", symbol, period, now.date()))

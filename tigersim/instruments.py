@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from . import universe
 from .futures import FutureContract, future_from_code
 
 
@@ -34,57 +35,72 @@ class Instrument:
         return self.market == "US" and self.symbol not in WHOLE_SHARES_ONLY
 
 
-UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
-    Instrument("AAPL", "US", "USD", "Apple Inc.", "NASDAQ", Decimal("190"), 0.016, 55_000_000, 1, 14),
-    Instrument("MSFT", "US", "USD", "Microsoft Corporation", "NASDAQ", Decimal("410"), 0.014, 22_000_000, 1, 15),
-    Instrument("NVDA", "US", "USD", "NVIDIA Corporation", "NASDAQ", Decimal("120"), 0.030, 250_000_000, 1, 113),
-    Instrument("TSLA", "US", "USD", "Tesla, Inc.", "NASDAQ", Decimal("240"), 0.035, 95_000_000, 1, 16),
-    Instrument("AMZN", "US", "USD", "Amazon.com, Inc.", "NASDAQ", Decimal("185"), 0.019, 45_000_000, 1, 17),
-    Instrument("GOOGL", "US", "USD", "Alphabet Inc.", "NASDAQ", Decimal("170"), 0.018, 30_000_000, 1, 18),
-    Instrument("META", "US", "USD", "Meta Platforms, Inc.", "NASDAQ", Decimal("520"), 0.022, 15_000_000, 1, 19),
-    Instrument("SPY", "US", "USD", "SPDR S&P 500 ETF Trust", "ARCA", Decimal("560"), 0.009, 60_000_000, 1, 20,
-               is_etf=True),
-    Instrument("QQQ", "US", "USD", "Invesco QQQ Trust", "NASDAQ", Decimal("480"), 0.011, 40_000_000, 1, 21,
-               is_etf=True),
-    Instrument("00700", "HK", "HKD", "TENCENT", "SEHK", Decimal("380"), 0.018, 18_000_000, 100, 700),
-    Instrument("09988", "HK", "HKD", "BABA-W", "SEHK", Decimal("85"), 0.024, 60_000_000, 100, 9988),
-    Instrument("03690", "HK", "HKD", "MEITUAN-W", "SEHK", Decimal("130"), 0.028, 25_000_000, 100, 3690),
-    Instrument("00005", "HK", "HKD", "HSBC HOLDINGS", "SEHK", Decimal("68"), 0.011, 20_000_000, 400, 5),
-    Instrument("02800", "HK", "HKD", "TRACKER FUND", "SEHK", Decimal("20"), 0.010, 80_000_000, 500, 2800,
-               is_etf=True),
-)}
+def _rows(table: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.split("|")] for line in table.strip().splitlines()]
 
-# US symbols Tiger lists without fractional trading (supportFractionalShare false): one here, so the
-# refusal can be exercised; HK stocks never trade in fractions.
-WHOLE_SHARES_ONLY = frozenset({"QQQ"})
+
+def _stocks(table: str, market: str, currency: str) -> list[Instrument]:
+    out = []
+    for symbol, name, exchange, price, vol, volume, lot, contract_id, flags in _rows(table):
+        out.append(Instrument(symbol, market, currency, name, exchange, Decimal(price), float(vol), int(volume),
+                              int(lot), int(contract_id), is_etf="etf" in flags.split()))
+    return out
+
+
+UNIVERSE: dict[str, Instrument] = {i.symbol: i for i in (
+    _stocks(universe.STOCKS_US, "US", "USD") + _stocks(universe.STOCKS_HK, "HK", "HKD"))}
+
+# US symbols Tiger lists without fractional trading (supportFractionalShare false), so the refusal
+# can be exercised; HK stocks never trade in fractions.
+WHOLE_SHARES_ONLY = frozenset(row[0] for row in _rows(universe.STOCKS_US) if "whole" in row[-1].split())
 # Fractional quantities are kept to this many decimal places (Tiger's positionScale reaches 5).
 FRACTION_PLACES = 5
-
-OPTION_UNDERLYINGS = ("AAPL", "SPY", "TSLA")
 OPTION_MULTIPLIER = 100
+
+
+@dataclass(frozen=True)
+class OptionListing:
+    """The options listed on one underlying: their root (the ticker in the US, HKEX's option symbol
+    in Hong Kong, e.g. TCH.HK), shares per contract, the model's implied volatility and strike step."""
+    underlying: str
+    root: str
+    multiplier: int
+    iv: float
+    strike_step: Decimal
+
+
+def _listings() -> dict[str, OptionListing]:
+    out = {}
+    for row in _rows(universe.OPTIONS):
+        underlying, iv, step = row[:3]
+        root, multiplier = (row[3], int(row[4])) if len(row) > 3 else (underlying, OPTION_MULTIPLIER)
+        out[underlying] = OptionListing(underlying, root, multiplier, float(iv), Decimal(step))
+    return out
+
+
+OPTION_LISTINGS = _listings()
+LISTED_OPTION_UNDERLYINGS = tuple(OPTION_LISTINGS)
+_BY_ROOT = {listing.root: code for code, listing in OPTION_LISTINGS.items()}
 # Hong Kong stock options: HKEX's option symbol (as Tiger's all_hk_option_symbols lists it) and the
 # shares per contract of each underlying the simulator lists options on.
-HK_OPTIONS = {"00700": ("TCH.HK", 100), "09988": ("ALB.HK", 500), "03690": ("MET.HK", 100)}
-LISTED_OPTION_UNDERLYINGS = OPTION_UNDERLYINGS + tuple(HK_OPTIONS)
+HK_OPTIONS = {code: (o.root, o.multiplier) for code, o in OPTION_LISTINGS.items() if o.root != code}
 
 
 def option_underlying(symbol: str) -> str | None:
     """The stock whose options ``symbol`` names: a US ticker, an HK code ("700", "00700") or HKEX's
     option symbol ("TCH.HK"); None when the simulator lists no options on it."""
     symbol = normalize_symbol(symbol)
-    for code, (root, _) in HK_OPTIONS.items():
-        if symbol == root:
-            return code
-    return symbol if symbol in LISTED_OPTION_UNDERLYINGS else None
+    return _BY_ROOT.get(symbol) or (symbol if symbol in OPTION_LISTINGS else None)
 
 
 def option_root(underlying: str) -> str:
     """The root of an option identifier: the ticker in the US, HKEX's option symbol in Hong Kong."""
-    return HK_OPTIONS[underlying][0] if underlying in HK_OPTIONS else underlying
+    return OPTION_LISTINGS[underlying].root if underlying in OPTION_LISTINGS else underlying
 
 
 def option_multiplier(underlying: str) -> int:
-    return HK_OPTIONS[underlying][1] if underlying in HK_OPTIONS else OPTION_MULTIPLIER
+    return OPTION_LISTINGS[underlying].multiplier if underlying in OPTION_LISTINGS else OPTION_MULTIPLIER
+
 
 # Hong Kong's spread table, (upper bound, tick); the US uses one cent above $1.
 HK_TICKS = (
@@ -108,12 +124,15 @@ def get_instrument(symbol: str) -> Instrument | None:
 
 @dataclass(frozen=True)
 class OptionContract:
-    """One listed US equity option, keyed (as an order's or position's symbol) by its OCC identifier,
-    e.g. "AAPL  260116C00150000": the underlying padded to six, yymmdd, C/P, strike x 1000 in eight."""
+    """One listed equity option, keyed (as an order's or position's symbol) by its identifier: the
+    root padded to six, yymmdd, C/P, strike x 1000 in eight ("AAPL  260116C00150000" by OCC's rule,
+    "TCH.HK260330C00380000" in Hong Kong). ``underlying`` is the stock (AAPL, 00700); ``root`` what
+    identifiers and Tiger's items name (AAPL, TCH.HK). Built by option_contract with its listing's terms."""
     underlying: str
     expiry: dt.date
     strike: Decimal
     right: str  # CALL | PUT
+    root: str = ""
     market: str = "US"
     currency: str = "USD"
     exchange: str = "CBOE"
@@ -123,17 +142,21 @@ class OptionContract:
     is_etf: bool = False
     fractional: bool = False
 
+    def __post_init__(self):
+        if not self.root:
+            object.__setattr__(self, "root", self.underlying)
+
     @property
     def sec_type(self) -> str:
         return "OPT"
 
     @property
     def symbol(self) -> str:
-        return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right[0]}{int(self.strike * 1000):08d}"
+        return f"{self.root:<6}{self.expiry:%y%m%d}{self.right[0]}{int(self.strike * 1000):08d}"
 
     @property
     def name(self) -> str:
-        return f"{self.underlying} {self.expiry:%Y%m%d} {self.strike.normalize():f} {self.right}"
+        return f"{self.root} {self.expiry:%Y%m%d} {self.strike.normalize():f} {self.right}"
 
     @property
     def contract_id(self) -> int:
@@ -141,26 +164,40 @@ class OptionContract:
 
     def json(self) -> dict:
         """The option fields Tiger's order, position and transaction items carry beside the symbol."""
-        return {"symbol": self.underlying, "secType": "OPT", "expiry": self.expiry.strftime("%Y%m%d"),
+        return {"symbol": self.root, "secType": "OPT", "expiry": self.expiry.strftime("%Y%m%d"),
                 "strike": str(self.strike.normalize()), "right": self.right, "multiplier": float(self.multiplier),
                 "identifier": self.symbol, "name": self.name}
+
+
+def option_contract(name: str, expiry: dt.date, strike: Decimal, right: str) -> OptionContract:
+    """The option on ``name`` (a US ticker, an HK stock code or HKEX's option symbol) with its listing's
+    market, currency and shares per contract; a name without listed options keeps US terms (whether the
+    contract is listed is the exchange's question)."""
+    code = option_underlying(name)
+    if code is None:
+        return OptionContract(normalize_symbol(name), expiry, strike, right)
+    if UNIVERSE[code].market == "HK":
+        listing = OPTION_LISTINGS[code]
+        return OptionContract(code, expiry, strike, right, root=listing.root, market="HK", currency="HKD",
+                              exchange="SEHK", multiplier=listing.multiplier)
+    return OptionContract(code, expiry, strike, right)
 
 
 _OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})\s*(\d{6})([CP])(\d{8})$")
 
 
 def option_from_identifier(identifier: str) -> OptionContract | None:
-    """The option an OCC identifier names, or None when it is not one (any underlying: whether it is
+    """The option an identifier names, or None when it is not one (any underlying: whether it is
     listed is the exchange's question)."""
     match = _OCC.match(str(identifier or "").strip().upper())
     if match is None:
         return None
-    underlying, yymmdd, right, strike = match.groups()
+    root, yymmdd, right, strike = match.groups()
     try:
         expiry = dt.datetime.strptime(yymmdd, "%y%m%d").date()
     except ValueError:
         return None
-    return OptionContract(underlying, expiry, Decimal(strike) / 1000, "CALL" if right == "C" else "PUT")
+    return option_contract(root, expiry, Decimal(strike) / 1000, "CALL" if right == "C" else "PUT")
 
 
 def tradable(key: str) -> Instrument | OptionContract | FutureContract | None:

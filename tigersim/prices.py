@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from .futures import FutureContract, future_from_code, future_price
-from .instruments import (Instrument, OptionContract, get_instrument, option_from_identifier, option_multiplier,
-                          option_root, tick_size)
+from .instruments import (OPTION_LISTINGS, Instrument, OptionContract, get_instrument, option_from_identifier,
+                          option_multiplier, option_root, tick_size)
 from .market_calendar import CALENDARS, MarketCalendar
 
 UTC = dt.timezone.utc
@@ -33,9 +33,6 @@ MEAN_REVERSION = Decimal("0.02")
 QUOTE_BUCKET_SECONDS = 10  # displayed bid/ask sizes are refreshed this often
 EXTENDED_VOL_FACTOR = 0.35
 RISK_FREE = 0.04
-OPTION_IV = {"AAPL": 0.27, "SPY": 0.16, "TSLA": 0.55, "00700": 0.30, "09988": 0.38, "03690": 0.45}
-STRIKE_STEP = {"AAPL": Decimal("5"), "SPY": Decimal("5"), "TSLA": Decimal("5"), "00700": Decimal("10"),
-               "09988": Decimal("2.5"), "03690": Decimal("2.5")}
 HK_OPTION_MONTHS = 4
 STRIKES_EACH_SIDE = 8
 
@@ -374,7 +371,7 @@ class PriceModel:
         inst = _require(symbol)
         cal = CALENDARS[inst.market]
         anchor = self.close_price(inst, cal.previous_trading_day(cal.session_date(instant)))
-        step = STRIKE_STEP[inst.symbol]
+        step = OPTION_LISTINGS[inst.symbol].strike_step
         center = (anchor / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
         return [center + step * k for k in range(-STRIKES_EACH_SIDE, STRIKES_EACH_SIDE + 1) if center + step * k > 0]
 
@@ -385,7 +382,7 @@ class PriceModel:
         expiry_at = cal.at(expiry, dt.time(16, 0))
         years = max((expiry_at - instant).total_seconds(), 60.0) / (365.0 * 86400)
         k = float(strike)
-        iv = OPTION_IV.get(inst.symbol, 0.3) * (1 + 0.8 * math.log(k / spot) ** 2)
+        iv = OPTION_LISTINGS[inst.symbol].iv * (1 + 0.8 * math.log(k / spot) ** 2)
         g = black_scholes(spot, k, years, RISK_FREE, iv, right)
         price = max(g["price"], 0.01)
         tick = 0.01 if price < 3 else 0.05
@@ -415,7 +412,7 @@ class PriceModel:
     def option_book(self, option: OptionContract, instant: dt.datetime) -> Quote:
         """An option's quote in the stock quote's shape (what the exchange matches against): the
         chain's own bid, ask, sizes and latest price, so fills happen at prices the chain shows."""
-        cal = CALENDARS["US"]
+        cal = CALENDARS[option.market]
         row = self.option_quote(option.underlying, option.expiry, option.strike, option.right, instant)
         latest = Decimal(str(row["latestPrice"]))
         bid, ask = Decimal(str(row["bidPrice"])), Decimal(str(row["askPrice"]))

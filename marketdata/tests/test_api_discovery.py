@@ -42,7 +42,7 @@ def test_market_scanner_filters_and_sorts(client, sim):
 
     for symbol in UNIVERSE:  # a cold price model builds years of daily levels per symbol: not the scanner's cost
         sim.quote(symbol)
-    body = client.get("/api/market/scanner/", {"filters": "price:100:500", "sort_by": "change_pct"}).json()
+    body = client.get("/api/market/scanner/", {"filters": "price:100:500", "sort_by": "change_pct", "page_size": 100}).json()
     rows = body["rows"]
     assert body["total"] == len(rows) > 0
     assert all(100 <= Decimal(r["values"]["price"]) <= 500 for r in rows)

@@ -72,7 +72,7 @@ def test_round_trip_realizes_premium_difference_times_multiplier(sim, demo, trad
 
 @pytest.mark.parametrize("identifier, message", [
     ("AAPL  260320C09990000", "does not exist"),  # a strike the chain does not list
-    ("MSFT  260320C00400000", "does not exist"),  # no options on this underlying here
+    ("KO    260320C00060000", "does not exist"),  # no options on this underlying here
     ("AAPL  250117C00150000", "has expired"),
 ])
 def test_tiger_refuses_unlisted_and_expired_contracts(sim, demo, trade, identifier, message):
