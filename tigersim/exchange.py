@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from . import protocol as p
 from .clock import SimClock
+from .combos import (COMBO_ORDER_TYPES, DESCRIPTIONS, MSG_COMBO_MODIFY, MSG_COMBO_ORDER_TYPE, effective, expiry_loss,
+                     net_price, parse_legs)
 from .commission import order_commission
 from .futures import (FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, PRODUCTS, FutureContract,
                       future_from_code, listed)
@@ -26,6 +28,7 @@ from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 BASE_CURRENCY = "USD"
 # Units of each currency per US dollar; forexRate on the wire is the inverse (USD per unit).
 FX_PER_USD = {"USD": Decimal("1"), "HKD": Decimal("7.8"), "CNH": Decimal("7.2")}
@@ -273,6 +276,12 @@ class Order:
     # An order by amount (Tiger's cash_amount): quantity is what it buys at the price it fills at.
     cash_amount: Decimal | None = None
     fills: list[Fill] = field(default_factory=list)
+    # A combo (Tiger's MLEG): ``symbol`` is the underlying, the legs are rows {symbol (the stock or
+    # the option's identifier), action, ratio, and what each filled}; quantity, prices and fills are
+    # the combo's (net price per share of combo_multiplier, in the BUY orientation).
+    combo_type: str = ""
+    legs: list = field(default_factory=list)
+    combo_multiplier: int = 1
 
     @property
     def fractional(self) -> bool:
@@ -661,7 +670,7 @@ class Exchange:
                 order.oca_group = orders[0].id
             return [self._store(acct, o) for o in orders]
 
-    def _build(self, acct: Account, biz: dict, fault=None, check: bool = True) -> Order:
+    def _build(self, acct: Account, biz: dict, fault=None, check: bool = True, combo: bool = False) -> Order:
         now = self.clock.now()
         symbol = biz.get("symbol")
         if not symbol:
@@ -696,13 +705,18 @@ class Exchange:
         quantity, cash_amount, fractional = order_size(
             acct.trade_error_code, inst, biz, order_type, tif, bool(biz.get("outside_rth")),
             self._estimate_price(order_type, action, limit_price, aux_price, self.quote(inst.symbol, now)))
-        check_lot_and_tick(acct.trade_error_code, inst, ZERO if fractional else quantity,
-                           (limit_price, aux_price if order_type != "TRAIL" else None))
+        if combo:  # a net price: a debit, a credit (negative) or even, in cents; whole combos
+            if quantity != quantity.to_integral_value() or (limit_price is not None and limit_price != limit_price.quantize(CENT)):
+                raise p.GatewayError(acct.trade_error_code, MSG_TICK.format(price=limit_price)
+                                     if quantity == quantity.to_integral_value() else MSG_LOT.format(lot=1))
+        else:
+            check_lot_and_tick(acct.trade_error_code, inst, ZERO if fractional else quantity,
+                               (limit_price, aux_price if order_type != "TRAIL" else None))
         expire_time = dec(biz.get("expire_time"), "expire_time")
         if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
             raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
         # US options trade in the regular session only; futures follow their index's session.
-        outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK"
+        outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK" and not combo
         cal = CALENDARS[inst.market]
         if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
             raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
@@ -850,6 +864,9 @@ class Exchange:
         for order in self.working(acct, exclude):
             if order.remaining <= 0 or is_future(order.symbol):  # futures hold the futures segment's margin
                 continue
+            if order.legs:  # a combo holds what it can lose
+                total += to_base(self._combo_requirement(acct, order, order.remaining, instant), order.currency)
+                continue
             if order.action == "SELL" and (acct.capability == "CASH" or not self._is_short(acct, order)):
                 continue
             quote = self.quote(order.symbol, instant)
@@ -867,7 +884,7 @@ class Exchange:
         pos = acct.positions.get(symbol)
         held = pos.quantity if pos else ZERO
         selling = sum((o.remaining for o in self.working(acct, exclude)
-                       if o.symbol == symbol and o.action == "SELL"), ZERO)
+                       if o.symbol == symbol and o.action == "SELL" and not o.legs), ZERO)
         return max(ZERO, held - selling)
 
     def _check_order(self, acct: Account, inst: Instrument, action: str, order_type: str, quantity: Decimal,
@@ -906,8 +923,9 @@ class Exchange:
         if acct.capability == "CASH":
             # Cash accounts trade each currency's own cash: no borrowing, no automatic FX.
             reserved_local = ZERO
+            reserved_local += self._combo_reserved(acct, inst.currency, now, exclude)
             for order in self.working(acct, exclude):
-                if order.action == "BUY" and order.currency == inst.currency:
+                if order.action == "BUY" and order.currency == inst.currency and not order.legs:
                     q = self.quote(order.symbol, now)
                     est = self._estimate_price(order.order_type, "BUY", order.limit_price, order.aux_price, q)
                     v = est * order.remaining * multiplier_of(order.symbol)
@@ -969,6 +987,8 @@ class Exchange:
             if order is None:
                 raise p.GatewayError(acct.trade_error_code, MSG_ORDER_NOT_FOUND)
             code = acct.trade_error_code
+            if order.legs:
+                raise p.GatewayError(code, MSG_COMBO_MODIFY)
             if not order.can_modify:
                 raise p.GatewayError(code, MSG_NOT_MODIFIABLE.format(status=order.status))
             inst = tradable(order.symbol)
@@ -1066,6 +1086,8 @@ class Exchange:
             return 0
         if dt.date.fromisoformat(order.session_day) > cal.local(now).date():
             return 0
+        if order.legs:
+            return self._match_combo(acct, order, now)
         quote = self.quote(order.symbol, now)
         buy = order.action == "BUY"
         touch = quote.ask if buy else quote.bid
@@ -1117,19 +1139,41 @@ class Exchange:
         value = qty * price  # the order's filled value, in price units (avgFillPrice = value / filled)
         mult = multiplier_of(order.symbol)
         sec_type = tradable(order.symbol).sec_type
-        future = sec_type == "FUT"
         total_commission = order_commission(order.market, order.filled + qty, (order.filled_value + value) * mult,
                                             sec_type)
         commission = total_commission - order.commission
-        signed = qty if order.action == "BUY" else -qty
-        ccy = order.currency
+        realized = self._book(acct, order.symbol, order.action, qty, price, commission)
+        order.filled += qty
+        order.filled_value += value
+        order.commission = total_commission
+        order.realized_pnl += realized
+        order.fills.append(Fill(now_ms, qty, price, commission))
+        self._filled(acct, order, now_ms)
+        logger.debug("fill %s %s %s %s @ %s", order.account, order.action, qty, order.symbol, price)
+
+    def _filled(self, acct: Account, order: Order, now_ms: int) -> None:
+        order.status = FILLED if order.filled >= order.quantity else PARTIALLY_FILLED
+        order.update_time = order.latest_time = now_ms
+        self.changes.orders[order.id] = order
+        self.changes.accounts.add(acct.account)
+        self._settle_legs(acct, order, now_ms)
+
+    def _book(self, acct: Account, symbol: str, action: str, qty: Decimal, price: Decimal,
+              commission: Decimal) -> Decimal:
+        """One execution's cash and position: returns the P&L it realized."""
+        inst = tradable(symbol)
+        value = qty * price
+        mult = multiplier_of(symbol)
+        future = inst.sec_type == "FUT"
+        signed = qty if action == "BUY" else -qty
+        ccy = inst.currency
         if not future:  # a future's value never changes hands: its segment's cash moves by P&L and fees
             cash = value * mult  # what changes hands: an option's premium times its multiplier
-            acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (cash if order.action == "BUY" else -cash) - commission
+            acct.cash[ccy] = acct.cash.get(ccy, ZERO) - (cash if action == "BUY" else -cash) - commission
         # Average cost and P&L per unit of price (Tiger's averageCost of an option is per share):
         # the commission is spread over the units it bought (a future's cost is its price alone).
         commission_units = ZERO if future else commission / mult
-        pos = acct.positions.setdefault(order.symbol, Position(order.symbol))
+        pos = acct.positions.setdefault(symbol, Position(symbol))
         realized = ZERO
         held = pos.quantity
         if held == 0 or (held > 0) == (signed > 0):
@@ -1158,17 +1202,154 @@ class Exchange:
         else:
             acct.realized_pnl[ccy] = acct.realized_pnl.get(ccy, ZERO) + realized
         pos.realized_pnl += realized
-        order.filled += qty
-        order.filled_value += value
-        order.commission = total_commission
+        return realized
+
+    # --- combos ---------------------------------------------------------------------------
+
+    def place_combo(self, acct: Account, biz: dict, fault=None) -> Order:
+        """A combo order as the SDK's combo_order sends it (sec_type MLEG, combo_type, contract_legs)."""
+        with self.lock:
+            return self._store(acct, self._combo_order(acct, biz, fault))
+
+    def preview_combo(self, acct: Account, biz: dict) -> tuple[Order, Decimal, Decimal]:
+        """(the combo as it would be placed, what it holds, its commission), placing nothing; Tiger's
+        refusal as a GatewayError."""
+        with self.lock:
+            ids = self.next_global_id, acct.next_order_id
+            try:
+                order = self._combo_order(acct, biz, None)
+            finally:
+                self.next_global_id, acct.next_order_id = ids
+            now = self.clock.now()
+            touches, _ = self.combo_touch(order, now)
+            return (order, self._combo_requirement(acct, order, order.quantity, now) or ZERO,
+                    self._combo_commission(order, order.quantity, touches))
+
+    def _combo_order(self, acct: Account, biz: dict, fault) -> Order:
+        code = acct.trade_error_code
+        now = self.clock.now()
+        combo, legs = parse_legs(code, biz, lambda option: self.listed_option(code, option, now))
+        order_type = (biz.get("order_type") or "LMT").upper()
+        if order_type not in COMBO_ORDER_TYPES:
+            raise p.GatewayError(code, MSG_COMBO_ORDER_TYPE.format(value=order_type))
+        underlying = get_instrument(legs[0].underlying)
+        biz = {**biz, "symbol": underlying.symbol, "sec_type": "STK", "order_type": order_type}
+        order = self._build(acct, biz, fault, check=False, combo=True)
+        order.combo_type = combo
+        order.combo_multiplier = next(leg.units for leg in legs if leg.option)
+        order.legs = [leg.row() for leg in legs]
+        self._check_combo(acct, order, now, exclude=None)
+        return order
+
+    def combo_touch(self, order: Order, now: dt.datetime) -> tuple[list[Decimal], Decimal]:
+        """Each leg's touch (the ask it buys at, the bid it sells at) and the combo's net price there."""
+        touches = []
+        for leg in order.legs:
+            quote = self.quote(leg["symbol"], now)
+            touches.append(quote.ask if effective(leg["action"], order.action) == "BUY" else quote.bid)
+        net = net_price(order.legs, [(multiplier_of(leg["symbol"]), t) for leg, t in zip(order.legs, touches)],
+                        order.combo_multiplier)
+        return touches, net
+
+    def _combo_requirement(self, acct: Account, order: Order, quantity: Decimal, now: dt.datetime) -> Decimal | None:
+        """What ``quantity`` combos can lose (their net debit and more, to the worst expiry price), in
+        the combo's currency; None when a rising price loses without bound (naked short calls)."""
+        _, net = self.combo_touch(order, now)
+        price = order.limit_price if order.order_type == "LMT" else net
+        net_cost = price * order.combo_multiplier * (1 if order.action == "BUY" else -1)
+        legs = [(effective(leg["action"], order.action), leg["ratio"], multiplier_of(leg["symbol"]),
+                 tradable(leg["symbol"]) if multiplier_of(leg["symbol"]) > 1 else None) for leg in order.legs]
+        loss = expiry_loss(legs, net_cost)
+        if loss is None:
+            if acct.capability == "CASH":
+                return None
+            # Margin accounts: the debit, plus the short options' share of the underlying's value.
+            shorts = sum((r * u for a, r, u, o in legs if o is not None and a == "SELL"), 0)
+            loss = max(net_cost, ZERO) + shorts * self.mark_price(order.symbol, now) * SHORT_OPTION_UNDERLYING_RATE
+        return loss * quantity
+
+    def _combo_reserved(self, acct: Account, currency: str, now: dt.datetime, exclude: int | None) -> Decimal:
+        return sum((self._combo_requirement(acct, o, o.remaining, now) or ZERO for o in self.working(acct, exclude)
+                    if o.legs and o.currency == currency and o.remaining > 0), ZERO)
+
+    def _combo_commission(self, order: Order, quantity: Decimal, touches: list[Decimal]) -> Decimal:
+        return sum((order_commission(order.market, quantity * leg["ratio"],
+                                     quantity * leg["ratio"] * t * multiplier_of(leg["symbol"]),
+                                     tradable(leg["symbol"]).sec_type)
+                    for leg, t in zip(order.legs, touches)), ZERO)
+
+    def _check_combo(self, acct: Account, order: Order, now: dt.datetime, exclude: int | None) -> None:
+        """A combo holds what it can lose (cash accounts: in its currency's cash; margin: excess
+        liquidity); cash accounts may not write calls the combo does not cover."""
+        code = acct.trade_error_code
+        need = self._combo_requirement(acct, order, order.remaining, now)
+        if need is None:
+            raise p.GatewayError(code, MSG_NO_POSITION)
+        touches, _ = self.combo_touch(order, now)
+        need += self._combo_commission(order, order.remaining, touches)
+        ccy = order.currency
+        if acct.capability == "CASH":
+            reserved = self._combo_reserved(acct, ccy, now, exclude)
+            for other in self.working(acct, exclude):
+                if other.action == "BUY" and other.currency == ccy and not other.legs:
+                    est = self._estimate_price(other.order_type, "BUY", other.limit_price, other.aux_price,
+                                               self.quote(other.symbol, now))
+                    reserved += est * other.remaining * multiplier_of(other.symbol)
+            have = acct.cash.get(ccy, ZERO) - reserved
+            if need > have:
+                raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(ccy=ccy, need=_money(need),
+                                                                      have=_money(max(ZERO, have))))
+            return
+        have_base = self.summary(acct, now)["excess_liquidity"] - self._reserved_base(acct, now, exclude)
+        if to_base(need, ccy) > have_base:
+            raise p.GatewayError(code, MSG_INSUFFICIENT_BP.format(
+                ccy=ccy, need=_money(need), have=_money(max(ZERO, have_base) * fx_per_usd(ccy))))
+
+    def _match_combo(self, acct: Account, order: Order, now: dt.datetime) -> int:
+        """All legs or none: as many whole combos as every leg's displayed size allows, each leg at its touch."""
+        touches, net = self.combo_touch(order, now)
+        if order.order_type == "LMT":
+            if (order.action == "BUY" and net > order.limit_price) or (order.action == "SELL" and net < order.limit_price):
+                return 0
+        bucket = int(now.timestamp() // QUOTE_BUCKET_SECONDS)
+        combos = order.remaining if order.fill_cap is None else min(order.remaining, order.fill_cap - order.filled)
+        for leg in order.legs:
+            side = effective(leg["action"], order.action)
+            quote = self.quote(leg["symbol"], now)
+            shown = Decimal(quote.ask_size if side == "BUY" else quote.bid_size)
+            available = shown - self._taken.get((leg["symbol"], side, bucket), ZERO)
+            combos = min(combos, (available // leg["ratio"]).to_integral_value(rounding="ROUND_FLOOR"))
+        if combos <= 0:
+            return 0
+        now_ms = int(now.timestamp() * 1000)
+        commission = realized = ZERO
+        for leg, touch in zip(order.legs, touches):
+            side = effective(leg["action"], order.action)
+            qty = combos * leg["ratio"]
+            key = (leg["symbol"], side, bucket)
+            self._taken[key] = self._taken.get(key, ZERO) + qty
+            before = Decimal(leg.get("filled", "0"))
+            value = Decimal(leg["filled_value"])
+            sec_type = tradable(leg["symbol"]).sec_type
+            mult = multiplier_of(leg["symbol"])
+            fee = order_commission(order.market, before + qty, (value + qty * touch) * mult, sec_type) - \
+                order_commission(order.market, before, value * mult, sec_type)
+            realized += self._book(acct, leg["symbol"], side, qty, touch, fee)
+            commission += fee
+            leg["filled"] = str(before + qty)
+            leg["filled_value"] = str(value + qty * touch)
+            leg["fills"].append([now_ms, str(qty), str(touch)])
+        order.filled += combos
+        order.filled_value += combos * net
+        order.commission += commission
         order.realized_pnl += realized
-        order.fills.append(Fill(now_ms, qty, price, commission))
-        order.status = FILLED if order.filled >= order.quantity else PARTIALLY_FILLED
-        order.update_time = order.latest_time = now_ms
-        self.changes.orders[order.id] = order
-        self.changes.accounts.add(acct.account)
-        self._settle_legs(acct, order, now_ms)
-        logger.debug("fill %s %s %s %s @ %s", order.account, order.action, qty, order.symbol, price)
+        order.fills.append(Fill(now_ms, combos, net, commission))
+        self._filled(acct, order, now_ms)
+        return 1
+
+    @staticmethod
+    def combo_description(order: Order) -> str:
+        return DESCRIPTIONS.get(order.combo_type, order.combo_type)
 
 
 def _money(value: Decimal) -> str:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Callable
 
 from . import protocol as p
-from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Order,
+from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Fill, Order,
                        check_lot_and_tick, dec, fx_per_usd, is_future, multiplier_of, option_from_order, order_size,
                        to_base)
 from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, is_derivative, normalize_symbol,
@@ -287,6 +288,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
     # --- orders ---------------------------------------------------------------------------
 
     def order_json(self, order: Order) -> dict:
+        if order.legs:
+            return self.combo_json(order)
         inst = tradable(order.symbol)
         latest = self.ex.quote(order.symbol).latest
         option = inst.json() if is_derivative(inst) else {}
@@ -318,6 +321,27 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             "orderDiscount": 0, "tradingSessionType": "PRE_RTH_POST" if order.outside_rth else "RTH",
         }
 
+    def combo_json(self, order: Order) -> dict:
+        """A combo as Tiger lists it: sec_type MLEG on the underlying, its comboType and its legs,
+        each with what it filled (the SDK reads them as Order.contract_legs)."""
+        out = self.order_json(replace(order, legs=[]))
+        out.update(secType="MLEG", comboType=order.combo_type, comboTypeDesc=self.ex.combo_description(order),
+                   multiplier=float(order.combo_multiplier), canModify=False, legs=[])
+        for leg in order.legs:
+            inst = tradable(leg["symbol"])
+            filled = Decimal(leg.get("filled", "0"))
+            row = {"symbol": getattr(inst, "underlying", inst.symbol), "secType": inst.sec_type,
+                   "action": leg["action"], "ratio": leg["ratio"], "market": inst.market, "currency": inst.currency,
+                   "multiplier": multiplier_of(leg["symbol"]), "totalQuantity": order.quantity * leg["ratio"],
+                   "filledQuantity": filled,
+                   "avgFilledPrice": Decimal(leg["filled_value"]) / filled if filled else ZERO,
+                   "createdAt": order.open_time, "updatedAt": order.update_time}
+            if isinstance(inst, OptionContract):
+                row.update(expiry=inst.expiry.strftime("%Y%m%d"), strike=str(inst.strike.normalize()),
+                           right=inst.right, identifier=inst.symbol)
+            out["legs"].append(row)
+        return out
+
     def _filter_orders(self, acct: Account, biz: dict, keep: Callable[[Order], bool]) -> list[Order]:
         symbol = normalize_symbol(biz["symbol"]) if biz.get("symbol") else None
         market = (biz.get("market") or "ALL").upper()
@@ -332,7 +356,7 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 continue
             if market != "ALL" and order.market != market:
                 continue
-            if sec_type not in ("ALL", "STK"):
+            if sec_type not in ("ALL", "MLEG" if order.legs else "STK"):
                 continue
             if states and order.wire_status not in states and order.status not in states:
                 continue
@@ -387,13 +411,19 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 continue
             if order_id and int(order_id) != order.id:
                 continue
+            if order.legs:  # a combo's executions are its legs'
+                rows.extend(self._combo_transactions(order, symbol, sec_type, start, end))
+                continue
             for index, fill in enumerate(order.fills):
                 if (start and fill.time_ms < start) or (end and fill.time_ms >= end):
                     continue
                 rows.append((order, index, fill))
-        rows.sort(key=lambda r: (r[2].time_ms, r[0].id, r[1]), reverse=True)
+        rows.sort(key=lambda r: (r[2].time_ms, r[0]["orderId"] if isinstance(r[0], dict) else r[0].id, r[1]), reverse=True)
         items = []
         for order, index, fill in rows[:limit]:
+            if isinstance(order, dict):  # a combo leg's execution, already an item
+                items.append(order)
+                continue
             local = CALENDARS[order.market].local(dt.datetime.fromtimestamp(fill.time_ms / 1000, UTC))
             items.append({
                 # Tiger's execution ids are unique per account; ours derive from the order's, stably.
@@ -405,6 +435,31 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                 **(tradable(order.symbol).json() if multiplier_of(order.symbol) > 1 else {}),
             })
         return {"items": items, "nextPageToken": None}
+
+    def _combo_transactions(self, order: Order, symbol, sec_type: str, start, end) -> list[tuple]:
+        """(item, sort index, fill) for each execution of each leg of a combo, filtered as the others."""
+        rows = []
+        for number, leg in enumerate(order.legs):
+            inst = tradable(leg["symbol"])
+            if (symbol and symbol not in (inst.symbol, getattr(inst, "underlying", None))) \
+                    or sec_type not in ("ALL", inst.sec_type):
+                continue
+            side = "BUY" if (leg["action"] == "BUY") == (order.action == "BUY") else "SELL"
+            for index, (time_ms, qty, price) in enumerate(leg["fills"]):
+                if (start and time_ms < start) or (end and time_ms >= end):
+                    continue
+                qty, price = Decimal(qty), Decimal(price)
+                local = CALENDARS[order.market].local(dt.datetime.fromtimestamp(time_ms / 1000, UTC))
+                item = {
+                    "id": order.id * 100 + 50 + number * 10 + index, "accountId": order.account, "orderId": order.id,
+                    "secType": "STK", "symbol": inst.symbol, "currency": order.currency, "market": order.market,
+                    "action": side, **scaled(qty, "filledQuantity", "filledQuantityScale"), "filledPrice": price,
+                    "filledAmount": qty * price * multiplier_of(leg["symbol"]),
+                    "transactedAt": local.strftime("%Y-%m-%d %H:%M:%S"), "transactionTime": time_ms,
+                    **(inst.json() if multiplier_of(leg["symbol"]) > 1 else {}),
+                }
+                rows.append((item, number * 100 + index, Fill(time_ms, qty, price, ZERO)))
+        return rows
 
     def analytics_asset(self, tiger_id, biz, fault):
         """Daily net value and P&L, replayed from the account's own fills and the price model: each
@@ -545,6 +600,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         from .commission import order_commission
         from .instruments import LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN
         now = self._now()
+        if biz.get("contract_legs") is not None or (biz.get("sec_type") or "").upper() == "MLEG":
+            return self._preview_combo(acct, biz, now)
         if (biz.get("sec_type") or "STK").upper() == "OPT":
             inst = self.ex.listed_option(acct.trade_error_code, option_from_order(acct.trade_error_code, biz), now)
         elif (biz.get("sec_type") or "STK").upper() == "FUT":
@@ -604,11 +661,33 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             data["warningText"] = exc.message
         return data
 
+    def _preview_combo(self, acct: Account, biz: dict, now) -> dict:
+        """A combo's preview: the margin it would hold (what it can lose) and its legs' commission."""
+        before = self.ex.summary(acct, now)
+        data = {"account": acct.account, "initMarginBefore": before["init_margin"],
+                "maintMarginBefore": before["maint_margin"], "marginCurrency": BASE_CURRENCY,
+                "equityWithLoanBefore": before["equity_with_loan"], "gst": ZERO, "isPass": True, "warningText": ""}
+        try:
+            order, holds, commission = self.ex.preview_combo(acct, biz)
+        except p.GatewayError as exc:
+            if exc.code == p.CODE_BIZ_PARAM:
+                raise
+            data.update(isPass=False, warningText=exc.message, initMargin=before["init_margin"],
+                        maintMargin=before["maint_margin"], equityWithLoan=before["equity_with_loan"])
+            return data
+        held = to_base(holds, order.currency)
+        data.update(initMargin=before["init_margin"] + held, maintMargin=before["maint_margin"] + held,
+                    equityWithLoan=before["equity_with_loan"] - to_base(commission, order.currency),
+                    minCommission=commission, maxCommission=commission, commissionCurrency=order.currency)
+        return data
+
     def place_order(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
         if biz.get("oca_orders") is not None:  # an OCA order: every leg works at once
             orders = self.ex.place_oca(acct, biz, fault)
             accepted = orders
+        elif biz.get("contract_legs") is not None or (biz.get("sec_type") or "").upper() == "MLEG":
+            orders = accepted = [self.ex.place_combo(acct, biz, fault)]  # a combo: one order, its legs fill together
         elif biz.get("attach_type"):  # an entry with attached PROFIT/LOSS legs, held until it fills
             orders = self.ex.place_bracket(acct, biz, fault)
             accepted = orders[:1]
