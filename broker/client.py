@@ -25,6 +25,7 @@ from broker.types import (
     Assets,
     Bar,
     BarsPage,
+    BrokerLeg,
     BrokerOrder,
     Contract,
     Fill,
@@ -306,6 +307,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
         from tigeropen.common.util.contract_utils import future_contract, option_contract_by_symbol, stock_contract
         from tigeropen.trade.domain.order import Order
 
+        if spec.is_combo:
+            return _combo_order(self.account_number, spec, remark)
         if spec.is_option:
             # As the SDK's own option_contract builds it: expiry yyyyMMdd, strike a number, right CALL/PUT.
             contract = option_contract_by_symbol(spec.symbol, spec.expiry.strftime("%Y%m%d"), _float(spec.strike),
@@ -420,6 +423,7 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             parent_id=str(o.parent_id) if getattr(o, "parent_id", None) else None,
             amount=dec(getattr(o, "total_cash_amount", None)),
             **_option_fields(o.contract),
+            **_combo_fields(o),
         )
 
     def fills(self, *, symbol: str | None = None, start: datetime | None = None, end: datetime | None = None,
@@ -553,6 +557,37 @@ def _option_fields(contract) -> dict:
         return {}
     return {"sec_type": sec_type, "identifier": str(contract.identifier or "") or None,
             "multiplier": dec(getattr(contract, "multiplier", None))}
+
+
+def _combo_order(account: str, spec: OrderIntent, remark: str):
+    """A combo as the SDK's combo_order builds it: its legs (contract_leg, the option's expiry yyyyMMdd),
+    combo_type, the combo's side, quantity and net price (negative: a credit)."""
+    from tigeropen.common.util.order_utils import combo_order, contract_leg
+
+    legs = [contract_leg(symbol=spec.symbol, sec_type=leg.sec_type,
+                         expiry=leg.expiry.strftime("%Y%m%d") if leg.expiry else None, strike=_float(leg.strike),
+                         put_call=leg.right, action=leg.side, ratio=leg.ratio) for leg in spec.legs]
+    order = combo_order(account, legs, spec.combo_type, spec.side, int(spec.quantity), order_type=spec.order_type,
+                        limit_price=_float(spec.limit_price))
+    order.time_in_force = spec.time_in_force
+    if remark:
+        order.user_mark = remark
+    return order
+
+
+def _combo_fields(o) -> dict:
+    """A combo's type and legs as BrokerOrder carries them (nothing for other orders)."""
+    if not getattr(o, "combo_type", None) or getattr(getattr(o, "contract", None), "sec_type", None) != "MLEG":
+        return {}
+    legs = []
+    for leg in getattr(o, "contract_legs", None) or []:
+        expiry = str(leg.expiry or "").replace("-", "")
+        legs.append(BrokerLeg(sec_type=str(leg.sec_type or ""), side=str(leg.action or ""), ratio=int(leg.ratio or 1),
+                              expiry=datetime.strptime(expiry, "%Y%m%d").date() if expiry else None,
+                              strike=dec(leg.strike), right=leg.put_call or None, quantity=dec(leg.total_quantity),
+                              filled_quantity=dec(leg.filled_quantity), avg_fill_price=dec(leg.avg_filled_price)))
+    return {"sec_type": "MLEG", "combo_type": str(o.combo_type), "legs": tuple(legs),
+            "multiplier": dec(getattr(o.contract, "multiplier", None))}
 
 
 def _millis(value: datetime | None) -> int | None:

@@ -58,6 +58,51 @@ def canonical_decimal(value: Decimal | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class ComboLeg:
+    """One leg of a combo (sec_type MLEG): an option of the combo's underlying (expiry, strike, right)
+    or the underlying stock itself, bought or sold `ratio` units per combo (contracts, or shares)."""
+
+    side: str  # BUY | SELL, when the combo is bought; a sold combo trades each leg the other way
+    ratio: int
+    sec_type: str = "OPT"  # OPT | STK
+    expiry: date | None = None
+    strike: Decimal | None = None
+    right: str | None = None  # CALL | PUT
+    multiplier: Decimal | None = None  # an option's shares per contract, from its chain
+
+    @property
+    def is_stock(self) -> bool:
+        return self.sec_type == "STK"
+
+    @property
+    def units(self) -> Decimal:
+        """Shares of the underlying per unit of ratio: the option's multiplier, 1 for the stock."""
+        return Decimal(1) if self.is_stock else (self.multiplier or Decimal(0))
+
+    def canonical(self) -> dict:
+        data = {"side": self.side, "ratio": self.ratio, "sec_type": self.sec_type}
+        if not self.is_stock:
+            data.update(expiry=self.expiry.isoformat(), strike=canonical_decimal(self.strike), right=self.right)
+            if self.multiplier is not None:
+                data["multiplier"] = canonical_decimal(self.multiplier)
+        return data
+
+    @classmethod
+    def from_canonical(cls, data: dict) -> "ComboLeg":
+        stock = data.get("sec_type") == "STK"
+        return cls(side=data["side"], ratio=int(data["ratio"]), sec_type=data.get("sec_type", "OPT"),
+                   expiry=None if stock else date.fromisoformat(data["expiry"]),
+                   strike=None if stock else Decimal(data["strike"]), right=None if stock else data["right"],
+                   multiplier=None if data.get("multiplier") is None else Decimal(data["multiplier"]))
+
+    def describe(self, symbol: str) -> str:
+        """"BUY 1 AAPL 2026-01-16 150 CALL" or "BUY 100 AAPL" (per combo)."""
+        if self.is_stock:
+            return f"{self.side} {self.ratio} {symbol}"
+        return f"{self.side} {self.ratio} {symbol} {self.expiry} {canonical_decimal(self.strike)} {self.right}"
+
+
+@dataclass(frozen=True)
 class OrderIntent:
     """One order as asked for: what trading checks, hashes and confirms, and what the broker sends.
     trading.intents.normalise_intent builds it from a caller's input; market and currency default to
@@ -96,6 +141,11 @@ class OrderIntent:
     # An order by amount (Tiger's cash_amount): buy or sell this much of the instrument's currency
     # worth of shares, in fractions where the contract supports them; `quantity` is then None.
     amount: Decimal | None = None
+    # A combo (sec_type MLEG, Tiger's combo order): `symbol` is the underlying, `multiplier` the option
+    # legs' and `limit_price` the net price of one combo per share of it (positive: a debit paid;
+    # negative: a credit received), for the legs as given when bought.
+    combo_type: str | None = None
+    legs: tuple = ()  # ComboLeg, in canonical order
 
     def __post_init__(self):
         if not self.market:
@@ -111,6 +161,7 @@ class OrderIntent:
             data["expire_time"] = data["expire_time"].astimezone(dt_timezone.utc).isoformat()
         if data["expiry"] is not None:
             data["expiry"] = data["expiry"].isoformat()
+        data["legs"] = [leg.canonical() for leg in self.legs] or None
         for key in OPTIONAL_FIELDS:  # absent unless used: earlier orders keep their hash
             if data[key] is None:
                 del data[key]
@@ -129,6 +180,7 @@ class OrderIntent:
             values["expire_time"] = datetime.fromisoformat(values["expire_time"])
         if values.get("expiry") is not None:
             values["expiry"] = date.fromisoformat(values["expiry"])
+        values["legs"] = tuple(ComboLeg.from_canonical(leg) for leg in values.get("legs") or ())
         return cls(**values)
 
     @property
@@ -153,9 +205,14 @@ class OrderIntent:
         return self.sec_type == "FUT"
 
     @property
+    def is_combo(self) -> bool:
+        return self.sec_type == "MLEG"
+
+    @property
     def units(self) -> Decimal:
-        """Units of the underlying per unit of quantity: the option's or future's multiplier, 1 for a share."""
-        return self.multiplier if (self.is_option or self.is_future) and self.multiplier is not None else Decimal(1)
+        """Units of the underlying per unit of quantity: the option's, future's or combo's multiplier, 1 for a share."""
+        return self.multiplier if (self.is_option or self.is_future or self.is_combo) and self.multiplier is not None \
+            else Decimal(1)
 
     @property
     def identifier(self) -> str | None:
@@ -166,7 +223,9 @@ class OrderIntent:
 
     @property
     def instrument(self) -> str:
-        """What the order trades, as a person reads it: the symbol, or the option's identifier."""
+        """What the order trades, as a person reads it: the symbol, the option's identifier, or the combo."""
+        if self.is_combo:
+            return f"{self.symbol} {self.combo_type} ({'; '.join(leg.describe(self.symbol) for leg in self.legs)})"
         return self.identifier or self.symbol
 
 
@@ -178,7 +237,7 @@ DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "t
                   "take_profit_price", "stop_loss_price",
                   "multiplier", "amount")
 OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier",
-                   "take_profit_price", "stop_loss_price", "amount")
+                   "take_profit_price", "stop_loss_price", "amount", "combo_type", "legs")
 
 
 def dec(value) -> Decimal | None:
@@ -265,6 +324,23 @@ class BrokerOrder:
     multiplier: Decimal | None = None
     parent_id: str | None = None  # an attached order (a bracket's leg): its entry's broker id
     amount: Decimal | None = None  # an order by amount: Tiger's total_cash_amount
+    combo_type: str | None = None  # a combo (sec_type MLEG): its type and legs as Tiger lists them
+    legs: tuple = ()  # BrokerLeg
+
+
+@dataclass(frozen=True)
+class BrokerLeg:
+    """One leg of a combo as Tiger lists it, with what it filled."""
+
+    sec_type: str
+    side: str
+    ratio: int
+    expiry: date | None
+    strike: Decimal | None
+    right: str | None
+    quantity: Decimal | None
+    filled_quantity: Decimal | None
+    avg_fill_price: Decimal | None
 
 
 LEG_PROFIT, LEG_LOSS = "PROFIT", "LOSS"

@@ -16,6 +16,8 @@ from django.utils import timezone
 from broker.types import OrderIntent, canonical_decimal, clean_symbol, currency_for, market_for
 
 __all__ = ["OrderIntent", "canonical_decimal", "intent_with_changes", "normalise_intent"]
+from trading.combos import (COMBO_NOT_HERE, COMBO_ORDER_TYPE, COMBO_ORDER_TYPES, COMBO_TIF, COMBO_TIFS, COMBO_WHOLE,
+                            combo_legs_normalise, combo_price)
 from trading.models import OptionRight, OrderType, SecType, Side, TimeInForce
 from core.errors import InvalidInput
 
@@ -179,7 +181,8 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
                      sec_type: str | None = None, market: str | None = None, currency: str | None = None,
                      trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
                      expiry=None, strike=None, right: str | None = None, multiplier=None,
-                     take_profit_price=None, stop_loss_price=None, amount=None) -> OrderIntent:
+                     take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
+                     legs=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to.
     An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
@@ -188,7 +191,17 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     the losing side of its limit price.
     An order by amount gives `amount` (money in the instrument's currency) instead of `quantity`;
     it, and a fractional quantity, are MKT DAY regular-hours orders of a US stock (whether the stock
-    trades in fractions is its contract's to say: trading.services checks it)."""
+    trades in fractions is its contract's to say: trading.services checks it).
+    A combo (sec_type MLEG, implied by combo_type and legs): see trading.combos."""
+    if legs or combo_type not in (None, "") or (sec_type or "").strip().upper() == "MLEG":
+        return _normalise_combo(
+            account_number=account_number, symbol=symbol, side=side, quantity=quantity, order_type=order_type,
+            limit_price=limit_price, time_in_force=time_in_force, combo_type=combo_type, legs=legs,
+            multiplier=multiplier, market=market, currency=currency,
+            others={"stop_price": stop_price, "trailing_amount": trailing_amount, "trailing_percent": trailing_percent,
+                    "expire_time": expire_time, "identifier": identifier, "expiry": expiry, "strike": strike,
+                    "right": right, "take_profit_price": take_profit_price, "stop_loss_price": stop_loss_price,
+                    "amount": amount, "outside_rth": outside_rth or None})
     option_fields = any(v not in (None, "") for v in (identifier, expiry, strike, right, multiplier))
     sec_n = (sec_type or ("OPT" if option_fields else "STK")).strip().upper()
     if sec_n not in SecType.values:
@@ -301,6 +314,33 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
         stop_loss_price=stop_loss,
         amount=cash,
     )
+
+
+def _normalise_combo(*, account_number, symbol, side, quantity, order_type, limit_price, time_in_force, combo_type,
+                     legs, multiplier, market, currency, others: dict) -> OrderIntent:
+    for field, value in others.items():
+        if value not in (None, ""):
+            raise InvalidInput(COMBO_NOT_HERE.format(field=field), code="bad_combo")
+    combo, underlying, legs_n = combo_legs_normalise(
+        combo_type, legs, symbol=None if symbol in (None, "") else clean_symbol(symbol), option_contract=_option_contract)
+    side_n = (side or "").strip().upper()
+    if side_n not in Side.values:
+        raise InvalidInput(BAD_SIDE.format(value=side))
+    type_n = (order_type or "").strip().upper()
+    if type_n not in COMBO_ORDER_TYPES:
+        raise InvalidInput(COMBO_ORDER_TYPE.format(value=type_n or order_type), code="bad_order_type")
+    tif_n = (time_in_force or "DAY").strip().upper()
+    if tif_n not in COMBO_TIFS:
+        raise InvalidInput(COMBO_TIF.format(value=tif_n), code="bad_time_in_force")
+    qty = _decimal("quantity", quantity, required=True)
+    if qty != qty.to_integral_value():
+        raise InvalidInput(COMBO_WHOLE.format(value=quantity), code="not_fractional")
+    return OrderIntent(
+        account_number=str(account_number).strip(), symbol=underlying, side=side_n, quantity=qty, order_type=type_n,
+        limit_price=combo_price(limit_price, type_n), time_in_force=tif_n, sec_type="MLEG",
+        market=(market or market_for(underlying)).strip().upper(),
+        currency=(currency or currency_for(underlying)).strip().upper(), multiplier=_multiplier(multiplier),
+        combo_type=combo, legs=legs_n)
 
 
 def _check_bracket(sec_type, order_type, side, limit, take_profit, stop_loss) -> None:

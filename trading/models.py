@@ -87,6 +87,7 @@ class SecType(models.TextChoices):
     STK = "STK", "Stock"
     OPT = "OPT", "Option"
     FUT = "FUT", "Future"
+    MLEG = "MLEG", "Combo (multi-leg)"
 
 
 class OptionRight(models.TextChoices):
@@ -149,6 +150,11 @@ class Order(models.Model):
     # An order by amount (Tiger's cash_amount), in `currency`: `quantity` is then the shares it was
     # estimated to buy at the reference price, until Tiger reports the shares it bought.
     amount = models.DecimalField(null=True, blank=True, **MONEY)
+    # A combo (sec_type MLEG): `symbol` is the underlying, `multiplier` the option legs', `limit_price`
+    # the net price per share (negative: a credit), and the legs (trading.combos) are kept here in
+    # their canonical form; `reference_price` is then the most one combo can lose, per share.
+    combo_type = models.CharField(max_length=12, blank=True)
+    combo_legs = models.JSONField(default=list, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="legs")
     leg = models.CharField(max_length=8, choices=Leg.choices, blank=True)
     # The price the risk check valued the order at (limit price, or the last quote for market
@@ -228,6 +234,7 @@ class Order(models.Model):
             "side": self.side,
             "quantity": str(self.quantity),
             **({"amount": str(self.amount)} if self.amount is not None else {}),
+            **({"combo_type": self.combo_type, "legs": self.combo_legs} if self.combo_type else {}),
             "order_type": self.order_type,
             "limit_price": None if self.limit_price is None else str(self.limit_price),
             "stop_price": None if self.stop_price is None else str(self.stop_price),

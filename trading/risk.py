@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_CEILING, ROUND_UP, Decimal, localcontext
 
 from marketdata.services import fx_convert
+from trading.combos import combo_max_loss, combo_words, effective_side, net_words
 from trading.intents import OrderIntent, canonical_decimal
 from core.errors import PermissionDenied
 
@@ -35,6 +36,11 @@ MSG = {
     "max_open_exposure": "Open exposure would be {value} {currency} (open and pending orders plus this one), above the limit {limit} {currency}; cancel orders or reduce quantity.",
     "max_option_contracts": "{value} option contracts exceed this account's maximum of {limit} per order; split or reduce the order.",
     "max_future_contracts": "{value} futures contracts exceed this account's maximum of {limit} per order; split or reduce the order.",
+    "max_combo_leg": ("A leg of this combo trades {value} ({leg}), above this account's maximum of {limit} per order; "
+                      "reduce the quantity of combos."),
+    "combo_unbounded": ("This {combo} sells {value} calls per combo that its own legs do not cover, so its loss grows "
+                        "without limit as {symbol} rises. Make it a defined-risk combo (buy a call above the one sold, "
+                        "or the shares for a COVERED), or have an admin allow naked short calls in the risk policy."),
     "naked_short_call": ("Selling {value} call contracts would leave some uncovered: only {limit} are covered by shares "
                          "held ({multiplier} per contract) or long calls of this contract, after open orders. Buy the "
                          "shares first, reduce the quantity, or have an admin allow naked short calls in the risk policy."),
@@ -119,6 +125,9 @@ class RiskContext:
     # None when they were not read, with the reason in fx_error when reading them failed.
     fx_rates: dict | None = None
     fx_error: str = ""
+    # A combo: `last_price` is its net price at the legs' last prices (None without all of them), and
+    # the underlying's last price values calls it sells uncovered (where the policy allows them).
+    underlying_price: Decimal | None = None
 
 
 @dataclass
@@ -143,6 +152,9 @@ class RiskDecision:
     exposure: str = ""  # open exposure with this order, in limit_currency
     # Each money limit the order was measured against: rule -> "amount currency".
     limits: dict = field(default_factory=dict)
+    # A combo, in words: each leg as it trades, the net debit or credit, the most it can lose
+    # ("" when unbounded) and its notional for the limits (the maximum loss).
+    combo: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -228,6 +240,42 @@ def estimated_quantity(intent: OrderIntent, last_price: Decimal | None) -> Decim
     return (intent.amount / last_price).quantize(Decimal("0.000001")) if last_price else None
 
 
+def _uncovered_calls(intent: OrderIntent) -> Decimal:
+    """Calls per combo a combo sells beyond what its long calls and shares cover (a multiplier's
+    worth each), once traded: what makes its loss unbounded as the underlying rises."""
+    rising = Decimal(0)
+    for leg in intent.legs:
+        if leg.is_stock or leg.right == "CALL":
+            weight = leg.ratio * (Decimal(1) if leg.is_stock else intent.units)
+            rising += weight if effective_side(leg, intent.side) == "BUY" else -weight
+    return max(-rising / intent.units, Decimal(0))
+
+
+def _combo_value(intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, dict] | None:
+    """(the combo order's value for the limits, the combo in words): its maximum loss, bounded; where
+    the policy allows uncovered calls, the net paid plus those calls' worth of the underlying at its
+    last price. None when a price it needs is missing."""
+    net = intent.limit_price if intent.limit_price is not None else ctx.last_price
+    if net is None:
+        return None
+    loss = combo_max_loss(intent.legs, intent.side, net, intent.units)
+    words = {"legs": combo_words(intent.legs, intent.symbol, intent.side),
+             "net": net_words(net, intent.side, intent.units, intent.quantity, intent.currency),
+             "net_price": _fmt(net)}
+    if loss is not None:
+        total = loss * intent.quantity
+        words["max_loss"] = f"{_fmt(total)} {intent.currency}"
+        return total, words
+    if ctx.underlying_price is None:
+        return None
+    paid = max(net * intent.units * (1 if intent.side == "BUY" else -1), Decimal(0))
+    total = (paid + _uncovered_calls(intent) * intent.units * ctx.underlying_price) * intent.quantity
+    words["max_loss"] = ""
+    words["valued_at"] = (f"{_fmt(total)} {intent.currency}: unbounded loss, valued at the net paid plus the uncovered "
+                          f"calls' shares at {_fmt(ctx.underlying_price)}")
+    return total, words
+
+
 def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
     decision = RiskDecision(accepted=True, policy_version=policy.version)
     closable = ctx.closable_quantity
@@ -307,7 +355,18 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     if policy.allowed_symbols and intent.symbol not in policy.allowed_symbols:
         return refuse("allowed_symbol", ",".join(policy.allowed_symbols), intent.symbol)
     passed("allowed_symbol")
-    if intent.is_option:
+    if intent.is_combo:
+        for leg in intent.legs:
+            units = intent.quantity * leg.ratio
+            limit = policy.max_order_quantity if leg.is_stock else policy.max_option_contracts
+            if units > limit:
+                return refuse("max_combo_leg", limit, units, leg=leg.describe(intent.symbol))
+        passed("max_combo_leg")
+        uncovered = _uncovered_calls(intent)
+        if uncovered and not policy.allow_naked_short_calls:
+            return refuse("combo_unbounded", "covered", uncovered, combo=intent.combo_type, symbol=intent.symbol)
+        passed("combo_unbounded")
+    elif intent.is_option:
         if intent.quantity > policy.max_option_contracts:
             return refuse("max_option_contracts", policy.max_option_contracts, intent.quantity)
         passed("max_option_contracts")
@@ -325,28 +384,36 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     elif quantity is not None:
         passed("max_quantity")
 
-    if ctx.last_price is None or ctx.last_price <= 0:
-        return refuse("no_quote", "a last price", intent.symbol)
-    passed("no_quote")
-    if quantity is None:  # by amount, now that the last price is known
-        quantity = estimated_quantity(intent, ctx.last_price)
-        if quantity > policy.max_order_quantity:
-            return refuse("max_quantity", policy.max_order_quantity, quantity)
-        passed("max_quantity")
-    collar = policy.price_collar_pct / Decimal(100)
-    for price in (intent.limit_price, intent.stop_price if intent.order_type == "STP" else None):
-        if price is None:
-            continue
-        # "Through" the market: paying above it on a buy, selling below it on a sell.
-        if intent.side == "BUY" and price > ctx.last_price * (1 + collar):
-            return refuse("price_collar", policy.price_collar_pct, price, last=ctx.last_price)
-        if intent.side == "SELL" and price < ctx.last_price * (1 - collar):
-            return refuse("price_collar", policy.price_collar_pct, price, last=ctx.last_price)
-    passed("price_collar")
-
-    ref = reference_price(intent, ctx.last_price)
-    # An option's premium, a future's value: through the multiplier; an order by amount is worth its amount.
-    notional = intent.amount if intent.amount is not None else intent.quantity * ref * intent.units
+    if intent.is_combo:
+        # A combo's value is the most it can lose (its limit price, or the legs' last prices for MKT).
+        valued = _combo_value(intent, ctx)
+        if valued is None:
+            return refuse("no_quote", "the last prices of its legs and underlying", intent.symbol)
+        passed("no_quote")
+        notional, decision.combo = valued
+        ref = notional / (intent.quantity * intent.units)
+    else:
+        if ctx.last_price is None or ctx.last_price <= 0:
+            return refuse("no_quote", "a last price", intent.symbol)
+        passed("no_quote")
+        if quantity is None:  # by amount, now that the last price is known
+            quantity = estimated_quantity(intent, ctx.last_price)
+            if quantity > policy.max_order_quantity:
+                return refuse("max_quantity", policy.max_order_quantity, quantity)
+            passed("max_quantity")
+        collar = policy.price_collar_pct / Decimal(100)
+        for price in (intent.limit_price, intent.stop_price if intent.order_type == "STP" else None):
+            if price is None:
+                continue
+            # "Through" the market: paying above it on a buy, selling below it on a sell.
+            if intent.side == "BUY" and price > ctx.last_price * (1 + collar):
+                return refuse("price_collar", policy.price_collar_pct, price, last=ctx.last_price)
+            if intent.side == "SELL" and price < ctx.last_price * (1 - collar):
+                return refuse("price_collar", policy.price_collar_pct, price, last=ctx.last_price)
+        passed("price_collar")
+        ref = reference_price(intent, ctx.last_price)
+        # An option's premium, a future's value: through the multiplier; an order by amount is worth its amount.
+        notional = intent.amount if intent.amount is not None else intent.quantity * ref * intent.units
     decision.reference_price = _fmt(ref)
     decision.notional = _fmt(notional)
     value = _converted(notional, intent.currency, limit_currency, ctx.fx_rates)

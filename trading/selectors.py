@@ -49,7 +49,9 @@ def open_order_currencies(*, account) -> set[str]:
 
 
 def _same_contract(intent) -> dict:
-    """Filters for orders in the same instrument as `intent`: the stock, or this one option."""
+    """Filters for orders in the same instrument as `intent`: the stock, this one option, or this combo."""
+    if getattr(intent, "is_combo", False):
+        return {"symbol": intent.symbol, "sec_type": intent.sec_type, "combo_legs": [l.canonical() for l in intent.legs]}
     return {"symbol": intent.symbol, "sec_type": intent.sec_type, "expiry": intent.expiry, "strike": intent.strike,
             "right": intent.right or ""}
 

@@ -15,6 +15,7 @@ from core.errors import (
     CredentialError,
     RateLimited,
 )
+from broker.types import ComboLeg
 from trading.intents import OrderIntent
 from trading.models import (
     Order,
@@ -178,6 +179,12 @@ class _CommitThenRaise(Exception):
 
 def _intent_of(order: Order) -> OrderIntent:
     # An order by amount is sent as its amount; its quantity row is an estimate (or Tiger's shares).
+    if order.combo_type:
+        return OrderIntent(account_number=order.account.account_number, symbol=order.symbol, side=order.side,
+                           quantity=order.quantity, order_type=order.order_type, limit_price=order.limit_price,
+                           time_in_force=order.time_in_force, sec_type=order.sec_type, market=order.market,
+                           currency=order.currency, multiplier=order.multiplier, combo_type=order.combo_type,
+                           legs=tuple(ComboLeg.from_canonical(leg) for leg in order.combo_legs))
     return OrderIntent(account_number=order.account.account_number, symbol=order.symbol, side=order.side,
                        quantity=order.quantity if order.amount is None else None, amount=order.amount,
                        order_type=order.order_type, limit_price=order.limit_price,

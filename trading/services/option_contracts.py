@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from accounts.actors import Actor
 from broker.types import OrderIntent, canonical_decimal
+from broker.quotes import account_quotes
 from core.errors import BrokerRejected, InvalidInput
 from marketdata.services import option_chain_get, option_expirations_get
+from trading.combos import BAD_SHAPE, SHAPES, combo_shape_ok, net_price
 
 NO_OPTIONS = "{symbol} has no listed options. Check the underlying (get_option_expirations lists an underlying's expiries)."
 # Whether a date is past is the broker's to say (its chain lists today's expiries onward).
@@ -72,3 +74,60 @@ def option_last_price(*, actor: Actor, account, intent: OrderIntent) -> Decimal 
         if row.put_call == intent.right and row.strike == intent.strike:
             return row.latest_price
     return None
+
+
+LEG_MULTIPLIERS = ("The option legs of a combo must cover the same shares per contract; these cover {found}. "
+                   "Choose legs of one underlying's standard contracts.")
+COMBO_NO_MODIFY = ("A combo cannot be modified at Tiger: cancel it (cancel_order) and preview a new one with the "
+                   "changed legs, quantity or net price.")
+
+
+def _leg_intent(intent: OrderIntent, leg) -> OrderIntent:
+    """One option leg as a single-option order (to check its contract against the chain)."""
+    return OrderIntent(account_number=intent.account_number, symbol=intent.symbol, side=leg.side,
+                       quantity=Decimal(leg.ratio), order_type="MKT", sec_type="OPT", market=intent.market,
+                       currency=intent.currency, expiry=leg.expiry, strike=leg.strike, right=leg.right,
+                       multiplier=leg.multiplier)
+
+
+def combo_contracts_resolve(*, actor: Actor, account, intent: OrderIntent) -> OrderIntent:
+    """A combo with each option leg checked against the chain (listed expiry and strike; errors name the
+    nearest) and its multiplier; the combo's multiplier is theirs, and a covered or protective combo's
+    shares must cover its contracts. Anything else unchanged."""
+    if not intent.is_combo:
+        return intent
+    legs, multipliers = [], set()
+    for leg in intent.legs:
+        if not leg.is_stock:
+            leg = replace(leg, multiplier=option_contract_resolve(actor=actor, account=account,
+                                                                  intent=_leg_intent(intent, leg)).multiplier)
+            multipliers.add(leg.multiplier)
+        legs.append(leg)
+    if len(multipliers) != 1:
+        raise InvalidInput(LEG_MULTIPLIERS.format(found=", ".join(sorted(canonical_decimal(m) for m in multipliers))),
+                           code="combo_multiplier")
+    multiplier = multipliers.pop()
+    if intent.multiplier is not None and intent.multiplier != multiplier:
+        raise InvalidInput(WRONG_MULTIPLIER.format(given=canonical_decimal(intent.multiplier), symbol=intent.symbol,
+                                                   expiry=legs[-1].expiry, strike=canonical_decimal(legs[-1].strike),
+                                                   right=legs[-1].right, actual=canonical_decimal(multiplier)),
+                           code="wrong_option_multiplier")
+    if not combo_shape_ok(intent.combo_type, tuple(legs), multiplier):
+        raise InvalidInput(BAD_SHAPE.format(combo=intent.combo_type, shape=SHAPES[intent.combo_type].format(
+            shares=canonical_decimal(multiplier))), code="bad_combo_shape")
+    return replace(intent, multiplier=multiplier, legs=tuple(legs))
+
+
+def combo_last_price(*, actor: Actor, account, intent: OrderIntent) -> Decimal | None:
+    """A combo's net price at its legs' last prices (the BUY orientation); None when one has none."""
+    prices = []
+    for leg in intent.legs:
+        if leg.is_stock:
+            quotes = account_quotes(account=account, symbols=[intent.symbol])
+            price = next((q.latest_price for q in quotes if q.symbol.upper() == intent.symbol), None)
+        else:
+            price = option_last_price(actor=actor, account=account, intent=_leg_intent(intent, leg))
+        if price is None:
+            return None
+        prices.append(price)
+    return net_price(intent.legs, prices, intent.units)

@@ -72,7 +72,7 @@ from trading.services.confirmations import (
     token_idempotency_key,
 )
 from trading.services.future_contracts import future_contract_resolve
-from trading.services.option_contracts import option_contract_resolve
+from trading.services.option_contracts import COMBO_NO_MODIFY, combo_contracts_resolve, option_contract_resolve
 from trading.services.brackets import legs_record
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
 from trading.services.policy import risk_policy_for
@@ -85,7 +85,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                   market: str | None = None, currency: str | None = None, trailing_amount=None,
                   trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
                   expiry=None, strike=None, right: str | None = None, multiplier=None,
-                  take_profit_price=None, stop_loss_price=None, amount=None) -> OrderPreview:
+                  take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
+                  legs=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
@@ -93,6 +94,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
     stop_loss_price make a LMT entry a bracket: Tiger holds those legs until the entry fills.
     amount instead of quantity: a MKT order for that much money's worth of a US stock whose contract
     supports fractional shares (as is a fractional quantity).
+    combo_type and legs: a combo (trading.combos), valued at the most it can lose.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
@@ -102,9 +104,11 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
                               strike=strike, right=right, multiplier=multiplier,
                               take_profit_price=take_profit_price, stop_loss_price=stop_loss_price,
-                              amount=amount)
+                              amount=amount, combo_type=combo_type, legs=legs)
     if intent.is_future:  # a product names its front contract: the token is bound to that contract
         intent = future_contract_resolve(actor=actor, account=account, intent=intent)
+    elif intent.is_combo:  # each option leg in the chain; the token is bound to their multiplier
+        intent = combo_contracts_resolve(actor=actor, account=account, intent=intent)
     else:
         intent = option_contract_resolve(actor=actor, account=account, intent=intent)
         order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
@@ -205,9 +209,10 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         restated = normalise_intent(**{**expected, "account_number": account.account_number})
         if restated.is_future:  # "ES" restates the front contract the preview resolved
             restated = future_contract_resolve(actor=actor, account=account, intent=restated)
+        restated = combo_contracts_resolve(actor=actor, account=account, intent=restated)
         expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
-                    both_ways=("take_profit_price", "stop_loss_price", "amount"))
+                    both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
@@ -258,6 +263,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
         expire_time=intent.expire_time, take_profit_price=intent.take_profit_price,
         stop_loss_price=intent.stop_loss_price, reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
+        combo_type=intent.combo_type or "", combo_legs=[leg.canonical() for leg in intent.legs],
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
         created_at=timezone.now(),
@@ -378,6 +384,8 @@ def order_modify_preview(*, actor: Actor, account_number: str | None, order_id: 
     its old self in the exposure) and return a token that confirms exactly this change."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     order = _working_order(account, order_id, "modified")
+    if order.combo_type:
+        raise InvalidInput(COMBO_NO_MODIFY, code="combo_not_modifiable")
     new = _modified_intent(order, quantity, limit_price, stop_price, trailing_amount, trailing_percent)
     order_check_lots_and_ticks(actor=actor, account=account, intent=new)
     policy = risk_policy_for(account=account)

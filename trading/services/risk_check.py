@@ -21,7 +21,7 @@ from trading.models import (
 from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
 from trading.services.common import NEW_YORK
 from trading.services.future_contracts import future_last_price
-from trading.services.option_contracts import option_last_price
+from trading.services.option_contracts import combo_last_price, option_last_price
 
 
 def trading_day(now=None) -> date:
@@ -41,6 +41,7 @@ class _Facts:
     short_calls: Decimal | None = None
     fx_rates: dict[str, Decimal] | None = None  # Tiger's, from the account's assets; None: not read
     fx_error: str = ""
+    underlying_price: Decimal | None = None  # a combo's underlying
 
 
 def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
@@ -109,7 +110,11 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     An option is valued at its own last price in the chain (read as `actor`). FX rates (Tiger's,
     riding on the assets reply, as the portfolio totals use them) only when an amount must be
     converted; rates that cannot be read are a fact too: the rule then refuses."""
-    if intent.is_option:
+    if intent.is_combo:
+        # Valued at its limit price, or (MKT) its legs' last prices; the underlying's values calls it sells uncovered.
+        facts = _Facts(last_price=None if intent.limit_price is not None else combo_last_price(
+            actor=actor, account=account, intent=intent), underlying_price=last_price(account, intent.symbol))
+    elif intent.is_option:
         facts = _Facts(last_price=option_last_price(actor=actor, account=account, intent=intent))
         if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
             _call_cover_facts(account, intent, facts)
@@ -130,7 +135,8 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
-    if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
+    if (losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account)) \
+            and not intent.is_combo:  # a combo counts as adding risk: it opens legs
         facts.position = instrument_position(account, intent)
     return facts
 
@@ -191,6 +197,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         closing_only=state.closing_only_day == today,
         closable_quantity=closable,
         covered_calls=_covered_calls(account, intent, facts, exclude_order_id),
+        underlying_price=facts.underlying_price,
     )
     decision = evaluate(policy=PolicyView.from_snapshot(policy.snapshot()), intent=intent, ctx=ctx)
     if decision.closing_only_triggered:
