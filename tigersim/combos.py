@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from . import protocol as p
-from .instruments import OPTION_UNDERLYINGS, OptionContract, get_instrument
+from .instruments import OptionContract, get_instrument, option_contract
 
 ZERO = Decimal("0")
 COMBO_TYPES = ("VERTICAL", "STRADDLE", "STRANGLE", "CALENDAR", "DIAGONAL", "COVERED", "PROTECTIVE")
@@ -100,9 +100,10 @@ def parse_legs(code: int, biz: dict, listed_option) -> tuple[str, list[Leg]]:
                 raise p.GatewayError(code, MSG_COMBO_LEG.format(index=index)) from None
             if not symbol or right not in ("CALL", "PUT") or not strike.is_finite() or strike <= 0:
                 raise p.GatewayError(code, MSG_COMBO_LEG.format(index=index))
-            if symbol not in OPTION_UNDERLYINGS:
+            contract = option_contract(symbol, expiry, strike, right)
+            if contract.market != "US":
                 raise p.GatewayError(code, MSG_COMBO_NOT_US.format(symbol=symbol))
-            inst = listed_option(OptionContract(symbol, expiry, strike, right))
+            inst = listed_option(contract)
         elif sec_type == "STK":
             inst = get_instrument(symbol)
             if inst is None:

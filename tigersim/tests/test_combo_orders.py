@@ -110,6 +110,7 @@ def test_a_covered_call_buys_the_shares_and_writes_the_call_in_a_cash_account(si
     ("both bought", "do not form a VERTICAL combo"),
     ("unlisted strike", "does not exist"),
     ("unknown type", "combo_type BUTTERFLY is not supported"),
+    ("hong kong", "supported for US stock options only"),
 ])
 def test_tiger_refuses_legs_that_do_not_form_the_combo(sim, demo, trade, quote, case, message):
     expiry, strikes = chain(quote)
@@ -121,6 +122,7 @@ def test_tiger_refuses_legs_that_do_not_form_the_combo(sim, demo, trade, quote, 
         "both bought": [leg(expiry, low, "CALL", "BUY"), leg(expiry, high, "CALL", "BUY")],
         "unlisted strike": [leg(expiry, low, "CALL", "BUY"), leg(expiry, Decimal("9990"), "CALL", "SELL")],
         "unknown type": [leg(expiry, low, "CALL", "BUY"), leg(expiry, high, "CALL", "SELL")],
+        "hong kong": [leg(expiry, low, "CALL", "BUY", symbol="TCH.HK"), leg(expiry, high, "CALL", "SELL", symbol="TCH.HK")],
     }[case]
     with pytest.raises(ApiException) as err:
         trade.place_order(combo_order(demo.account, legs, "BUTTERFLY" if case == "unknown type" else "VERTICAL",
