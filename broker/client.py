@@ -354,6 +354,10 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             max_commission=dec(get("max_commission")),
             commission_currency=get("commission_currency"),
             warning=scrub_text(str(get("warning_text") or "")),
+            init_margin_before=dec(get("init_margin_before")),
+            maint_margin_before=dec(get("maint_margin_before")),
+            equity_with_loan_before=dec(get("equity_with_loan_before")),
+            margin_currency=get("margin_currency"),
         )
 
     def place_order(self, spec: OrderIntent, *, remark: str = "") -> PlaceResult:

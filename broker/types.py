@@ -364,6 +364,12 @@ class Preview:
     max_commission: Decimal | None
     commission_currency: str | None
     warning: str
+    # Tiger's figures before the order, and the currency its margin figures are in: the change is
+    # the order's margin (buying-power) impact.
+    init_margin_before: Decimal | None = None
+    maint_margin_before: Decimal | None = None
+    equity_with_loan_before: Decimal | None = None
+    margin_currency: str | None = None
 
 
 @dataclass(frozen=True)

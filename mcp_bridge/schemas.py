@@ -354,6 +354,76 @@ class RiskCheck(BaseModel):
     message: str
 
 
+class PreviewLeg(BaseModel):
+    role: str = Field(description="entry | take_profit | stop_loss (a combo: one per leg).")
+    side: str
+    quantity: str | None = Field(description="Null for an order by amount.")
+    instrument: str = Field(description="The symbol, or an option's identifier.")
+    sec_type: str
+    order_type: str
+    price: str | None
+    price_estimated: bool = Field(description="True: no price of its own; valued at the last price.")
+    multiplier: str
+    amount: str | None = Field(description="price x quantity x multiplier.")
+    currency: str
+    text: str
+
+
+class PreviewNet(BaseModel):
+    direction: Literal["debit", "credit", "none"]
+    amount: str | None
+    currency: str
+    estimated: bool
+    text: str
+
+
+class PreviewCommission(BaseModel):
+    min: str | None
+    max: str | None
+    currency: str
+    text: str
+
+
+class PreviewMargin(BaseModel):
+    currency: str
+    initial_before: str | None
+    initial_after: str | None
+    initial_change: str | None = Field(description="The buying power the order uses (negative: frees).")
+    maintenance_before: str | None
+    maintenance_after: str | None
+    maintenance_change: str | None
+    equity_with_loan_before: str | None
+    equity_with_loan_after: str | None
+    equity_with_loan_change: str | None
+    text: str
+
+
+class PreviewMaxLoss(BaseModel):
+    bounded: bool
+    amount: str | None = Field(description="Null when unbounded.")
+    currency: str
+    text: str
+
+
+class PreviewSession(BaseModel):
+    name: str = Field(description="regular | pre_market | post_market | overnight | futures | queued | unknown")
+    market: str
+    market_status: str | None
+    next_open: str | None
+    text: str
+
+
+class OrderSummary(BaseModel):
+    """What the order will do, in the user's terms: show it before asking to confirm."""
+
+    legs: list[PreviewLeg]
+    net: PreviewNet
+    commission: PreviewCommission
+    margin: PreviewMargin
+    max_loss: PreviewMaxLoss
+    session: PreviewSession
+
+
 class PreviewResult(BaseModel):
     allowed: bool = Field(description="False: the order would be refused; see refusals for which rule and what to do.")
     account: str
@@ -362,6 +432,7 @@ class PreviewResult(BaseModel):
     risk: list[RiskCheck]
     broker_preview: dict[str, str | bool | None] | None
     broker_warning: UntrustedText | None = None
+    preview: OrderSummary | None = Field(default=None, description="Legs, net debit/credit, commission, margin, max loss, session.")
     confirmation_token: str | None = Field(description="Pass to place_order (or modify_order) within expires_at; single use, bound to this exact order.")
     expires_at: str | None
     next_step: str

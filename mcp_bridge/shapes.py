@@ -12,6 +12,7 @@ from mcp_bridge.schemas import (
     OrderOut,
     PositionOut,
     PositionsResult,
+    OrderSummary,
     PreviewResult,
     QuoteOut,
     RiskCheck,
@@ -179,6 +180,7 @@ def preview_out(preview, tool: str) -> PreviewResult:
     return PreviewResult(
         allowed=True, account=preview.account_number, environment=preview.environment, order=flat(preview.order),
         risk=checks, broker_preview=flat(broker) if broker else None, broker_warning=untrusted(warning),
+        preview=OrderSummary(**preview.preview) if preview.preview else None,
         confirmation_token=preview.confirmation_token, expires_at=preview.expires_at,
         next_step=PREVIEW_NEXT.format(environment=preview.environment, tool=tool, expires=preview.expires_at),
     )

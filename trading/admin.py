@@ -88,22 +88,6 @@ def risk_decision_table(decision: dict):
                        format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
 
 
-def broker_preview_rows(preview: dict, currency: str) -> list[tuple[str, str]]:
-    """Tiger's own preview (margin, commission, warning), money formatted, for the confirm page."""
-    rows = [(title, format_money(preview[key], currency)) for key, title in (
-        ("init_margin", "Initial margin"), ("maint_margin", "Maintenance margin"), ("equity_with_loan", "Equity with loan"))
-        if preview.get(key) not in (None, "")]
-    low, high, fee_currency = preview.get("min_commission"), preview.get("max_commission"), preview.get("commission_currency")
-    if low not in (None, "") or high not in (None, ""):
-        fee = format_money(low, fee_currency or currency)
-        if high not in (None, "") and high != low:
-            fee = f"{fee} to {format_money(high, fee_currency or currency)}"
-        rows.append(("Commission", fee))
-    if preview.get("warning"):
-        rows.append(("Tiger's warning", preview["warning"]))
-    return rows
-
-
 # Order fields shown formatted on the order page: quantities without trailing zeros, prices with
 # their currency.
 FORMATTED = {"quantity": "quantity", "filled_quantity": "quantity", "limit_price": "price", "stop_price": "price",
@@ -544,8 +528,7 @@ def _preview_into(context: dict, make_preview) -> None:
         context["error"] = exc.message
     else:
         order = preview.order
-        context.update(preview=preview, risk=risk_decision_table(preview.risk), order=order,
-                       broker_preview=broker_preview_rows(preview.broker_preview, order["currency"]))
+        context.update(preview=preview, risk=risk_decision_table(preview.risk), order=order, summary=preview.preview)
 
 
 class TradingAccountForm(TigerAccountForm):

@@ -147,6 +147,72 @@ class OrdersPageOut(serializers.Serializer):
     previous = serializers.CharField(allow_null=True, help_text="URL of the previous (newer) page; null on the first.")
 
 
+class PreviewLegOut(serializers.Serializer):
+    role = serializers.CharField(help_text="entry | take_profit | stop_loss (a combo: one per leg).")
+    side = serializers.CharField()
+    quantity = serializers.CharField(allow_null=True, help_text="Null for an order by amount.")
+    instrument = serializers.CharField(help_text="The symbol, or an option's identifier.")
+    sec_type = serializers.CharField()
+    order_type = serializers.CharField()
+    price = serializers.CharField(allow_null=True)
+    price_estimated = serializers.BooleanField(help_text="True: no price of its own; valued at the last price.")
+    multiplier = serializers.CharField()
+    amount = serializers.CharField(allow_null=True, help_text="price x quantity x multiplier.")
+    currency = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PreviewNetOut(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=["debit", "credit", "none"])
+    amount = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    estimated = serializers.BooleanField()
+    text = serializers.CharField()
+
+
+class PreviewCommissionOut(serializers.Serializer):
+    min = serializers.CharField(allow_null=True)
+    max = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    text = serializers.CharField()
+
+
+# Tiger's initial and maintenance margin and equity with loan, before and after the order, and the change.
+PreviewMarginOut = type("PreviewMarginOut", (serializers.Serializer,), {
+    "currency": serializers.CharField(allow_blank=True),
+    **{f"{figure}_{when}": serializers.CharField(allow_null=True, help_text=(
+        "The buying power the order uses (negative: frees)." if (figure, when) == ("initial", "change") else ""))
+       for figure in ("initial", "maintenance", "equity_with_loan") for when in ("before", "after", "change")},
+    "text": serializers.CharField(),
+})
+
+
+class PreviewMaxLossOut(serializers.Serializer):
+    bounded = serializers.BooleanField()
+    amount = serializers.CharField(allow_null=True, help_text="Null when unbounded.")
+    currency = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PreviewSessionOut(serializers.Serializer):
+    name = serializers.CharField(help_text="regular | pre_market | post_market | overnight | futures | queued | unknown")
+    market = serializers.CharField()
+    market_status = serializers.CharField(allow_null=True)
+    next_open = serializers.CharField(allow_null=True)
+    text = serializers.CharField()
+
+
+class OrderSummaryOut(serializers.Serializer):
+    """What the order will do, in the user's terms (the same object MCP's preview_order returns)."""
+
+    legs = PreviewLegOut(many=True)
+    net = PreviewNetOut()
+    commission = PreviewCommissionOut()
+    margin = PreviewMarginOut()
+    max_loss = PreviewMaxLossOut()
+    session = PreviewSessionOut()
+
+
 class PreviewOut(serializers.Serializer):
     action = serializers.CharField(help_text="place | modify | cancel")
     account_number = serializers.CharField()
@@ -158,6 +224,8 @@ class PreviewOut(serializers.Serializer):
     risk = serializers.JSONField(help_text="The risk decision: rules checked, policy version.")
     broker_preview = serializers.JSONField(help_text="Tiger's preview: margin, commission, warning.")
     order_id = serializers.IntegerField(allow_null=True)
+    preview = OrderSummaryOut(required=False, help_text="A new order's: legs, net debit or credit, commission, "
+                                                        "margin, maximum loss, session. Empty for a change or cancellation.")
 
 
 PREVIEW_OR_ORDER = PolymorphicProxySerializer(

@@ -22,6 +22,7 @@ from marketdata.services.market import (  # noqa: F401
     contract_get,
     option_expirations_get,
     option_chain_get,
+    account_market_status,
     market_status_get,
 )
 from marketdata.services.quote_data import (  # noqa: F401

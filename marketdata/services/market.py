@@ -146,6 +146,11 @@ def market_status_get(*, actor: Actor, market: str = "US", account_number: str |
     market = (market or "US").strip().upper()
     if market not in MARKETS:
         raise InvalidInput(BAD_MARKET.format(market=market, markets=", ".join(MARKETS)), code="bad_market")
-    account = account_route(actor, account_number, context_default)
+    return account_market_status(account_route(actor, account_number, context_default), market)
+
+
+def account_market_status(account, market: str) -> list:
+    """Tiger's market status through `account`'s gateway (cached), for a caller that has already
+    checked the actor's access to it (an order's preview)."""
     key = cache_key("market_status", gateway_tag(account), market)
     return cached_fetch(key, ttl_for("market_status"), lambda: broker_for(account).market_status(market))

@@ -45,13 +45,17 @@ class OrderPreview:
     risk: dict
     broker_preview: dict = field(default_factory=dict)
     order_id: int | None = None
+    # What the order will do, in the user's terms (trading.services.order_summary): legs, net,
+    # commission, margin, max_loss, session. Empty for a modification's or cancellation's preview.
+    preview: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, decision: dict,
-                 order: Order | None = None, broker_preview: dict | None = None) -> OrderPreview:
+                 order: Order | None = None, broker_preview: dict | None = None,
+                 preview: dict | None = None) -> OrderPreview:
     plain = "tmc_" + secrets.token_urlsafe(24)
     now = timezone.now()
     expires = now + timedelta(seconds=CONFIRMATION_TTL_SECONDS)
@@ -68,7 +72,8 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     return OrderPreview(action=action, account_number=account.account_number, environment=account.environment,
                         confirmation_token=plain,
                         expires_at=expires.isoformat(), order=payload, order_hash=payload_hash, risk=decision,
-                        broker_preview=broker_preview or {}, order_id=order.pk if order else None)
+                        broker_preview=broker_preview or {}, order_id=order.pk if order else None,
+                        preview=preview or {})
 
 
 def _find_token(*, actor, account, plain: str | None, action: str) -> ConfirmationToken:

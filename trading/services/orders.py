@@ -73,6 +73,7 @@ from trading.services.confirmations import (
 )
 from trading.services.future_contracts import future_contract_resolve
 from trading.services.option_contracts import COMBO_NO_MODIFY, combo_contracts_resolve, option_contract_resolve
+from trading.services.order_summary import market_status_for, order_summary
 from trading.services.brackets import legs_record
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
 from trading.services.policy import risk_policy_for
@@ -124,8 +125,12 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
         raise BrokerRejected(PREVIEW_FAILED.format(account=account.account_number, warning=preview.warning or "no reason given"),
                              code="preview_failed")
     broker_preview = {k: (canonical_decimal(v) if isinstance(v, Decimal) else v) for k, v in asdict(preview).items()}
+    status, status_error = market_status_for(account=account, intent=intent)
+    summary = order_summary(intent=intent, decision=decision, broker=preview, market_status=status,
+                            status_error=status_error)
     return _issue_token(actor=actor, account=account, action=ConfirmAction.PLACE, payload=intent.canonical(),
-                        payload_hash=intent.hash(), decision=decision.as_dict(), broker_preview=broker_preview)
+                        payload_hash=intent.hash(), decision=decision.as_dict(), broker_preview=broker_preview,
+                        preview=summary)
 
 
 def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) -> None:

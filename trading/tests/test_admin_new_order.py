@@ -202,3 +202,26 @@ def test_an_order_by_amount_entered_in_the_admin_is_previewed_as_its_amount_and_
     trader.post(NEW, {"confirmation_token": _token(preview), "account_number": account.account_number})
     order = Order.objects.get()
     assert order.amount == 500 and order.order_type == "MKT"
+
+
+def test_the_confirm_page_shows_every_leg_the_net_debit_commission_margin_maximum_loss_and_session(
+        trader, account, last_price):
+    limit = (last_price("AAPL") * Decimal("0.95")).quantize(Decimal("0.01"))
+    page = trader.post(NEW, {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "10",
+                             "order_type": "LMT", "limit_price": str(limit), "time_in_force": "DAY",
+                             "take_profit_price": str(limit + 10), "stop_loss_price": str(limit - 5)}).content.decode()
+
+    def cell(name: str) -> str:
+        return re.sub(r"\s+", " ", re.search(rf'id="preview-{name}">(.*?)</td>', page, re.S).group(1)).strip()
+
+    legs = re.findall(r"<li>(.*?)</li>", cell("legs"))
+    assert legs == [f"Entry: BUY 10 AAPL LMT at {limit:,.2f} USD = {format_money(limit * 10, 'USD')}",
+                    f"Take-profit (works once the entry fills): SELL 10 AAPL LMT at {limit + 10:,.2f} USD = "
+                    f"{format_money((limit + 10) * 10, 'USD')}",
+                    f"Stop-loss (works once the entry fills): SELL 10 AAPL STP at {limit - 5:,.2f} USD = "
+                    f"{format_money((limit - 5) * 10, 'USD')}"]
+    assert cell("net") == f"Net debit: {format_money(limit * 10, 'USD')} paid if it fills."
+    assert cell("commission") == "Commission 1.00 USD (Tiger&#x27;s preview)."
+    assert cell("margin").startswith("Buying power: uses ") and "initial margin" in cell("margin")
+    assert cell("max-loss").startswith("Maximum loss 50.00 USD: the stop-loss distance 5.00 USD x 10")
+    assert cell("session") == "Trades now, in the US regular session."
