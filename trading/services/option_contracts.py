@@ -10,7 +10,7 @@ from accounts.actors import Actor
 from broker.types import OrderIntent, canonical_decimal
 from broker.quotes import account_quotes
 from core.errors import BrokerRejected, InvalidInput
-from marketdata.services import option_chain_get, option_expirations_get
+from marketdata.services import option_chain_get, option_expirations_get, option_symbols_get
 from trading.combos import BAD_SHAPE, SHAPES, combo_shape_ok, net_price
 
 NO_OPTIONS = "{symbol} has no listed options. Check the underlying (get_option_expirations lists an underlying's expiries)."
@@ -32,11 +32,39 @@ def _nearest(values, target, key) -> str:
     return ", ".join(str(v) for v in sorted(sorted(values, key=lambda v: abs(key(v) - key(target)))[:NEAREST]))
 
 
+def _hk_option_symbol(*, actor: Actor, number: str, code: str) -> str:
+    """HKEX's option symbol (TCH.HK) of a Hong Kong stock code (00700), which Tiger's option orders,
+    chains and identifiers name; InvalidInput when the stock has no listed options."""
+    for row in option_symbols_get(actor=actor, market="HK", account_number=number):
+        if row.underlying == code:
+            return row.symbol
+    raise InvalidInput(NO_OPTIONS.format(symbol=code), code="no_options")
+
+
+def option_symbol_resolve(*, actor: Actor, account, intent: OrderIntent) -> OrderIntent:
+    """A Hong Kong option named by its stock's code (00700) is named by HKEX's option symbol (TCH.HK),
+    as Tiger's orders and identifiers name it; any other order unchanged."""
+    if intent.is_option and intent.market == "HK" and intent.symbol.isdigit():
+        return replace(intent, symbol=_hk_option_symbol(actor=actor, number=account.account_number, code=intent.symbol))
+    return intent
+
+
+def option_underlying_stock(*, actor: Actor, account, intent: OrderIntent) -> str:
+    """The stock an option is on, whose shares cover its calls: the US ticker itself; in Hong Kong the
+    code HKEX's option symbol stands for (TCH.HK: 00700), or the symbol itself when Tiger lists none."""
+    if intent.market != "HK" or intent.symbol.isdigit():
+        return intent.symbol
+    rows = option_symbols_get(actor=actor, market="HK", account_number=account.account_number)
+    return next((row.underlying for row in rows if row.symbol == intent.symbol), intent.symbol)
+
+
 def option_contract_resolve(*, actor: Actor, account, intent: OrderIntent) -> OrderIntent:
-    """The intent with its contract's multiplier, once the chain lists the contract; a stock unchanged."""
+    """The intent with its contract's multiplier, once the chain lists the contract; a stock unchanged.
+    A Hong Kong option named by its stock's code (00700) is named by HKEX's option symbol (TCH.HK)."""
     if not intent.is_option:
         return intent
     number = account.account_number
+    intent = option_symbol_resolve(actor=actor, account=account, intent=intent)
     expiries = option_expirations_get(actor=actor, symbol=intent.symbol, account_number=number)
     if not expiries:
         raise InvalidInput(NO_OPTIONS.format(symbol=intent.symbol), code="no_options")

@@ -72,7 +72,8 @@ from trading.services.confirmations import (
     token_idempotency_key,
 )
 from trading.services.future_contracts import future_contract_resolve
-from trading.services.option_contracts import COMBO_NO_MODIFY, combo_contracts_resolve, option_contract_resolve
+from trading.services.option_contracts import (COMBO_NO_MODIFY, combo_contracts_resolve, option_contract_resolve,
+                                                option_symbol_resolve)
 from trading.services.order_summary import market_status_for, order_summary
 from trading.services.brackets import legs_record
 from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
@@ -142,7 +143,7 @@ def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) ->
         future_contract_resolve(actor=actor, account=account, intent=intent)
         return
     lot_size = None
-    if intent.market == "HK":
+    if intent.market == "HK" and not intent.is_option:  # an option trades in whole contracts
         lot_size = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number).lot_size
     if intent.sec_type == "STK" and intent.is_fractional:
         contract = contract_get(actor=actor, symbol=intent.symbol, account_number=account.account_number)
@@ -214,6 +215,8 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         restated = normalise_intent(**{**expected, "account_number": account.account_number})
         if restated.is_future:  # "ES" restates the front contract the preview resolved
             restated = future_contract_resolve(actor=actor, account=account, intent=restated)
+        else:  # "00700" restates HKEX's option symbol (TCH.HK) the preview resolved
+            restated = option_symbol_resolve(actor=actor, account=account, intent=restated)
         restated = combo_contracts_resolve(actor=actor, account=account, intent=restated)
         expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,

@@ -21,7 +21,7 @@ from trading.models import (
 from trading.risk import PolicyView, RiskContext, RiskDecision, evaluate
 from trading.services.common import NEW_YORK
 from trading.services.future_contracts import future_last_price
-from trading.services.option_contracts import combo_last_price, option_last_price
+from trading.services.option_contracts import combo_last_price, option_last_price, option_underlying_stock
 
 
 def trading_day(now=None) -> date:
@@ -39,6 +39,7 @@ class _Facts:
     long_calls: Decimal | None = None
     shares: Decimal | None = None
     short_calls: Decimal | None = None
+    underlying: str = ""  # the stock whose shares cover calls (00700 for TCH.HK options)
     fx_rates: dict[str, Decimal] | None = None  # Tiger's, from the account's assets; None: not read
     fx_error: str = ""
     underlying_price: Decimal | None = None  # a combo's underlying
@@ -88,14 +89,15 @@ def instrument_position(account, intent: OrderIntent) -> Decimal:
     return sum((p.quantity for p in _option_positions(account) if _same_option(p, intent)), Decimal("0"))
 
 
-def _call_cover_facts(account, intent: OrderIntent, facts: "_Facts") -> None:
+def _call_cover_facts(account, intent: OrderIntent, facts: "_Facts", actor) -> None:
     """What may cover a sale of calls: long calls of this contract, and shares of the underlying less
     the calls on it already sold short (each short call holds a multiplier's worth of shares)."""
     options = _option_positions(account)
     facts.long_calls = sum((p.quantity for p in options if _same_option(p, intent) and p.quantity > 0), Decimal("0"))
     facts.short_calls = sum((-p.quantity for p in options if p.symbol.upper() == intent.symbol
                              and p.quantity < 0 and (p.identifier or "").strip()[-9:-8] == "C"), Decimal("0"))
-    facts.shares = max(position_quantity(account, intent.symbol), Decimal("0"))
+    facts.underlying = option_underlying_stock(actor=actor, account=account, intent=intent)
+    facts.shares = max(position_quantity(account, facts.underlying), Decimal("0"))
 
 
 def _needs_fx_rates(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy) -> bool:
@@ -117,7 +119,7 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     elif intent.is_option:
         facts = _Facts(last_price=option_last_price(actor=actor, account=account, intent=intent))
         if intent.side == "SELL" and intent.right == "CALL" and not policy.allow_naked_short_calls:
-            _call_cover_facts(account, intent, facts)
+            _call_cover_facts(account, intent, facts, actor)
     elif intent.is_future:
         facts = _Facts(last_price=future_last_price(actor=actor, account=account, intent=intent))
     else:
@@ -147,7 +149,7 @@ def _covered_calls(account, intent: OrderIntent, facts: _Facts, exclude_order_id
     less every open sale of calls on the underlying (conservative: a sale closing other long calls counts too)."""
     if facts.shares is None:
         return None
-    stock = OrderIntent(symbol=intent.symbol, side="SELL", quantity=Decimal(1), order_type="MKT",
+    stock = OrderIntent(symbol=facts.underlying or intent.symbol, side="SELL", quantity=Decimal(1), order_type="MKT",
                         market=intent.market, currency=intent.currency)
     free_shares = max(facts.shares - selectors.open_same_side_remaining(account=account, intent=stock), Decimal(0))
     by_shares = max(free_shares // intent.units - facts.short_calls, Decimal(0))

@@ -19,3 +19,25 @@ def make_order(*, account, status=OrderStatus.PENDING_SUBMIT, **fields) -> Order
     order.full_clean()
     order.save()
     return order
+
+
+def preview_and_place(system_actor, account, key, **order):
+    """(preview, order): an order previewed and placed through the services, as every door does."""
+    from trading import services
+
+    n = account.account_number
+    preview = services.order_preview(actor=system_actor, account_number=n, **order)
+    return preview, services.order_place(actor=system_actor, account_number=n,
+                                         confirmation_token=preview.confirmation_token, idempotency_key=key)
+
+
+def cancel_and_check(system_actor, account, order, sim) -> None:
+    """Cancel `order` through preview and confirm; ours and the simulator's then say it is cancelling."""
+    from trading import services
+
+    n = account.account_number
+    cancel = services.order_cancel_preview(actor=system_actor, account_number=n, order_id=order.pk)
+    done = services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk,
+                                 confirmation_token=cancel.confirmation_token)
+    assert done.status in (OrderStatus.CANCEL_PENDING, OrderStatus.CANCELLED)
+    assert sim.exchange.accounts[n].orders[int(order.broker_id)].status in ("PendingCancel", "Cancelled")

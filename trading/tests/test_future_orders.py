@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import InvalidInput
 from trading import services
+from trading.tests.factories import cancel_and_check, preview_and_place
 from trading.intents import NO_OPTION_FIELDS_FOR_FUTURES, NO_RTH_FOR_FUTURES, WHOLE_FUTURES, normalise_intent
 from trading.models import OrderStatus
 from trading.risk import RiskRefused
@@ -52,18 +53,11 @@ def futures_account(sim, account, system_actor):
     return account
 
 
-def _place(system_actor, account, key, **order):
-    n = account.account_number
-    preview = services.order_preview(actor=system_actor, account_number=n, **order)
-    return preview, services.order_place(actor=system_actor, account_number=n,
-                                         confirmation_token=preview.confirmation_token, idempotency_key=key)
-
-
 @pytest.mark.django_db
 def test_a_product_names_its_front_contract_and_a_market_buy_fills_through_the_multiplier(
         system_actor, futures_account, sim):
     n = futures_account.account_number
-    preview, order = _place(system_actor, futures_account, "fut-1", sec_type="FUT", symbol="ES", side="BUY",
+    preview, order = preview_and_place(system_actor, futures_account, "fut-1", sec_type="FUT", symbol="ES", side="BUY",
                             quantity="2", order_type="MKT")
     assert preview.order["sec_type"] == "FUT" and preview.order["symbol"] == FRONT
     assert preview.order["multiplier"] == "50" and preview.order["expiry"] == "2026-12-18"
@@ -85,14 +79,10 @@ def test_a_named_month_limit_rests_and_cancels(system_actor, futures_account, si
     n = futures_account.account_number
     bid = sim.quote("NQ2703").bid
     low = (bid * Decimal("0.95") / Decimal("0.25")).quantize(Decimal(1)) * Decimal("0.25")
-    _preview, order = _place(system_actor, futures_account, "fut-2", sec_type="FUT", symbol="NQ2703", side="BUY",
+    _preview, order = preview_and_place(system_actor, futures_account, "fut-2", sec_type="FUT", symbol="NQ2703", side="BUY",
                              quantity="1", order_type="LMT", limit_price=str(low))
     assert order.status == S.SUBMITTED and order.sec_type == "FUT" and order.multiplier == 20
-    cancel = services.order_cancel_preview(actor=system_actor, account_number=n, order_id=order.pk)
-    done = services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk,
-                                 confirmation_token=cancel.confirmation_token)
-    assert done.status in (S.CANCEL_PENDING, S.CANCELLED)
-    assert sim.exchange.accounts[n].orders[int(order.broker_id)].status in ("PendingCancel", "Cancelled")
+    cancel_and_check(system_actor, futures_account, order, sim)
 
 
 @pytest.mark.django_db
@@ -158,7 +148,7 @@ def test_a_restatement_naming_the_product_confirms_the_front_contract(system_act
 def test_a_resting_futures_order_is_modified_through_preview_and_confirm(system_actor, futures_account, sim):
     n = futures_account.account_number
     low = (sim.quote(FRONT).bid * Decimal("0.95")).quantize(Decimal(1))
-    _preview, order = _place(system_actor, futures_account, "fut-mod", sec_type="FUT", symbol=FRONT, side="BUY",
+    _preview, order = preview_and_place(system_actor, futures_account, "fut-mod", sec_type="FUT", symbol=FRONT, side="BUY",
                              quantity="1", order_type="LMT", limit_price=str(low))
     with pytest.raises(InvalidInput) as err:  # the contract's own tick, in a modification too
         services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk,

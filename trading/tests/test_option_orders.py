@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from broker.types import OrderIntent
 from core.errors import InvalidInput
 from trading import services
+from trading.tests.factories import cancel_and_check, preview_and_place
 from trading.intents import (BAD_OPTION_IDENTIFIER, NO_OPTION_FIELDS_HERE, OPTION_NEEDS_CONTRACT, OPTION_ORDER_TYPE,
                              WHOLE_CONTRACTS, normalise_intent)
 from trading.models import Order, OrderStatus, RiskPolicy
@@ -74,18 +75,11 @@ def _chain_call(system_actor, account, index=4):
     return calls[len(calls) // 2]
 
 
-def _place(system_actor, account, key, **order):
-    n = account.account_number
-    preview = services.order_preview(actor=system_actor, account_number=n, **order)
-    return preview, services.order_place(actor=system_actor, account_number=n,
-                                         confirmation_token=preview.confirmation_token, idempotency_key=key)
-
-
 @pytest.mark.django_db
 def test_a_market_buy_by_identifier_fills_and_cash_moves_through_the_multiplier(system_actor, account, sim):
     call = _chain_call(system_actor, account)
     cash_before = sim.exchange.accounts[account.account_number].cash["USD"]
-    preview, order = _place(system_actor, account, "opt-1", identifier=call.identifier, side="BUY", quantity="2",
+    preview, order = preview_and_place(system_actor, account, "opt-1", identifier=call.identifier, side="BUY", quantity="2",
                             order_type="MKT")
     assert preview.order["sec_type"] == "OPT" and preview.order["multiplier"] == "100"
     assert Decimal(preview.risk["notional"]) == 2 * 100 * Decimal(preview.risk["reference_price"])
@@ -103,16 +97,11 @@ def test_a_market_buy_by_identifier_fills_and_cash_moves_through_the_multiplier(
 def test_a_limit_option_order_by_fields_rests_and_cancels(system_actor, account, sim):
     call = _chain_call(system_actor, account)
     low = max(Decimal("0.01"), (call.bid * Decimal("0.5")).quantize(Decimal("0.01")))
-    _preview, order = _place(system_actor, account, "opt-2", symbol="AAPL", expiry=call.expiry.isoformat(),
+    _preview, order = preview_and_place(system_actor, account, "opt-2", symbol="AAPL", expiry=call.expiry.isoformat(),
                              strike=str(call.strike), right="CALL", side="BUY", quantity="1", order_type="LMT",
                              limit_price=str(low))
     assert order.status == S.SUBMITTED and order.sec_type == "OPT" and order.right == "CALL"
-    n = account.account_number
-    cancel = services.order_cancel_preview(actor=system_actor, account_number=n, order_id=order.pk)
-    done = services.order_cancel(actor=system_actor, account_number=n, order_id=order.pk,
-                                 confirmation_token=cancel.confirmation_token)
-    assert done.status in (S.CANCEL_PENDING, S.CANCELLED)
-    assert sim.exchange.accounts[n].orders[int(order.broker_id)].status in ("PendingCancel", "Cancelled")
+    cancel_and_check(system_actor, account, order, sim)
 
 
 @pytest.mark.django_db
@@ -173,7 +162,7 @@ def test_selling_calls_needs_shares_or_long_calls_unless_the_policy_allows_naked
     assert err.value.decision.rule == "naked_short_call" and err.value.decision.limit == "0"
     assert "100 per contract" in err.value.decision.message
 
-    _place(system_actor, account, "shares", symbol="AAPL", side="BUY", quantity="100", order_type="MKT")
+    preview_and_place(system_actor, account, "shares", symbol="AAPL", side="BUY", quantity="100", order_type="MKT")
     assert sim.exchange.accounts[n].positions["AAPL"].quantity == 100
     covered = services.order_preview(actor=system_actor, account_number=n, **sell)  # 100 shares cover one call
     assert "naked_short_call" in covered.risk["checked"]
@@ -203,7 +192,7 @@ def test_puts_may_be_sold_without_shares(system_actor, account):
 def test_a_resting_option_order_is_modified_through_preview_and_confirm(system_actor, account, sim):
     call = _chain_call(system_actor, account)
     low = max(Decimal("0.01"), (call.bid * Decimal("0.5")).quantize(Decimal("0.01")))
-    _preview, order = _place(system_actor, account, "opt-mod", identifier=call.identifier, side="BUY", quantity="1",
+    _preview, order = preview_and_place(system_actor, account, "opt-mod", identifier=call.identifier, side="BUY", quantity="1",
                              order_type="LMT", limit_price=str(low))
     n = account.account_number
     change = services.order_modify_preview(actor=system_actor, account_number=n, order_id=order.pk, quantity="2")
