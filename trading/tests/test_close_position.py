@@ -91,10 +91,11 @@ def test_no_position_and_more_than_held_say_what_to_do(system_actor, account, si
 
 
 def test_an_option_position_is_closed_by_its_identifier(system_actor, account, sim):
-    from trading.tests.test_option_orders import _chain_call, _place
+    from trading.tests.factories import preview_and_place
+    from trading.tests.test_option_orders import _chain_call
 
     call = _chain_call(system_actor, account)
-    _place(system_actor, account, "open-call", identifier=call.identifier, side="BUY", quantity="2", order_type="MKT")
+    preview_and_place(system_actor, account, "open-call", identifier=call.identifier, side="BUY", quantity="2", order_type="MKT")
     sim.match()
     preview, order = close(system_actor, account, identifier=call.identifier.lower())
     assert (preview.order["sec_type"], preview.order["side"], preview.order["quantity"]) == ("OPT", "SELL", "2")
