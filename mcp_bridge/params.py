@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
@@ -15,7 +15,7 @@ PREVIEW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempote
 
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
 
-WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order", "close_position"})
+WRITE_TOOLS = frozenset({"preview_order", "place_order", "modify_order", "cancel_order", "close_position", "combo_order"})
 
 # Parameter types shared by every tool that takes them (the same names and meaning everywhere).
 AccountParam = Annotated[
@@ -98,3 +98,27 @@ SymbolsParam = Annotated[list[str], Field(description="Tickers, e.g. [\"AAPL\", 
 TokenParam = Annotated[str | None, Field(description="confirmation_token from the preview. Without it nothing is placed or changed.")]
 
 OrderIdParam = Annotated[int, Field(description="TigerMCP order id (order_ref in place_order / get_orders results).")]
+
+
+class ComboLegIn(BaseModel):
+    """One leg of a combo: an option of the underlying (identifier, or expiry, strike and right) or the stock."""
+
+    side: Literal["BUY", "SELL"] = Field(description="BUY or SELL, for the combo bought.")
+    identifier: str | None = Field(default=None, description="Option identifier, or expiry+strike+right.",
+                                   min_length=15, max_length=30)
+    expiry: date | None = None
+    strike: Decimal | None = Field(default=None, gt=0)
+    right: Literal["CALL", "PUT"] | None = None
+    sec_type: Literal["OPT", "STK"] | None = Field(default=None, description="STK: the stock (COVERED, PROTECTIVE).")
+    ratio: int | None = Field(default=None, ge=1, le=100000, description="Per combo: contracts (1), stock shares (100).")
+
+
+ComboLegsParam = Annotated[list[ComboLegIn], Field(description="The two legs.", min_length=1, max_length=4)]
+
+ComboTypeParam = Annotated[
+    Literal["VERTICAL", "STRADDLE", "STRANGLE", "CALENDAR", "DIAGONAL", "COVERED", "PROTECTIVE"],
+    Field(description="The kind of combo; its legs must have that shape."),
+]
+
+NetPriceParam = Annotated[Decimal | None, Field(
+    description="LMT: net price per share of one combo, + debit paid, - credit received, e.g. \"1.25\" or \"-0.80\".")]

@@ -209,6 +209,17 @@ class PnlHistoryResult(BaseModel):
     days: list[ValueDayOut] = Field(description="One row per trading day, oldest first.")
 
 
+class LegOut(BaseModel):
+    side: str = Field(description="As the combo trades it when bought; a sold combo trades it the other way.")
+    ratio: str = Field(description="Contracts (a stock leg: shares) per combo.")
+    sec_type: str = Field(description="OPT, or STK for the underlying stock.")
+    expiry: str | None = None
+    strike: str | None = None
+    right: str | None = None
+    filled_quantity: str | None = Field(default=None, description="What this leg filled, as Tiger reports it.")
+    avg_fill_price: str | None = None
+
+
 class OrderOut(BaseModel):
     order_ref: str | None = Field(default=None, description="TigerMCP's order id, when the order went through TigerMCP.")
     broker_id: str | None = Field(description="Tiger's order id: pass it to get_order, modify_order, cancel_order.")
@@ -229,6 +240,8 @@ class OrderOut(BaseModel):
     take_profit_price: Money | None = Field(default=None, description="A bracket's entry: the take-profit leg's limit price.")
     stop_loss_price: Money | None = Field(default=None, description="A bracket's entry: the stop-loss leg's stop price.")
     leg: str | None = Field(default=None, description="A bracket's attached order: PROFIT (take-profit) or LOSS (stop-loss).")
+    combo_type: str | None = Field(default=None, description="A combo (sec_type MLEG): VERTICAL, STRADDLE, ...; limit_price is its net price per share (negative: a credit).")
+    legs: list[LegOut] | None = Field(default=None, description="A combo's legs.")
     parent_broker_id: str | None = Field(default=None, description="An attached order: its entry's Tiger id. Tiger holds it until the entry fills; one leg filling cancels the other.")
     avg_fill_price: Money | None = Field(description="Null until something filled.")
     time_in_force: str | None

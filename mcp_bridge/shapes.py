@@ -6,6 +6,7 @@ from core.formatting import price_text
 from mcp_bridge.adapter import iso
 from mcp_bridge.schemas import (
     AccountSummary,
+    LegOut,
     FillOut,
     PnlHistoryResult,
     ValueDayOut,
@@ -101,6 +102,10 @@ def broker_order_out(o, order_ref=None) -> OrderOut:
         limit_price=price_out(o.limit_price, c), stop_price=price_out(o.stop_price, c),
         trailing_amount=price_out(o.trailing_amount, c), trailing_percent=dstr(o.trailing_percent),
         parent_broker_id=o.parent_id, amount=None if o.amount is None else money(o.amount, c),
+        combo_type=o.combo_type, legs=[LegOut(side=l.side, ratio=str(l.ratio), sec_type=l.sec_type,
+                                              expiry=l.expiry.isoformat() if l.expiry else None, strike=dstr(l.strike),
+                                              right=l.right, filled_quantity=dstr(l.filled_quantity),
+                                              avg_fill_price=dstr(l.avg_fill_price)) for l in o.legs] or None,
         time_in_force=o.time_in_force, expire_time=iso(o.expire_time), outside_rth=o.outside_rth, status=status,
         can_modify=o.can_modify,
         is_open=o.is_open, remark=untrusted(reason), open_time=iso(o.open_time), update_time=iso(o.update_time),
@@ -130,6 +135,9 @@ def our_order_out(order) -> OrderOut:
         take_profit_price=price_out(order.take_profit_price, c), stop_loss_price=price_out(order.stop_loss_price, c),
         amount=None if order.amount is None else money(order.amount, c),
         leg=order.leg or None, parent_broker_id=(order.parent.broker_id or None) if order.parent_id else None,
+        combo_type=order.combo_type or None,
+        legs=[LegOut(side=l["side"], ratio=str(l["ratio"]), sec_type=l["sec_type"], expiry=l.get("expiry"),
+                     strike=l.get("strike"), right=l.get("right")) for l in order.combo_legs] or None,
         time_in_force=order.time_in_force, expire_time=iso(order.expire_time), outside_rth=order.outside_rth,
         status=order.status,
         is_open=order.status in OPEN,

@@ -60,7 +60,8 @@ COMBO_BAD_PRICE = ("limit_price of a combo is its net price in cents per share, 
 COMBO_NOT_HERE = ("{field} is not offered for combos; remove it (a combo's legs are in legs, its net price is "
                   "limit_price).")
 COMBO_WHOLE = "quantity of a combo is a whole number of combos (got {value})."
-NOT_A_COMBO_FIELD = "combo_type and legs are for combos; give both (sec_type MLEG), or neither."
+NEEDS_SYMBOL = ("A combo needs symbol: its underlying, e.g. \"AAPL\" (or legs given by identifier, which name "
+                "it).")
 
 
 def _side(index: int, value) -> str:
@@ -114,6 +115,8 @@ def combo_legs_normalise(combo_type, legs, *, symbol: str | None, option_contrac
         fields = {k: raw.get(k) for k in ("identifier", "expiry", "strike", "right", "multiplier")}
         if all(v in (None, "") for v in fields.values()):
             raise InvalidInput(BAD_LEG.format(index=index, value=str(raw)[:60]), code="bad_combo_leg")
+        if not fields["identifier"] and not raw.get("symbol") and symbol in (None, ""):
+            raise InvalidInput(NEEDS_SYMBOL, code="bad_combo")
         underlying, expiry, strike, right, multiplier = option_contract(
             symbol=raw.get("symbol") or (None if fields["identifier"] else symbol), **fields)
         parsed.append((underlying, ComboLeg(side=side, ratio=_ratio(index, raw.get("ratio"), 1), expiry=expiry,
@@ -121,7 +124,7 @@ def combo_legs_normalise(combo_type, legs, *, symbol: str | None, option_contrac
     underlying = str(symbol).strip().upper() if symbol not in (None, "") else next(
         (u for u, _ in parsed if u), None)
     if underlying is None:
-        raise InvalidInput("A combo needs symbol: the underlying, e.g. \"AAPL\".", code="bad_combo")
+        raise InvalidInput(NEEDS_SYMBOL, code="bad_combo")
     for index, (other, _) in enumerate(parsed):
         if other is not None and other != underlying:
             raise InvalidInput(LEG_OTHER_UNDERLYING.format(index=index, other=other, symbol=underlying),

@@ -19,7 +19,8 @@ READ_TOOLS = {
     "get_bars", "get_trade_ticks", "get_contract", "get_option_chain", "get_market_status", "get_health",
     "get_fills", "get_pnl_history", "get_tradable_quantity",
 }
-ALL_TOOLS = READ_TOOLS | WRITE_TOOLS
+# Every tool of the default (core) list; combo_order is a write tool of the options toolset.
+ALL_TOOLS = READ_TOOLS | WRITE_TOOLS - {"combo_order"}
 
 
 def ok(result) -> dict:

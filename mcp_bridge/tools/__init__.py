@@ -51,8 +51,12 @@ TOOLSET_TOOLS = {
         futures.get_future_bars: "Futures bars",
     },
 }
+# Write tools of the toolsets beyond core: combos are option trading, listed with the options toolset
+# so the default tool list stays as small as it was.
+TOOLSET_WRITE_TOOLS = {"options": {orders.combo_order: "Combo (multi-leg) order"}}
 # Tool name -> toolset; every tool not named here is core.
-TOOLSET_OF = {fn.__name__: toolset for toolset, fns in TOOLSET_TOOLS.items() for fn in fns}
+TOOLSET_OF = {fn.__name__: toolset for sets in (TOOLSET_TOOLS, TOOLSET_WRITE_TOOLS)
+              for toolset, fns in sets.items() for fn in fns}
 
 
 def register(add) -> None:
@@ -68,3 +72,6 @@ def register(add) -> None:
     for fns in TOOLSET_TOOLS.values():
         for fn, title in fns.items():
             add(fn, annotations=READ, title=title)
+    for fns in TOOLSET_WRITE_TOOLS.values():
+        for fn, title in fns.items():
+            add(fn, annotations=DESTRUCTIVE, title=title)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -12,6 +12,9 @@ from mcp_bridge.context import current_actor
 from mcp_bridge.params import (
     AccountParam,
     AmountParam,
+    ComboLegsParam,
+    ComboTypeParam,
+    NetPriceParam,
     ExpireParam,
     IdentifierParam,
     OptionExpiryParam,
@@ -268,3 +271,37 @@ async def cancel_order(order_id: OrderIdParam, account: AccountParam = None,
     this cancellation; after the user agrees, call again with it."""
     await require_write("cancel_order")
     return await call(_cancel, current_actor(), account, order_id, confirmation_token)
+
+
+def _combo(actor, account_number, params: dict, token: str | None) -> OrderActionResult:
+    from trading.risk import RiskRefused
+    from trading.services import order_preview
+
+    if token:
+        return _place(actor, account_number, params, token)
+    try:
+        preview = order_preview(actor=actor, account_number=account_number, **params)
+    except RiskRefused as exc:
+        refused = refused_out(exc.account, exc, {k: v for k, v in params.items() if k != "legs"})
+        return OrderActionResult(status="refused", preview=refused, message=refused.next_step)
+    return _confirmation_required(preview_out(preview, "combo_order"))
+
+
+async def combo_order(
+    combo_type: ComboTypeParam, legs: ComboLegsParam, side: SideParam, quantity: QuantityParam,
+    order_type: Annotated[Literal["LMT", "MKT"], Field(description="LMT (net limit_price) or MKT.")] = "LMT",
+    limit_price: NetPriceParam = None, symbol: OrderSymbolParam = None,
+    time_in_force: Annotated[Literal["DAY", "GTC"], Field(description="DAY or GTC.")] = "DAY",
+    account: AccountParam = None, confirmation_token: TokenParam = None,
+) -> OrderActionResult:
+    """Multi-leg option order, in two calls: without confirmation_token it previews (each leg, net debit or
+    credit, max loss, risk) and returns a token; once the user agrees, call again with the same parameters
+    and it. Legs like {"expiry":"2026-01-16","strike":"150","right":"CALL","side":"BUY"}. E.g. VERTICAL C150
+    BUY, C160 SELL; STRADDLE C150, P150 both BUY; STRANGLE C160, P140 both BUY; CALENDAR C150 Jan SELL, Feb
+    BUY; DIAGONAL C155 Jan SELL, C150 Feb BUY; COVERED {"sec_type":"STK","side":"BUY"}, C160 SELL;
+    PROTECTIVE stock BUY, P140 BUY."""
+    await require_write("combo_order")
+    params = {"symbol": symbol, "combo_type": combo_type, "side": side, "quantity": quantity,
+              "order_type": order_type, "limit_price": limit_price, "time_in_force": time_in_force,
+              "legs": [leg.model_dump(exclude_none=True) for leg in legs]}
+    return await call(_combo, current_actor(), account, params, confirmation_token)

@@ -93,6 +93,7 @@ def test_well_formed_combos_of_every_type_are_accepted():
     ({"legs": [call(190, "BUY"), {"identifier": f"TSLA  {DAY:%y%m%d}C00200000", "side": "SELL"}]},
      "legs[1] is on TSLA, the combo on AAPL"),
     ({"stop_loss_price": "1"}, "stop_loss_price is not offered for combos"),
+    ({"symbol": None}, "A combo needs symbol: its underlying"),
     ({"legs": [call(190, "BUY"), call(200, "HOLD")]}, "legs[1].side must be BUY or SELL"),
 ])
 def test_combo_input_errors_say_how_to_fix_them(fields, message):
