@@ -413,7 +413,7 @@ class ClosePreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
     symbol = serializers.CharField(required=False, allow_null=True, default=None, max_length=32,
-                                   help_text="The stock to close, e.g. AAPL or 00700 (or give identifier).")
+                                   help_text="The stock or futures contract to close, e.g. AAPL, 00700 or ES2612 (or give identifier).")
     identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=40,
                                        help_text="The option contract to close, e.g. 'AAPL  260320C00190000'.")
     quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,

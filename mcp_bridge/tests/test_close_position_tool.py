@@ -1,6 +1,7 @@
 """close_position over MCP: the preview of the closing order, confirmed with place_order restating it."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -57,3 +58,27 @@ async def test_a_reader_cannot_close(world):
         assert "close_position" not in {t.name for t in (await mcp.list_tools()).tools}
         refused = await mcp.call_tool("close_position", {"symbol": "AAPL"})
     assert refused.is_error and "close_position" in error_text(refused)
+
+
+async def test_a_short_futures_position_is_bought_back_with_the_restated_place_order(world):
+    world.sim.transfer_to_futures(world.accounts["paper_a"], "USD", Decimal("100000"))
+    sell = {"sec_type": "FUT", "symbol": "ES", "side": "SELL", "quantity": "3", "order_type": "MKT"}
+    async with world.stdio("--client", "trader") as mcp:
+        ok(await mcp.call_tool("preview_order", sell))  # creates the default policy, whose limits one ES exceeds
+        world.run_sql("UPDATE trading_riskpolicy SET max_order_notional = 2000000, max_open_exposure = 5000000")
+        token = ok(await mcp.call_tool("preview_order", sell))["confirmation_token"]
+        front = ok(await mcp.call_tool("place_order", {**sell, "confirmation_token": token}))["order"]["symbol"]
+        world.sim.match()
+        preview = ok(await mcp.call_tool("close_position", {"symbol": front, "quantity": "1"}))
+        params = dict(re.findall(r"(\w+)='([^']*)'", preview["next_step"].split("place_order with ")[1]))
+        # A future is restated as its contract's code and sec_type: the order the token confirms.
+        assert (params["sec_type"], params["symbol"], params["side"], params["quantity"]) == ("FUT", front, "BUY", "1")
+        placed = ok(await mcp.call_tool("place_order", {**params, "confirmation_token": preview["confirmation_token"]}))
+        world.sim.match()
+        futures = ok(await mcp.call_tool("get_positions", {"sec_type": "FUT", "fresh_only": True}))["positions"]
+        rest = ok(await mcp.call_tool("close_position", {"symbol": "ES"}))  # the product: its one month held
+    assert placed["order"]["symbol"] == front and placed["order"]["side"] == "BUY"
+    assert [(p["symbol"], p["quantity"]) for p in futures] == [(front, "-2")]
+    assert rest["allowed"] is True, rest["next_step"]
+    assert (rest["order"]["symbol"], rest["order"]["side"], rest["order"]["quantity"]) == (front, "BUY", "2")
+    assert world.sim.exchange.accounts[world.accounts["paper_a"]].positions[front].quantity == -2

@@ -16,8 +16,9 @@ from mcp_bridge.shapes import preview_out, refused_out
 CLOSE_NEXT = ("Show this order to the user (it is on a {environment} account). Only after they agree, call place_order "
               "with {params} and confirmation_token before {expires}.")
 # What place_order restates of the previewed order (its other parameters keep their defaults).
-RESTATED = ("symbol", "expiry", "strike", "right", "side", "quantity", "order_type", "limit_price", "time_in_force",
-            "outside_rth")
+RESTATED = ("sec_type", "symbol", "expiry", "strike", "right", "side", "quantity", "order_type", "limit_price",
+            "time_in_force", "outside_rth")
+DEFAULTS = {"sec_type": "STK", "time_in_force": "DAY"}  # left out of the restatement
 
 
 def _close_preview(actor, account_number, params: dict) -> PreviewResult:
@@ -30,13 +31,14 @@ def _close_preview(actor, account_number, params: dict) -> PreviewResult:
         return refused_out(exc.account, exc, {k: v for k, v in params.items() if v is not None})
     result = preview_out(preview, "place_order")
     restated = ", ".join(f"{key}={preview.order[key]!r}" for key in RESTATED
-                         if preview.order.get(key) not in (None, "", False, "DAY"))
+                         if preview.order.get(key) not in (None, "", False, DEFAULTS.get(key)))
     result.next_step = CLOSE_NEXT.format(environment=preview.environment, params=restated, expires=preview.expires_at)
     return result
 
 
 async def close_position(
-    symbol: Annotated[str | None, Field(description="Stock to close, e.g. AAPL.", max_length=32)] = None,
+    symbol: Annotated[str | None, Field(description="Stock or futures contract to close, e.g. AAPL, ES2612.",
+                                        max_length=32)] = None,
     identifier: Annotated[str | None, Field(description="Or an option's identifier.", max_length=40)] = None,
     quantity: Annotated[Decimal | None, Field(description="Part to close; omit for all.", gt=0)] = None,
     order_type: Annotated[Literal["MKT", "LMT"], Field(description="MKT, or LMT with limit_price.")] = "MKT",

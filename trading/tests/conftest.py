@@ -10,6 +10,20 @@ def account(sim, make_tiger_account):
 
 
 @pytest.fixture
+def futures_account(sim, account, system_actor):
+    """The account with USD 100,000 in its futures segment and money limits a future fits in."""
+    from trading import services
+
+    sim.transfer_to_futures(account.account_number, "USD", Decimal("100000"))
+    policy = services.risk_policy_for(account=account)
+    policy.max_order_notional = Decimal("2000000")
+    policy.max_open_exposure = Decimal("5000000")
+    policy.allowed_markets = "US,HK"
+    services.risk_policy_save(actor=system_actor, policy=policy)
+    return account
+
+
+@pytest.fixture
 def last_price(account):
     from trading.services import last_price as fetch
 

@@ -105,3 +105,42 @@ def test_an_option_position_is_closed_by_its_identifier(system_actor, account, s
     with pytest.raises(NotFound, match="holds no option"):
         services.position_close_preview(actor=system_actor, account_number=account.account_number,
                                         identifier=call.identifier)
+
+
+def test_a_futures_position_closes_by_its_code_or_product_long_or_short(system_actor, futures_account, sim, place):
+    sim.transfer_to_futures(futures_account.account_number, "USD", Decimal("200000"))  # margin for 3 ES and 2 NQ
+    front = place(sec_type="FUT", symbol="ES", side="BUY", quantity="3").symbol
+    sim.match()
+    preview, order = close(system_actor, futures_account, symbol=front.lower(), quantity="1")
+    assert (preview.order["sec_type"], preview.order["symbol"], preview.order["side"], preview.order["quantity"],
+            preview.order["multiplier"]) == ("FUT", front, "SELL", "1", "50")
+    assert order.status == OrderStatus.SUBMITTED and order.sec_type == "FUT"
+    sim.match()
+    at_tiger = sim.exchange.accounts[futures_account.account_number].positions
+    assert at_tiger[front].quantity == 2
+    # A short position is bought back, and the kill switch lets the close through.
+    nasdaq = place(sec_type="FUT", symbol="NQ", side="SELL", quantity="2").symbol
+    sim.match()
+    assert at_tiger[nasdaq].quantity == -2
+    services.kill_switch_set(actor=system_actor, active=True, account_number=futures_account.account_number,
+                             reason="stop")
+    with pytest.raises(RiskRefused) as err:
+        place(sec_type="FUT", symbol="NQ", side="SELL", quantity="1")
+    assert err.value.decision.rule == "kill_switch"
+    preview, order = close(system_actor, futures_account, symbol="NQ")  # the product: its one month held
+    assert (preview.order["symbol"], preview.order["side"], preview.order["quantity"]) == (nasdaq, "BUY", "2")
+    sim.match()
+    assert nasdaq not in at_tiger or at_tiger[nasdaq].quantity == 0
+
+
+def test_a_product_held_in_two_months_asks_which_one(system_actor, futures_account, sim, place):
+    front = place(sec_type="FUT", symbol="ES", side="BUY", quantity="1").symbol
+    later = "ES2703"  # the next quarter's (the simulator's clock is 2026-11-23: the front is ES2612)
+    place(sec_type="FUT", symbol=later, side="BUY", quantity="1")
+    sim.match()
+    with pytest.raises(InvalidInput) as err:
+        services.position_close_preview(actor=system_actor, account_number=futures_account.account_number, symbol="ES")
+    assert err.value.code == "which_month" and f"({front}, {later})" in err.value.message
+    preview = services.position_close_preview(actor=system_actor, account_number=futures_account.account_number,
+                                              symbol=later)
+    assert (preview.order["symbol"], preview.order["side"], preview.order["quantity"]) == (later, "SELL", "1")

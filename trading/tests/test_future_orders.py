@@ -41,18 +41,6 @@ def test_a_future_intent_keeps_its_contract_fields_in_the_hash():
     assert intent(symbol="ES2612", multiplier="50").units == 50 and a.units == 1  # unresolved: no multiplier yet
 
 
-@pytest.fixture
-def futures_account(sim, account, system_actor):
-    """The account with USD 100,000 in its futures segment and money limits a future fits in."""
-    sim.transfer_to_futures(account.account_number, "USD", Decimal("100000"))
-    policy = services.risk_policy_for(account=account)
-    policy.max_order_notional = Decimal("2000000")
-    policy.max_open_exposure = Decimal("5000000")
-    policy.allowed_markets = "US,HK"
-    services.risk_policy_save(actor=system_actor, policy=policy)
-    return account
-
-
 @pytest.mark.django_db
 def test_a_product_names_its_front_contract_and_a_market_buy_fills_through_the_multiplier(
         system_actor, futures_account, sim):
