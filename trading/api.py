@@ -24,6 +24,19 @@ class OrderListQuery(serializers.Serializer):
     cursor = serializers.CharField(required=False, max_length=200, help_text="`next` or `previous` of a page.")
 
 
+class ComboLegIn(serializers.Serializer):
+    side = ChoiceField(choices=["BUY", "SELL"], help_text="As the combo trades it when bought.")
+    identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=30,
+                                       help_text="The option's identifier (or expiry, strike and right).")
+    expiry = serializers.DateField(required=False, allow_null=True, default=None)
+    strike = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None)
+    right = ChoiceField(choices=["CALL", "PUT"], required=False, allow_null=True, default=None)
+    sec_type = ChoiceField(choices=["OPT", "STK"], required=False, allow_null=True, default=None,
+                           help_text="STK: the underlying stock (a COVERED or PROTECTIVE combo).")
+    ratio = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=100000,
+                                     help_text="Per combo: contracts (default 1), or shares of a stock leg (default 100).")
+
+
 class PreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
@@ -38,8 +51,17 @@ class PreviewIn(serializers.Serializer):
         help_text="Instead of quantity: money in the instrument's currency to buy (or sell) shares for, e.g. 500; "
                   "a MKT DAY order of a US stock that trades in fractional shares.")
     order_type = ChoiceField(choices=["MKT", "LMT", "STP", "STP_LMT", "TRAIL"], default="LMT")
-    sec_type = ChoiceField(choices=["STK", "OPT", "FUT"], required=False, allow_null=True, default=None,
-                           help_text="STK (default), OPT (implied by the option fields) or FUT.")
+    sec_type = ChoiceField(choices=["STK", "OPT", "FUT", "MLEG"], required=False, allow_null=True, default=None,
+                           help_text="STK (default), OPT (implied by the option fields), FUT, or MLEG (a combo, implied "
+                                     "by combo_type and legs).")
+    combo_type = ChoiceField(choices=["VERTICAL", "STRADDLE", "STRANGLE", "CALENDAR", "DIAGONAL", "COVERED",
+                                      "PROTECTIVE"], required=False, allow_null=True, default=None,
+                             help_text="A combo (multi-leg order): its kind; give its two legs. limit_price is then "
+                                       "the net price per share: positive a debit, negative a credit.")
+    legs = ComboLegIn(many=True, required=False, allow_null=True, default=None,
+                      help_text="A combo's legs, e.g. [{\"expiry\":\"2026-01-16\",\"strike\":\"150\",\"right\":"
+                                "\"CALL\",\"side\":\"BUY\"},{\"expiry\":\"2026-01-16\",\"strike\":\"160\","
+                                "\"right\":\"CALL\",\"side\":\"SELL\"}] for a VERTICAL.")
     identifier = serializers.CharField(required=False, allow_null=True, default=None, max_length=30,
                                        help_text="Option: Tiger's identifier, e.g. \"AAPL  260116C00150000\".")
     expiry = serializers.DateField(required=False, allow_null=True, default=None,
@@ -125,6 +147,11 @@ class OrderOut(serializers.Serializer):
     parent_order_id = serializers.IntegerField(allow_null=True,
                                                help_text="A bracket's leg: the order_id of the entry it is attached to.")
     leg = serializers.CharField(allow_null=True, help_text="A bracket's leg: PROFIT (take-profit) or LOSS (stop-loss).")
+    combo_type = serializers.CharField(allow_null=True, help_text="A combo (sec_type MLEG): its kind; limit_price is "
+                                                                  "its net price per share (negative: a credit).")
+    legs = serializers.ListField(child=serializers.DictField(), allow_null=True,
+                                 help_text="A combo's legs: side, ratio, sec_type, and an option's expiry, strike, "
+                                           "right and multiplier.")
     expire_time = serializers.CharField(allow_null=True, help_text="GTD orders: when Tiger cancels it (UTC).")
     avg_fill_price = serializers.CharField(allow_null=True, help_text="Null until something filled.")
     currency = serializers.CharField()
