@@ -67,9 +67,11 @@ def _fresh_shared_state():
     starts clean, so one test's failures never open another test's circuit."""
     from django.core.cache import cache
 
+    from broker.cache import cache_clear_marketdata
     from broker.limits import rate_limit_reset
 
     cache.clear()
+    cache_clear_marketdata()  # also drops each process's quote copies (a new generation)
     rate_limit_reset()
     yield
 

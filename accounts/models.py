@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.encryption import EncryptedTextField, is_sealed
+from accounts.grant_copies import permissions_changed
 from accounts.private_keys import private_key_message
 from core.errors import CredentialError
 from core.fingerprints import fingerprint  # noqa: F401 - shown for credentials (admin, audit)
@@ -32,7 +33,24 @@ class AccountStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
-class TigerAccountQuerySet(models.QuerySet):
+class PermissionRowsQuerySet(models.QuerySet):
+    """Rows the access check reads (accounts, grants, MCP clients): a bulk write drops every process's
+    copy of its result once it commits, as save() and delete() do through their signals (accounts.apps)."""
+
+    def update(self, **kwargs):
+        permissions_changed(self.db)
+        return super().update(**kwargs)
+
+    def bulk_create(self, *args, **kwargs):
+        permissions_changed(self.db)
+        return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args, **kwargs):
+        permissions_changed(self.db)
+        return super().bulk_update(*args, **kwargs)
+
+
+class TigerAccountQuerySet(PermissionRowsQuerySet):
     def update(self, **kwargs):
         # updated_at is the row's version: accounts.selectors and broker.client keep rows and clients
         # by (pk, updated_at), so a bulk update moves it as save() does (auto_now does not run here).
@@ -177,6 +195,8 @@ class McpClient(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PermissionRowsQuerySet.as_manager()
+
     def __str__(self):
         return self.name
 
@@ -206,6 +226,8 @@ class AccessGrant(models.Model):
     api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.CASCADE, related_name="grants")
     mcp_client = models.ForeignKey(McpClient, null=True, blank=True, on_delete=models.CASCADE, related_name="grants")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PermissionRowsQuerySet.as_manager()
 
     HOLDERS = ("user", "api_token", "mcp_client")
 

@@ -9,7 +9,8 @@ from django.db.models import Q, QuerySet
 from accounts.actors import Actor
 from accounts.models import AccessGrant, AccountStatus, Scope, TigerAccount
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.hot_queries import hot_rows, remember
+from accounts.grant_copies import granted_rows
+from core.hot_queries import hot_statement, remember
 
 NO_SUCH_ACCOUNT = "No account '{account}' is available to you. Accounts you can {verb}: {usable}. Call list_accounts to see them."
 NO_ACCOUNTS = "You have no accounts you can {verb}. Ask an admin for an access grant."
@@ -99,11 +100,18 @@ def account_for_actor(actor: Actor, account_number: str, *, scope: str = Scope.R
 # Building and compiling its query through the ORM costs about 1 ms of Python on this project's
 # hardware; running it, about 0.1 ms. The query's shape and parameters depend only on who asks and the
 # scope (_granted_accounts reads no setting; the read-only deployment and live-trading settings are
-# checked in Python at call time), so it is compiled once per caller and scope and re-run each time
-# (core.hot_queries):
-# the rule stays in _granted_accounts, and every call still asks the database, so a revoked grant or a
-# disabled account counts at once. Account rows are kept per (pk, updated_at) version and handed out
-# as copies.
+# checked in Python at call time), so it is compiled once per caller and scope (core.hot_queries).
+#
+# Its rows are kept per process too, under the "permissions" stamp (core.stamps) read before they were
+# loaded: every committed change to an account, a grant or an MCP client bumps the stamp
+# (accounts.grant_copies), so a revoked grant or a disabled account counts at the next call, in every
+# process. A call on a warm copy costs the stamp check (a stat() of a file in the embedded default, a
+# GET with Redis) instead of a database round trip: under 50 concurrent callers, each round trip gives
+# the interpreter lock away and waits behind every other thread for it.
+# The copy is bypassed (the database is asked) while the caller's own connection holds an uncommitted
+# permission change, which it can see and a rollback would undo; it is only filled outside a
+# transaction, whose snapshot could be older than the stamp. Account rows are kept per (pk, updated_at)
+# version and handed out as copies.
 
 _account_versions: dict[tuple, TigerAccount] = {}
 
@@ -114,7 +122,9 @@ def _granted_account(actor: Actor, account_number: str, scope: str) -> TigerAcco
     holder = actor.user or actor.api_token or actor.mcp_client
     key = ("granted_accounts", actor.kind, getattr(holder, "pk", None), bool(getattr(actor.user, "is_superuser", False)),
            scope)
-    alias, rows = hot_rows(key, lambda: _granted_accounts(actor, scope).order_by().values_list("account_number", "pk", "updated_at"))
+    alias, sql, params = hot_statement(
+        key, lambda: _granted_accounts(actor, scope).order_by().values_list("account_number", "pk", "updated_at"))
+    rows = granted_rows(key, alias, sql, params)
     row = next((r for r in rows if r[0] == account_number), None)
     if row is None:
         return None

@@ -22,6 +22,8 @@ from typing import Callable, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+from core import stamps
+
 T = TypeVar("T")
 
 # Seconds each kind of data stays fresh. Override per kind with settings.MARKETDATA_CACHE_TTL.
@@ -49,6 +51,9 @@ DEFAULT_TTL = {
 # A lock outlives any reasonable broker call (the SDK's own time-out is 15 s) but not a crash.
 LOCK_SECONDS = 20
 POLL_SECONDS = 0.02
+
+# The generation of the process-local quote copies (broker.quotes): bumped by every clear.
+MARKETDATA_STAMP = "marketdata"
 
 _MISSING = object()
 _SPACE = re.compile(r"\s")
@@ -148,3 +153,4 @@ def cache_clear_marketdata() -> None:
             client.delete(raw)
     else:
         cache.clear()
+    stamps.bump(MARKETDATA_STAMP)

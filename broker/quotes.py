@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 
 from django.core.cache import cache
 
-from broker.cache import cache_key, cached_fetch, ttl_for
+from broker.cache import MARKETDATA_STAMP, cache_key, cached_fetch, ttl_for
 from broker.client import broker_for
 from broker.types import clean_symbol
+from core import stamps
 from core.errors import InvalidInput
 
 MAX_SYMBOLS = 50
@@ -41,26 +41,20 @@ def clean_symbols(symbols) -> list[str]:
     return cleaned
 
 
-# A process-local layer in front of the shared cache: a warm quote costs one shared-cache lookup (the
-# generation below) and dictionary reads, instead of one shared-cache read and unpickling per symbol.
-# An entry lives at most LOCAL_SECONDS beyond its shared copy, and never past a clear of the shared
-# market-data cache (the generation changes with it).
+# A process-local layer in front of the shared cache: a warm quote costs one stamp check (the
+# generation below: a stat() in the embedded default, one GET with Redis) and dictionary reads, instead
+# of one shared-cache read and unpickling per symbol. An entry lives at most LOCAL_SECONDS beyond its
+# shared copy, and never past cache_clear_marketdata (which bumps the generation) in any process.
 LOCAL_SECONDS = 1.0
 LOCAL_MAX_ENTRIES = 20_000
-GENERATION_KEY = "tm:md:generation"
-_local: dict[str, tuple[str, float, object]] = {}
+_local: dict[str, tuple[object, float, object]] = {}
 
 
-def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        if not cache.add(GENERATION_KEY, generation, timeout=None):
-            generation = cache.get(GENERATION_KEY) or generation
-    return generation
+def _generation():
+    return stamps.stamp(MARKETDATA_STAMP)
 
 
-def _remember(generation: str, entries: dict, seconds: float) -> None:
+def _remember(generation, entries: dict, seconds: float) -> None:
     if len(_local) > LOCAL_MAX_ENTRIES:
         _local.clear()
     until = time.monotonic() + seconds
