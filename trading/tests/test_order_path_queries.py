@@ -13,15 +13,16 @@ from trading.services import order_place, order_preview
 # Production's transactions, not the test case's savepoints around them: the counts are the bench's.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-# Preview: the access check, the policy, the trading state, the kill switch; under the account's lock its
+# Preview (the access check is served from the process's copy, accounts.grant_copies): the policy, the
+# trading state, the kill switch; under the account's lock its
 # exposure, orders in the last minute, the duplicate window, the kill switch and the risk decision's
 # audit event (head, event, head); the confirmation token and its event.
-PREVIEW_STATEMENTS = 16
-# Place: the same checks again around the token's lookup, the idempotency key (before and under the
+PREVIEW_STATEMENTS = 15
+# Place: the same checks again (the access check from the copy) around the token's lookup, the idempotency key (before and under the
 # lock), the token spent, three audit events and the PENDING_SUBMIT row; then the kill switch before
 # sending; the acknowledgement under the order's lock (its broker id's holder, the row, its event);
 # the live update's read of the committed row; the kill switch after sending.
-PLACE_STATEMENTS = 32
+PLACE_STATEMENTS = 31
 
 
 def test_preview_and_place_run_a_fixed_number_of_sql_statements(system_actor, account, last_price):
