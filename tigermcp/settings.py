@@ -8,6 +8,7 @@ Two shapes:
 - production (TIGERMCP_ENV=production): every secret and service must be given; nothing defaults.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -126,6 +127,16 @@ INSTALLED_APPS = [
     # Last: start-up code (the embedded simulator) that ties the apps above together.
     "tigermcp.apps.TigerMcpConfig",
 ]
+# `manage.py run_mcp` serves MCP only (stdio, or its own HTTP app): the models and services, not the
+# admin pages, the REST API, browser sessions or the beat schedule's models. Leaving those apps out
+# takes their set-up (the admin's discovery of every admin module, the beat models) off the time an
+# assistant waits for the first tools/list. Their tables and rows are untouched; nothing run_mcp runs
+# reads them (the MCP tests run it as a process: mcp_bridge/tests/test_transport.py and the tool tests).
+MCP_ONLY = sys.argv[1:2] == ["run_mcp"]
+WEB_ONLY_APPS = ("django.contrib.admin", "django.contrib.messages", "django.contrib.staticfiles",
+                 "django.contrib.sessions", "rest_framework", "drf_spectacular", "django_celery_beat")
+if MCP_ONLY:
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in WEB_ONLY_APPS]
 
 MIDDLEWARE = [
     # Outermost: counts and times every request for Prometheus, refusals by later middleware included.
