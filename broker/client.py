@@ -30,6 +30,7 @@ from broker.types import (
     Contract,
     Fill,
     LEG_LOSS,
+    LEG_OCA,
     LEG_PROFIT,
     MarketStatus,
     OptionQuote,
@@ -340,6 +341,9 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             order.user_mark = remark  # our reference: Tiger echoes it back on the order
         if spec.is_bracket:
             order.order_legs = _order_legs(spec)
+        if spec.is_oca:  # the SDK's oca_order: every order of the group is one of its legs
+            order.order_type, order.limit_price, order.aux_price = "OCA", None, None
+            order.order_legs = _oca_legs(spec)
         return order
 
     def preview_order(self, spec: OrderIntent) -> Preview:
@@ -724,12 +728,23 @@ def _order_legs(spec: OrderIntent) -> list:
     return legs
 
 
+def _oca_legs(spec: OrderIntent) -> list:
+    """Each order of an OCA group as the SDK's order_leg: its type, stop (price) and limit, quantity."""
+    from tigeropen.common.util.order_utils import order_leg
+
+    return [order_leg(o.order_type, _float(o.stop_price if o.order_type != "LMT" else o.limit_price),
+                      time_in_force=spec.time_in_force, outside_rth=spec.outside_rth or None,
+                      limit_price=_float(o.limit_price), quantity=int(o.quantity)) for o in spec.group()]
+
+
 def _placed_legs(spec: OrderIntent, order) -> tuple[tuple[str, str], ...]:
     """(broker id, PROFIT|LOSS) of each attached order Tiger created: read from the orders it echoes
     (a limit is the take-profit, a stop the stop-loss), else its sub ids in the order the legs were sent."""
+    sub_ids = [str(i) for i in (getattr(order, "sub_ids", None) or [])]
+    if spec.is_oca:  # the group's other orders, in the order they were sent
+        return tuple((broker_id, LEG_OCA) for broker_id in sub_ids)
     if not spec.is_bracket:
         return ()
-    sub_ids = [str(i) for i in (getattr(order, "sub_ids", None) or [])]
     kinds = {}
     for item in getattr(order, "orders", None) or []:
         if isinstance(item, dict) and str(item.get("id")) in sub_ids:

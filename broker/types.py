@@ -103,6 +103,31 @@ class ComboLeg:
 
 
 @dataclass(frozen=True)
+class OcaOrder:
+    """Another order of an OCA (one-cancels-all) group: the same contract and side as the group's first
+    order, its own type and prices, and its own quantity (None: the first order's). Tiger works every
+    order of the group at once; the first to fill cancels the others."""
+
+    order_type: str  # LMT | STP | STP_LMT
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    quantity: Decimal | None = None
+
+    def canonical(self) -> dict:
+        data = {"order_type": self.order_type, "limit_price": canonical_decimal(self.limit_price),
+                "stop_price": canonical_decimal(self.stop_price), "quantity": canonical_decimal(self.quantity)}
+        return {k: v for k, v in data.items() if v is not None}
+
+    @classmethod
+    def from_canonical(cls, data: dict) -> "OcaOrder":
+        def number(key):
+            return None if data.get(key) is None else Decimal(data[key])
+
+        return cls(order_type=data["order_type"], limit_price=number("limit_price"), stop_price=number("stop_price"),
+                   quantity=number("quantity"))
+
+
+@dataclass(frozen=True)
 class OrderIntent:
     """One order as asked for: what trading checks, hashes and confirms, and what the broker sends.
     trading.intents.normalise_intent builds it from a caller's input; market and currency default to
@@ -146,6 +171,9 @@ class OrderIntent:
     # negative: a credit received), for the legs as given when bought.
     combo_type: str | None = None
     legs: tuple = ()  # ComboLeg, in canonical order
+    # An OCA group (Tiger's oca_order): this order and these others (OcaOrder), one contract, one side;
+    # all work at once and the first to fill cancels the rest.
+    oca: tuple = ()
 
     def __post_init__(self):
         if not self.market:
@@ -162,6 +190,7 @@ class OrderIntent:
         if data["expiry"] is not None:
             data["expiry"] = data["expiry"].isoformat()
         data["legs"] = [leg.canonical() for leg in self.legs] or None
+        data["oca"] = [other.canonical() for other in self.oca] or None
         for key in OPTIONAL_FIELDS:  # absent unless used: earlier orders keep their hash
             if data[key] is None:
                 del data[key]
@@ -181,6 +210,7 @@ class OrderIntent:
         if values.get("expiry") is not None:
             values["expiry"] = date.fromisoformat(values["expiry"])
         values["legs"] = tuple(ComboLeg.from_canonical(leg) for leg in values.get("legs") or ())
+        values["oca"] = tuple(OcaOrder.from_canonical(other) for other in values.get("oca") or ())
         return cls(**values)
 
     @property
@@ -195,6 +225,17 @@ class OrderIntent:
     @property
     def is_bracket(self) -> bool:
         return self.take_profit_price is not None or self.stop_loss_price is not None
+
+    @property
+    def is_oca(self) -> bool:
+        return bool(self.oca)
+
+    def group(self) -> list["OcaOrder"]:
+        """Every order of an OCA group, this one first, each with its quantity; [this] otherwise."""
+        first = OcaOrder(order_type=self.order_type, limit_price=self.limit_price, stop_price=self.stop_price,
+                         quantity=self.quantity)
+        return [first] + [OcaOrder(order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
+                                   quantity=o.quantity if o.quantity is not None else self.quantity) for o in self.oca]
 
     @property
     def is_option(self) -> bool:
@@ -237,7 +278,7 @@ DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "t
                   "take_profit_price", "stop_loss_price",
                   "multiplier", "amount")
 OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier",
-                   "take_profit_price", "stop_loss_price", "amount", "combo_type", "legs")
+                   "take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca")
 
 
 def dec(value) -> Decimal | None:
@@ -343,7 +384,7 @@ class BrokerLeg:
     avg_fill_price: Decimal | None
 
 
-LEG_PROFIT, LEG_LOSS = "PROFIT", "LOSS"
+LEG_PROFIT, LEG_LOSS, LEG_OCA = "PROFIT", "LOSS", "OCA"
 
 
 @dataclass(frozen=True)

@@ -663,7 +663,9 @@ class Exchange:
             orders = []
             for item in items:
                 # Each is checked alone: the group works as one order, so its legs never add up.
-                orders.append(self._build(acct, {**item, "account": acct.account}, fault))
+                # Tiger echoes the group's user mark on each of its orders.
+                mark = {"user_mark": biz.get("user_mark") or ""} if biz.get("user_mark") else {}
+                orders.append(self._build(acct, {**mark, **item, "account": acct.account}, fault))
             if len({(o.symbol, o.action) for o in orders}) != 1:
                 raise p.GatewayError(acct.trade_error_code, MSG_OCA_SAME)
             for order in orders:

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Callable
 
 from . import protocol as p
-from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, Account, Exchange, Fill, Order,
+from .exchange import (BASE_CURRENCY, CANCELLED, FILLED, INACTIVE, INVALID, MSG_OCA_EMPTY, MSG_OCA_SAME, Account,
+                       Exchange, Fill, Order,
                        check_lot_and_tick, dec, fx_per_usd, is_future, multiplier_of, option_from_order, order_size,
                        to_base)
 from .instruments import (UNIVERSE, OptionContract, contract_json, get_instrument, is_derivative, normalize_symbol,
@@ -597,6 +598,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
 
     def preview_order(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)
+        if biz.get("oca_orders") is not None:
+            return self._preview_oca(tiger_id, acct, biz, fault)
         from .commission import order_commission
         from .instruments import LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN
         now = self._now()
@@ -680,6 +683,19 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
                     equityWithLoan=before["equity_with_loan"] - to_base(commission, order.currency),
                     minCommission=commission, maxCommission=commission, commissionCurrency=order.currency)
         return data
+
+    def _preview_oca(self, tiger_id, acct, biz, fault):
+        """An OCA order's preview: each of its orders previewed alone (the group holds margin once, as
+        its largest, since one filling cancels the rest); the first refusal is the group's."""
+        items = biz.get("oca_orders")
+        if not isinstance(items, list) or len(items) < 2:
+            raise p.GatewayError(acct.trade_error_code, MSG_OCA_EMPTY)
+        if len({((i.get("symbol") or "").upper(), (i.get("action") or "").upper()) for i in items}) != 1:
+            raise p.GatewayError(acct.trade_error_code, MSG_OCA_SAME)
+        top = {k: v for k, v in biz.items() if k not in ("oca_orders", "order_type", "action", "total_quantity")}
+        previews = [self.preview_order(tiger_id, {**top, **item}, fault) for item in items]
+        refused = next((one for one in previews if not one["isPass"]), None)
+        return refused or max(previews, key=lambda one: one["initMargin"])
 
     def place_order(self, tiger_id, biz, fault):
         acct = self._account(tiger_id, biz)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from broker.types import OrderIntent, canonical_decimal, clean_symbol, currency_for, market_for
 
 __all__ = ["OrderIntent", "canonical_decimal", "intent_with_changes", "normalise_intent"]
+from trading.oca import oca_normalise
 from trading.combos import (COMBO_NOT_HERE, COMBO_ORDER_TYPE, COMBO_ORDER_TYPES, COMBO_TIF, COMBO_TIFS, COMBO_WHOLE,
                             combo_legs_normalise, combo_price)
 from trading.models import OptionRight, OrderType, SecType, Side, TimeInForce
@@ -182,7 +183,7 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
                      trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
                      expiry=None, strike=None, right: str | None = None, multiplier=None,
                      take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
-                     legs=None) -> OrderIntent:
+                     legs=None, oca_orders=None, oca=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to.
     An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
@@ -192,7 +193,18 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
     An order by amount gives `amount` (money in the instrument's currency) instead of `quantity`;
     it, and a fractional quantity, are MKT DAY regular-hours orders of a US stock (whether the stock
     trades in fractions is its contract's to say: trading.services checks it).
-    A combo (sec_type MLEG, implied by combo_type and legs): see trading.combos."""
+    A combo (sec_type MLEG, implied by combo_type and legs): see trading.combos.
+    An OCA group: the order and `oca_orders` (or `oca`, as OrderIntent holds them): see trading.oca."""
+    oca_orders = oca_orders or oca or None
+    if oca_orders is not None:
+        single = normalise_intent(
+            account_number=account_number, symbol=symbol, side=side, quantity=quantity, order_type=order_type,
+            limit_price=limit_price, stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
+            sec_type=sec_type, market=market, currency=currency, trailing_amount=trailing_amount,
+            trailing_percent=trailing_percent, expire_time=expire_time, identifier=identifier, expiry=expiry,
+            strike=strike, right=right, multiplier=multiplier, take_profit_price=take_profit_price,
+            stop_loss_price=stop_loss_price, amount=amount, combo_type=combo_type, legs=legs)
+        return oca_normalise(single, oca_orders, decimal=_decimal)
     if legs or combo_type not in (None, "") or (sec_type or "").strip().upper() == "MLEG":
         return _normalise_combo(
             account_number=account_number, symbol=symbol, side=side, quantity=quantity, order_type=order_type,

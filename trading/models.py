@@ -98,6 +98,7 @@ class OptionRight(models.TextChoices):
 class Leg(models.TextChoices):
     PROFIT = "PROFIT", "Take-profit"
     LOSS = "LOSS", "Stop-loss"
+    OCA = "OCA", "OCA sibling"  # another order of the first order's OCA group (one filling cancels the rest)
 
 
 class TimeInForce(models.TextChoices):
@@ -155,6 +156,9 @@ class Order(models.Model):
     # their canonical form; `reference_price` is then the most one combo can lose, per share.
     combo_type = models.CharField(max_length=12, blank=True)
     combo_legs = models.JSONField(default=list, blank=True)
+    # The first order of an OCA group: the group's other orders (broker.types.OcaOrder, canonical),
+    # each an Order row of its own (`parent` = this one, leg OCA) once Tiger acknowledges the group.
+    oca_orders = models.JSONField(default=list, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="legs")
     leg = models.CharField(max_length=8, choices=Leg.choices, blank=True)
     # The price the risk check valued the order at (limit price, or the last quote for market

@@ -5,7 +5,7 @@ position, the day's loss, kill switches) into a RiskContext, under the account's
 entry, and this decides. A refusal names the rule, its limit and the order's value.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_UP, Decimal, localcontext
 
 from marketdata.services import fx_convert
@@ -276,7 +276,28 @@ def _combo_value(intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, dict] 
     return total, words
 
 
+def oca_members(intent: OrderIntent) -> list[OrderIntent]:
+    """Each order of an OCA group as an order of its own (the first is the group's own fields)."""
+    return [replace(intent, order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
+                    quantity=o.quantity, oca=()) for o in intent.group()]
+
+
+def _evaluate_oca(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
+    """An OCA group works as one order: the first to fill cancels the rest. Each order must pass every
+    rule on its own (the first refusal is the group's), and the group counts once, as its largest:
+    its decision is that order's (notional, exposure, reference price)."""
+    decisions = [evaluate(policy=policy, intent=member, ctx=ctx) for member in oca_members(intent)]
+    refused = next((d for d in decisions if not d.accepted), None)
+    if refused is not None:
+        return refused
+    largest = max(decisions, key=lambda d: Decimal(d.notional or 0))
+    # The first order's own price is what its row is valued at; the others' rows carry theirs.
+    return replace(largest, reference_price=decisions[0].reference_price)
+
+
 def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
+    if intent.is_oca:
+        return _evaluate_oca(policy=policy, intent=intent, ctx=ctx)
     decision = RiskDecision(accepted=True, policy_version=policy.version)
     closable = ctx.closable_quantity
     # An order by amount: its value is the amount; its quantity the shares the amount buys now.

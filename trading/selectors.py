@@ -14,7 +14,7 @@ from broker.client import broker_for
 from core.errors import InvalidInput, NotFound
 from core.formatting import format_price, format_quantity
 from core.hot_queries import hot_instances, hot_rows
-from trading.models import OPEN, AccountTradingState, KillSwitch, Order, OrderAlert, OrderStatus, RiskPolicy
+from trading.models import OPEN, AccountTradingState, KillSwitch, Leg, Order, OrderAlert, OrderStatus, RiskPolicy
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
 NO_READABLE_ORDER = ("No order {order_id} in the accounts you may read. Call get_orders (or read "
@@ -32,15 +32,22 @@ def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
 
 def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -> dict[str, Decimal]:
     """open_exposure split by the orders' currencies (each amount in its own currency).
-    A bracket counts once, as its entry: its legs only close what the entry opens."""
-    rows = Order.objects.filter(account=account, status__in=OPEN, parent__isnull=True)
+    A bracket counts once, as its entry: its legs only close what the entry opens. An OCA group
+    counts once, as its largest working order: the first to fill cancels the others."""
+    rows = Order.objects.filter(Q(parent__isnull=True) | Q(leg=Leg.OCA), account=account, status__in=OPEN)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     totals: dict[str, Decimal] = {}
+    groups: dict[int, tuple[str, Decimal]] = {}  # an OCA group counts once: its largest working order
     # Value rows, not a model per order (Order.remaining_quantity): this runs on every preview and place.
-    for currency, quantity, filled, price, multiplier in rows.values_list(
-            "currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
-        totals[currency] = totals.get(currency, Decimal("0")) + max(quantity - filled, Decimal("0")) * price * multiplier
+    for pk, parent_id, currency, quantity, filled, price, multiplier in rows.values_list(
+            "pk", "parent_id", "currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
+        value = max(quantity - filled, Decimal("0")) * price * multiplier
+        group = parent_id or pk
+        if group not in groups or value > groups[group][1]:
+            groups[group] = (currency, value)
+    for currency, value in groups.values():
+        totals[currency] = totals.get(currency, Decimal("0")) + value
     return totals
 
 

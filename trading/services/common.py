@@ -15,7 +15,7 @@ from core.errors import (
     CredentialError,
     RateLimited,
 )
-from broker.types import ComboLeg
+from broker.types import ComboLeg, OcaOrder
 from trading.intents import OrderIntent
 from trading.models import (
     Order,
@@ -177,8 +177,10 @@ class _CommitThenRaise(Exception):
         self.error = error
 
 
-def _intent_of(order: Order) -> OrderIntent:
+def _intent_of(order: Order, *, group: bool = False) -> OrderIntent:
     # An order by amount is sent as its amount; its quantity row is an estimate (or Tiger's shares).
+    # `group`: the first order of an OCA group with its others (as it is placed); without, it alone
+    # (as it is modified: each order of a group is changed by its own id).
     if order.combo_type:
         return OrderIntent(account_number=order.account.account_number, symbol=order.symbol, side=order.side,
                            quantity=order.quantity, order_type=order.order_type, limit_price=order.limit_price,
@@ -195,7 +197,8 @@ def _intent_of(order: Order) -> OrderIntent:
                        take_profit_price=order.take_profit_price, stop_loss_price=order.stop_loss_price,
                        **({"expiry": order.expiry, "strike": order.strike, "right": order.right,
                            "multiplier": order.multiplier} if order.sec_type == "OPT" else {}),
-                       **({"expiry": order.expiry, "multiplier": order.multiplier} if order.sec_type == "FUT" else {}))
+                       **({"expiry": order.expiry, "multiplier": order.multiplier} if order.sec_type == "FUT" else {}),
+                       oca=tuple(OcaOrder.from_canonical(o) for o in order.oca_orders) if group else ())
 
 
 def _lock_order(pk: int) -> Order:

@@ -1,7 +1,8 @@
 """What a previewed order will do, in the user's terms: the `preview` object every door shows.
 
     legs        every order that will work: the entry, and a bracket's take-profit and stop-loss
-                (a single order is one leg), or each leg of a combo; each with its side,
+                (a single order is one leg), each leg of a combo, or each order of an OCA
+                group (one filling cancels the others); each with its side,
                 quantity, price and value
     net         the money that changes hands if it all fills at the shown prices: a debit (paid)
                 or a credit (received), with currency, through the contract's multiplier
@@ -23,7 +24,7 @@ from core.errors import ApplicationError
 from core.formatting import format_money, format_price, format_quantity, money_text
 from marketdata.services import account_market_status
 from trading.combos import combo_max_loss, effective_side
-from trading.risk import RiskDecision
+from trading.risk import RiskDecision, oca_members
 
 REGULAR, PRE_MARKET, POST_MARKET, OVERNIGHT, FUTURES, QUEUED, UNKNOWN = (
     "regular", "pre_market", "post_market", "overnight", "futures", "queued", "unknown")
@@ -48,6 +49,9 @@ def order_summary(*, intent: OrderIntent, decision: RiskDecision, broker: Previe
     status row of the order's market (broker.types.MarketStatus), or None with `status_error`."""
     if intent.is_combo:
         return {**combo_summary(intent, decision), "commission": _commission(broker, intent.currency),
+                "margin": _margin(broker), "session": _session(intent, market_status, status_error)}
+    if intent.is_oca:
+        return {**oca_summary(intent, decision), "commission": _commission(broker, intent.currency),
                 "margin": _margin(broker), "session": _session(intent, market_status, status_error)}
     price = intent.limit_price if intent.limit_price is not None else _decimal(decision.reference_price)
     legs = order_legs(intent, price)
@@ -100,8 +104,27 @@ def _leg(role: str, intent: OrderIntent, side: str, order_type: str, price: Deci
             "text": text}
 
 
-ROLE_TEXT = {"entry": "Entry", "take_profit": "Take-profit (works once the entry fills)",
+ROLE_TEXT = {"entry": "Entry", "oca": "OCA order", "take_profit": "Take-profit (works once the entry fills)",
              "stop_loss": "Stop-loss (works once the entry fills)"}
+
+
+def oca_summary(intent: OrderIntent, decision: RiskDecision) -> dict:
+    """An OCA group: every order of it as a leg (role "oca"); at most one fills, so its net and its
+    maximum loss are the largest of its orders'."""
+    members = oca_members(intent)
+    legs = []
+    for member in members:
+        price = member.limit_price if member.limit_price is not None else member.stop_price
+        leg = _leg("oca", member, member.side, member.order_type, price)
+        leg["text"] = leg["text"].replace(ROLE_TEXT["oca"], f"{ROLE_TEXT['oca']} {len(legs) + 1} of {len(members)}", 1)
+        legs.append(leg)
+    index = max(range(len(legs)), key=lambda i: _decimal(legs[i]["amount"]) or Decimal(0))
+    net = _net(members[index], legs[index])
+    net["text"] = "At most one order of the group fills. " + net["text"].replace("Net ", "Largest net ", 1)
+    losses = [_max_loss(member, decision, [leg]) for member, leg in zip(members, legs)]
+    unbounded = next((loss for loss in losses if not loss["bounded"]), None)
+    max_loss = unbounded or max(losses, key=lambda loss: _decimal(loss["amount"]) or Decimal(0))
+    return {"legs": legs, "net": net, "max_loss": max_loss}
 
 
 def combo_summary(intent: OrderIntent, decision: RiskDecision) -> dict:

@@ -34,7 +34,7 @@ from trading.models import (
     ConfirmAction,
     Order,
 )
-from trading.risk import RiskDecision, RiskRefused
+from trading.risk import RiskDecision, RiskRefused, oca_members
 from trading.services.common import (
     ACK_NOT_RECORDED,
     BELOW_FILLED,
@@ -88,7 +88,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                   trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
                   expiry=None, strike=None, right: str | None = None, multiplier=None,
                   take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
-                  legs=None) -> OrderPreview:
+                  legs=None, oca_orders=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
@@ -97,6 +97,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
     amount instead of quantity: a MKT order for that much money's worth of a US stock whose contract
     supports fractional shares (as is a fractional quantity).
     combo_type and legs: a combo (trading.combos), valued at the most it can lose.
+    oca_orders: the order and these others form an OCA group (trading.oca), counted as its largest.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
@@ -106,14 +107,15 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
                               strike=strike, right=right, multiplier=multiplier,
                               take_profit_price=take_profit_price, stop_loss_price=stop_loss_price,
-                              amount=amount, combo_type=combo_type, legs=legs)
+                              amount=amount, combo_type=combo_type, legs=legs, oca_orders=oca_orders)
     if intent.is_future:  # a product names its front contract: the token is bound to that contract
         intent = future_contract_resolve(actor=actor, account=account, intent=intent)
     elif intent.is_combo:  # each option leg in the chain; the token is bound to their multiplier
         intent = combo_contracts_resolve(actor=actor, account=account, intent=intent)
     else:
         intent = option_contract_resolve(actor=actor, account=account, intent=intent)
-        order_check_lots_and_ticks(actor=actor, account=account, intent=intent)
+        for member in oca_members(intent) if intent.is_oca else (intent,):  # each order of an OCA group
+            order_check_lots_and_ticks(actor=actor, account=account, intent=member)
     policy = risk_policy_for(account=account)
     facts = _gather_facts(account, intent, policy, actor=actor)
     with transaction.atomic():
@@ -270,7 +272,8 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         stop_price=intent.stop_price, time_in_force=intent.time_in_force, outside_rth=intent.outside_rth,
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
         expire_time=intent.expire_time, take_profit_price=intent.take_profit_price,
-        stop_loss_price=intent.stop_loss_price, reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
+        stop_loss_price=intent.stop_loss_price, oca_orders=[o.canonical() for o in intent.oca],
+        reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
         combo_type=intent.combo_type or "", combo_legs=[leg.canonical() for leg in intent.legs],
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
         request_id=actor.request_id, risk_decision=decision.as_dict(), policy_version=decision.policy_version,
@@ -299,7 +302,7 @@ def _submit(*, order: Order, actor) -> Order:
     if order.risk_decision.get("risk_increasing", True) and selectors.kill_switch_scope(account=order.account):
         return _transition(order.pk, S.REJECTED, actor=actor, reason=KILLED_BEFORE_SEND, only_from={S.PENDING_SUBMIT})
     try:
-        result = broker_for(order.account).place_order(_intent_of(order), remark=order.remark)
+        result = broker_for(order.account).place_order(_intent_of(order, group=True), remark=order.remark)
     except OutcomeUnknown as exc:
         return _transition(order.pk, S.UNKNOWN, actor=actor, reason=exc.message, only_from={S.PENDING_SUBMIT})
     except NOT_SENT_ERRORS as exc:

@@ -26,6 +26,7 @@ from trading.models import (
     UNACKED,
     AlertKind,
     Fill,
+    Leg,
     Order,
 )
 from trading.services.common import (
@@ -235,6 +236,8 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
             continue  # may be mid-send right now
         # A bracket's leg carries its entry's mark: it is found by its own id, and must name its entry.
         found = [] if row.parent_id else by_reference.get(row.remark, [])
+        if len(found) > 1 and row.broker_id:  # an OCA group's orders share its mark: each has its own id
+            found = [bo for bo in found if bo.broker_id == row.broker_id] or found
         bo = found[0] if len(found) == 1 else None
         if bo is None and row.broker_id and not found:
             bo = by_id.get(row.broker_id)
@@ -243,7 +246,9 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                     bo = client.order(row.broker_id)
                 except BrokerRejected:
                     bo = None
-            if bo is None or bo.reference != row.remark or (row.parent_id and bo.parent_id != row.parent.broker_id):
+            # A bracket's leg names its entry (parentId); an OCA group's other orders carry the mark only.
+            if bo is None or bo.reference != row.remark or (row.parent_id and row.leg != Leg.OCA
+                                                            and bo.parent_id != row.parent.broker_id):
                 # Its broker id names no order, or another one: never act on it again.
                 _identity_lost(row.pk, bo, row.broker_id, actor=actor)
                 report.alerts.append(row.pk)
