@@ -84,6 +84,17 @@ StopLossParam = Annotated[Decimal | None, Field(
     description="Bracket, LMT entry only: stop-loss stop on the other side (below limit_price for a BUY); "
                 "one leg filling cancels the other.", gt=0)]
 
+class OcaOrderIn(BaseModel):
+    order_type: Literal["LMT", "STP", "STP_LMT"]
+    limit_price: Decimal | None = Field(default=None, gt=0)
+    stop_price: Decimal | None = Field(default=None, gt=0)
+    quantity: Decimal | None = Field(default=None, gt=0, description="Default: the order's quantity.")
+
+
+OcaOrdersParam = Annotated[list[OcaOrderIn] | None, Field(
+    description="OCA group: more orders on the same stock and side, working with this one; the first to fill "
+                "cancels the rest.", min_length=1, max_length=9)]
+
 TifParam = Annotated[Literal["DAY", "GTC", "GTD"], Field(description="DAY (expires at the close), GTC (good till cancelled) or GTD (good till expire_time).")]
 
 ExpireParam = Annotated[

@@ -368,7 +368,7 @@ class RiskCheck(BaseModel):
 
 
 class PreviewLeg(BaseModel):
-    role: str = Field(description="entry | take_profit | stop_loss (a combo: one per leg).")
+    role: str = Field(description="entry | take_profit | stop_loss | leg (of a combo) | oca (an order of an OCA group).")
     side: str
     quantity: str | None = Field(description="Null for an order by amount.")
     instrument: str = Field(description="The symbol, or an option's identifier.")

@@ -37,6 +37,15 @@ class ComboLegIn(serializers.Serializer):
                                      help_text="Per combo: contracts (default 1), or shares of a stock leg (default 100).")
 
 
+class OcaOrderIn(serializers.Serializer):
+    order_type = ChoiceField(choices=["LMT", "STP", "STP_LMT"])
+    limit_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True,
+                                           default=None)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None)
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True, default=None,
+                                        help_text="Default: the order's quantity.")
+
+
 class PreviewIn(serializers.Serializer):
     account_number = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
                                            help_text="Omit for your default account.")
@@ -91,6 +100,9 @@ class PreviewIn(serializers.Serializer):
     expire_time = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="GTD: when Tiger cancels the order, ISO 8601 with a zone.")
     outside_rth = serializers.BooleanField(default=False)
+    oca_orders = OcaOrderIn(many=True, required=False, allow_null=True, default=None, help_text=(
+        "OCA group: more orders (LMT, STP or STP_LMT) on the same stock and side, working with this one (itself "
+        "LMT, STP or STP_LMT); the first to fill cancels the rest. The group counts once, as its largest order."))
 
 
 class PlaceIn(serializers.Serializer):
@@ -145,8 +157,10 @@ class OrderOut(serializers.Serializer):
     take_profit_price = serializers.CharField(allow_null=True, help_text="A bracket's entry: its take-profit price.")
     stop_loss_price = serializers.CharField(allow_null=True, help_text="A bracket's entry: its stop-loss price.")
     parent_order_id = serializers.IntegerField(allow_null=True,
-                                               help_text="A bracket's leg: the order_id of the entry it is attached to.")
-    leg = serializers.CharField(allow_null=True, help_text="A bracket's leg: PROFIT (take-profit) or LOSS (stop-loss).")
+                                               help_text="A bracket's leg: the order_id of the entry it is attached to; "
+                                                         "an OCA group's other order: its first order's.")
+    leg = serializers.CharField(allow_null=True, help_text="A bracket's leg: PROFIT (take-profit) or LOSS (stop-loss); "
+                                                           "OCA: another order of an OCA group.")
     combo_type = serializers.CharField(allow_null=True, help_text="A combo (sec_type MLEG): its kind; limit_price is "
                                                                   "its net price per share (negative: a credit).")
     legs = serializers.ListField(child=serializers.DictField(), allow_null=True,
@@ -175,7 +189,7 @@ class OrdersPageOut(serializers.Serializer):
 
 
 class PreviewLegOut(serializers.Serializer):
-    role = serializers.CharField(help_text="entry | take_profit | stop_loss (a combo: one per leg).")
+    role = serializers.CharField(help_text="entry | take_profit | stop_loss | leg (of a combo) | oca (an order of an OCA group).")
     side = serializers.CharField()
     quantity = serializers.CharField(allow_null=True, help_text="Null for an order by amount.")
     instrument = serializers.CharField(help_text="The symbol, or an option's identifier.")

@@ -17,6 +17,7 @@ from mcp_bridge.params import (
     NetPriceParam,
     ExpireParam,
     IdentifierParam,
+    OcaOrdersParam,
     OptionExpiryParam,
     OrderIdParam,
     OrderTypeParam,
@@ -134,6 +135,8 @@ def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, 
     # fields, a bracket's legs and an amount only when given, so a plain order's restatement stays what it was.
     if given.get("expiry") is not None:
         given["expiry"] = given["expiry"].isoformat()
+    if given.get("oca_orders") is not None:
+        given["oca_orders"] = [o.model_dump(exclude_none=True) for o in given["oca_orders"]]
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
                 trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
@@ -159,18 +162,20 @@ async def preview_order(
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
+    oca_orders: OcaOrdersParam = None,
 ) -> PreviewResult:
-    """Step 1 of placing an order: risk checks and Tiger's preview (margin, commission); returns a
-    single-use confirmation_token for this exact order (2 min). Places nothing. If refused, next_step
-    says what to change. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
-    {"order_type":"TRAIL","trailing_percent":"5"}; GTD {"time_in_force":"GTD","expire_time":"2026-12-31T21:00:00Z"};
-    option {"identifier":"AAPL  260116C00150000"} (or symbol/expiry/strike/right); bracket: a LMT with
-    {"take_profit_price":"195","stop_loss_price":"172"}. HK: whole board lots."""
+    """Step 1: risk checks and Tiger's preview; places nothing. Returns preview (legs, net, commission,
+    margin, max loss, session) and a 2-min single-use confirmation_token; if refused, next_step says
+    what to fix. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
+    {"order_type":"TRAIL","trailing_percent":"5"}; option {"identifier":"AAPL  260116C00150000"};
+    future {"sec_type":"FUT","symbol":"ES"}; amount {"amount":"500"}; bracket
+    LMT+{"take_profit_price":"195","stop_loss_price":"172"}; OCA
+    LMT+{"oca_orders":[{"order_type":"STP","stop_price":"170"}]}."""
     await require_write("preview_order")
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
                             expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
-                            stop_loss_price=stop_loss_price, amount=amount)
+                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders)
     return await call(_preview, current_actor(), account, params)
 
 
@@ -200,6 +205,7 @@ async def place_order(
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
+    oca_orders: OcaOrdersParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
@@ -208,7 +214,7 @@ async def place_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
                             expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
-                            stop_loss_price=stop_loss_price, amount=amount)
+                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders)
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 

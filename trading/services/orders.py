@@ -222,7 +222,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         restated = combo_contracts_resolve(actor=actor, account=account, intent=restated)
         expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
-                    both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs"))
+                    both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)

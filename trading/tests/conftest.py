@@ -24,6 +24,14 @@ def futures_account(sim, account, system_actor):
 
 
 @pytest.fixture
+def api(account, api_client_for):
+    """A DRF client holding an API token with a trade grant on `account`: a scripted caller over REST."""
+    from accounts.models import Scope
+
+    return api_client_for(account, Scope.TRADE, name="script")
+
+
+@pytest.fixture
 def last_price(account):
     from trading.services import last_price as fetch
 

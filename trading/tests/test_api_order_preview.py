@@ -6,16 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Scope
 from tigermcp.testing import listed_option
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def api(account, api_client_for):
-    return api_client_for(account, Scope.TRADE, name="script")
 
 
 def test_an_option_preview_shows_its_premium_through_the_multiplier_as_debit_and_maximum_loss(api, account, sim):
