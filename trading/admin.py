@@ -36,7 +36,7 @@ RISK_ROWS = [("accepted", "Accepted"), ("policy_version", "Policy version"), ("r
              ("value", "Value"), ("message", "Message"), ("notional", "Notional"), ("reference_price", "Reference price"),
              ("limit_currency", "Money limits in"), ("fx_rate", "FX rate (Tiger's)"),
              ("converted_notional", "Converted notional"), ("exposure", "Open exposure with this order"),
-             ("limits", "Money limits"),
+             ("limits", "Money limits"), ("combo", "Combo (legs, net, maximum loss)"),
              ("risk_increasing", "Risk increasing"), ("closing_only_triggered", "Closing-only triggered"),
              ("checked", "Rules checked")]
 
@@ -47,7 +47,13 @@ LIMIT_TITLES = {"max_notional": "Max order notional", "max_open_exposure": "Max 
 
 # An order page shows only its kind's contract fields: a stock none (its multiplier of 1 would read as a
 # quantity), a future its last trading day and multiplier, an option all four.
-HIDDEN_CONTRACT_FIELDS = {SecType.STK: {"expiry", "strike", "right", "multiplier"}, SecType.FUT: {"strike", "right"}}
+# A combo its legs (and multiplier) instead of one contract; every other kind no combo fields.
+COMBO_FIELDS = {"combo_type", "combo_legs"}
+HIDDEN_CONTRACT_FIELDS = {SecType.STK: {"expiry", "strike", "right", "multiplier", *COMBO_FIELDS},
+                          SecType.FUT: {"strike", "right", *COMBO_FIELDS}, SecType.OPT: COMBO_FIELDS,
+                          SecType.MLEG: {"expiry", "strike", "right"}}
+COMBO_TYPES = ("VERTICAL", "STRADDLE", "STRANGLE", "CALENDAR", "DIAGONAL", "COVERED", "PROTECTIVE")
+LEG_FIELDS = ("side", "sec_type", "expiry", "strike", "right", "ratio")
 
 
 def _risk_cell(key: str, value, decision: dict) -> str:
@@ -76,7 +82,10 @@ def risk_decision_table(decision: dict):
         value = decision.get(key)
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, bool):
+        if key == "combo":
+            value = format_html_join(mark_safe("<br>"), "{}", ((line,) for line in (
+                *value.get("legs", []), value.get("net", ""), f"maximum loss {value.get('max_loss') or 'unbounded'}")))
+        elif isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -151,8 +160,12 @@ class NewOrderForm(forms.Form):
     amount = forms.DecimalField(required=False, min_value=0, label="Amount (instead of quantity)",
                                 help_text="US stocks that trade in fractional shares: buy (or sell) this much money's "
                                           "worth, e.g. 500 USD; a MKT DAY order.")
+    combo_type = forms.ChoiceField(
+        choices=[("", "—"), *((c, c.title()) for c in COMBO_TYPES)], required=False, label="Combo type",
+        help_text="Security type Combo: two legs on the symbol, bought or sold together at one net limit price.")
     order_type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.LMT)
-    limit_price = forms.DecimalField(required=False, min_value=0, help_text="For LMT and STP_LMT orders.")
+    limit_price = forms.DecimalField(required=False, help_text="For LMT and STP_LMT orders; a combo's net price per "
+                                                              "share: positive a debit, negative a credit (-0.80).")
     stop_price = forms.DecimalField(required=False, min_value=0, help_text="For STP and STP_LMT orders.")
     trailing_amount = forms.DecimalField(required=False, min_value=0,
                                          help_text="For TRAIL orders: trail the price by this amount …")
@@ -173,13 +186,41 @@ class NewOrderForm(forms.Form):
     def clean(self):
         data = super().clean()
         # Blank option fields are absent ones: the service then sees a stock order as before.
-        for name in ("sec_type", "identifier", "expiry", "strike", "right", "amount"):
+        for name in ("sec_type", "identifier", "expiry", "strike", "right", "amount", "combo_type"):
             if data.get(name) in ("", None):
                 data[name] = None
+        # A combo's legs: the filled-in leg rows, as every door gives them (the service says what is missing).
+        legs = []
+        for n in (1, 2):
+            leg = {name: data.pop(f"leg{n}_{name}", None) for name in LEG_FIELDS}
+            leg = {k: v for k, v in leg.items() if v not in ("", None)}
+            if set(leg) - {"side", "sec_type"} or leg.get("sec_type") == "STK":
+                legs.append(leg)
+        data["legs"] = legs if data.get("sec_type") == SecType.MLEG or data.get("combo_type") else None
+        if data["legs"] is None:
+            data["combo_type"] = None
         return data
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # The combo's two legs, after the combo type: side, option or stock, and the option's contract.
+        fields = list(self.fields.items())
+        at = [name for name, _ in fields].index("combo_type") + 1
+        legs = []
+        for n in (1, 2):
+            legs += [
+                (f"leg{n}_side", forms.ChoiceField(choices=Side.choices, required=False, label=f"Leg {n} side")),
+                (f"leg{n}_sec_type", forms.ChoiceField(choices=[("OPT", "Option"), ("STK", "Stock (the symbol)")],
+                                                       required=False, label=f"Leg {n} is")),
+                (f"leg{n}_expiry", forms.DateField(required=False, label=f"Leg {n} expiry")),
+                (f"leg{n}_strike", forms.DecimalField(required=False, min_value=0, label=f"Leg {n} strike")),
+                (f"leg{n}_right", forms.ChoiceField(choices=[("", "—"), *OptionRight.choices], required=False,
+                                                    label=f"Leg {n} right")),
+                (f"leg{n}_ratio", forms.IntegerField(required=False, min_value=1, label=f"Leg {n} ratio",
+                                                     help_text="Contracts per combo (default 1); a stock leg's shares "
+                                                               "(default 100)." if n == 2 else "")),
+            ]
+        self.fields = dict(fields[:at] + legs + fields[at:])
         self.fields["account"].choices = [(a.account_number, f"{a.label} ({a.account_number}, {a.environment})")
                                           for a in accounts]
         default = next((a.account_number for a in accounts if a.is_default), None)

@@ -414,7 +414,8 @@ def order_summary_text(order: Order) -> str:
         price = f" trailing {format_price(order.trailing_amount, order.currency)}"
     if order.amount is not None:  # an order by amount: 'BUY 500.00 USD of AAPL MKT'
         return f"{order.side} {format_price(order.amount, order.currency)} of {order.symbol} {order.order_type}"
-    return f"{order.side} {format_quantity(order.quantity)} {order.symbol} {order.order_type}{price}"
+    combo = f" {order.combo_type}" if order.combo_type else ""  # 'BUY 2 AAPL VERTICAL LMT @ -1.20 USD'
+    return f"{order.side} {format_quantity(order.quantity)} {order.symbol}{combo} {order.order_type}{price}"
 
 
 def order_filled_text(order: Order) -> str:
