@@ -341,6 +341,8 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
             order.user_mark = remark  # our reference: Tiger echoes it back on the order
         if spec.is_bracket:
             order.order_legs = _order_legs(spec)
+        if spec.trading_session_type:
+            order.trading_session_type = spec.trading_session_type  # Tiger's OVERNIGHT session
         if spec.is_oca:  # the SDK's oca_order: every order of the group is one of its legs
             order.order_type, order.limit_price, order.aux_price = "OCA", None, None
             order.order_legs = _oca_legs(spec)

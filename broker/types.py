@@ -174,6 +174,9 @@ class OrderIntent:
     # An OCA group (Tiger's oca_order): this order and these others (OcaOrder), one contract, one side;
     # all work at once and the first to fill cancels the rest.
     oca: tuple = ()
+    # Tiger's trading_session_type: "OVERNIGHT" for the US overnight session (a US stock's LMT order,
+    # working 20:00 to 04:00 New York time); None for the regular session (and outside_rth's hours).
+    trading_session_type: str | None = None
 
     def __post_init__(self):
         if not self.market:
@@ -278,7 +281,8 @@ DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "t
                   "take_profit_price", "stop_loss_price",
                   "multiplier", "amount")
 OPTIONAL_FIELDS = ("trailing_amount", "trailing_percent", "expire_time", "expiry", "strike", "right", "multiplier",
-                   "take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca")
+                   "take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca",
+                   "trading_session_type")
 
 
 def dec(value) -> Decimal | None:

@@ -95,6 +95,9 @@ OcaOrdersParam = Annotated[list[OcaOrderIn] | None, Field(
     description="OCA group: more orders on the same stock and side, working with this one; the first to fill "
                 "cancels the rest.", min_length=1, max_length=9)]
 
+SessionParam = Annotated[Literal["OVERNIGHT"] | None, Field(
+    description="\"OVERNIGHT\": Tiger's US overnight session (20:00-04:00 New York), US stocks, LMT only.")]
+
 TifParam = Annotated[Literal["DAY", "GTC", "GTD"], Field(description="DAY (expires at the close), GTC (good till cancelled) or GTD (good till expire_time).")]
 
 ExpireParam = Annotated[

@@ -22,7 +22,7 @@ from .futures import (FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, PRODUCTS
 from .instruments import (FRACTION_PLACES, LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN, OPTION_LISTINGS,
                           SHORT_INITIAL_MARGIN, SHORT_MAINTENANCE_MARGIN, Instrument, OptionContract, get_instrument,
                           is_derivative, is_on_tick, option_contract, tradable)
-from .market_calendar import CALENDARS, TRADING
+from .market_calendar import CALENDARS, OVERNIGHT_END, TRADING, overnight_day, overnight_order_day
 from .prices import QUOTE_BUCKET_SECONDS, PriceModel, Quote
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ TIME_IN_FORCE = {"DAY", "GTC", "GTD"}
 # Messages as Tiger's paper/prime gateway words them (docs.itigerup.com error-code page).
 MSG_INSUFFICIENT_BP = "bad_request:Insufficient buying power. Order requires {ccy} {need}, available {ccy} {have}"
 MSG_NO_POSITION = "The order quantity you entered exceeds your currently available position"
+# Tiger's overnight session (trading_session_type OVERNIGHT): US stocks' limit orders only.
+MSG_OVERNIGHT_LIMIT = "bad_request:Overnight trading only supports limit orders"
+MSG_OVERNIGHT_STOCKS = "bad_request:This contract does not support overnight trading"
+MSG_SESSION_TYPE = "bad_request:trading_session_type {value} is not supported"
 MSG_EXTENDED_HOURS = ("bad_request:You cannot place market or stop order during pre-market and "
                       "after-hours trading")
 MSG_NOT_SUPPORTED = "bad_request:We don't support trading of this stock now"
@@ -255,6 +259,8 @@ class Order:
     session_day: str
     user_mark: str = ""
     reason: str = ""
+    # Tiger's trading_session_type: "OVERNIGHT" works only in the US overnight session of session_day.
+    trading_session_type: str = ""
     filled: Decimal = ZERO
     filled_value: Decimal = ZERO
     commission: Decimal = ZERO
@@ -720,7 +726,17 @@ class Exchange:
         # US options trade in the regular session only; futures follow their index's session.
         outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK" and not combo
         cal = CALENDARS[inst.market]
-        if cal.is_extended(now) and order_type != "LMT" and not self.always_open:
+        session_type = str(biz.get("trading_session_type") or "").upper()
+        if session_type in ("RTH", "PRE_RTH_POST"):
+            session_type = ""
+        if session_type and session_type != "OVERNIGHT":
+            raise p.GatewayError(acct.trade_error_code, MSG_SESSION_TYPE.format(value=session_type))
+        if session_type:
+            if inst.market != "US" or inst.sec_type != "STK" or fractional or combo:
+                raise p.GatewayError(acct.trade_error_code, MSG_OVERNIGHT_STOCKS)
+            if order_type != "LMT":
+                raise p.GatewayError(acct.trade_error_code, MSG_OVERNIGHT_LIMIT)
+        elif cal.is_extended(now) and order_type != "LMT" and not self.always_open:
             raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
         user_mark = biz.get("user_mark")
         if user_mark is None:
@@ -749,7 +765,8 @@ class Exchange:
                           market=inst.market, currency=inst.currency, action=action, order_type=order_type,
                           quantity=quantity, limit_price=limit_price, aux_price=aux_price, time_in_force=tif,
                           outside_rth=outside_rth, status=INITIAL, open_time=now_ms, update_time=now_ms,
-                          session_day=self._order_day(inst, now).isoformat(), user_mark=str(user_mark),
+                          session_day=(overnight_order_day(now) if session_type else self._order_day(inst, now))
+                          .isoformat(), user_mark=str(user_mark), trading_session_type=session_type,
                           latest_time=now_ms, opens_position=opens,
                           trailing_percent=trailing_percent if order_type == "TRAIL" else None,
                           expire_time=int(expire_time) if tif == "GTD" else None, cash_amount=cash_amount)
@@ -1078,15 +1095,20 @@ class Exchange:
         day = dt.date.fromisoformat(order.session_day)
         if self.always_open:
             return now >= cal.at(day + dt.timedelta(days=1), dt.time(0))
+        if order.trading_session_type == "OVERNIGHT":  # its night ends at 04:00 of its session day
+            return now >= cal.at(day, OVERNIGHT_END)
         end = cal.active_end if (order.outside_rth and order.market == "US") else cal.regular_close
         return now >= cal.at(day, end)
 
     def _match_order(self, acct: Account, order: Order, now: dt.datetime) -> int:
         cal = CALENDARS[order.market]
         phase = TRADING if self.always_open else cal.phase(now)
-        if phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
+        if order.trading_session_type == "OVERNIGHT":  # only in the night before its session day
+            if not self.always_open and overnight_day(now) != dt.date.fromisoformat(order.session_day):
+                return 0
+        elif phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
             return 0
-        if dt.date.fromisoformat(order.session_day) > cal.local(now).date():
+        elif dt.date.fromisoformat(order.session_day) > cal.local(now).date():
             return 0
         if order.legs:
             return self._match_combo(acct, order, now)

@@ -319,7 +319,8 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             # An attached leg names its entry (the SDK reads parentId); OCA siblings share a group.
             **({"parentId": order.parent_id} if order.parent_id is not None else {}),
             **({"ocaGroupId": order.oca_group} if order.oca_group is not None else {}),
-            "orderDiscount": 0, "tradingSessionType": "PRE_RTH_POST" if order.outside_rth else "RTH",
+            "orderDiscount": 0,
+            "tradingSessionType": order.trading_session_type or ("PRE_RTH_POST" if order.outside_rth else "RTH"),
         }
 
     def combo_json(self, order: Order) -> dict:

@@ -259,5 +259,5 @@ def contract_json(inst: Instrument) -> dict:
         "longInitialMargin": float(LONG_INITIAL_MARGIN), "longMaintenanceMargin": float(LONG_MAINTENANCE_MARGIN),
         "shortFeeRate": 3.75, "shortable": inst.shortable, "shortableCount": 10_000_000, "closeOnly": False,
         "tickSizes": tick_sizes_json(inst), "isEtf": inst.is_etf,
-        "supportOvernightTrading": False, "supportFractionalShare": inst.fractional,
+        "supportOvernightTrading": inst.market == "US", "supportFractionalShare": inst.fractional,
     }

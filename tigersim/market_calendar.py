@@ -169,6 +169,32 @@ CALENDARS = {
 }
 
 
+# The US overnight session (Tiger's trading_session_type OVERNIGHT): 20:00 to 04:00 New York time, on
+# the nights before a US trading day (Sunday to Thursday nights, less the eves of holidays).
+OVERNIGHT_START, OVERNIGHT_END = _t("20:00"), _t("04:00")
+
+
+def overnight_day(instant: dt.datetime) -> dt.date | None:
+    """The US trading day whose overnight session is on at ``instant``, or None outside one."""
+    cal = CALENDARS["US"]
+    local = cal.local(instant)
+    day, now = local.date(), local.time()
+    if now >= OVERNIGHT_START and cal.is_trading_day(day + dt.timedelta(days=1)):
+        return day + dt.timedelta(days=1)
+    if now < OVERNIGHT_END and cal.is_trading_day(day):
+        return day
+    return None
+
+
+def overnight_order_day(instant: dt.datetime) -> dt.date:
+    """The trading day whose overnight session an overnight order placed at ``instant`` works in: the
+    one on now, else the next one."""
+    on = overnight_day(instant)
+    if on is not None:
+        return on
+    return CALENDARS["US"].next_trading_day(CALENDARS["US"].local(instant).date())
+
+
 def calendar_for(market: str) -> MarketCalendar:
     return CALENDARS[market]
 

@@ -100,6 +100,9 @@ class PreviewIn(serializers.Serializer):
     expire_time = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="GTD: when Tiger cancels the order, ISO 8601 with a zone.")
     outside_rth = serializers.BooleanField(default=False)
+    trading_session_type = ChoiceField(choices=["OVERNIGHT"], required=False, allow_null=True, default=None, help_text=(
+        "OVERNIGHT: Tiger's US overnight session (20:00 to 04:00 New York time), a US stock's LMT order; leave "
+        "it out for the regular session (and outside_rth's pre- and post-market hours)."))
     oca_orders = OcaOrderIn(many=True, required=False, allow_null=True, default=None, help_text=(
         "OCA group: more orders (LMT, STP or STP_LMT) on the same stock and side, working with this one (itself "
         "LMT, STP or STP_LMT); the first to fill cancels the rest. The group counts once, as its largest order."))
@@ -161,6 +164,8 @@ class OrderOut(serializers.Serializer):
                                                          "an OCA group's other order: its first order's.")
     leg = serializers.CharField(allow_null=True, help_text="A bracket's leg: PROFIT (take-profit) or LOSS (stop-loss); "
                                                            "OCA: another order of an OCA group.")
+    trading_session_type = serializers.CharField(allow_null=True, help_text="OVERNIGHT: it works in Tiger's US "
+                                                                            "overnight session only.")
     combo_type = serializers.CharField(allow_null=True, help_text="A combo (sec_type MLEG): its kind; limit_price is "
                                                                   "its net price per share (negative: a credit).")
     legs = serializers.ListField(child=serializers.DictField(), allow_null=True,

@@ -183,7 +183,7 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
                      trailing_amount=None, trailing_percent=None, expire_time=None, identifier: str | None = None,
                      expiry=None, strike=None, right: str | None = None, multiplier=None,
                      take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
-                     legs=None, oca_orders=None, oca=None) -> OrderIntent:
+                     legs=None, oca_orders=None, oca=None, trading_session_type=None) -> OrderIntent:
     """market and currency default to the symbol's (five digits: HK/HKD, else US/USD), as every door
     must agree on them: they are part of the hash the confirmation token is bound to.
     An option (sec_type OPT, implied by its fields) is named by identifier, or by symbol (its
@@ -203,7 +203,8 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
             sec_type=sec_type, market=market, currency=currency, trailing_amount=trailing_amount,
             trailing_percent=trailing_percent, expire_time=expire_time, identifier=identifier, expiry=expiry,
             strike=strike, right=right, multiplier=multiplier, take_profit_price=take_profit_price,
-            stop_loss_price=stop_loss_price, amount=amount, combo_type=combo_type, legs=legs)
+            stop_loss_price=stop_loss_price, amount=amount, combo_type=combo_type, legs=legs,
+            trading_session_type=trading_session_type)
         return oca_normalise(single, oca_orders, decimal=_decimal)
     if legs or combo_type not in (None, "") or (sec_type or "").strip().upper() == "MLEG":
         return _normalise_combo(
@@ -213,7 +214,8 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
             others={"stop_price": stop_price, "trailing_amount": trailing_amount, "trailing_percent": trailing_percent,
                     "expire_time": expire_time, "identifier": identifier, "expiry": expiry, "strike": strike,
                     "right": right, "take_profit_price": take_profit_price, "stop_loss_price": stop_loss_price,
-                    "amount": amount, "outside_rth": outside_rth or None})
+                    "amount": amount, "outside_rth": outside_rth or None,
+                    "trading_session_type": trading_session_type})
     option_fields = any(v not in (None, "") for v in (identifier, expiry, strike, right, multiplier))
     sec_n = (sec_type or ("OPT" if option_fields else "STK")).strip().upper()
     if sec_n not in SecType.values:
@@ -302,7 +304,11 @@ def normalise_intent(*, account_number: str, symbol: str | None = None, side: st
         raise InvalidInput(FRACTION_TERMS.format(
             what="An order by amount" if cash is not None else f"A fractional quantity ({canonical_decimal(qty)})",
             got=got), code="fraction_terms")
+    session = _trading_session(trading_session_type, sec_n=sec_n, market_n=market_n, type_n=type_n,
+                               outside_rth=outside_rth, bracket=take_profit is not None or stop_loss is not None,
+                               fractional=fractional)
     return OrderIntent(
+        trading_session_type=session,
         account_number=str(account_number).strip(),
         symbol=symbol_n,
         side=side_n,
@@ -353,6 +359,29 @@ def _normalise_combo(*, account_number, symbol, side, quantity, order_type, limi
         market=(market or market_for(underlying)).strip().upper(),
         currency=(currency or currency_for(underlying)).strip().upper(), multiplier=_multiplier(multiplier),
         combo_type=combo, legs=legs_n)
+
+
+OVERNIGHT = "OVERNIGHT"
+BAD_SESSION = ("trading_session_type must be \"OVERNIGHT\" (the US overnight session, 20:00 to 04:00 New York time) "
+               "or left out for the regular session (got {value!r}).")
+OVERNIGHT_TERMS = ("The overnight session takes a US stock's LMT order (got {got}); use order_type LMT with a "
+                   "limit_price on a US stock, without outside_rth, take-profit or stop-loss, or leave "
+                   "trading_session_type out.")
+
+
+def _trading_session(value, *, sec_n, market_n, type_n, outside_rth, bracket, fractional) -> str | None:
+    """Tiger's trading_session_type: OVERNIGHT, for a US stock's whole-share LMT order, or None."""
+    if value in (None, "") or str(value).strip().upper() == "RTH":
+        return None
+    session = str(value).strip().upper()
+    if session != OVERNIGHT:
+        raise InvalidInput(BAD_SESSION.format(value=value), code="bad_trading_session")
+    wrong = [what for what, bad in ((f"sec_type {sec_n}", sec_n != SecType.STK), (f"market {market_n}", market_n != "US"),
+                                    (f"order_type {type_n}", type_n != OrderType.LMT), ("outside_rth", bool(outside_rth)),
+                                    ("a bracket", bracket), ("a fractional quantity or amount", fractional)) if bad]
+    if wrong:
+        raise InvalidInput(OVERNIGHT_TERMS.format(got=", ".join(wrong)), code="bad_trading_session")
+    return session
 
 
 def _check_bracket(sec_type, order_type, side, limit, take_profit, stop_loss) -> None:

@@ -143,6 +143,8 @@ class Order(models.Model):
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, default=TimeInForce.DAY)
     expire_time = models.DateTimeField(null=True, blank=True)  # GTD: when Tiger cancels what is left
     outside_rth = models.BooleanField(default=False)
+    # Tiger's trading_session_type: OVERNIGHT for the US overnight session; blank for the regular one.
+    trading_session_type = models.CharField(max_length=16, blank=True, default="")
     # A bracket's entry: the attached orders it asked for (each becomes an Order row of its own,
     # `parent` = the entry, once Tiger acknowledges it). A leg is held by Tiger until its entry
     # fills, then works; one filling cancels the other. Legs add no exposure: they close the entry's.

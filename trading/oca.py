@@ -41,6 +41,8 @@ def oca_normalise(intent: OrderIntent, oca_orders, *, decimal) -> OrderIntent:
     if isinstance(oca_orders, dict) or not isinstance(oca_orders, (list, tuple)) \
             or not 1 <= len(oca_orders) <= MAX_OCA_ORDERS:
         raise InvalidInput(OCA_SHAPE.format(most=MAX_OCA_ORDERS, got=str(oca_orders)[:60]), code="bad_oca")
+    if intent.trading_session_type:
+        raise InvalidInput(OCA_STOCKS.format(what="an overnight order"), code="bad_oca")
     if intent.sec_type != "STK" or intent.is_bracket or intent.is_amount or intent.is_fractional:
         what = ("an option" if intent.is_option else "a future" if intent.is_future else
                 "a bracket (take_profit_price, stop_loss_price)" if intent.is_bracket else

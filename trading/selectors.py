@@ -227,6 +227,7 @@ def order_as_dict(order: Order) -> dict:
         "stop_loss_price": _s(order.stop_loss_price),
         "parent_order_id": order.parent_id,
         "leg": order.leg or None,
+        "trading_session_type": order.trading_session_type or None,
         "combo_type": order.combo_type or None,
         "legs": list(order.combo_legs) or None,
         "avg_fill_price": _s(order.avg_fill_price),

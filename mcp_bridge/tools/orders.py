@@ -27,6 +27,7 @@ from mcp_bridge.params import (
     QuantityParam,
     RightParam,
     RthParam,
+    SessionParam,
     SecTypeParam,
     SideParam,
     StopLossParam,
@@ -162,7 +163,7 @@ async def preview_order(
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
-    oca_orders: OcaOrdersParam = None,
+    oca_orders: OcaOrdersParam = None, trading_session_type: SessionParam = None,
 ) -> PreviewResult:
     """Step 1: risk checks and Tiger's preview; places nothing. Returns preview (legs, net, commission,
     margin, max loss, session) and a 2-min single-use confirmation_token; if refused, next_step says
@@ -175,7 +176,8 @@ async def preview_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
                             expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
-                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders)
+                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders,
+                            trading_session_type=trading_session_type)
     return await call(_preview, current_actor(), account, params)
 
 
@@ -205,7 +207,7 @@ async def place_order(
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
-    oca_orders: OcaOrdersParam = None,
+    oca_orders: OcaOrdersParam = None, trading_session_type: SessionParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
@@ -214,7 +216,8 @@ async def place_order(
     params = _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, time_in_force, outside_rth,
                             trailing_amount, trailing_percent, expire_time, sec_type=sec_type, identifier=identifier,
                             expiry=expiry, strike=strike, right=right, take_profit_price=take_profit_price,
-                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders)
+                            stop_loss_price=stop_loss_price, amount=amount, oca_orders=oca_orders,
+                            trading_session_type=trading_session_type)
     return await call(_place, current_actor(), account, params, confirmation_token)
 
 

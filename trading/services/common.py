@@ -198,7 +198,8 @@ def _intent_of(order: Order, *, group: bool = False) -> OrderIntent:
                        **({"expiry": order.expiry, "strike": order.strike, "right": order.right,
                            "multiplier": order.multiplier} if order.sec_type == "OPT" else {}),
                        **({"expiry": order.expiry, "multiplier": order.multiplier} if order.sec_type == "FUT" else {}),
-                       oca=tuple(OcaOrder.from_canonical(o) for o in order.oca_orders) if group else ())
+                       oca=tuple(OcaOrder.from_canonical(o) for o in order.oca_orders) if group else (),
+                       trading_session_type=order.trading_session_type or None)
 
 
 def _lock_order(pk: int) -> Order:

@@ -32,7 +32,8 @@ SESSION_TEXT = {
     REGULAR: "Trades now, in the {market} regular session.",
     PRE_MARKET: "Trades now, in the {market} pre-market session (outside regular hours).",
     POST_MARKET: "Trades now, in the {market} post-market session (outside regular hours).",
-    OVERNIGHT: "Trades in the {market} overnight session.",
+    OVERNIGHT: "Trades in the {market} overnight session only (20:00 to 04:00 New York time, the nights before "
+               "trading days); outside it the order waits for the next one.",
     FUTURES: "Trades now, in the future's own session at its exchange.",
     QUEUED: "The {market} market is {status}: the order is queued for the next regular open{opens}.",
     UNKNOWN: "Tiger's market status for {market} could not be read ({reason}); the order trades when the market is open.",
@@ -259,6 +260,10 @@ def _max_loss(intent: OrderIntent, decision: RiskDecision, legs: list[dict]) -> 
 def _session(intent: OrderIntent, market_status, status_error: str) -> dict:
     market = intent.market
     out = {"market": market, "market_status": None, "next_open": None}
+    if intent.trading_session_type == "OVERNIGHT":
+        if market_status is not None:
+            out.update(market_status=str(market_status.status or "").upper(), next_open=market_status.open_time)
+        return {**out, "name": OVERNIGHT, "text": SESSION_TEXT[OVERNIGHT].format(market=market)}
     if market_status is None:
         return {**out, "name": UNKNOWN, "text": SESSION_TEXT[UNKNOWN].format(market=market, reason=status_error or "none")}
     status = str(market_status.status or "").upper()

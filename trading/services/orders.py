@@ -88,7 +88,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                   trailing_percent=None, expire_time=None, sec_type: str | None = None, identifier: str | None = None,
                   expiry=None, strike=None, right: str | None = None, multiplier=None,
                   take_profit_price=None, stop_loss_price=None, amount=None, combo_type=None,
-                  legs=None, oca_orders=None) -> OrderPreview:
+                  legs=None, oca_orders=None, trading_session_type=None) -> OrderPreview:
     """Check an order (permission, risk, Tiger's own preview) and return a single-use confirmation
     token bound to this account and this exact order, valid for CONFIRMATION_TTL_SECONDS.
     An option (sec_type OPT) is named by identifier or by symbol (the underlying), expiry, strike and
@@ -98,6 +98,7 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
     supports fractional shares (as is a fractional quantity).
     combo_type and legs: a combo (trading.combos), valued at the most it can lose.
     oca_orders: the order and these others form an OCA group (trading.oca), counted as its largest.
+    trading_session_type "OVERNIGHT": a US stock's LMT order for Tiger's overnight session.
     Raises RiskRefused (rule, limit, value), PermissionDenied/NotFound, InvalidInput, BrokerError."""
     account = account_route(actor, account_number, scope=Scope.TRADE)
     intent = normalise_intent(account_number=account.account_number, symbol=symbol, side=side, quantity=quantity,
@@ -107,7 +108,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
                               expire_time=expire_time, sec_type=sec_type, identifier=identifier, expiry=expiry,
                               strike=strike, right=right, multiplier=multiplier,
                               take_profit_price=take_profit_price, stop_loss_price=stop_loss_price,
-                              amount=amount, combo_type=combo_type, legs=legs, oca_orders=oca_orders)
+                              amount=amount, combo_type=combo_type, legs=legs, oca_orders=oca_orders,
+                              trading_session_type=trading_session_type)
     if intent.is_future:  # a product names its front contract: the token is bound to that contract
         intent = future_contract_resolve(actor=actor, account=account, intent=intent)
     elif intent.is_combo:  # each option leg in the chain; the token is bound to their multiplier
@@ -222,7 +224,8 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
         restated = combo_contracts_resolve(actor=actor, account=account, intent=restated)
         expected = restated.canonical()
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
-                    both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca"))
+                    both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca",
+                               "trading_session_type"))
     existing = Order.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
@@ -273,6 +276,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
         trailing_amount=intent.trailing_amount, trailing_percent=intent.trailing_percent,
         expire_time=intent.expire_time, take_profit_price=intent.take_profit_price,
         stop_loss_price=intent.stop_loss_price, oca_orders=[o.canonical() for o in intent.oca],
+        trading_session_type=intent.trading_session_type or "",
         reference_price=Decimal(decision.reference_price), status=S.PENDING_SUBMIT,
         combo_type=intent.combo_type or "", combo_legs=[leg.canonical() for leg in intent.legs],
         actor_type=actor.kind, actor_id=actor.ref_id, actor_label=actor.label, door=actor.door,
