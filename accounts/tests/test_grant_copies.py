@@ -152,3 +152,17 @@ def test_a_grant_revoked_by_another_process_counts_at_the_next_call(stamp_store,
     assert not AccessGrant.objects.filter(pk=grant.pk).exists()
     with pytest.raises(NotFound):
         account_for_actor(actor, account.account_number)
+
+
+def test_a_copy_ends_after_its_bounded_life_even_without_a_bump(stamp_store, granted, monkeypatch):
+    """A change no bump announces (here raw SQL; in life, a bump that could not reach Redis) still
+    counts once the copy's life (COPY_SECONDS) is over."""
+    from accounts import grant_copies
+
+    account, _, grant, actor = granted
+    monkeypatch.setattr(grant_copies, "COPY_SECONDS", 0.0)
+    account_for_actor(actor, account.account_number)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AccessGrant._meta.db_table} WHERE id = %s", [grant.pk])
+    with pytest.raises(NotFound):
+        account_for_actor(actor, account.account_number)
