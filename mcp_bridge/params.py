@@ -84,19 +84,15 @@ StopLossParam = Annotated[Decimal | None, Field(
     description="Bracket, LMT entry only: stop-loss stop on the other side (below limit_price for a BUY); "
                 "one leg filling cancels the other.", gt=0)]
 
-class OcaOrderIn(BaseModel):
-    order_type: Literal["LMT", "STP", "STP_LMT"]
-    limit_price: Decimal | None = Field(default=None, gt=0)
-    stop_price: Decimal | None = Field(default=None, gt=0)
-    quantity: Decimal | None = Field(default=None, gt=0, description="Default: the order's quantity.")
+OcaOrdersParam = Annotated[list[dict] | None, Field(
+    description="OCA group: more orders on this stock and side, each {order_type: LMT|STP|STP_LMT, limit_price, "
+                "stop_price, quantity}; the first to fill cancels the rest.", max_length=9)]
 
+SessionParam = Annotated[Literal["OVERNIGHT"] | None, Field(description="US overnight session (LMT, US stocks).")]
 
-OcaOrdersParam = Annotated[list[OcaOrderIn] | None, Field(
-    description="OCA group: more orders on the same stock and side, working with this one; the first to fill "
-                "cancels the rest.", min_length=1, max_length=9)]
-
-SessionParam = Annotated[Literal["OVERNIGHT"] | None, Field(
-    description="\"OVERNIGHT\": Tiger's US overnight session (20:00-04:00 New York), US stocks, LMT only.")]
+# place_order restates the previewed order: the same parameters, described once, on preview_order.
+RestatedOcaParam = Annotated[list[dict] | None, Field(max_length=9)]
+RestatedSessionParam = Literal["OVERNIGHT"] | None
 
 TifParam = Annotated[Literal["DAY", "GTC", "GTD"], Field(description="DAY (expires at the close), GTC (good till cancelled) or GTD (good till expire_time).")]
 

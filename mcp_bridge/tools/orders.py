@@ -27,6 +27,8 @@ from mcp_bridge.params import (
     QuantityParam,
     RightParam,
     RthParam,
+    RestatedOcaParam,
+    RestatedSessionParam,
     SessionParam,
     SecTypeParam,
     SideParam,
@@ -136,8 +138,6 @@ def _intent_kwargs(symbol, side, quantity, order_type, limit_price, stop_price, 
     # fields, a bracket's legs and an amount only when given, so a plain order's restatement stays what it was.
     if given.get("expiry") is not None:
         given["expiry"] = given["expiry"].isoformat()
-    if given.get("oca_orders") is not None:
-        given["oca_orders"] = [o.model_dump(exclude_none=True) for o in given["oca_orders"]]
     return dict(symbol=symbol, side=side, quantity=quantity, order_type=order_type, limit_price=limit_price,
                 stop_price=stop_price, time_in_force=time_in_force, outside_rth=outside_rth,
                 trailing_amount=trailing_amount, trailing_percent=trailing_percent, expire_time=expire_time,
@@ -165,9 +165,8 @@ async def preview_order(
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
     oca_orders: OcaOrdersParam = None, trading_session_type: SessionParam = None,
 ) -> PreviewResult:
-    """Step 1: risk checks and Tiger's preview; places nothing. Returns preview (legs, net, commission,
-    margin, max loss, session) and a 2-min single-use confirmation_token; if refused, next_step says
-    what to fix. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
+    """Step 1: risk checks and Tiger's preview (legs, net, fees, margin, max loss, session); places
+    nothing. Returns a 2-min single-use confirmation_token; if refused, next_step says what to fix. E.g. stop {"order_type":"STP","stop_price":"180"}; trailing
     {"order_type":"TRAIL","trailing_percent":"5"}; option {"identifier":"AAPL  260116C00150000"};
     future {"sec_type":"FUT","symbol":"ES"}; amount {"amount":"500"}; bracket
     LMT+{"take_profit_price":"195","stop_loss_price":"172"}; OCA
@@ -207,7 +206,7 @@ async def place_order(
     expire_time: ExpireParam = None, sec_type: SecTypeParam = None, identifier: IdentifierParam = None,
     expiry: OptionExpiryParam = None, strike: StrikeParam = None, right: RightParam = None,
     take_profit_price: TakeProfitParam = None, stop_loss_price: StopLossParam = None, amount: AmountParam = None,
-    oca_orders: OcaOrdersParam = None, trading_session_type: SessionParam = None,
+    oca_orders: RestatedOcaParam = None, trading_session_type: RestatedSessionParam = None,
 ) -> OrderActionResult:
     """Step 2: place exactly the order previewed by preview_order, with its confirmation_token and the
     same parameters. Only after the user agreed to the preview. A missing, used, expired or
