@@ -857,6 +857,25 @@ class Exchange:
         order.update_time = now_ms
         self.changes.orders[order.id] = order
 
+    def position_margin(self, acct: Account, inst, quantity: Decimal, price: Decimal,
+                        instant: dt.datetime) -> tuple[Decimal, Decimal]:
+        """(initial, maintenance) margin in the base currency of holding ``quantity`` (negative: short)
+        of ``inst`` at ``price``, by the rules of ``summary``: what a preview compares before and after."""
+        if quantity == 0:
+            return ZERO, ZERO
+        value = to_base(abs(quantity * multiplier_of(inst.symbol)) * price, inst.currency)
+        if isinstance(inst, OptionContract):
+            held = value
+            if quantity < 0:
+                held += to_base(abs(quantity * multiplier_of(inst.symbol)) * self.mark_price(inst.underlying, instant),
+                                inst.currency) * SHORT_OPTION_UNDERLYING_RATE
+            return held, held
+        if acct.capability == "CASH":
+            return value, value
+        if quantity > 0:
+            return value * LONG_INITIAL_MARGIN, value * LONG_MAINTENANCE_MARGIN
+        return value * SHORT_INITIAL_MARGIN, value * SHORT_MAINTENANCE_MARGIN
+
     def _order_day(self, inst: Instrument, now: dt.datetime) -> dt.date:
         """The trading day a DAY order belongs to: today until its close, else the next one."""
         cal = CALENDARS[inst.market]

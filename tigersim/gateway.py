@@ -602,7 +602,6 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
         if biz.get("oca_orders") is not None:
             return self._preview_oca(tiger_id, acct, biz, fault)
         from .commission import order_commission
-        from .instruments import LONG_INITIAL_MARGIN, LONG_MAINTENANCE_MARGIN
         now = self._now()
         if biz.get("contract_legs") is not None or (biz.get("sec_type") or "").upper() == "MLEG":
             return self._preview_combo(acct, biz, now)
@@ -634,20 +633,21 @@ class Gateway(QuoteMethods, OptionMethods, HistoryMethods, DiscoveryMethods, Fun
             refused = ""
         value = quantity * price * multiplier_of(inst.symbol)
         commission = order_commission(inst.market, quantity, value, inst.sec_type)
-        base_value = to_base(value, inst.currency)
-        paid_in_full = acct.capability == "CASH" or inst.sec_type == "OPT"
-        init_rate = Decimal(1) if paid_in_full else LONG_INITIAL_MARGIN
-        maint_rate = Decimal(1) if paid_in_full else LONG_MAINTENANCE_MARGIN
-        sign = 1 if action == "BUY" else -1
         if future:  # margin on what the order opens, either side
-            init_rate, maint_rate, sign = FUTURE_INITIAL_MARGIN, FUTURE_MAINTENANCE_MARGIN, 1
-            base_value = to_base(self.ex._future_opening(acct, inst.symbol, action, quantity) * price
-                                 * inst.multiplier, inst.currency)
+            opening = to_base(self.ex._future_opening(acct, inst.symbol, action, quantity) * price
+                              * inst.multiplier, inst.currency)
+            init_change, maint_change = opening * FUTURE_INITIAL_MARGIN, opening * FUTURE_MAINTENANCE_MARGIN
+        else:  # the position's margin after the order less before: a short sale adds its short margin
+            held = acct.positions[inst.symbol].quantity if inst.symbol in acct.positions else ZERO
+            after = held + quantity if action == "BUY" else held - quantity
+            init_before, maint_before = self.ex.position_margin(acct, inst, held, price, now)
+            init_after, maint_after = self.ex.position_margin(acct, inst, after, price, now)
+            init_change, maint_change = init_after - init_before, maint_after - maint_before
         data = {
             "account": acct.account, "initMarginBefore": before["init_margin"],
-            "initMargin": max(ZERO, before["init_margin"] + sign * base_value * init_rate),
+            "initMargin": max(ZERO, before["init_margin"] + init_change),
             "maintMarginBefore": before["maint_margin"],
-            "maintMargin": max(ZERO, before["maint_margin"] + sign * base_value * maint_rate),
+            "maintMargin": max(ZERO, before["maint_margin"] + maint_change),
             "marginCurrency": BASE_CURRENCY, "equityWithLoanBefore": before["equity_with_loan"],
             "equityWithLoan": before["equity_with_loan"] - to_base(commission, inst.currency),
             "minCommission": commission, "maxCommission": commission, "commissionCurrency": inst.currency,

@@ -74,6 +74,10 @@ def test_a_short_sale_is_a_credit_and_its_loss_unbounded(system_actor, account, 
     assert p.preview["net"]["direction"] == "credit" and D(p.preview["net"]["amount"]) == price * 5
     assert p.preview["max_loss"] == {"bounded": False, "amount": None, "currency": "USD",
                                      "text": "Unbounded: a short sale loses as long as the price rises."}
+    # A short sale holds short margin (the simulator's 50 % of its value): it uses buying power.
+    margin = p.preview["margin"]
+    assert D(margin["initial_change"]) == (price * 5 * D("0.5")).quantize(CENT)
+    assert margin["text"].startswith("Buying power: uses")
 
 
 @pytest.mark.django_db
