@@ -121,7 +121,8 @@ def _apply_broker_order(order_pk: int, bo, *, actor, cancel_refused: str | None 
             order.filled_quantity = bo.filled_quantity
             order.avg_fill_price = bo.avg_fill_price
             changes["fills"] = 1
-            _count_fill_on_commit(order.currency, delta, delta * price)
+            # A magnitude: a combo filled at a net credit has a negative price.
+            _count_fill_on_commit(order.currency, delta, abs(delta * price))
             # A fill with no change of status (one more partial fill) still moves positions and cash.
             account = order.account
             transaction.on_commit(lambda: account_reads_forget(account))

@@ -237,3 +237,43 @@ def test_an_unlisted_leg_names_the_nearest_strikes(system_actor, account):
                                legs=[_leg(expiry, strikes[mid], "CALL", "BUY"),
                                      _leg(expiry, strikes[mid] + Decimal("0.5"), "CALL", "SELL")])
     assert err.value.code == "unknown_option_strike" and "Nearest strikes: " in err.value.message
+
+
+@pytest.mark.django_db
+def test_a_combo_filled_at_a_net_credit_is_recorded_with_its_negative_price(system_actor, account, sim,
+                                                                            django_capture_on_commit_callbacks):
+    expiry, strikes, mid = _strikes(system_actor, account)
+    n = account.account_number
+    legs = [_leg(expiry, strikes[mid - 2], "PUT", "BUY"), _leg(expiry, strikes[mid], "PUT", "SELL")]
+    preview = services.order_preview(actor=system_actor, account_number=n, symbol="AAPL", side="BUY", quantity="1",
+                                     order_type="MKT", combo_type="VERTICAL", legs=legs)
+    assert Decimal(preview.risk["combo"]["net_price"]) < 0  # the legs' last prices: a credit
+    order = services.order_place(actor=system_actor, account_number=n, confirmation_token=preview.confirmation_token,
+                                 idempotency_key="combo-credit")
+    with django_capture_on_commit_callbacks(execute=True):  # the fill's metrics count a magnitude
+        services.orders_reconcile(actor=system_actor, account_number=n)
+    order.refresh_from_db()
+    at_broker = sim.exchange.accounts[n].orders[int(order.broker_id)]
+    assert order.status == S.FILLED and order.avg_fill_price == at_broker.avg_fill_price < 0
+    [fill] = order.fills.all()
+    assert fill.quantity == 1 and fill.price == at_broker.avg_fill_price
+
+
+@pytest.mark.django_db
+def test_the_same_combo_twice_in_the_window_is_a_duplicate_another_is_not(system_actor, account):
+    expiry, strikes, mid = _strikes(system_actor, account)
+    n = account.account_number
+    policy = services.risk_policy_for(account=account)
+    policy.duplicate_window_seconds = 60
+    services.risk_policy_save(actor=system_actor, policy=policy)
+    order = {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT", "limit_price": "0.05",
+             "combo_type": "STRADDLE", "legs": [_leg(expiry, strikes[mid], "CALL", "BUY"),
+                                                _leg(expiry, strikes[mid], "PUT", "BUY")]}
+    preview = services.order_preview(actor=system_actor, account_number=n, **order)
+    services.order_place(actor=system_actor, account_number=n, confirmation_token=preview.confirmation_token,
+                         idempotency_key="straddle-1")
+    with pytest.raises(RiskRefused) as err:
+        services.order_preview(actor=system_actor, account_number=n, **order)
+    assert err.value.decision.rule == "duplicate_intent"
+    other = {**order, "legs": [_leg(expiry, strikes[mid + 1], "CALL", "BUY"), _leg(expiry, strikes[mid + 1], "PUT", "BUY")]}
+    assert services.order_preview(actor=system_actor, account_number=n, **other).risk["accepted"] is True
