@@ -6,6 +6,10 @@ comes back from its state folder on the same port); then compare our rows with t
 ground truth as it reloaded it from disk.
 
     python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--restarts 2] [--seed 1]
+                                [--combo-rate 0.1]
+
+A share of the orders (--combo-rate) are option combos (a debit or credit vertical, or a straddle)
+from the simulator's chains: one broker order each, its legs filled together.
 
 Runs on a throw-away SQLite database in a temporary folder (pass --use-database-url to use
 DATABASE_URL instead) and its own in-process simulator. Exit status 1 if any order was duplicated
@@ -27,6 +31,28 @@ from decimal import Decimal
 FAULT_KINDS = ("latency", "http_error", "drop", "drop_after_accept", "rate_limit", "server_error", "partial_fill")
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "GOOGL", "META", "SPY")
 SIM_CLOCK = "2026-11-23T15:00:00Z"  # a Monday inside New York's regular session
+COMBO_UNDERLYINGS = ("AAPL", "SPY", "TSLA")
+
+
+def combo_order(sim, r: random.Random) -> dict:
+    """A random combo on a listed chain: a call or put vertical (debit or credit) or a straddle, near the money."""
+    symbol = r.choice(COMBO_UNDERLYINGS)
+    now = sim.clock.now()
+    expiry = sim.exchange.prices.option_expiries(symbol, now)[r.randint(1, 3)][0]
+    strikes = sim.exchange.prices.option_strikes(symbol, now)
+    spot = sim.quote(symbol).regular_latest
+    mid = min(range(len(strikes)), key=lambda i: abs(strikes[i] - spot))
+    leg = lambda strike, right, side: {"expiry": expiry.isoformat(), "strike": str(strike), "right": right,
+                                       "side": side}
+    kind = r.choice(["VERTICAL", "VERTICAL", "STRADDLE"])
+    if kind == "STRADDLE":
+        legs = [leg(strikes[mid], "CALL", "BUY"), leg(strikes[mid], "PUT", "BUY")]
+    else:
+        right = r.choice(["CALL", "PUT"])
+        legs = [leg(strikes[mid - 1], right, r.choice(["BUY", "SELL"])), leg(strikes[mid + 1], right, "")]
+        legs[1]["side"] = "SELL" if legs[0]["side"] == "BUY" else "BUY"
+    return {"symbol": symbol, "side": "BUY", "quantity": str(r.randint(1, 3)), "order_type": "MKT",
+            "combo_type": kind, "legs": legs}
 
 
 def _setup(use_database_url: bool) -> None:
@@ -73,6 +99,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=6, help="client threads placing orders at once")
     parser.add_argument("--restarts", type=int, default=2, help="simulator restarts at random points of the run")
+    parser.add_argument("--combo-rate", type=float, default=0.1, help="share of the orders that are option combos")
     parser.add_argument("--use-database-url", action="store_true")
     args = parser.parse_args(argv)
     _setup(args.use_database_url)
@@ -138,7 +165,9 @@ def main(argv=None) -> int:
             r = random.Random(args.seed * 1_000_003 + i)
             symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
             order = {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5))}
-            if r.random() < 0.5:
+            if r.random() < args.combo_rate:
+                order = combo_order(box["sim"], r)
+            elif r.random() < 0.5:
                 order["order_type"] = "MKT"
             else:
                 last = Decimal(str(box["sim"].quote(symbol).regular_latest))
@@ -208,7 +237,10 @@ def main(argv=None) -> int:
         print(f"first answers: {dict(sorted(outcomes.items()))}; refused before sending: {dict(errors)}")
         print(f"client retries with the same key: {replays}, answered with a different order: {replay_mismatch}")
         print(f"final statuses after reconciliation: {dict(sorted(final.items()))}")
-        print(f"broker orders: {len(book)}; our rows linked to one: {sum(1 for o in rows.values() if o.broker_id)}")
+        print(f"broker orders: {len(book)} ({sum(1 for b in book if b.legs)} combos, "
+              f"{sum(1 for b in book if b.legs and b.status == 'Filled')} filled with all their legs); our rows linked "
+              f"to one: {sum(1 for o in rows.values() if o.broker_id)} ({sum(1 for o in rows.values() if o.combo_type)} "
+              f"combo rows)")
         print(f"duplicate broker orders: {duplicates}")
         print(f"orders lost: {lost} (unclaimed at broker {len(unclaimed)}, mislinked {len(wrong_link)}, "
               f"linked but absent {len(phantom)}, still unknown {len(unresolved)})")
