@@ -13,6 +13,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.services import grant_set
 from accounts.tests.test_admin_browser import login
+from core.formatting import format_money
 from trading.models import Order
 from trading.tests.test_admin_orders_browser import NARROWEST
 from tigermcp.testing import listed_option
@@ -47,6 +48,15 @@ def test_an_operator_enters_previews_and_confirms_an_option_order(browser, live_
     assert not browser.find_elements(By.ID, "order-error"), browser.find_element(By.ID, "order-error").text
     contract = browser.find_element(By.ID, "preview-contract").text
     assert contract.startswith(f"AAPL {expiry.isoformat()} {strike.normalize():f} PUT, 100 shares per contract")
+    # What the order will do, as every door's preview says it: the premium through the multiplier.
+    premium = format_money(low * 2 * 100, "USD")
+    assert browser.find_element(By.ID, "preview-net").text == f"Net debit: {premium} paid if it fills."
+    assert browser.find_element(By.ID, "preview-max-loss").text.startswith(
+        f"Maximum loss {premium}: the premium paid, if the option expires worthless")
+    assert browser.find_element(By.ID, "preview-legs").text.startswith(
+        f"Entry: BUY 2 {' '.join(quote['identifier'].split())} LMT at {low:.2f} USD = {premium}")  # HTML folds spaces
+    assert browser.find_element(By.ID, "preview-session").text == "Trades now, in the US regular session."
+    assert browser.find_element(By.ID, "preview-commission").text == "Commission 1.30 USD (Tiger's preview)."
     assert browser.execute_script(NARROWEST) == {"narrow": [], "scroll": False}
     browser.save_screenshot(str(tmp_path / "option-preview.png"))
     assert not Order.objects.exists()
