@@ -903,7 +903,7 @@ class Exchange:
             if order.remaining <= 0 or is_future(order.symbol):  # futures hold the futures segment's margin
                 continue
             if order.legs:  # a combo holds what it can lose
-                total += to_base(self._combo_requirement(acct, order, order.remaining, instant), order.currency)
+                total += to_base(self._combo_requirement(acct, order, order.remaining, instant) or ZERO, order.currency)
                 continue
             if order.action == "SELL" and (acct.capability == "CASH" or not self._is_short(acct, order)):
                 continue
