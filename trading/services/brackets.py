@@ -54,15 +54,16 @@ def _leg_row(parent: Order, leg: str, broker_id: str, index: int = 0) -> Order:
 
 def legs_record(parent: Order, legs, *, actor) -> list[Order]:
     """Rows for the legs Tiger acknowledged ((broker id, PROFIT|LOSS|OCA) pairs) not yet recorded;
-    SUBMITTED. An OCA group's others come in the order they were sent (the n-th is oca_orders[n])."""
+    SUBMITTED. An OCA group's others come in the order they were sent (the n-th is oca_orders[n]), or
+    as (broker id, OCA, n) triples."""
     made = []
     with transaction.atomic():
         known = set(Order.objects.filter(parent=parent).values_list("idempotency_key", flat=True))
-        taken = set(Order.objects.filter(account_id=parent.account_id, broker_id__in=[b for b, _ in legs])
+        taken = set(Order.objects.filter(account_id=parent.account_id, broker_id__in=[item[0] for item in legs])
                     .values_list("broker_id", flat=True))
         oca_index = 0
-        for broker_id, leg in legs:
-            index = oca_index
+        for broker_id, leg, *given in legs:  # an OCA order may name its place in the group
+            index = given[0] if given else oca_index
             if leg == Leg.OCA:
                 oca_index += 1
                 if index >= len(parent.oca_orders):
@@ -82,9 +83,27 @@ def legs_record(parent: Order, legs, *, actor) -> list[Order]:
     return made
 
 
-def legs_from_broker(parent: Order, broker_orders) -> list[tuple[str, str]]:
-    """(broker id, PROFIT|LOSS) of the orders Tiger lists as attached to `parent` (limit: take-profit)."""
+def same_terms(bo, order_type, limit_price, stop_price, quantity) -> bool:
+    """Whether Tiger's order has these terms: how an OCA group's orders, which share one mark, are told
+    apart before Tiger's ids for them are known (a group's orders differ in type, price or quantity)."""
+    return (bo.order_type == order_type and bo.limit_price == limit_price and bo.stop_price == stop_price
+            and bo.quantity == quantity)
+
+
+def legs_from_broker(parent: Order, broker_orders) -> list[tuple]:
+    """(broker id, PROFIT|LOSS) of the orders Tiger lists as attached to `parent` (limit: take-profit);
+    for an OCA group's first order, (broker id, OCA, n) of the group's n-th other order, found by its
+    mark and terms."""
     if not parent.broker_id:
         return []
+    if parent.oca_orders:
+        found = []
+        for index, other in enumerate(OcaOrder.from_canonical(o) for o in parent.oca_orders):
+            for bo in broker_orders:
+                if bo.reference == parent.remark and bo.broker_id != parent.broker_id and same_terms(
+                        bo, other.order_type, other.limit_price, other.stop_price, other.quantity or parent.quantity):
+                    found.append((bo.broker_id, Leg.OCA, index))
+                    break
+        return found
     return [(bo.broker_id, Leg.PROFIT if bo.order_type == OrderType.LMT else Leg.LOSS)
             for bo in broker_orders if bo.parent_id == parent.broker_id and bo.reference == parent.remark]

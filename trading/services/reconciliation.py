@@ -44,7 +44,7 @@ from trading.services.common import (
     UNKNOWN_GRACE_SECONDS,
     VANISHED,
 )
-from trading.services.brackets import legs_from_broker, legs_record
+from trading.services.brackets import legs_from_broker, legs_record, same_terms
 from trading.services.identity import (
     _binding_refused,
     _broker_id_holder,
@@ -239,6 +239,9 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
         found = [] if row.parent_id else by_reference.get(row.remark, [])
         if len(found) > 1 and row.broker_id:  # an OCA group's orders share its mark: each has its own id
             found = [bo for bo in found if bo.broker_id == row.broker_id] or found
+        elif len(found) > 1 and row.oca_orders:  # no id yet: the group's first order is the one with its terms
+            found = [bo for bo in found if same_terms(bo, row.order_type, row.limit_price, row.stop_price,
+                                                      row.quantity)] or found
         bo = found[0] if len(found) == 1 else None
         if bo is None and row.broker_id and not found:
             bo = by_id.get(row.broker_id)
@@ -263,8 +266,9 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                 report.unresolved.append(row.pk)
                 continue
             linked.add(bo.broker_id)
-            if row.take_profit_price is not None or row.stop_loss_price is not None:
-                # Legs whose acknowledgement was lost with their entry's: recorded from Tiger's list.
+            if row.take_profit_price is not None or row.stop_loss_price is not None or row.oca_orders:
+                # Legs (an OCA group's other orders) whose acknowledgement was lost with their entry's:
+                # recorded from Tiger's list.
                 entry = Order.objects.select_related("account").get(pk=row.pk)
                 linked.update(leg.broker_id for leg in legs_record(entry, legs_from_broker(entry, broker_orders),
                                                                    actor=actor))

@@ -133,3 +133,28 @@ def test_a_group_is_previewed_placed_once_counted_once_and_a_fill_cancels_the_ot
     assert at_broker[int(other.broker_id)].reason.endswith("its OCA group filled")
     # The first group still works, as its larger order; the filled group counts nothing.
     assert sum(selectors.open_exposure_by_currency(account=account).values(), D(0)) == exposure
+
+
+@pytest.mark.django_db
+def test_a_group_whose_acknowledgement_was_lost_is_found_by_reconciliation(sim, account, system_actor, last_price):
+    n = account.account_number
+    last = last_price("AAPL")
+    below, above = (last * D("0.95")).quantize(CENT), (last * D("1.05")).quantize(CENT)
+    preview = services.order_preview(actor=system_actor, account_number=n, symbol="AAPL", side="BUY", quantity="4",
+                                     order_type="STP", stop_price=str(above),
+                                     oca_orders=[{"order_type": "LMT", "limit_price": str(below)}])
+    sim.faults.inject("place_order", "drop_after_accept")
+    placed = services.order_place(actor=system_actor, account_number=n, confirmation_token=preview.confirmation_token,
+                                  idempotency_key="oca-lost")
+    assert placed.status == S.UNKNOWN and not Order.objects.filter(parent=placed).exists()
+    at_broker = {o.order_type: o for o in sim.exchange.accounts[n].orders.values()}
+    assert set(at_broker) == {"STP", "LMT"}  # both share the group's mark: told apart by their terms
+    report = services.orders_reconcile(actor=system_actor, account_number=n)
+    placed.refresh_from_db()
+    assert placed.broker_id == str(at_broker["STP"].id) and placed.status == S.SUBMITTED
+    assert report.resolved_unknown == 1 and report.unresolved == []
+    (other,) = Order.objects.filter(parent=placed)
+    assert (other.leg, other.broker_id, other.order_type, other.limit_price) == \
+        (Leg.OCA, str(at_broker["LMT"].id), "LMT", below)
+    services.orders_reconcile(actor=system_actor, account_number=n)  # nothing new the second time
+    assert Order.objects.filter(account=account).count() == 2
