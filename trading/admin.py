@@ -182,11 +182,15 @@ class NewOrderForm(forms.Form):
     expire_time = forms.DateTimeField(required=False, label="Expires (GTD)",
                                       help_text="For GTD orders, in UTC: 2026-12-31 21:00.")
     outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
+    trading_session_type = forms.ChoiceField(
+        choices=[("", "Regular"), ("OVERNIGHT", "Overnight")], required=False, label="Session",
+        help_text="Overnight: Tiger's US overnight session, 20:00 to 04:00 New York time (US stocks, LMT only).")
 
     def clean(self):
         data = super().clean()
         # Blank option fields are absent ones: the service then sees a stock order as before.
-        for name in ("sec_type", "identifier", "expiry", "strike", "right", "amount", "combo_type"):
+        for name in ("sec_type", "identifier", "expiry", "strike", "right", "amount", "combo_type",
+                     "trading_session_type"):
             if data.get(name) in ("", None):
                 data[name] = None
         # A combo's legs: the filled-in leg rows, as every door gives them (the service says what is missing).

@@ -225,3 +225,19 @@ def test_the_confirm_page_shows_every_leg_the_net_debit_commission_margin_maximu
     assert cell("margin").startswith("Buying power: uses ") and "initial margin" in cell("margin")
     assert cell("max-loss").startswith("Maximum loss 50.00 USD: the stop-loss distance 5.00 USD x 10")
     assert cell("session") == "Trades now, in the US regular session."
+
+
+def test_an_overnight_order_entered_in_the_admin_is_previewed_for_the_overnight_session_and_placed(
+        trader, account, last_price, sim):
+    limit = (last_price("AAPL") * Decimal("0.95")).quantize(Decimal("0.01"))
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "3",
+               "order_type": "MKT", "time_in_force": "DAY", "trading_session_type": "OVERNIGHT"}
+    refused = trader.post(NEW, entered).content.decode()
+    assert "The overnight session takes a US stock&#x27;s LMT order (got order_type MKT)" in refused
+    page = trader.post(NEW, {**entered, "order_type": "LMT", "limit_price": str(limit)}).content.decode()
+    session = re.search(r'id="preview-session">(.*?)</td>', page, re.S).group(1)
+    assert session.startswith("Trades in the US overnight session only (20:00 to 04:00 New York time")
+    trader.post(NEW, {"confirmation_token": _token(page), "account_number": account.account_number})
+    order = Order.objects.get(account=account)
+    assert order.trading_session_type == "OVERNIGHT" and order.limit_price == limit
+    assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].trading_session_type == "OVERNIGHT"
