@@ -182,6 +182,14 @@ class NewOrderForm(forms.Form):
     expire_time = forms.DateTimeField(required=False, label="Expires (GTD)",
                                       help_text="For GTD orders, in UTC: 2026-12-31 21:00.")
     outside_rth = forms.BooleanField(required=False, label="Outside regular trading hours")
+    oca_order_type = forms.ChoiceField(
+        choices=[("", "—"), ("LMT", "LMT"), ("STP", "STP"), ("STP_LMT", "STP_LMT")], required=False,
+        label="OCA: other order type", help_text="An OCA group: another order on this stock and side, working with "
+                                                 "this one; the first to fill cancels the other.")
+    oca_limit_price = forms.DecimalField(required=False, min_value=0, label="OCA: its limit price")
+    oca_stop_price = forms.DecimalField(required=False, min_value=0, label="OCA: its stop price")
+    oca_quantity = forms.DecimalField(required=False, min_value=0, label="OCA: its quantity",
+                                      help_text="Leave empty for this order's quantity.")
     trading_session_type = forms.ChoiceField(
         choices=[("", "Regular"), ("OVERNIGHT", "Overnight")], required=False, label="Session",
         help_text="Overnight: Tiger's US overnight session, 20:00 to 04:00 New York time (US stocks, LMT only).")
@@ -200,6 +208,9 @@ class NewOrderForm(forms.Form):
             leg = {k: v for k, v in leg.items() if v not in ("", None)}
             if set(leg) - {"side", "sec_type"} or leg.get("sec_type") == "STK":
                 legs.append(leg)
+        other = {"order_type": data.pop("oca_order_type", None), "limit_price": data.pop("oca_limit_price", None),
+                 "stop_price": data.pop("oca_stop_price", None), "quantity": data.pop("oca_quantity", None)}
+        data["oca_orders"] = [other] if any(v not in ("", None) for v in other.values()) else None
         data["legs"] = legs if data.get("sec_type") == SecType.MLEG or data.get("combo_type") else None
         if data["legs"] is None:
             data["combo_type"] = None

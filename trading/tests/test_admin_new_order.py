@@ -241,3 +241,23 @@ def test_an_overnight_order_entered_in_the_admin_is_previewed_for_the_overnight_
     order = Order.objects.get(account=account)
     assert order.trading_session_type == "OVERNIGHT" and order.limit_price == limit
     assert sim.exchange.accounts[account.account_number].orders[int(order.broker_id)].trading_session_type == "OVERNIGHT"
+
+
+def test_an_oca_group_entered_in_the_admin_shows_both_orders_and_places_them_as_one_group(
+        trader, account, last_price, sim):
+    last = last_price("AAPL")
+    below, above = (last * Decimal("0.95")).quantize(Decimal("0.01")), (last * Decimal("1.05")).quantize(Decimal("0.01"))
+    entered = {"account": account.account_number, "symbol": "AAPL", "side": "BUY", "quantity": "5",
+               "order_type": "LMT", "limit_price": str(below), "time_in_force": "DAY", "oca_order_type": "STP"}
+    refused = trader.post(NEW, entered).content.decode()
+    assert "oca_orders[0] is a STP order: it needs stop_price" in refused
+    page = trader.post(NEW, {**entered, "oca_stop_price": str(above)}).content.decode()
+    legs = re.findall(r"<li>(.*?)</li>", re.search(r'id="preview-legs">(.*?)</td>', page, re.S).group(1))
+    assert [leg.split(" = ")[0] for leg in legs] == [f"OCA order 1 of 2: BUY 5 AAPL LMT at {below:,.2f} USD",
+                                                     f"OCA order 2 of 2: BUY 5 AAPL STP at {above:,.2f} USD"]
+    trader.post(NEW, {"confirmation_token": _token(page), "account_number": account.account_number})
+    first = Order.objects.get(account=account, parent=None)
+    (other,) = Order.objects.filter(parent=first)
+    assert (other.leg, other.order_type, other.stop_price) == ("OCA", "STP", above)
+    held = sim.exchange.accounts[account.account_number].orders
+    assert held[int(other.broker_id)].oca_group == int(first.broker_id)
