@@ -723,7 +723,7 @@ class Exchange:
         expire_time = dec(biz.get("expire_time"), "expire_time")
         if tif == "GTD" and (expire_time is None or expire_time <= int(now.timestamp() * 1000)):
             raise p.GatewayError(acct.trade_error_code, MSG_GTD_TIME)
-        # US options trade in the regular session only; futures follow their index's session.
+        # Options trade in the regular session only; futures in their own hours (nearly 24 a day).
         outside_rth = bool(biz.get("outside_rth")) and inst.market == "US" and inst.sec_type == "STK" and not combo
         cal = CALENDARS[inst.market]
         session_type = str(biz.get("trading_session_type") or "").upper()
@@ -736,7 +736,7 @@ class Exchange:
                 raise p.GatewayError(acct.trade_error_code, MSG_OVERNIGHT_STOCKS)
             if order_type != "LMT":
                 raise p.GatewayError(acct.trade_error_code, MSG_OVERNIGHT_LIMIT)
-        elif cal.is_extended(now) and order_type != "LMT" and not self.always_open:
+        elif cal.is_extended(now) and order_type != "LMT" and not self.always_open and inst.sec_type != "FUT":
             raise p.GatewayError(acct.trade_error_code, MSG_EXTENDED_HOURS)
         user_mark = biz.get("user_mark")
         if user_mark is None:
@@ -877,12 +877,15 @@ class Exchange:
         return value * SHORT_INITIAL_MARGIN, value * SHORT_MAINTENANCE_MARGIN
 
     def _order_day(self, inst: Instrument, now: dt.datetime) -> dt.date:
-        """The trading day a DAY order belongs to: today until its close, else the next one."""
+        """The trading day a DAY order belongs to: today until its close, else the next one (a future's:
+        the session trading now, or the next to open)."""
         cal = CALENDARS[inst.market]
         local = cal.local(now)
         day = local.date()
         if self.always_open:
             return day
+        if isinstance(inst, FutureContract):
+            return inst.hours.trading_day(now)
         end = cal.active_end if inst.market == "US" else cal.regular_close
         if cal.is_trading_day(day) and local.time() < end:
             return day
@@ -1116,19 +1119,28 @@ class Exchange:
             return now >= cal.at(day + dt.timedelta(days=1), dt.time(0))
         if order.trading_session_type == "OVERNIGHT":  # its night ends at 04:00 of its session day
             return now >= cal.at(day, OVERNIGHT_END)
+        future = tradable(order.symbol)
+        if isinstance(future, FutureContract):
+            return now >= future.hours.close(day)
         end = cal.active_end if (order.outside_rth and order.market == "US") else cal.regular_close
         return now >= cal.at(day, end)
 
     def _match_order(self, acct: Account, order: Order, now: dt.datetime) -> int:
         cal = CALENDARS[order.market]
-        phase = TRADING if self.always_open else cal.phase(now)
-        if order.trading_session_type == "OVERNIGHT":  # only in the night before its session day
-            if not self.always_open and overnight_day(now) != dt.date.fromisoformat(order.session_day):
+        future = tradable(order.symbol)
+        if isinstance(future, FutureContract) and not self.always_open:
+            # A future trades in its own hours, its DAY orders from the trading day they were entered for.
+            if not future.hours.is_open(now) or dt.date.fromisoformat(order.session_day) > future.hours.trading_day(now):
                 return 0
-        elif phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
-            return 0
-        elif dt.date.fromisoformat(order.session_day) > cal.local(now).date():
-            return 0
+        else:
+            phase = TRADING if self.always_open else cal.phase(now)
+            if order.trading_session_type == "OVERNIGHT":  # only in the night before its session day
+                if not self.always_open and overnight_day(now) != dt.date.fromisoformat(order.session_day):
+                    return 0
+            elif phase != TRADING and not (order.outside_rth and order.order_type == "LMT" and cal.is_extended(now)):
+                return 0
+            elif dt.date.fromisoformat(order.session_day) > cal.local(now).date():
+                return 0
         if order.legs:
             return self._match_combo(acct, order, now)
         quote = self.quote(order.symbol, now)

@@ -21,6 +21,51 @@ FUTURE_MAINTENANCE_MARGIN = Decimal("0.07")
 
 
 @dataclass(frozen=True)
+class FutureHours:
+    """When a product trades: the windows of one trading day ``D`` in the exchange's local time, each
+    (starts the evening before?, start, end). The evening before is the calendar day before on CME
+    (Sunday 18:00 opens Monday's session) and the previous trading day on HKEX (the after-hours T+1
+    session from Friday 17:15 counts towards Monday). Holidays are the market calendar's."""
+    market: str
+    windows: tuple[tuple[bool, dt.time, dt.time], ...]
+    evening_is_calendar_day: bool
+
+    def eve(self, day: dt.date) -> dt.date:
+        return day - dt.timedelta(days=1) if self.evening_is_calendar_day else CALENDARS[self.market].previous_trading_day(day)
+
+    def spans(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The windows of trading day ``day`` as aware instants, in order."""
+        cal = CALENDARS[self.market]
+        out = []
+        for evening, start, end in self.windows:
+            first = self.eve(day) if evening else day
+            last = first + dt.timedelta(days=1) if end <= start else first  # past midnight
+            out.append((cal.at(first, start), cal.at(last, end)))
+        return out
+
+    def trading_day(self, instant: dt.datetime) -> dt.date:
+        """The trading day an instant trades in, or (between sessions) the next one to open."""
+        cal = CALENDARS[self.market]
+        day = cal.trading_day_on_or_before(cal.local(instant).date())
+        while self.spans(day)[-1][1] <= instant:
+            day = cal.next_trading_day(day)
+        return day
+
+    def is_open(self, instant: dt.datetime) -> bool:
+        return any(start <= instant < end for start, end in self.spans(self.trading_day(instant)))
+
+    def close(self, day: dt.date) -> dt.datetime:
+        return self.spans(day)[-1][1]
+
+
+# CME Globex equity index futures: 18:00 (New York) the evening before to 17:00, a daily hour's break.
+# HKEX index futures: the after-hours (T+1) session 17:15 to 03:00, then 09:15-12:00 and 13:00-16:30.
+CME_HOURS = FutureHours("US", ((True, dt.time(18, 0), dt.time(17, 0)),), evening_is_calendar_day=True)
+HKFE_HOURS = FutureHours("HK", ((True, dt.time(17, 15), dt.time(3, 0)), (False, dt.time(9, 15), dt.time(12, 0)),
+                                (False, dt.time(13, 0), dt.time(16, 30))), evening_is_calendar_day=False)
+
+
+@dataclass(frozen=True)
 class FutureProduct:
     type: str
     name: str
@@ -31,14 +76,16 @@ class FutureProduct:
     min_tick: Decimal
     tracks: str            # the simulated fund whose price it follows
     scale: Decimal         # index points per fund unit
-    market: str            # the market whose session it trades in
+    market: str            # the market whose holidays and currency it keeps
+    hours: FutureHours = CME_HOURS
     product_type: str = "Equity Index"
 
 
 PRODUCTS = {f.type: f for f in (
     FutureProduct("ES", "E-mini S&P 500", "CME", "GLOBEX", "USD", 50, Decimal("0.25"), "SPY", Decimal("10.02"), "US"),
     FutureProduct("NQ", "E-mini Nasdaq-100", "CME", "GLOBEX", "USD", 20, Decimal("0.25"), "QQQ", Decimal("41.2"), "US"),
-    FutureProduct("HSI", "Hang Seng Index", "HKEX", "HKFE", "HKD", 50, Decimal("1"), "02800", Decimal("1010"), "HK"),
+    FutureProduct("HSI", "Hang Seng Index", "HKEX", "HKFE", "HKD", 50, Decimal("1"), "02800", Decimal("1010"), "HK",
+                  HKFE_HOURS),
 )}
 
 
@@ -92,6 +139,10 @@ class FutureContract:
     @property
     def min_tick(self) -> Decimal:
         return self.product.min_tick
+
+    @property
+    def hours(self) -> FutureHours:
+        return self.product.hours
 
     @property
     def last_trading_day(self) -> dt.date:

@@ -1,6 +1,7 @@
 """Futures orders through the real SDK: contracts by code (or product and expiry, as the SDK's
 future_contract sends them), fills at the futures quote, margin and P&L in the futures segment
 through the multiplier, Tiger's refusals of unknown and expired contracts."""
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -100,3 +101,52 @@ def test_off_tick_price_is_refused(sim, trade, funded):
     with pytest.raises(ApiException) as err:
         trade.place_order(limit_order(funded, future_contract("ES2603", "USD"), "BUY", 1, 5000.1))
     assert "tick size" in err.value.msg
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+
+
+def test_cme_futures_trade_nearly_24_hours_with_the_daily_break(sim, trade, funded):
+    # New York is on EDT: the break is 17:00-18:00 there, 21:00-22:00 UTC.
+    sim.clock.set(utc("2026-03-10T21:30"))
+    order = market_order(funded, future_contract("ES2603", "USD"), "BUY", 1)
+    trade.place_order(order)
+    assert trade.get_order(id=order.id).status == OrderStatus.HELD  # accepted in the break, not filled
+    sim.clock.set(utc("2026-03-10T22:30"))  # 18:30: the evening session, with the stock market shut
+    sim.match()
+    filled = trade.get_order(id=order.id)
+    assert filled.status == OrderStatus.FILLED and Decimal(str(filled.avg_fill_price)) == sim.quote("ES2603").ask
+    # A DAY limit entered in the evening belongs to the next trading day and lasts until its 17:00 close.
+    low = (sim.quote("ES2603").bid * Decimal("0.9")).quantize(Decimal(1))
+    resting = limit_order(funded, future_contract("ES2603", "USD"), "BUY", 1, float(low))
+    trade.place_order(resting)
+    assert sim.exchange.accounts[funded].orders[resting.id].session_day == "2026-03-11"
+    sim.clock.set(utc("2026-03-11T20:59"))
+    sim.match()
+    assert trade.get_order(id=resting.id).status == OrderStatus.HELD
+    sim.clock.set(utc("2026-03-11T21:00"))
+    sim.match()
+    gone = sim.exchange.accounts[funded].orders[resting.id]
+    assert gone.status == ex.CANCELLED and gone.reason == ex.MSG_EXPIRED
+    # Friday's 17:00 close to Sunday's 18:00 open: nothing fills over the weekend.
+    sim.clock.set(utc("2026-03-14T15:00"))
+    weekend = market_order(funded, future_contract("ES2603", "USD"), "SELL", 1)
+    trade.place_order(weekend)
+    assert trade.get_order(id=weekend.id).status == OrderStatus.HELD
+    sim.clock.set(utc("2026-03-15T22:01"))  # Sunday 18:01 in New York
+    sim.match()
+    assert trade.get_order(id=weekend.id).status == OrderStatus.FILLED
+
+
+def test_hang_seng_futures_trade_in_the_after_hours_session_not_between_sessions(sim, trade, funded):
+    trade.transfer_segment_fund(from_segment="SEC", to_segment="FUT", amount=30000, currency="USD")
+    code = sim.exchange.listed_future(0, {"symbol": "HSI2603"}, sim.clock.now()).symbol
+    sim.clock.set(utc("2026-03-10T08:45"))  # 16:45 in Hong Kong: between the day and the after-hours session
+    order = market_order(funded, future_contract(code, "HKD"), "BUY", 1)
+    trade.place_order(order)
+    assert trade.get_order(id=order.id).status == OrderStatus.HELD
+    sim.clock.set(utc("2026-03-10T10:00"))  # 18:00: the after-hours (T+1) session
+    sim.match()
+    assert trade.get_order(id=order.id).status == OrderStatus.FILLED
+    assert sim.exchange.accounts[funded].orders[order.id].session_day == "2026-03-11"
