@@ -239,7 +239,7 @@ class OrderOut(BaseModel):
     amount: Money | None = Field(default=None, description="An order by amount: the money it is for.")
     take_profit_price: Money | None = Field(default=None, description="A bracket's entry: the take-profit leg's limit price.")
     stop_loss_price: Money | None = Field(default=None, description="A bracket's entry: the stop-loss leg's stop price.")
-    leg: str | None = Field(default=None, description="A bracket's attached order: PROFIT (take-profit) or LOSS (stop-loss).")
+    leg: str | None = Field(default=None, description="A bracket's attached order: PROFIT (take-profit) or LOSS (stop-loss); OCA: another order of an OCA group.")
     combo_type: str | None = Field(default=None, description="A combo (sec_type MLEG): VERTICAL, STRADDLE, ...; limit_price is its net price per share (negative: a credit).")
     legs: list[LegOut] | None = Field(default=None, description="A combo's legs.")
     parent_broker_id: str | None = Field(default=None, description="An attached order: its entry's Tiger id. Tiger holds it until the entry fills; one leg filling cancels the other.")
@@ -247,6 +247,7 @@ class OrderOut(BaseModel):
     time_in_force: str | None
     expire_time: str | None = Field(default=None, description="GTD orders: when Tiger cancels it (UTC).")
     outside_rth: bool | None
+    trading_session_type: str | None = Field(default=None, description="OVERNIGHT: works in Tiger's US overnight session only.")
     status: str = Field(description="PENDING_SUBMIT | SUBMITTED | PARTIALLY_FILLED | FILLED | CANCEL_PENDING | CANCELLED | REJECTED | EXPIRED | UNKNOWN: the same words in every tool.")
     can_modify: bool | None = None
     is_open: bool | None = None

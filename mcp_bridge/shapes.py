@@ -139,7 +139,7 @@ def our_order_out(order) -> OrderOut:
         legs=[LegOut(side=l["side"], ratio=str(l["ratio"]), sec_type=l["sec_type"], expiry=l.get("expiry"),
                      strike=l.get("strike"), right=l.get("right")) for l in order.combo_legs] or None,
         time_in_force=order.time_in_force, expire_time=iso(order.expire_time), outside_rth=order.outside_rth,
-        status=order.status,
+        trading_session_type=order.trading_session_type or None, status=order.status,
         is_open=order.status in OPEN,
         remark=untrusted(order.status_reason if order.status in REASON_STATES else None), open_time=iso(order.created_at),
         **_fill_facts(order.filled_quantity, order.avg_fill_price, order.commission, c),

@@ -28,6 +28,7 @@ async def test_an_overnight_order_is_previewed_placed_and_fills_overnight(world)
         assert without.is_error and sim_orders(world) == []
         preview = ok(await mcp.call_tool("preview_order", order))
         placed = ok(await mcp.call_tool("place_order", {**order, "confirmation_token": preview["confirmation_token"]}))
+        assert placed["order"]["trading_session_type"] == "OVERNIGHT"
         (at_broker,) = sim_orders(world)
         world.sim.match()
         assert at_broker.trading_session_type == "OVERNIGHT" and at_broker.status != "Filled"

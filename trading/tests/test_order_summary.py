@@ -126,12 +126,8 @@ def test_on_a_saturday_the_order_is_queued_for_the_next_open(system_actor, accou
 
 
 @pytest.mark.django_db
-def test_a_future_pays_nothing_up_front_holds_margin_and_trades_in_its_session(system_actor, account, sim):
-    sim.transfer_to_futures(account.account_number, "USD", D("100000"))
-    policy = services.risk_policy_for(account=account)
-    policy.max_order_notional, policy.max_open_exposure = D("2000000"), D("5000000")
-    services.risk_policy_save(actor=system_actor, policy=policy)
-    p = preview(system_actor, account, sec_type="FUT", symbol="ES", side="BUY", quantity="1", order_type="MKT")
+def test_a_future_pays_nothing_up_front_holds_margin_and_trades_in_its_session(system_actor, futures_account):
+    p = preview(system_actor, futures_account, sec_type="FUT", symbol="ES", side="BUY", quantity="1", order_type="MKT")
     s = p.preview
     assert s["legs"][0]["multiplier"] == "50" and s["legs"][0]["price_estimated"] is True
     assert s["net"]["direction"] == "none" and s["net"]["amount"] == "0"
