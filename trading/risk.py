@@ -128,6 +128,10 @@ class RiskContext:
     # A combo: `last_price` is its net price at the legs' last prices (None without all of them), and
     # the underlying's last price values calls it sells uncovered (where the policy allows them).
     underlying_price: Decimal | None = None
+    # A combo: for each of its legs (intent.legs' order), the units (contracts, or shares for a stock
+    # leg) that can still be closed on the side the leg trades: held the other way, less open orders
+    # (single or combo legs) on that side. None: unknown, so the combo counts as risk-increasing.
+    leg_closable: tuple | None = None
 
 
 @dataclass
@@ -276,6 +280,16 @@ def _combo_value(intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, dict] 
     return total, words
 
 
+def combo_reduces(intent: OrderIntent, leg_closable: tuple | None) -> bool:
+    """Whether a combo only takes off what is held: each leg's side closes a position, held the
+    other way, of at least what the leg trades (quantity x ratio), after the open orders on that side.
+    One leg that opens (or grows) a position makes the whole combo risk-increasing."""
+    if leg_closable is None or len(leg_closable) != len(intent.legs) or not intent.legs:
+        return False
+    return all(closable is not None and intent.quantity * leg.ratio <= closable
+               for leg, closable in zip(intent.legs, leg_closable))
+
+
 def oca_members(intent: OrderIntent) -> list[OrderIntent]:
     """Each order of an OCA group as an order of its own (the first is the group's own fields)."""
     return [replace(intent, order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
@@ -302,7 +316,10 @@ def evaluate(*, policy: PolicyView, intent: OrderIntent, ctx: RiskContext) -> Ri
     closable = ctx.closable_quantity
     # An order by amount: its value is the amount; its quantity the shares the amount buys now.
     quantity = estimated_quantity(intent, ctx.last_price)
-    decision.risk_increasing = not (closable is not None and quantity is not None and quantity <= closable)
+    if intent.is_combo:
+        decision.risk_increasing = not combo_reduces(intent, ctx.leg_closable)
+    else:
+        decision.risk_increasing = not (closable is not None and quantity is not None and quantity <= closable)
 
     def refuse(rule: str, limit, value, **more) -> RiskDecision:
         decision.accepted = False

@@ -110,15 +110,34 @@ def trading_state_locked(*, account) -> AccountTradingState | None:
     return rows[0] if rows else None
 
 
+def _combo_leg_trades(leg: dict, intent) -> bool:
+    """Whether a combo's leg (ComboLeg.canonical, as stored) trades what `intent` names: this option, or the stock."""
+    if getattr(intent, "is_option", False):
+        return (leg.get("sec_type") == "OPT" and leg.get("right") == intent.right and leg.get("strike") is not None
+                and Decimal(leg["strike"]) == intent.strike and leg.get("expiry") == intent.expiry.isoformat())
+    return leg.get("sec_type") == "STK" and intent.sec_type in ("STK", "")
+
+
 def open_same_side_remaining(*, account, intent, side: str | None = None, exclude_order_id=None) -> Decimal:
     """Remaining quantity of the open orders on `side` (default: the intent's) in the intent's instrument.
-    A bracket's two legs sell (or buy back) the same shares: they count once, by the larger."""
-    rows = Order.objects.filter(account=account, side=side or intent.side, status__in=OPEN, **_same_contract(intent))
+    A bracket's two legs sell (or buy back) the same shares: they count once, by the larger. For a stock
+    or an option, an open combo whose leg trades it on that side counts too (remaining combos x ratio)."""
+    side = side or intent.side
+    wanted = Q(side=side, **_same_contract(intent))
+    combos = not getattr(intent, "is_combo", False) and intent.sec_type in ("STK", "", "OPT")
+    if combos:
+        wanted |= Q(symbol=intent.symbol, sec_type="MLEG")
+    rows = Order.objects.filter(wanted, account=account, status__in=OPEN)
     if exclude_order_id is not None:
         rows = rows.exclude(pk=exclude_order_id)
     total, legs = Decimal("0"), {}
-    for o in rows.only("quantity", "filled_quantity", "parent_id"):
-        if o.parent_id is None:
+    for o in rows.only("quantity", "filled_quantity", "parent_id", "side", "sec_type", "combo_legs"):
+        if o.sec_type == "MLEG" and combos:
+            for leg in o.combo_legs or ():
+                leg_side = leg.get("side") if o.side == "BUY" else ("SELL" if leg.get("side") == "BUY" else "BUY")
+                if leg_side == side and _combo_leg_trades(leg, intent):
+                    total += o.remaining_quantity * int(leg.get("ratio") or 1)
+        elif o.parent_id is None:
             total += o.remaining_quantity
         else:
             legs[o.parent_id] = max(legs.get(o.parent_id, Decimal("0")), o.remaining_quantity)

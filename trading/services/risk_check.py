@@ -12,6 +12,7 @@ from broker.client import broker_for
 from core.errors import BrokerError
 from broker.quotes import account_quotes
 from trading import selectors
+from trading.combos import effective_side
 from trading.intents import OrderIntent, canonical_decimal
 from trading.models import (
     AccountTradingState,
@@ -43,6 +44,8 @@ class _Facts:
     fx_rates: dict[str, Decimal] | None = None  # Tiger's, from the account's assets; None: not read
     fx_error: str = ""
     underlying_price: Decimal | None = None  # a combo's underlying
+    # A combo under the kill switch or closing only: the signed position in each leg's instrument.
+    leg_positions: tuple[Decimal, ...] | None = None
 
 
 def _day_loss(state: AccountTradingState | None, net_liquidation: Decimal | None, today: date) -> Decimal | None:
@@ -87,6 +90,25 @@ def instrument_position(account, intent: OrderIntent) -> Decimal:
     if not intent.is_option:
         return position_quantity(account, intent.symbol)
     return sum((p.quantity for p in _option_positions(account) if _same_option(p, intent)), Decimal("0"))
+
+
+def leg_intent(intent: OrderIntent, leg) -> OrderIntent:
+    """A combo's leg as an order of its own (the stock, or the one option), on the side it trades."""
+    contract = {} if leg.is_stock else {"sec_type": "OPT", "expiry": leg.expiry, "strike": leg.strike,
+                                         "right": leg.right, "multiplier": leg.multiplier}
+    return OrderIntent(symbol=intent.symbol, side=effective_side(leg, intent.side), quantity=intent.quantity * leg.ratio,
+                       order_type="MKT", market=intent.market, currency=intent.currency, **contract)
+
+
+def combo_leg_positions(account, intent: OrderIntent) -> tuple[Decimal, ...]:
+    """The signed position held in each leg's instrument of a combo (contracts, or shares), read once."""
+    options = _option_positions(account) if any(not leg.is_stock for leg in intent.legs) else []
+    held = []
+    for leg in intent.legs:
+        one = leg_intent(intent, leg)
+        held.append(position_quantity(account, intent.symbol) if leg.is_stock else
+                    sum((p.quantity for p in options if _same_option(p, one)), Decimal("0")))
+    return tuple(held)
 
 
 def _call_cover_facts(account, intent: OrderIntent, facts: "_Facts", actor) -> None:
@@ -137,9 +159,12 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
-    if (losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account)) \
-            and not intent.is_combo:  # a combo counts as adding risk: it opens legs
-        facts.position = instrument_position(account, intent)
+    if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
+        # Only then does reducing a position decide anything: a combo reduces when every leg does.
+        if intent.is_combo:
+            facts.leg_positions = combo_leg_positions(account, intent)
+        else:
+            facts.position = instrument_position(account, intent)
     return facts
 
 
@@ -155,6 +180,14 @@ def _covered_calls(account, intent: OrderIntent, facts: _Facts, exclude_order_id
     by_shares = max(free_shares // intent.units - facts.short_calls, Decimal(0))
     selling = selectors.open_call_sales(account=account, underlying=intent.symbol, exclude_order_id=exclude_order_id)
     return max(facts.long_calls + by_shares - selling, Decimal(0))
+
+
+def _closable(account, leg: OrderIntent, held: Decimal, exclude_order_id) -> Decimal:
+    """What one leg may still close on its side: held the other way, less the open orders on that side
+    (single orders and other combos' legs; read under the lock)."""
+    holding = held if leg.side == "SELL" else -held
+    return max(holding - selectors.open_same_side_remaining(account=account, intent=leg,
+                                                           exclude_order_id=exclude_order_id), Decimal("0"))
 
 
 def _lock_state(account: TigerAccount) -> AccountTradingState:
@@ -177,12 +210,11 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         state.equity_currency = facts.equity_currency
         state.save()
     day_loss = _day_loss(state, facts.net_liquidation, today)
-    closable = None
-    if facts.position is not None:
-        same_side_open = selectors.open_same_side_remaining(account=account, intent=intent,
-                                                            exclude_order_id=exclude_order_id)
-        holding = facts.position if intent.side == "SELL" else -facts.position
-        closable = max(holding - same_side_open, Decimal("0"))
+    closable = None if facts.position is None else _closable(account, intent, facts.position, exclude_order_id)
+    leg_closable = None
+    if facts.leg_positions is not None:
+        leg_closable = tuple(_closable(account, leg_intent(intent, leg), held, exclude_order_id)
+                             for leg, held in zip(intent.legs, facts.leg_positions))
     exposure = selectors.open_exposure_by_currency(account=account, exclude_order_id=exclude_order_id)
     ctx = RiskContext(
         last_price=facts.last_price,
@@ -200,6 +232,7 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
         closable_quantity=closable,
         covered_calls=_covered_calls(account, intent, facts, exclude_order_id),
         underlying_price=facts.underlying_price,
+        leg_closable=leg_closable,
     )
     decision = evaluate(policy=PolicyView.from_snapshot(policy.snapshot()), intent=intent, ctx=ctx)
     if decision.closing_only_triggered:
