@@ -472,7 +472,10 @@ class ClosePreviewIn(serializers.Serializer):
 
 class PositionClosePreviewApi(APIView):
     """The preview of the order closing all or part of a position (read from Tiger now): SELL a long,
-    BUY back a short. Confirm it with POST /api/orders/place/ and its confirmation_token, like any order."""
+    BUY back a short. Confirm it with POST /api/orders/place/ and its confirmation_token, like any order.
+    One position each: an option spread closes leg by leg here, or as one combo through
+    POST /api/orders/preview/ (sec_type MLEG, its combo_type and legs as bought, side SELL), which is
+    risk-reducing like this close when every leg takes off a held leg."""
 
     @extend_schema(operation_id="positions_close_preview", request=ClosePreviewIn, responses=PreviewOut)
     def post(self, request):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from mcp_bridge.tests.test_tools import ok, sim_orders
+from mcp_bridge.tests.test_tools import kill_switch_on, ok, sim_orders
 
 pytestmark = pytest.mark.anyio
 
@@ -108,3 +108,30 @@ async def test_a_short_straddle_is_refused_by_risk_and_a_bad_shape_says_what_it_
     assert refused["status"] == "refused" and "combo_unbounded" in refused["message"]
     assert bad.is_error and "a STRADDLE needs a call and a put of one expiry at the same strike" in bad.content[0].text
     assert sim_orders(world) == []
+
+
+async def test_a_held_vertical_is_sold_back_whole_under_the_kill_switch_and_a_new_one_is_refused(world):
+    """close_position closes one position; a held spread is closed as one order with combo_order, side SELL
+    and its legs as bought: risk-reducing, so the kill switch lets it through (buying one more does not)."""
+    expiry, listed, mid = strikes(world.sim)
+    legs = [leg(expiry, listed[mid], "CALL", "BUY"), leg(expiry, listed[mid + 2], "CALL", "SELL")]
+    bought = {"combo_type": "VERTICAL", "symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT",
+              "limit_price": "9", "legs": legs}
+    sell = {**bought, "side": "SELL", "order_type": "MKT", "limit_price": None}
+    async with world.stdio("--client", "trader", "--toolsets", "options") as mcp:
+        token = ok(await mcp.call_tool("combo_order", bought))["confirmation_token"]
+        assert ok(await mcp.call_tool("combo_order", {**bought, "confirmation_token": token}))["status"] in (
+            "SUBMITTED", "FILLED")
+        world.sim.match()
+        kill_switch_on(world)
+        again = ok(await mcp.call_tool("combo_order", {**bought, "limit_price": "8"}))
+        preview = ok(await mcp.call_tool("combo_order", sell))
+        assert preview["status"] == "confirmation_required"
+        assert preview["preview"]["preview"]["max_loss"]["amount"] in ("0", "0.00")
+        sold = ok(await mcp.call_tool("combo_order", {**sell, "confirmation_token": preview["confirmation_token"]}))
+        world.sim.match()
+        sold = ok(await mcp.call_tool("get_order", {"order_id": int(sold["order"]["order_ref"])}))
+        options = ok(await mcp.call_tool("get_positions", {"sec_type": "OPT"}))["positions"]
+    assert again["status"] == "refused" and "kill_switch" in again["message"]
+    assert sold["status"] == "FILLED" and sold["side"] == "SELL"
+    assert [p for p in options if Decimal(p["quantity"])] == []

@@ -356,6 +356,16 @@ async def test_prompt_injection_in_an_order_remark_leads_to_no_order(world):
     assert world.run_sql("select count(*) from trading_order")[0][0] == 0
 
 
+def kill_switch_on(world) -> None:
+    """Turn the global kill switch on from another process, as an operator would, while a server runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from accounts.actors import Actor; "
+         "from trading.services import kill_switch_set; "
+         "kill_switch_set(actor=Actor.system('cli', 'ops'), active=True, reason='test')"],
+        cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 async def test_refusal_at_place_names_the_rule(world):
     """A rule that passes at preview and fails at place (here: the kill switch, turned on in between)
     is a tool error that names the rule; nothing is placed."""
@@ -363,12 +373,7 @@ async def test_refusal_at_place_names_the_rule(world):
     order = {"symbol": "AAPL", "side": "BUY", "quantity": "1", "order_type": "LMT", "limit_price": price}
     async with world.stdio("--client", "trader") as mcp:
         token = ok(await mcp.call_tool("preview_order", order))["confirmation_token"]
-        done = subprocess.run(
-            [sys.executable, "-c", "import django; django.setup(); from accounts.actors import Actor; "
-             "from trading.services import kill_switch_set; "
-             "kill_switch_set(actor=Actor.system('cli', 'ops'), active=True, reason='test')"],
-            cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
+        kill_switch_on(world)
         refused = await mcp.call_tool("place_order", {**order, "confirmation_token": token})
     assert "rule: kill_switch" in error_text(refused)
     assert sim_orders(world) == []

@@ -37,16 +37,16 @@ def _close_preview(actor, account_number, params: dict) -> PreviewResult:
 
 
 async def close_position(
-    symbol: Annotated[str | None, Field(description="Stock or futures contract to close, e.g. AAPL, ES2612.",
+    symbol: Annotated[str | None, Field(description="Stock or future to close, e.g. AAPL, ES2612.",
                                         max_length=32)] = None,
     identifier: Annotated[str | None, Field(description="Or an option's identifier.", max_length=40)] = None,
     quantity: Annotated[Decimal | None, Field(description="Part to close; omit for all.", gt=0)] = None,
     order_type: Annotated[Literal["MKT", "LMT"], Field(description="MKT, or LMT with limit_price.")] = "MKT",
     limit_price: PriceParam = None, account: AccountParam = None,
 ) -> PreviewResult:
-    """Step 1 of closing all or part of a position (SELL a long, BUY back a short): previews the
-    order, places nothing; confirm with place_order as next_step says. Allowed under the kill switch
-    and "closing only". Example: {"symbol":"AAPL"} closes all of AAPL."""
+    """Step 1 of closing all or part of a position (SELL a long, BUY back a short): previews, places
+    nothing; confirm with place_order per next_step. Allowed under the kill switch and "closing only".
+    E.g. {"symbol":"AAPL"}. A spread: per leg, or combo_order side SELL."""
     await require_write("close_position")
     params = {"symbol": symbol, "identifier": identifier, "quantity": quantity, "order_type": order_type,
               "limit_price": limit_price}

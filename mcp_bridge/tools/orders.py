@@ -307,7 +307,7 @@ async def combo_order(
     and it. Legs like {"expiry":"2026-01-16","strike":"150","right":"CALL","side":"BUY"}. E.g. VERTICAL C150
     BUY, C160 SELL; STRADDLE C150, P150 both BUY; STRANGLE C160, P140 both BUY; CALENDAR C150 Jan SELL, Feb
     BUY; DIAGONAL C155 Jan SELL, C150 Feb BUY; COVERED {"sec_type":"STK","side":"BUY"}, C160 SELL;
-    PROTECTIVE stock BUY, P140 BUY."""
+    PROTECTIVE stock BUY, P140 BUY. Side SELL closes held legs."""
     await require_write("combo_order")
     params = {"symbol": symbol, "combo_type": combo_type, "side": side, "quantity": quantity,
               "order_type": order_type, "limit_price": limit_price, "time_in_force": time_in_force,

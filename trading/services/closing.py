@@ -2,7 +2,12 @@
 (SELL a long, BUY back a short), previewed by order_preview and placed by order_place with its token
 like any order. Being no larger than the position, it is risk-reducing, so the kill switch and
 "closing only" let it through (trading.risk.evaluate decides that from the position it reads under
-the lock, not from here)."""
+the lock, not from here).
+
+One position per close: a held option spread is closed leg by leg here, or as one combo order (its legs
+as bought, side SELL) through order_preview, which trading.risk also counts as risk-reducing when every
+leg takes off a held leg. A two-leg close here would need combo_order's confirmation, not place_order's,
+and would repeat the combo's own normalisation."""
 
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation

@@ -158,7 +158,9 @@ def combo_summary(intent: OrderIntent, decision: RiskDecision) -> dict:
                    f"({format_price(abs(net_price), currency)} per share x {format_quantity(units)} x "
                    f"{format_quantity(quantity)})."}
     loss = combo_max_loss(intent.legs, intent.side, net_price, units)
-    if loss is None:
+    if not decision.risk_increasing:  # every leg takes off a held leg
+        max_loss = _reduces(currency)
+    elif loss is None:
         max_loss = {"bounded": False, "amount": None, "currency": currency,
                     "text": "Unbounded: this combo sells calls its legs do not cover."}
     else:
@@ -224,6 +226,11 @@ def _margin(broker: Preview) -> dict:
     return out
 
 
+def _reduces(currency: str) -> dict:
+    return {"bounded": True, **_money(Decimal(0), currency),
+            "text": "This order reduces a position the account holds: it adds no new loss."}
+
+
 def _max_loss(intent: OrderIntent, decision: RiskDecision, legs: list[dict]) -> dict:
     currency = intent.currency
 
@@ -232,8 +239,7 @@ def _max_loss(intent: OrderIntent, decision: RiskDecision, legs: list[dict]) -> 
         return {"bounded": True, **_money(amount, currency), "text": f"Maximum loss {shown}: {why}."}
 
     if not decision.risk_increasing:
-        return {"bounded": True, **_money(Decimal(0), currency),
-                "text": "This order reduces a position the account holds: it adds no new loss."}
+        return _reduces(currency)
     entry_price = _decimal(legs[0]["price"])
     quantity = intent.quantity
     if intent.stop_loss_price is not None and entry_price is not None:
