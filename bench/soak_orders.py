@@ -1,4 +1,5 @@
-"""Soak the order path: N orders through preview → place, with faults injected at random into the
+"""Soak the order path: N orders (stocks, single-leg options, bracket entries, option combos) through
+preview → place, with faults injected at random into the
 simulator's place_order (lost answers after acceptance, 5xx, dropped connections, rate-limit
 replies, latency, partial fills), some client retries with the same idempotency key, periodic
 reconciliation, and simulator restarts mid-run (the gateway goes away with orders in flight and
@@ -6,10 +7,13 @@ comes back from its state folder on the same port); then compare our rows with t
 ground truth as it reloaded it from disk.
 
     python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--restarts 2] [--seed 1]
-                                [--combo-rate 0.1]
+                                [--combo-rate 0.1] [--option-rate 0.15] [--bracket-rate 0.1]
 
 A share of the orders (--combo-rate) are option combos (a debit or credit vertical, or a straddle)
-from the simulator's chains: one broker order each, its legs filled together.
+from the simulator's chains: one broker order each, its legs filled together. Another share
+(--option-rate) are single-leg options near the money, bought or sold, MKT or LMT near the chain's
+price; another (--bracket-rate) are bracket entries: a LMT stock order with a take-profit and a
+stop-loss, which Tiger holds as two more orders (each must become one of our leg rows).
 
 Runs on a throw-away SQLite database in a temporary folder (pass --use-database-url to use
 DATABASE_URL instead) and its own in-process simulator. Exit status 1 if any order was duplicated
@@ -53,6 +57,34 @@ def combo_order(sim, r: random.Random) -> dict:
         legs[1]["side"] = "SELL" if legs[0]["side"] == "BUY" else "BUY"
     return {"symbol": symbol, "side": "BUY", "quantity": str(r.randint(1, 3)), "order_type": "MKT",
             "combo_type": kind, "legs": legs}
+
+
+def option_order(sim, r: random.Random) -> dict:
+    """A single-leg option near the money, a few expiries out, bought or sold, MKT or LMT near its price."""
+    symbol = r.choice(COMBO_UNDERLYINGS)
+    now = sim.clock.now()
+    expiry = sim.exchange.prices.option_expiries(symbol, now)[r.randint(1, 3)][0]
+    strikes = sim.exchange.prices.option_strikes(symbol, now)
+    strike = strikes[len(strikes) // 2 + r.randint(-3, 3)]
+    right = r.choice(["CALL", "PUT"])
+    order = {"symbol": symbol, "expiry": expiry.isoformat(), "strike": str(strike), "right": right,
+             "side": r.choice(["BUY", "SELL"]), "quantity": str(r.randint(1, 5)), "order_type": "MKT"}
+    if r.random() < 0.5:
+        latest = Decimal(str(sim.exchange.prices.option_quote(symbol, expiry, strike, right, now)["latestPrice"]))
+        price = (latest * Decimal(str(r.uniform(0.97, 1.03)))).quantize(Decimal("0.01"))
+        order.update(order_type="LMT", limit_price=str(max(Decimal("0.01"), price)))
+    return order
+
+
+def bracket_order(sim, r: random.Random) -> dict:
+    """A LMT stock entry near the price with a take-profit and a stop-loss 2% either side of it."""
+    symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
+    last = Decimal(str(sim.quote(symbol).regular_latest))
+    limit = (last * (1 + Decimal(str(r.uniform(-0.01, 0.01))))).quantize(Decimal("0.01"))
+    up, down = (limit * Decimal("1.02")).quantize(Decimal("0.01")), (limit * Decimal("0.98")).quantize(Decimal("0.01"))
+    return {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5)), "order_type": "LMT",
+            "limit_price": str(limit), "take_profit_price": str(up if side == "BUY" else down),
+            "stop_loss_price": str(down if side == "BUY" else up)}
 
 
 def _setup(use_database_url: bool) -> None:
@@ -100,6 +132,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=6, help="client threads placing orders at once")
     parser.add_argument("--restarts", type=int, default=2, help="simulator restarts at random points of the run")
     parser.add_argument("--combo-rate", type=float, default=0.1, help="share of the orders that are option combos")
+    parser.add_argument("--option-rate", type=float, default=0.15, help="share of single-leg option orders")
+    parser.add_argument("--bracket-rate", type=float, default=0.1, help="share of bracket entries")
     parser.add_argument("--use-database-url", action="store_true")
     args = parser.parse_args(argv)
     _setup(args.use_database_url)
@@ -150,6 +184,7 @@ def main(argv=None) -> int:
         policy.max_order_notional = Decimal("10000000")
         policy.max_open_exposure = Decimal("1000000000")
         policy.daily_loss_limit = None
+        policy.allow_naked_short_calls = True  # single-leg calls are sold as often as bought
         services.risk_policy_save(actor=actor, policy=policy)
 
         arm(sim)
@@ -165,8 +200,13 @@ def main(argv=None) -> int:
             r = random.Random(args.seed * 1_000_003 + i)
             symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
             order = {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5))}
-            if r.random() < args.combo_rate:
+            draw = r.random()
+            if draw < args.combo_rate:
                 order = combo_order(box["sim"], r)
+            elif draw < args.combo_rate + args.option_rate:
+                order = option_order(box["sim"], r)
+            elif draw < args.combo_rate + args.option_rate + args.bracket_rate:
+                order = bracket_order(box["sim"], r)
             elif r.random() < 0.5:
                 order["order_type"] = "MKT"
             else:
@@ -190,11 +230,17 @@ def main(argv=None) -> int:
                 with lock:
                     errors[exc.code] += 1
             if (i + 1) % args.reconcile_every == 0:
-                try:
-                    services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
-                except ApplicationError as exc:  # the gateway may be restarting: the next pass catches up
-                    with lock:
-                        errors[f"reconcile:{exc.code}"] += 1
+                # A failed pass (the gateway restarting, or too slow to list the orders under load) is
+                # tried again shortly, as the periodic task's next beat would: an UNKNOWN order older
+                # than the reach of Tiger's order list (300) is otherwise never resolved.
+                for attempt in range(5):
+                    try:
+                        services.orders_reconcile(actor=actor, account_number=number, unknown_grace_seconds=0)
+                        break
+                    except ApplicationError as exc:
+                        with lock:
+                            errors[f"reconcile:{exc.code}"] += 1
+                        time.sleep(1 + attempt)
             connection.close()
 
         started = time.monotonic()
@@ -216,17 +262,26 @@ def main(argv=None) -> int:
                 break
             time.sleep(0.2)
 
-        # Ground truth: the simulator's own book for this account.
-        book = list(sim.exchange.accounts[number].orders.values())
-        rows = {o.client_ref: o for o in Order.objects.filter(account=account)}
+        # Ground truth: the simulator's own book for this account. A bracket's legs are orders of their
+        # own at Tiger, carrying their entry's mark: each must be one of our rows (a leg), by its id.
+        everything = list(sim.exchange.accounts[number].orders.values())
+        book = [b for b in everything if b.parent_id is None]
+        legs_at_broker = [b for b in everything if b.parent_id is not None]
+        rows = {o.client_ref: o for o in Order.objects.filter(account=account, parent__isnull=True)}
+        leg_rows = {o.broker_id for o in Order.objects.filter(account=account, parent__isnull=False)}
         by_ref = Counter(b.user_mark for b in book)
         duplicates = sum(n - 1 for ref, n in by_ref.items() if n > 1)
         unclaimed = [b for b in book if not b.user_mark.startswith("tm:") or b.user_mark[3:] not in rows]
         wrong_link = [b for b in book if b.user_mark[3:] in rows and rows[b.user_mark[3:]].broker_id != str(b.id)]
-        book_ids = {str(b.id) for b in book}
+        legs_unrecorded = [b for b in legs_at_broker if str(b.id) not in leg_rows]
+        book_ids = {str(b.id) for b in everything}
         phantom = [o for o in rows.values() if o.broker_id and o.broker_id not in book_ids]
+        phantom += [broker_id for broker_id in leg_rows if broker_id not in book_ids]
         unresolved = [o for o in rows.values() if o.status in (OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT)]
-        lost = len(unclaimed) + len(wrong_link) + len(phantom) + len(unresolved)
+        lost = len(unclaimed) + len(wrong_link) + len(legs_unrecorded) + len(phantom) + len(unresolved)
+        placed_kinds = Counter("combo" if o.combo_type else "option" if o.sec_type == "OPT" else
+                               "bracket" if o.take_profit_price is not None else "stock"
+                               for o in rows.values() if o.broker_id)
         final = Counter(o.status for o in rows.values())
 
         print(f"orders submitted (order_place calls): {args.orders} in {elapsed:.1f} s with {args.workers} client "
@@ -241,9 +296,12 @@ def main(argv=None) -> int:
               f"{sum(1 for b in book if b.legs and b.status == 'Filled')} filled with all their legs); our rows linked "
               f"to one: {sum(1 for o in rows.values() if o.broker_id)} ({sum(1 for o in rows.values() if o.combo_type)} "
               f"combo rows)")
+        print(f"at the broker by kind: {dict(sorted(placed_kinds.items()))}, and {len(legs_at_broker)} bracket legs "
+              f"({len(leg_rows)} leg rows of ours)")
         print(f"duplicate broker orders: {duplicates}")
         print(f"orders lost: {lost} (unclaimed at broker {len(unclaimed)}, mislinked {len(wrong_link)}, "
-              f"linked but absent {len(phantom)}, still unknown {len(unresolved)})")
+              f"bracket legs without their row {len(legs_unrecorded)}, linked but absent {len(phantom)}, "
+              f"still unknown {len(unresolved)})")
         return 1 if duplicates or lost or replay_mismatch else 0
     finally:
         box["sim"].stop()
