@@ -1,4 +1,4 @@
-"""Soak the order path: N orders (stocks, single-leg options, bracket entries, option combos) through
+"""Soak the order path: N orders (stocks, single-leg options, bracket entries, OCA groups, option combos) through
 preview → place, with faults injected at random into the
 simulator's place_order (lost answers after acceptance, 5xx, dropped connections, rate-limit
 replies, latency, partial fills), some client retries with the same idempotency key, periodic
@@ -7,13 +7,16 @@ comes back from its state folder on the same port); then compare our rows with t
 ground truth as it reloaded it from disk.
 
     python -m bench.soak_orders [--orders 1000] [--fault-rate 0.25] [--retry-rate 0.1] [--restarts 2] [--seed 1]
-                                [--combo-rate 0.1] [--option-rate 0.15] [--bracket-rate 0.1]
+                                [--combo-rate 0.1] [--option-rate 0.15] [--bracket-rate 0.1] [--oca-rate 0.1]
 
 A share of the orders (--combo-rate) are option combos (a debit or credit vertical, or a straddle)
 from the simulator's chains: one broker order each, its legs filled together. Another share
 (--option-rate) are single-leg options near the money, bought or sold, MKT or LMT near the chain's
 price; another (--bracket-rate) are bracket entries: a LMT stock order with a take-profit and a
-stop-loss, which Tiger holds as two more orders (each must become one of our leg rows).
+stop-loss, which Tiger holds as two more orders (each must become one of our leg rows); another
+(--oca-rate) are OCA groups: a LMT near the price with one or two stops beyond it, one side, which
+Tiger holds as orders sharing the group's mark (each after the first must become one of our leg rows;
+a fill cancels the others).
 
 Runs on a throw-away SQLite database in a temporary folder (pass --use-database-url to use
 DATABASE_URL instead) and its own in-process simulator. Exit status 1 if any order was duplicated
@@ -87,6 +90,24 @@ def bracket_order(sim, r: random.Random) -> dict:
             "stop_loss_price": str(down if side == "BUY" else up)}
 
 
+def oca_group(sim, r: random.Random) -> dict:
+    """An OCA group on one stock and side: a LMT within 1% of the price, and a STP (sometimes a STP_LMT
+    too) 2-3% beyond it, whichever trades first cancelling the others."""
+    symbol, side = r.choice(SYMBOLS), r.choice(["BUY", "SELL"])
+    last = Decimal(str(sim.quote(symbol).regular_latest))
+    limit = (last * (1 + Decimal(str(r.uniform(-0.01, 0.01))))).quantize(Decimal("0.01"))
+    away = 1 if side == "BUY" else -1  # a buy stop triggers above the market, a sell stop below
+
+    def beyond(pct: str) -> str:
+        return str((last * (1 + away * Decimal(pct))).quantize(Decimal("0.01")))
+
+    others = [{"order_type": "STP", "stop_price": beyond("0.02")}]
+    if r.random() < 0.5:
+        others.append({"order_type": "STP_LMT", "stop_price": beyond("0.03"), "limit_price": beyond("0.035")})
+    return {"symbol": symbol, "side": side, "quantity": str(r.randint(1, 5)), "order_type": "LMT",
+            "limit_price": str(limit), "oca_orders": others}
+
+
 def _setup(use_database_url: bool) -> None:
     data = tempfile.mkdtemp(prefix="tigermcp-soak-")
     os.environ["TIGERMCP_DATA_DIR"] = data
@@ -134,6 +155,7 @@ def main(argv=None) -> int:
     parser.add_argument("--combo-rate", type=float, default=0.1, help="share of the orders that are option combos")
     parser.add_argument("--option-rate", type=float, default=0.15, help="share of single-leg option orders")
     parser.add_argument("--bracket-rate", type=float, default=0.1, help="share of bracket entries")
+    parser.add_argument("--oca-rate", type=float, default=0.1, help="share of OCA groups")
     parser.add_argument("--use-database-url", action="store_true")
     args = parser.parse_args(argv)
     _setup(args.use_database_url)
@@ -207,6 +229,8 @@ def main(argv=None) -> int:
                 order = option_order(box["sim"], r)
             elif draw < args.combo_rate + args.option_rate + args.bracket_rate:
                 order = bracket_order(box["sim"], r)
+            elif draw < args.combo_rate + args.option_rate + args.bracket_rate + args.oca_rate:
+                order = oca_group(box["sim"], r)
             elif r.random() < 0.5:
                 order["order_type"] = "MKT"
             else:
@@ -263,10 +287,20 @@ def main(argv=None) -> int:
             time.sleep(0.2)
 
         # Ground truth: the simulator's own book for this account. A bracket's legs are orders of their
-        # own at Tiger, carrying their entry's mark: each must be one of our rows (a leg), by its id.
+        # own at Tiger, carrying their entry's mark: each must be one of our rows (a leg), by its id. So
+        # must the orders of an OCA group after its first (they share its mark and name it as their group).
         everything = list(sim.exchange.accounts[number].orders.values())
-        book = [b for b in everything if b.parent_id is None]
-        legs_at_broker = [b for b in everything if b.parent_id is not None]
+        book = [b for b in everything if b.parent_id is None and b.oca_group in (None, b.id)]
+        book_ids_top = {id(b) for b in book}
+        legs_at_broker = [b for b in everything if id(b) not in book_ids_top]
+        oca_at_broker = [b for b in legs_at_broker if b.parent_id is None]
+        groups: dict[int, list] = {}
+        for b in everything:
+            if b.parent_id is None and b.oca_group is not None:
+                groups.setdefault(b.oca_group, []).append(b)
+        # A group with a fill keeps no other order working: its siblings were cancelled by the fill.
+        oca_filled = [g for g in groups.values() if any(b.filled > 0 for b in g)]
+        oca_still_working = [g for g in oca_filled if any(b.is_open and b.filled == 0 for b in g)]
         rows = {o.client_ref: o for o in Order.objects.filter(account=account, parent__isnull=True)}
         leg_rows = {o.broker_id for o in Order.objects.filter(account=account, parent__isnull=False)}
         by_ref = Counter(b.user_mark for b in book)
@@ -280,7 +314,7 @@ def main(argv=None) -> int:
         unresolved = [o for o in rows.values() if o.status in (OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT)]
         lost = len(unclaimed) + len(wrong_link) + len(legs_unrecorded) + len(phantom) + len(unresolved)
         placed_kinds = Counter("combo" if o.combo_type else "option" if o.sec_type == "OPT" else
-                               "bracket" if o.take_profit_price is not None else "stock"
+                               "bracket" if o.take_profit_price is not None else "oca" if o.oca_orders else "stock"
                                for o in rows.values() if o.broker_id)
         final = Counter(o.status for o in rows.values())
 
@@ -296,13 +330,15 @@ def main(argv=None) -> int:
               f"{sum(1 for b in book if b.legs and b.status == 'Filled')} filled with all their legs); our rows linked "
               f"to one: {sum(1 for o in rows.values() if o.broker_id)} ({sum(1 for o in rows.values() if o.combo_type)} "
               f"combo rows)")
-        print(f"at the broker by kind: {dict(sorted(placed_kinds.items()))}, and {len(legs_at_broker)} bracket legs "
-              f"({len(leg_rows)} leg rows of ours)")
+        print(f"at the broker by kind: {dict(sorted(placed_kinds.items()))}, and {len(legs_at_broker) - len(oca_at_broker)} "
+              f"bracket legs and {len(oca_at_broker)} further OCA orders ({len(leg_rows)} leg rows of ours)")
+        print(f"OCA groups at the broker: {len(groups)}, {len(oca_filled)} with a fill, of which "
+              f"{len(oca_still_working)} still had another order working")
         print(f"duplicate broker orders: {duplicates}")
         print(f"orders lost: {lost} (unclaimed at broker {len(unclaimed)}, mislinked {len(wrong_link)}, "
-              f"bracket legs without their row {len(legs_unrecorded)}, linked but absent {len(phantom)}, "
+              f"bracket legs or OCA orders without their row {len(legs_unrecorded)}, linked but absent {len(phantom)}, "
               f"still unknown {len(unresolved)})")
-        return 1 if duplicates or lost or replay_mismatch else 0
+        return 1 if duplicates or lost or replay_mismatch or oca_still_working else 0
     finally:
         box["sim"].stop()
 
