@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import typing
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -17,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accounts.actors import Actor
 from core.metrics import request_record
@@ -200,21 +201,57 @@ def build_tools(toolsets: frozenset[str] | None = None) -> list[Tool]:
     """The tools of `toolsets` (None: every tool), with compact schemas (mcp_bridge.schemas.compact_schema)."""
     from mcp_bridge import tools
 
-    built = []
+    chosen: list[tuple[Callable, dict]] = []
 
     def add(fn, **options) -> None:
         if toolsets is not None and tools.TOOLSET_OF.get(fn.__name__, "core") not in toolsets:
             return  # each tool costs its schemas' build at start-up (run_mcp's time to first tools/list)
-        tool = CheckedTool.from_function(fn, **options)
-        tool.parameters = compact_schema(tool.parameters)
-        if tool.fn_metadata.output_schema is not None:
-            # Read on each call (FuncMetadata's documented contract); results are still validated
-            # against the return type's model, the schema is what is published.
-            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
-        built.append(tool)
+        chosen.append((fn, options))
 
     tools.register(add)
+    outputs = output_schemas([fn for fn, _ in chosen])
+    built = []
+    for fn, options in chosen:
+        if fn in outputs:
+            # The SDK would build the same schema tool by tool; output_schemas built them in one pass.
+            tool = CheckedTool.from_function(fn, structured_output=False, **options)
+            # FuncMetadata's fields are read on each call (its documented contract): results are
+            # validated against the return type's model, the schema is what is published.
+            tool.fn_metadata.output_model, tool.fn_metadata.output_schema = outputs[fn]
+        else:
+            tool = CheckedTool.from_function(fn, **options)
+            if tool.fn_metadata.output_schema is not None:
+                tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
+        tool.parameters = compact_schema(tool.parameters)
+        built.append(tool)
     return built
+
+
+def output_schemas(fns: list[Callable]) -> dict[Callable, tuple[type[BaseModel], dict]]:
+    """fn -> (its return model, the compact output schema) for each tool returning a pydantic model,
+    all generated in one pass: pydantic's generator sorts out the shared definitions once instead of
+    once per tool (about 60 ms of run_mcp's start-up here). The SDK's generator, so a return type it
+    cannot describe fails here too. A self-referential model is left to the SDK (its root is written
+    differently)."""
+    from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
+    from pydantic.json_schema import models_json_schema
+
+    models = {}
+    for fn in fns:
+        model = typing.get_type_hints(fn).get("return")
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            models[fn] = model
+    if not models:
+        return {}
+    refs, definitions = models_json_schema([(m, "validation") for m in set(models.values())],
+                                           schema_generator=StrictJsonSchema)
+    defs = definitions.get("$defs", {})
+    out = {}
+    for fn, model in models.items():
+        schema = compact_schema({**refs[(model, "validation")], "$defs": defs})
+        if "$defs" not in schema:  # not recursive
+            out[fn] = (model, schema)
+    return out
 
 
 def build_server(resolve_actor: ActorResolver, resolve_toolsets: ToolsetResolver | None = None, *,
