@@ -94,8 +94,9 @@ def _check_redis() -> dict:
 
 
 def _check_celery(now: datetime) -> dict:
-    from celery import current_app as app
+    from core.tasks import celery_app
 
+    app = celery_app()
     if app.conf.task_always_eager:
         return {"status": "eager", "detail": "tasks run inline (embedded default); no worker needed"}
     from django.core.cache import cache

@@ -8,9 +8,14 @@ import logging
 from celery import shared_task
 
 from accounts.actors import Actor
+from core.tasks import celery_app
 from accounts.models import AccountStatus, TigerAccount
 
 logger = logging.getLogger(__name__)
+
+# The project's app, so that a task sent from a process that started without it (run_mcp) goes
+# through the project's broker and settings, never Celery's default app.
+celery_app()
 
 
 @shared_task(name="marketdata.health_check_account", ignore_result=True)

@@ -207,6 +207,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The module holding the Celery app (core.tasks.celery_app loads it where a process started without it).
+TIGERMCP_CELERY_APP = "tigermcp.celery"
 # Celery: a real worker and beat (./scripts/run starts both beside the web server). True runs every
 # task inline in the caller instead, as the test suite does (scripts/test sets it).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -7,9 +7,14 @@ import logging
 from celery import shared_task
 
 from accounts.actors import Actor
+from core.tasks import celery_app
 from trading.services import orders_reconcile_all
 
 logger = logging.getLogger(__name__)
+
+# The project's app, so that a task sent from a process that started without it (run_mcp) goes
+# through the project's broker and settings, never Celery's default app.
+celery_app()
 
 
 @shared_task(name="trading.orders_reconcile", ignore_result=True)
