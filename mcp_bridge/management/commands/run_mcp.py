@@ -5,6 +5,7 @@ client (`--client`, TIGERMCP_MCP_CLIENT, or in the embedded default the "local" 
 the demo paper accounts). HTTP: every request authenticates with an MCP token from admin.
 """
 
+import gc
 import importlib.util
 import logging
 import os
@@ -17,6 +18,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 logger = logging.getLogger("mcp_bridge.run_mcp")
+
+
+def collector_resume() -> None:
+    """Turn the garbage collector back on where manage.py turned it off for the start-up. What the
+    start-up made is moved out of its sight first (gc.freeze): it lives as long as the process, and
+    later collections then only walk what the calls make."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class _DeferredPackage(types.ModuleType):
@@ -143,6 +153,7 @@ class Command(BaseCommand):
             return actor
 
         server = build_server(resolve, lambda ctx: toolsets, registered=toolsets)
+        collector_resume()
         logger.info("Serving MCP over stdio as %s (toolsets: %s).", actor.label, ",".join(sorted(toolsets)))
         anyio.run(serve_stdio, server, backend_options={"use_uvloop": uvloop_usable()})
 
@@ -155,6 +166,7 @@ class Command(BaseCommand):
             logger.warning("Binding the MCP HTTP server to %s: reachable beyond this machine. "
                            "Serve it behind TLS.", host)
         app = with_metrics(McpHttpApp(path="/mcp", bind_host=host, toolsets=toolsets))
+        collector_resume()
         logger.info("Serving MCP over streamable HTTP at http://%s:%s/mcp (and /metrics)", host, port)
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
         sys.stderr.flush()
