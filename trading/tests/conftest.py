@@ -73,3 +73,21 @@ def trader(client, account, system_actor):
     grant_set(actor=system_actor, account=account, scope=Scope.TRADE, user=user)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def hk_session(sim, account, system_actor, db):
+    """Hong Kong's morning on the simulator's clock (given back after), and HK allowed by the policy."""
+    import datetime as dt
+
+    from trading import services
+
+    policy = services.risk_policy_for(account=account)
+    policy.allowed_markets = "US,HK"
+    services.risk_policy_save(actor=system_actor, policy=policy)
+    start = sim.clock.now()
+    sim.clock.set(dt.datetime(2026, 11, 24, 2, 30, tzinfo=dt.timezone.utc))  # Tuesday 10:30 in Hong Kong
+    try:
+        yield
+    finally:
+        sim.clock.set(start)

@@ -41,3 +41,14 @@ def cancel_and_check(system_actor, account, order, sim) -> None:
                                  confirmation_token=cancel.confirmation_token)
     assert done.status in (OrderStatus.CANCEL_PENDING, OrderStatus.CANCELLED)
     assert sim.exchange.accounts[n].orders[int(order.broker_id)].status in ("PendingCancel", "Cancelled")
+
+
+def hk_call(system_actor, account, root="TCH.HK"):
+    """A call near the middle of an HK option root's second expiry (the services' chain)."""
+    from marketdata.services import option_chain_get, option_expirations_get
+
+    n = account.account_number
+    expiry = option_expirations_get(actor=system_actor, symbol=root, account_number=n)[1]
+    calls = [o for o in option_chain_get(actor=system_actor, symbol=root, expiry=expiry, account_number=n)
+             if o.put_call == "CALL"]
+    return calls[len(calls) // 2]

@@ -3,48 +3,22 @@ identifier (TCH.HK…), by HKEX's option symbol or by the stock's code with expi
 valued in HKD through the contract's own size (100 shares for 00700, 500 for 09988); previewed,
 placed, filled or rested, and cancelled on Hong Kong's session."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from core.errors import InvalidInput
 from trading import services
-from trading.tests.factories import cancel_and_check, preview_and_place
+from trading.tests.factories import cancel_and_check, hk_call, preview_and_place
 from trading.models import OrderStatus
 from trading.risk import RiskRefused
 
 S = OrderStatus
-HK_MORNING = dt.datetime(2026, 11, 24, 2, 30, tzinfo=dt.timezone.utc)  # Tuesday 10:30 in Hong Kong
-
-
-@pytest.fixture
-def hk_session(sim, account, system_actor, db):
-    """Hong Kong's morning on the simulator's clock (given back after), and HK allowed by the policy."""
-    policy = services.risk_policy_for(account=account)
-    policy.allowed_markets = "US,HK"
-    services.risk_policy_save(actor=system_actor, policy=policy)
-    start = sim.clock.now()
-    sim.clock.set(HK_MORNING)
-    try:
-        yield
-    finally:
-        sim.clock.set(start)
-
-
-def _hk_call(system_actor, account, root="TCH.HK"):
-    from marketdata.services import option_chain_get, option_expirations_get
-
-    n = account.account_number
-    expiry = option_expirations_get(actor=system_actor, symbol=root, account_number=n)[1]
-    calls = [o for o in option_chain_get(actor=system_actor, symbol=root, expiry=expiry, account_number=n)
-             if o.put_call == "CALL"]
-    return calls[len(calls) // 2]
 
 
 @pytest.mark.django_db
 def test_an_hk_option_by_identifier_fills_in_hkd_through_its_contract_size(system_actor, account, sim, hk_session):
-    call = _hk_call(system_actor, account)
+    call = hk_call(system_actor, account)
     assert call.identifier.startswith("TCH.HK") and call.multiplier == 100
     hkd_before = sim.exchange.accounts[account.account_number].cash.get("HKD", Decimal(0))
     preview, order = preview_and_place(system_actor, account, "hk-opt-1", identifier=call.identifier, side="BUY", quantity="2",
@@ -63,7 +37,7 @@ def test_an_hk_option_by_identifier_fills_in_hkd_through_its_contract_size(syste
 
 @pytest.mark.django_db
 def test_an_hk_option_by_stock_code_rests_and_cancels(system_actor, account, sim, hk_session):
-    call = _hk_call(system_actor, account, root="ALB.HK")
+    call = hk_call(system_actor, account, root="ALB.HK")
     low = max(Decimal("0.01"), (call.bid * Decimal("0.5")).quantize(Decimal("0.01")))
     preview, order = preview_and_place(system_actor, account, "hk-opt-2", symbol="09988", expiry=call.expiry.isoformat(),
                             strike=str(call.strike), right="CALL", side="BUY", quantity="1", order_type="LMT",
@@ -77,7 +51,7 @@ def test_an_hk_option_by_stock_code_rests_and_cancels(system_actor, account, sim
 
 @pytest.mark.django_db
 def test_hkd_limits_hold_an_hk_option_through_its_contract_size(system_actor, account, hk_session):
-    call = _hk_call(system_actor, account, root="ALB.HK")
+    call = hk_call(system_actor, account, root="ALB.HK")
     policy = services.risk_policy_for(account=account)
     # HKD's own limits: two contracts' premium (500 shares each), not two hundred dollars' worth.
     policy.limits_mode = "per_currency"
@@ -107,7 +81,7 @@ def test_an_hk_stock_without_options_is_refused_with_what_to_do(system_actor, ac
 
 @pytest.mark.django_db
 def test_shares_of_the_hk_stock_cover_calls_on_its_option_symbol(system_actor, account, sim, hk_session):
-    call = _hk_call(system_actor, account)  # TCH.HK: 100 shares of 00700 per contract
+    call = hk_call(system_actor, account)  # TCH.HK: 100 shares of 00700 per contract
     n = account.account_number
     sell = {"identifier": call.identifier, "side": "SELL", "quantity": "1", "order_type": "MKT"}
     with pytest.raises(RiskRefused) as err:
