@@ -4,7 +4,7 @@ account's row lock; doors call orders_list / order_get, which check the actor's 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -96,10 +96,16 @@ def risk_policy_of(*, account) -> RiskPolicy | None:
     return rows[0] if rows else None
 
 
-def trading_state_of(*, account) -> AccountTradingState | None:
-    """The account's trading state, unlocked; None before its first order."""
-    rows = hot_instances(("trading_state", account.pk), lambda: AccountTradingState.objects.filter(account_id=account.pk))
-    return rows[0] if rows else None
+def trading_state_and_kill_switch(*, account) -> tuple[AccountTradingState | None, str | None]:
+    """The account's trading state, unlocked (None before its first order), and its kill_switch_scope:
+    read in one statement, as the risk check's facts need both."""
+    rows = hot_instances(("trading_state_kill_switch", account.pk), lambda: AccountTradingState.objects.filter(
+        account_id=account.pk).annotate(kill_switch_now=Subquery(_active_kill_switches(account).order_by(
+            Case(When(scope="global", then=0), default=1)).values("scope")[:1])))
+    if not rows:
+        return None, kill_switch_scope(account=account)
+    scope = rows[0].kill_switch_now  # the global switch first, then the account's
+    return rows[0], None if scope is None else ("global" if scope == "global" else "account")
 
 
 def trading_state_locked(*, account) -> AccountTradingState | None:
@@ -156,12 +162,15 @@ def open_call_sales(*, account, underlying: str, exclude_order_id=None) -> Decim
 def kill_switch_scope(*, account) -> str | None:
     """"global", "account" or None. Read from the database on every check, so every process agrees."""
     # Checked up to six times per order: compiled once per account (core.hot_queries), run every time.
-    _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: KillSwitch.objects.filter(active=True).filter(
-        Q(scope="global") | Q(account_id=account.pk)).values_list("scope"))
+    _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: _active_kill_switches(account).values_list("scope"))
     scopes = {scope for (scope,) in rows}
     if "global" in scopes:
         return "global"
     return "account" if scopes else None
+
+
+def _active_kill_switches(account) -> QuerySet[KillSwitch]:
+    return KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account_id=account.pk))
 
 
 def orders_list(*, actor: Actor, account_number: str | None = None, status: str | None = None,

@@ -16,7 +16,7 @@ from audit.checkpoint import checkpoint_latest
 from audit.keys import audit_mac_key
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
-from audit.services import audit_record
+from audit.services import audit_head_forget, audit_record
 from core.config import embedded_audit_hmac_key
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,9 @@ def tamper(sql, params=()):
         cur.execute(sql, params)
         if connection.vendor == "postgresql":
             cur.execute("SET session_replication_role = DEFAULT")
+    # Another session's edit would wait for the head's lock and come after the writer's transaction;
+    # here the test's one transaction holds both, so the writer is told the head changed under it.
+    audit_head_forget()
 
 
 def rewrite_from(seq, *, payload):

@@ -137,3 +137,34 @@ def test_check_warns_when_production_runs_as_superuser_or_owner(settings):
         transaction.set_rollback(True)
     settings.PRODUCTION = False
     assert app_runs_as_app_role(databases=["default"]) == []
+
+
+def test_an_event_written_beside_the_chain_is_refused(events):
+    # The INSERT moves the head onto the event (audit 0005), and the head's guard refuses an event that
+    # does not link to it: one that skips a number, or one that names another predecessor.
+    last = events[-1]
+    for seq, prev_hash in ((last.seq + 2, last.hash), (last.seq + 1, events[-2].hash)):
+        forged = AuditEvent(seq=seq, created_at=last.created_at, actor_type="system", actor_label="x", door="cli",
+                            event_type="forged", payload={}, prev_hash=prev_hash)
+        forged.hash = forged.compute_hash()
+        with pytest.raises(DatabaseError, match="only moves forward"), transaction.atomic():
+            forged.save(force_insert=True)
+    assert AuditEvent.objects.count() == len(events) + 1  # the account's event and the three
+    head = AuditHead.objects.get()
+    assert (head.seq, head.hash, head.mac) == (last.seq, last.hash, last.mac)
+
+
+def test_events_of_one_transaction_chain_around_a_rolled_back_savepoint(django_capture_on_commit_callbacks):
+    # Later events of a transaction reuse the head it holds; an event rolled back with its savepoint
+    # is not reused.
+    actor = Actor.system("cli")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        first = audit_record(actor=actor, event_type="kept.first")
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            audit_record(actor=actor, event_type="rolled.back")
+            1 / 0
+        last = audit_record(actor=actor, event_type="kept.last")
+    assert (last.seq, last.prev_hash) == (first.seq + 1, first.hash)
+    assert list(AuditEvent.objects.order_by("seq").values_list("event_type", flat=True)) == ["kept.first", "kept.last"]
+    head = AuditHead.objects.get()
+    assert (head.seq, head.hash, head.mac) == (last.seq, last.hash, last.mac)

@@ -155,11 +155,11 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
             facts.fx_rates = dict(broker_for(account).assets().fx_rates)
         except BrokerError as exc:
             facts.fx_error = exc.message
-    state = selectors.trading_state_of(account=account)
+    state, kill_switch = selectors.trading_state_and_kill_switch(account=account)
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
-    if losing or (state and state.closing_only_day == today) or selectors.kill_switch_scope(account=account):
+    if losing or (state and state.closing_only_day == today) or kill_switch:
         # Only then does reducing a position decide anything: a combo reduces when every leg does.
         if intent.is_combo:
             facts.leg_positions = combo_leg_positions(account, intent)

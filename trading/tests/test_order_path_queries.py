@@ -14,15 +14,18 @@ from trading.services import order_place, order_preview
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 # Preview (the access check is served from the process's copy, accounts.grant_copies): the policy, the
-# trading state, the kill switch; under the account's lock its
-# exposure, orders in the last minute, the duplicate window, the kill switch and the risk decision's
-# audit event (head, event, head); the confirmation token and its event.
-PREVIEW_STATEMENTS = 15
-# Place: the same checks again (the access check from the copy) around the token's lookup, the idempotency key (before and under the
-# lock), the token spent, three audit events and the PENDING_SUBMIT row; then the kill switch before
-# sending; the acknowledgement under the order's lock (its broker id's holder, the row, its event);
-# the live update's read of the committed row; the kill switch after sending.
-PLACE_STATEMENTS = 31
+# trading state with the kill switch (one statement); under the account's lock its exposure, orders in
+# the last minute, the duplicate window, the kill switch and the risk decision's audit event (the head
+# read and locked, then the event, whose INSERT moves the head: audit 0005); the confirmation token and
+# its event (head, event).
+PREVIEW_STATEMENTS = 12
+# Place: the same checks again (the access check from the copy) around the token's lookup, the
+# idempotency key (before and under the lock), the token spent, three audit events and the
+# PENDING_SUBMIT row (the head read once: the transaction holds it, so its later events are one INSERT
+# each); then the kill switch before sending; the acknowledgement under the order's lock (its broker
+# id's holder, the row, its event: head and INSERT); the live update's read of the committed row; the
+# kill switch after sending.
+PLACE_STATEMENTS = 24
 
 
 def test_preview_and_place_run_a_fixed_number_of_sql_statements(system_actor, account, last_price):
