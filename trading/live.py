@@ -8,7 +8,7 @@ polls the database's change feed instead (trading.selectors.order_changes_since)
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.dispatch import receiver
 
 from trading.models import Order, order_status_committed
@@ -20,18 +20,25 @@ GROUP = "orders"
 
 
 @receiver(order_status_committed, dispatch_uid="trading.live.order_update_publish")
-def _on_status_committed(sender, order_id: int, **kwargs) -> None:
-    order_update_publish(order_id)
+def _on_status_committed(sender, order_id: int, account_id: int | None = None, **kwargs) -> None:
+    order_update_publish(order_id, account_id=account_id)
 
 
 def account_group(account_id: int) -> str:
     return f"{GROUP}.account.{account_id}"
 
 
-def order_update_publish(order_id: int) -> None:
-    """Called on commit: a lost update only costs a refresh, never the transition itself."""
+def order_update_publish(order_id: int, *, account_id: int | None = None) -> None:
+    """Called on commit: a lost update only costs a refresh, never the transition itself.
+
+    The in-process layer (no Redis) only reaches this process's own websockets: when none of them
+    listens to the account's group, as in run_mcp and Celery, the update would go nowhere, so the order
+    is not read for it (issue 16: the order path's own cost)."""
     layer = get_channel_layer()
     if layer is None:
+        return
+    if account_id is not None and isinstance(layer, InMemoryChannelLayer) \
+            and not layer.groups.get(account_group(account_id)):
         return
     try:
         order = Order.objects.select_related("account").get(pk=order_id)

@@ -291,7 +291,8 @@ class Order(models.Model):
             # Its account's cached balances and positions end with the transition (a fill moves
             # them, any order moves buying power), once it is committed for every reader to see.
             transaction.on_commit(lambda: account_reads_forget(account))
-            transaction.on_commit(lambda: order_status_committed.send(sender=Order, order_id=order_id))
+            transaction.on_commit(lambda: order_status_committed.send(sender=Order, order_id=order_id,
+                                                                      account_id=account.pk))
 
 
 class Fill(models.Model):

@@ -125,3 +125,34 @@ def test_others_are_refused(who):
         assert connected is False
 
     asyncio.run(scenario())
+
+
+def test_without_redis_an_update_no_socket_of_this_process_listens_to_is_not_read(settings):
+    # The in-process layer reaches only this process's sockets (run_mcp and Celery have none): the
+    # order is read for an update only when one of them listens to its account.
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trading.live import account_group, order_update_publish
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    account = make_account()
+    order = make_order(account=account)
+    layer = get_channel_layer()
+    with CaptureQueriesContext(connection) as unheard:
+        order_update_publish(order.pk, account_id=account.pk)
+    assert unheard.captured_queries == []
+
+    async def listen():
+        channel = await layer.new_channel()
+        await layer.group_add(account_group(account.pk), channel)
+        return channel
+
+    channel = async_to_sync(listen)()
+    with CaptureQueriesContext(connection) as heard:
+        order_update_publish(order.pk, account_id=account.pk)
+    assert len(heard.captured_queries) == 1
+    message = async_to_sync(layer.receive)(channel)
+    assert message["type"] == "order.update" and message["order"]["order_id"] == order.pk
