@@ -94,10 +94,11 @@ def main(argv=None) -> int:
     sim = bench_simulator(state_dir=tempfile.mkdtemp(prefix="tigermcp-bench-order-path-sim-"))
     price = Decimal(str(sim.quote("AAPL").regular_latest))
     actor = Actor.system("cli", "bench.order_path")
-    # Tiger allows 60 calls a minute of most APIs per developer id (our limiter keeps to it): one
-    # developer and account per 40 orders, used in turn, so that no order waits for the budget.
+    # Tiger allows 60 calls a minute of most APIs per developer id (our limiter keeps to it), and each
+    # order reads the assets twice (preview and place): one developer and account per 25 orders, used in
+    # turn, so that no account's whole share reaches the budget however fast the orders go.
     numbers = []
-    for _ in range((args.warmup + args.orders) // 40 + 1):
+    for _ in range((args.warmup + args.orders) // 25 + 1):
         dev = sim.create_developer()
         number = sim.open_account(dev.tiger_id, cash={"USD": Decimal("100000000")})
         account = account_save(actor=actor, account=TigerAccount(
