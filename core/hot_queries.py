@@ -49,6 +49,29 @@ def hot_rows(key: tuple, build: Callable[[], QuerySet]) -> tuple[str, list[tuple
         return alias, cursor.fetchall()
 
 
+def hot_rows_for(key: tuple, build: Callable[..., QuerySet], *values: str) -> tuple[str, list[tuple]]:
+    """hot_rows for a query that also takes per-call strings (`values`, e.g. an idempotency key, each
+    compared with =): compiled once per `key` with a stand-in for each value, whose places in the
+    parameters are then filled with each call's values."""
+    entry = _parametrised.get(key)
+    if entry is None:
+        stand_ins = tuple(f"\x1fhot stand-in {i}\x1f" for i in range(len(values)))
+        query = build(*stand_ins)
+        sql, params = query.query.get_compiler(using=query.db).as_sql()
+        slots = tuple(stand_ins.index(p) if isinstance(p, str) and p in stand_ins else None for p in params)
+        if sorted(s for s in slots if s is not None) != list(range(len(values))):
+            raise ValueError(f"hot_rows_for {key}: each value must be one parameter of the query, as given")
+        entry = (query.db, sql, tuple(params), slots)
+        remember(_parametrised, key, entry)
+    alias, sql, params, slots = entry
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [p if s is None else values[s] for p, s in zip(params, slots)])
+        return alias, cursor.fetchall()
+
+
+_parametrised: dict[tuple, tuple[str, str, tuple, tuple]] = {}
+
+
 def hot_instances(key: tuple, build: Callable[[], QuerySet]) -> list:
     """The model instances of the queryset `build()` returns (a plain one: no select_related, no
     annotations, no deferred fields), compiled once per `key` as hot_statement."""

@@ -12,6 +12,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, account_route
 from audit.services import audit_record
+from core.hot_queries import hot_rows_for
 from core.metrics import ORDERS
 from core.errors import (
     ApplicationError,
@@ -162,6 +163,14 @@ NOT_FRACTIONAL = ("{symbol} does not trade in fractional shares at Tiger (its co
                   "is false), so {what} cannot be placed; give quantity as a whole number of shares.")
 
 
+def _order_by_key(account, key: str) -> Order | None:
+    """The account's order under this idempotency key, looked up twice per place: its id by a statement
+    compiled once per account (core.hot_queries), the row only for a replay."""
+    _alias, rows = hot_rows_for(("order_by_idempotency_key", account.pk), lambda stand_in: Order.objects.filter(
+        account_id=account.pk, idempotency_key=stand_in).values_list("pk")[:1], key)
+    return Order.objects.get(pk=rows[0][0]) if rows else None
+
+
 def _replay(order: Order, payload_hash: str, key: str) -> Order:
     if order.payload_hash != payload_hash:
         raise Conflict(KEY_REUSED.format(key=key, order_id=order.pk), code="idempotency_key_reused")
@@ -226,7 +235,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
                     both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca",
                                "trading_session_type"))
-    existing = Order.objects.filter(account=account, idempotency_key=key).first()
+    existing = _order_by_key(account, key)
     if existing is not None:
         return _replay(existing, token.payload_hash, key)
 
@@ -238,7 +247,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
     try:
         with transaction.atomic():
             state = _lock_state(account)
-            existing = Order.objects.filter(account=account, idempotency_key=key).first()
+            existing = _order_by_key(account, key)
             if existing is None:
                 try:
                     _consume_token(actor=actor, account=account, token=token)
@@ -254,7 +263,7 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
                                           payload_hash=token.payload_hash)
     except IntegrityError:
         # SQLite has no row locks: a concurrent twin with the same key won the insert.
-        existing = Order.objects.filter(account=account, idempotency_key=key).first()
+        existing = _order_by_key(account, key)
         if existing is None:
             raise
     if refusal is not None:
