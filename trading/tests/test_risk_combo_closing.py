@@ -5,7 +5,7 @@ Hypothesis checks the rule against a per-leg oracle, with legs held long, short 
 
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from trading.risk import evaluate
@@ -56,13 +56,18 @@ def test_a_covered_call_sold_back_closes_the_shares_and_the_short_call():
 
 @settings(max_examples=300, deadline=None)
 @given(shape=combos(), side=st.sampled_from(["BUY", "SELL"]), qty=st.integers(1, 6),
-       held=st.tuples(st.integers(-20, 20), st.integers(-20, 20)), switch=st.sampled_from(["kill", "closing"]),
+       held=st.tuples(*[st.tuples(st.booleans(), st.integers(-3, 3))] * 2), switch=st.sampled_from(["kill", "closing"]),
        known=st.booleans())
 def test_only_a_combo_whose_every_leg_closes_a_held_position_is_reducing(shape, side, qty, held, switch, known):
     kind, legs = shape
     intent = combo(kind, legs, side=side, quantity=str(qty), limit_price="1")
-    # Held per leg, in its units (a stock leg's shares: 100 per contract's worth).
-    positions = [D(h) * (100 if leg.is_stock else 1) for h, leg in zip(held, intent.legs)]
+    # Held per leg, near what the leg trades (a stock leg in shares), long or short: the way that the leg
+    # closes or the other way, a little more or less than it trades.
+    positions = []
+    for (closing_way, off), leg in zip(held, intent.legs):
+        sells = (leg.side == "SELL") == (side == "BUY")
+        size = max(qty * leg.ratio + off * (50 if leg.is_stock else 1), 0)
+        positions.append(D(size) * (1 if sells == closing_way else -1))
 
     def closes(leg, position) -> bool:  # the oracle: this leg's trade only takes off what is held
         sells = (leg.side == "SELL") == (side == "BUY")
@@ -73,6 +78,7 @@ def test_only_a_combo_whose_every_leg_closes_a_held_position_is_reducing(shape, 
     closable = tuple(max(p if ((leg.side == "SELL") == (side == "BUY")) else -p, D(0))
                      for leg, p in zip(intent.legs, positions)) if known else None
     reducing = known and all(closes(leg, p) for leg, p in zip(intent.legs, positions))
+    event("reducing" if reducing else "adding risk")
     d = _decide(intent, closable, **({"kill_switch": "account"} if switch == "kill" else {"closing_only": True}))
     assert d.risk_increasing == (not reducing)
     if reducing:
