@@ -7,7 +7,9 @@ run_mcp at most 200 MB. The raw JSON-RPC messages are written the moment the pro
 (as Claude Desktop does), so the figure includes interpreter, Django and MCP start-up.
 
 With --official (a virtualenv holding the PyPI `tigermcp` server and `mcp<2`), the official Tiger
-MCP server is measured the same way, pointed at the same simulator with TIGEROPEN_PROPS_PATH.
+MCP server is measured the same way, pointed at the same simulator with TIGEROPEN_PROPS_PATH, in
+turn with run_mcp (one start of each per round, so a change of the machine's load hits both). Each
+start's CPU time at the reply (user + system, from /proc) is printed too: it moves less with the load.
 """
 
 from __future__ import annotations
@@ -37,8 +39,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def time_to_tools_list(cmd: list[str], env: dict, *, cwd=ROOT, extra: list[dict] = (), idle: float = 0.0):
-    """Seconds from spawn to the tools/list reply; RSS after `idle` seconds; optional extra requests."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_to_tools_list(cmd: list[str], env: dict, *, cwd=ROOT, extra: list[dict] = (), idle: float = 0.0,
+                       cpu: list | None = None):
+    """Seconds from spawn to the tools/list reply; RSS after `idle` seconds; optional extra requests.
+    `cpu`: the process's CPU seconds at the reply are appended to it."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, bufsize=1)
@@ -56,6 +66,8 @@ def time_to_tools_list(cmd: list[str], env: dict, *, cwd=ROOT, extra: list[dict]
                 continue  # the official server prints a banner on stdout; not ours to judge here
             if message.get("id") == 2:
                 elapsed = time.perf_counter() - started
+                if cpu is not None:
+                    cpu.append(cpu_seconds(proc.pid))
                 tools = len(message["result"]["tools"])
                 break
         for request in extra:
@@ -92,31 +104,39 @@ def main(argv=None) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "manage.py", "run_mcp", "--client", "bench"]
 
+    official = Path(args.official)
+    off_cmd = off_env = props = None
+    if official.exists():
+        props, off_env = official_server_env(sim, account, data_dir)
+        off_cmd = [str(official), "-m", "tigermcp.server"]
+        time_to_tools_list(off_cmd, off_env, cwd=props)
     time_to_tools_list(cmd, env)  # warm the OS file cache and .pyc files once
-    samples, tools, idle_rss = [], 0, []
+    samples, tools, idle_rss, cpu = [], 0, [], []
+    off, off_cpu = [], []
     for _ in range(args.runs):
-        elapsed, tools, memory = time_to_tools_list(cmd, env, idle=1.0)
+        elapsed, tools, memory = time_to_tools_list(cmd, env, idle=1.0, cpu=cpu)
         samples.append(elapsed)
         idle_rss.append(memory)
+        if off_cmd:
+            off.append(time_to_tools_list(off_cmd, off_env, cwd=props, idle=1.0, cpu=off_cpu))
     positions = {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
                  "params": {"name": "get_positions", "arguments": {"account": account.account_number}}}
     _, _, after_call = time_to_tools_list(cmd, env, extra=[positions], idle=1.0)
 
     print(f"run_mcp stdio, {tools} tools listed, {args.runs} runs")
     print(f"  start -> first tools/list: median {statistics.median(samples) * 1000:.0f} ms, "
-          f"min {min(samples) * 1000:.0f} ms, max {max(samples) * 1000:.0f} ms   (target <= 1200 ms)")
+          f"min {min(samples) * 1000:.0f} ms, max {max(samples) * 1000:.0f} ms   (target <= 1200 ms); "
+          f"CPU median {statistics.median(cpu) * 1000:.0f} ms")
     print(f"  idle RSS after start: {statistics.median(idle_rss):.0f} MB; after a get_positions call "
           f"(tigeropen loaded): {after_call:.0f} MB   (target <= 200 MB)")
-
-    official = Path(args.official)
-    if official.exists():
-        props, off_env = official_server_env(sim, account, data_dir)
-        off_cmd = [str(official), "-m", "tigermcp.server"]
-        time_to_tools_list(off_cmd, off_env, cwd=props)
-        off = [time_to_tools_list(off_cmd, off_env, cwd=props, idle=1.0) for _ in range(args.runs)]
-        print(f"official tigermcp (PyPI, mcp<2), {off[0][1]} tools listed")
-        print(f"  start -> first tools/list: median {statistics.median(o[0] for o in off) * 1000:.0f} ms, "
-              f"min {min(o[0] for o in off) * 1000:.0f} ms; idle RSS {statistics.median(o[2] for o in off):.0f} MB")
+    if off_cmd:
+        wall = statistics.median(o[0] for o in off)
+        print(f"official tigermcp (PyPI, mcp<2), {off[0][1]} tools listed, in turn with run_mcp")
+        print(f"  start -> first tools/list: median {wall * 1000:.0f} ms, "
+              f"min {min(o[0] for o in off) * 1000:.0f} ms; CPU median {statistics.median(off_cpu) * 1000:.0f} ms; "
+              f"idle RSS {statistics.median(o[2] for o in off):.0f} MB")
+        print(f"  run_mcp / official: {statistics.median(samples) / wall:.2f}x the time, "
+              f"{statistics.median(cpu) / statistics.median(off_cpu):.2f}x the CPU   (target <= 1.00x the time)")
     else:
         print(f"official tigermcp: skipped ({official} not found; see the module docstring)")
     sim.stop()
