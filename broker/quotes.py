@@ -42,16 +42,19 @@ def clean_symbols(symbols) -> list[str]:
 
 
 # A process-local layer in front of the shared cache: a warm quote costs one stamp check (the
-# generation below: a stat() in the embedded default, one GET with Redis) and dictionary reads, instead
-# of one shared-cache read and unpickling per symbol. An entry lives at most LOCAL_SECONDS beyond its
-# shared copy, and never past cache_clear_marketdata (which bumps the generation) in any process.
+# generation below: a stat() in the embedded default, one GET with Redis, shared by the callers of the
+# last GENERATION_LAG seconds) and dictionary reads, instead of one shared-cache read and unpickling per
+# symbol. An entry lives at most LOCAL_SECONDS beyond its shared copy, and never past
+# cache_clear_marketdata (which bumps the generation): in its own process at once, in others within
+# GENERATION_LAG.
 LOCAL_SECONDS = 1.0
+GENERATION_LAG = 0.1
 LOCAL_MAX_ENTRIES = 20_000
 _local: dict[str, tuple[object, float, object]] = {}
 
 
 def _generation():
-    return stamps.stamp(MARKETDATA_STAMP)
+    return stamps.stamp(MARKETDATA_STAMP, max_age=GENERATION_LAG)
 
 
 def _remember(generation, entries: dict, seconds: float) -> None:
