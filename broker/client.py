@@ -290,8 +290,11 @@ class BrokerClient(QuoteDataCalls, OptionDataCalls, HistoryDataCalls, DiscoveryD
 
     # -- orders -----------------------------------------------------------------------------------
 
-    def orders(self, *, limit: int = 100) -> list[BrokerOrder]:
-        rows = self._call("orders", self._trade.get_orders, account=self.account_number, limit=limit) or []
+    def orders(self, *, limit: int = 100, start: datetime | None = None, end: datetime | None = None) -> list[BrokerOrder]:
+        """The account's orders, newest first; with `start`/`end`, only those Tiger entered from `start`
+        (included) to `end` (excluded), by Tiger's own clock."""
+        rows = self._call("orders", self._trade.get_orders, account=self.account_number, limit=limit,
+                          start_time=_millis(start), end_time=_millis(end)) or []
         return [self._order(o) for o in rows]
 
     def open_orders(self) -> list[BrokerOrder]:

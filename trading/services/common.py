@@ -44,6 +44,11 @@ PENDING_STALE_SECONDS = 45
 BROKER_LIST_LIMIT = 300
 
 
+# Requests one reconciliation pass may spend per account looking for orders beyond the reach of
+# Tiger's recent list (an UNKNOWN order's time window, its anchors, a found entry's legs).
+WINDOW_REQUESTS_PER_PASS = 12
+
+
 COVERAGE_MARGIN_SECONDS = 10
 
 

@@ -43,6 +43,7 @@ from trading.services.common import (
     UNIDENTIFIED,
     UNKNOWN_GRACE_SECONDS,
     VANISHED,
+    WINDOW_REQUESTS_PER_PASS,
 )
 from trading.services.brackets import legs_from_broker, legs_record, same_terms
 from trading.services.identity import (
@@ -202,6 +203,111 @@ def _matches(row: Order, bo) -> bool:
     return (bo.limit_price or None) == (row.limit_price or None)
 
 
+_SPENT = object()  # the pass's budget of requests is used up
+
+
+class _Windows:
+    """Tiger's order list read by time window, for unacknowledged orders beyond the reach of its recent
+    list, within a budget of requests per pass. A window runs between two of our own acknowledged orders
+    (entered well before and well after the one looked for), at the times Tiger gives them: never by
+    comparing Tiger's clock with ours. What Tiger lists there is added to `listed`."""
+
+    def __init__(self, client, listed: dict):
+        self.client, self.listed, self.left = client, listed, WINDOW_REQUESTS_PER_PASS
+        self._times: dict[str, object] = {}
+
+    def _spend(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+    def _time_of(self, anchor: Order | None):
+        """When Tiger entered one of our acknowledged orders; None without one, or if its id no longer
+        names it."""
+        if anchor is None:
+            return None
+        if anchor.broker_id not in self._times:
+            bo = self.listed.get(anchor.broker_id)
+            if bo is None:
+                if not self._spend():
+                    return _SPENT
+                try:
+                    bo = self.client.order(anchor.broker_id)
+                except BrokerRejected:
+                    bo = None
+            self._times[anchor.broker_id] = bo.open_time if bo is not None and bo.reference == anchor.remark else None
+        return self._times[anchor.broker_id]
+
+    def _read(self, start, end, references: set[str]) -> bool:
+        """Pages through [start, end) newest first, until it is read whole (the answer), every reference
+        is found, or the budget is spent."""
+        seen: set[str] = set()
+        while self._spend():
+            page = self.client.orders(limit=BROKER_LIST_LIMIT, start=start, end=end)
+            fresh = [bo for bo in page if bo.broker_id not in seen]
+            seen.update(bo.broker_id for bo in page)
+            for bo in page:
+                self.listed.setdefault(bo.broker_id, bo)
+            if len(page) < BROKER_LIST_LIMIT:
+                return True
+            references -= {bo.reference for bo in page}
+            times = [bo.open_time for bo in page if bo.open_time is not None]
+            if not references or not fresh or not times:
+                return False
+            end = min(times) + timedelta(milliseconds=1)  # the next page: older ones (this instant again)
+        return False
+
+    def search(self, account, rows: list[Order], *, grace: int) -> set[int]:
+        """Looks for `rows` in their windows (rows between the same two of our orders share one); returns
+        the rows whose window was read whole between orders of ours entered well before and well after
+        them: there, and only there, their absence is conclusive."""
+        mine = Order.objects.filter(account=account, parent__isnull=True).exclude(broker_id="")
+        margin, after = timedelta(seconds=COVERAGE_MARGIN_SECONDS), timedelta(seconds=max(grace, COVERAGE_MARGIN_SECONDS))
+        windows: dict[tuple, list] = {}
+        # The least recently looked for first: orders that stay unresolved never starve the others.
+        for row in sorted(rows, key=lambda r: (r.reconciled_at is not None, r.reconciled_at or r.created_at, r.pk)):
+            before = mine.filter(created_at__lt=row.created_at - margin).order_by("-created_at", "-id").first()
+            later = mine.filter(created_at__gt=row.created_at + after).order_by("created_at", "id").first()
+            bounded = before is not None and later is not None
+            later = later or mine.filter(created_at__gt=row.created_at).order_by("created_at", "id").first()
+            windows.setdefault((before, later), []).append((row, bounded))
+        covered, looked = set(), []
+        for (before, later), members in windows.items():
+            try:
+                start, end = self._time_of(before), self._time_of(later)
+                if start is _SPENT or end is _SPENT or self.left <= 0:
+                    break
+                whole = self._read(start, end + timedelta(milliseconds=1) if end else None,
+                                   {row.remark for row, _ in members})
+            except ApplicationError as exc:  # the recent list's pass goes on without it
+                logger.warning("order list window unavailable: %s", exc.message)
+                break
+            looked.extend(row.pk for row, _ in members)
+            covered.update(row.pk for row, bounded in members
+                           if whole and bounded and start is not None and end is not None)
+        Order.objects.filter(pk__in=looked).update(reconciled_at=timezone.now())  # looked for now
+        return covered
+
+    def around(self, bo) -> list:
+        """What Tiger entered with `bo` (an entry found by its id beyond the recent list): its legs."""
+        if bo.open_time is None or not self._spend():
+            return []
+        try:
+            page = self.client.orders(limit=BROKER_LIST_LIMIT, start=bo.open_time,
+                                      end=bo.open_time + timedelta(seconds=COVERAGE_MARGIN_SECONDS))
+        except ApplicationError:
+            return []
+        fresh = [b for b in page if b.broker_id not in self.listed]
+        self.listed.update((b.broker_id, b) for b in fresh)
+        return fresh
+
+    @staticmethod
+    def legs_missing(entry: Order) -> bool:
+        expected = (entry.take_profit_price is not None) + (entry.stop_loss_price is not None) + len(entry.oca_orders or [])
+        return Order.objects.filter(parent_id=entry.pk).count() < expected
+
+
 def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds: int = UNKNOWN_GRACE_SECONDS) -> ReconcileReport:
     """Match the account's open, pending and UNKNOWN orders against Tiger's order list: statuses and
     fills are brought up to date. An order is identified only by our reference (the `tm:<ref>` user
@@ -215,21 +321,34 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
     if not rows:
         return report
     client = broker_for(account)
-    broker_orders = client.orders(limit=BROKER_LIST_LIMIT)
+    recent = client.orders(limit=BROKER_LIST_LIMIT)
     # "Not in the list" proves "never placed" only when the list reaches back past the row: it is
     # complete, or it holds one of our orders entered well before this one. Judged by our own clock,
     # never by comparing the broker's timestamps with ours.
-    by_id = {bo.broker_id: bo for bo in broker_orders}
+    full_list = len(recent) < BROKER_LIST_LIMIT
+    earliest_listed = (Order.objects.filter(account=account, broker_id__in=[bo.broker_id for bo in recent])
+                       .order_by("created_at").values_list("created_at", flat=True).first())
+    now = timezone.now()
+
+    def recent_covers(row: Order) -> bool:
+        return full_list or (earliest_listed is not None
+                             and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
+
+    listed = {bo.broker_id: bo for bo in recent}
+    # Unacknowledged orders the recent list neither shows nor reaches: looked for in their own window.
+    beyond = [row for row in rows if not row.broker_id and not row.parent_id and not recent_covers(row)
+              and not (row.status == S.PENDING_SUBMIT and (now - row.created_at).total_seconds() < PENDING_STALE_SECONDS)
+              and not any(bo.reference == row.remark for bo in recent)]
+    window = _Windows(client, listed)
+    window_covered = window.search(account, beyond, grace=unknown_grace_seconds) if beyond else set()
+    broker_orders = list(listed.values())
+    by_id = listed
     by_reference: dict[str, list] = {}
     for bo in broker_orders:
         # A bracket's legs carry their entry's mark too: they are found by their own ids below.
         if bo.reference.startswith("tm:") and not bo.parent_id:
             by_reference.setdefault(bo.reference, []).append(bo)
-    full_list = len(broker_orders) < BROKER_LIST_LIMIT
-    earliest_listed = (Order.objects.filter(account=account, broker_id__in=list(by_id))
-                       .order_by("created_at").values_list("created_at", flat=True).first())
     linked = set(Order.objects.filter(account=account).exclude(broker_id="").values_list("broker_id", flat=True))
-    now = timezone.now()
     for row in rows:
         report.checked += 1
         age = (now - row.created_at).total_seconds()
@@ -270,6 +389,8 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                 # Legs (an OCA group's other orders) whose acknowledgement was lost with their entry's:
                 # recorded from Tiger's list.
                 entry = Order.objects.select_related("account").get(pk=row.pk)
+                if bo.broker_id not in listed and window.legs_missing(entry):
+                    broker_orders.extend(window.around(bo))  # an entry beyond the list: its legs came with it
                 linked.update(leg.broker_id for leg in legs_record(entry, legs_from_broker(entry, broker_orders),
                                                                    actor=actor))
             if changes["transition"]:
@@ -279,8 +400,7 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
             if changes["stuck"]:
                 report.stuck_resolved.append(row.pk)
             continue
-        covered = full_list or (earliest_listed is not None
-                                and earliest_listed < row.created_at - timedelta(seconds=COVERAGE_MARGIN_SECONDS))
+        covered = recent_covers(row) or row.pk in window_covered
         # Anonymous broker orders that look like this one: they forbid "never placed" (it may be one
         # of them) but are never bound by their attributes alone.
         lookalikes = [b for b in broker_orders if b.broker_id not in linked and not b.reference.startswith("tm:")
