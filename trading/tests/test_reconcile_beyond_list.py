@@ -21,14 +21,15 @@ def age(order, seconds):
 
 
 def bury(sim, account, count=services.BROKER_LIST_LIMIT + 5):
-    """`count` newer broker orders, all with the terms the tests' orders have: another client's (no
+    """`count` newer broker orders (cancelled ones), all with the terms the tests' orders have: another client's (no
     mark) and ours for rows we do not hold (another mark)."""
     acct = sim.exchange.accounts[account.account_number]
     last = sim.quote("AAPL").regular_latest
     for i in range(count):
-        sim.exchange.place(acct, {"symbol": "AAPL", "action": "BUY", "order_type": "LMT", "total_quantity": "4",
-                                  "limit_price": str((Decimal(str(last)) * Decimal("0.5")).quantize(Decimal("0.01"))),
-                                  "user_mark": "" if i % 2 else f"tm:someone-else-{i}"})
+        order = sim.exchange.place(acct, {"symbol": "AAPL", "action": "BUY", "order_type": "LMT", "total_quantity": "4",
+                                          "limit_price": str((Decimal(str(last)) * Decimal("0.5")).quantize(Decimal("0.01"))),
+                                          "user_mark": "" if i % 2 else f"tm:someone-else-{i}"})
+        sim.exchange.cancel(acct, id_=order.id)  # listed all the same; keeps the next one's margin check short
 
 
 def test_an_unknown_order_buried_under_300_newer_orders_is_resolved_to_its_own_broker_order(
