@@ -95,3 +95,24 @@ def test_a_buried_unknown_order_is_not_never_placed_while_an_anonymous_lookalike
     never.refresh_from_db()
     assert never.status == S.UNKNOWN and never.broker_id == "" and report.never_placed == 0
     assert never.pk in report.alerts and OrderAlert.objects.get(order=never).broker_id == str(twin.id)
+
+
+def test_tigers_order_list_for_a_window_holds_the_orders_entered_from_its_start_to_before_its_end(account, sim):
+    import time
+
+    from broker.client import broker_for
+
+    acct = sim.exchange.accounts[account.account_number]
+    placed = []
+    for _ in range(3):
+        placed.append(sim.exchange.place(acct, {"symbol": "AAPL", "action": "BUY", "order_type": "LMT",
+                                                "total_quantity": "1", "limit_price": "100"}))
+        time.sleep(0.01)  # three distinct instants at Tiger
+    client = broker_for(account)
+    first, second, third = (client.order(str(o.id)) for o in placed)
+    assert first.open_time < second.open_time < third.open_time
+    # The start is included, the end is not (as Tiger's get_orders documents), newest first.
+    assert [bo.broker_id for bo in client.orders(limit=10, start=second.open_time, end=third.open_time)] == [second.broker_id]
+    assert [bo.broker_id for bo in client.orders(limit=10, start=first.open_time)] == [
+        third.broker_id, second.broker_id, first.broker_id]
+    assert [bo.broker_id for bo in client.orders(limit=1, end=third.open_time)] == [second.broker_id]
