@@ -6,6 +6,7 @@ the demo paper accounts). HTTP: every request authenticates with an MCP token fr
 """
 
 import gc
+import importlib
 import importlib.util
 import logging
 import os
@@ -39,7 +40,7 @@ class _DeferredPackage(types.ModuleType):
             raise AttributeError(name)
         if any(os.path.exists(os.path.join(folder, name)) or os.path.exists(os.path.join(folder, f"{name}.py"))
                for folder in self.__path__):
-            raise AttributeError(name)  # a submodule not imported yet: the import system imports it
+            return importlib.import_module(f"{self.__name__}.{name}")  # a submodule not imported yet
         state["running"] = True
         state["loader"].exec_module(self)
         del self.__dict__["_deferred_init"]
