@@ -169,6 +169,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "tigermcp.urls"
+if MCP_ONLY:
+    # run_mcp's HTTP app answers GET /metrics through Django (mcp_bridge.asgi.with_metrics): one URL,
+    # without the admin's pages, browser sessions, logins or static files, whose apps it leaves out.
+    ROOT_URLCONF = "tigermcp.urls_mcp"
+    MIDDLEWARE = [m for m in MIDDLEWARE if m not in (
+        "whitenoise.middleware.WhiteNoiseMiddleware", "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware", "django.contrib.messages.middleware.MessageMiddleware",
+        "axes.middleware.AxesMiddleware")]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
