@@ -88,14 +88,14 @@ def test_an_amount_order_without_a_last_price_is_refused():
 def test_buy_by_amount_fills_in_fractions_and_the_fractional_position_is_sold(sim, account, place, system_actor):
     from trading import services
 
-    ask = sim.quote("AAPL").ask
     order = place(quantity=None, amount="500")
     assert order.amount == D("500") and order.status in (S.SUBMITTED, S.FILLED)
     at_broker = sim.exchange.accounts[account.account_number].orders[int(order.broker_id)]
     assert at_broker.cash_amount == D("500")
     services.orders_reconcile(actor=system_actor, account_number=account.account_number)
     order.refresh_from_db()
-    shares = (D(500) / ask).quantize(FIVE, rounding=ROUND_FLOOR)
+    # As many shares as 500 USD buys at the price it filled at (the quote may move between a read here and the fill).
+    shares = (D(500) / at_broker.avg_fill_price).quantize(FIVE, rounding=ROUND_FLOOR)
     assert order.status == S.FILLED and order.filled_quantity == shares == order.quantity
     assert shares != shares.to_integral_value()
     # The position as Tiger's reply carries it (an integer and its scale, and positionQty), read by the SDK.
