@@ -93,6 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--official", default="/tmp/tigermcp-official/bin/python",
                         help="python of a virtualenv with the PyPI tigermcp server (skipped if missing)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also start run_mcp once under cProfile and write the profile to FILE (pstats)")
     args = parser.parse_args(argv)
 
     from bench.support import bench_accounts, bench_django, bench_mcp_client, bench_simulator, official_server_env
@@ -111,6 +113,8 @@ def main(argv=None) -> int:
         off_cmd = [str(official), "-m", "tigermcp.server"]
         time_to_tools_list(off_cmd, off_env, cwd=props)
     time_to_tools_list(cmd, env)  # warm the OS file cache and .pyc files once
+    if args.profile:
+        time_to_tools_list([sys.executable, "-m", "cProfile", "-o", args.profile, *cmd[1:]], env)
     samples, tools, idle_rss, cpu = [], 0, [], []
     off, off_cpu = [], []
     for _ in range(args.runs):

@@ -81,6 +81,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured orders to FILE (pstats)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args(argv)
     _setup(args.postgres)
@@ -118,21 +119,32 @@ def main(argv=None) -> int:
     from django.db import connection
 
     queries = [0]
+    sql_time = [0.0]
 
     def count(execute, sql, params, many, context):
         queries[0] += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_time[0] += time.perf_counter() - started
 
-    per_order_queries = []
+    per_order_queries, sql_times = [], []
     connection.execute_wrappers.append(count)
+    profiler = None
     try:
         for i in range(args.warmup + args.orders):
+            if args.profile and i == args.warmup:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             # Resting limit orders below the market: each is placed, none fills.
             limit = (price * Decimal("0.9") - Decimal(i % 50) / 100).quantize(Decimal("0.01"))
             order = {"symbol": "AAPL", "side": "BUY", "quantity": str(1 + i % 7), "order_type": "LMT", "limit_price": str(limit)}
             number = numbers[i % len(numbers)]
             clock.take()
-            queries[0] = 0
+            queries[0], sql_time[0] = 0, 0.0
             started, cpu_started = time.perf_counter(), time.thread_time()
             preview = services.order_preview(actor=actor, account_number=number, **order)
             placed = services.order_place(actor=actor, account_number=number, confirmation_token=preview.confirmation_token)
@@ -140,6 +152,7 @@ def main(argv=None) -> int:
             assert placed.status == "SUBMITTED", (placed.status, placed.status_reason)
             spent, sdk = clock.take()
             per_order_queries.append(queries[0])
+            sql_times.append(sql_time[0])
             if (i + 1) % 50 == 0:
                 print(f"  {i + 1} orders, last {total * 1000:.1f} ms (gateway {spent * 1000:.1f} ms)", file=sys.stderr, flush=True)
             if i >= args.warmup:
@@ -149,6 +162,9 @@ def main(argv=None) -> int:
                 sdk_times.append(sdk - spent)
                 cpu_times.append(cpu)
     finally:
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         gateway.stop()
 
     p50, p95 = pct(own, 50), pct(own, 95)
@@ -159,7 +175,9 @@ def main(argv=None) -> int:
           f"(the SDK's HTTP exchanges: preview + place)")
     print(f"SDK's own work:    p50 {pct(sdk_times, 50):.1f} ms  p95 {pct(sdk_times, 95):.1f} ms "
           f"(signing, parsing: inside the SDK calls, outside their HTTP exchanges; counted in our own cost)")
-    print(f"database:          {statistics.median(per_order_queries):.0f} SQL statements per order (median)")
+    print(f"database:          {statistics.median(per_order_queries):.0f} SQL statements per order (median), "
+          f"p50 {statistics.median(sql_times) * 1000:.1f} ms executing them (sending, the server's work, reading "
+          f"the rows; the ORM's building of them not included)")
     print(f"CPU of this thread: p50 {pct(cpu_times, 50):.1f} ms per order (ours and the SDK's; waits excluded, so "
           f"less sensitive to the machine's load than the times)")
     print(f"our own cost:      p50 {p50:.1f} ms  p95 {p95:.1f} ms  mean {statistics.mean(own) * 1000:.1f} ms")
