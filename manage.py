@@ -9,6 +9,18 @@ if sys.argv[1:2] == ["run_mcp"]:
     # a tenth of the time to the first tools/list). run_mcp freezes them and turns it back on once
     # its server is built (mcp_bridge.management.commands.run_mcp.collector_resume).
     gc.disable()
+    # Pydantic builds each model's validator and serializer when the class is defined: about 600 models
+    # here (the MCP SDK's protocol types for two protocol versions, ours), most of which a session never
+    # uses, ~0.1 s of the time to the first tools/list. Deferred, each is built at its first use, under
+    # pydantic's rebuild lock (safe from the HTTP transport's worker threads). pydantic has no public
+    # switch for every model at once: where its private defaults table is gone, models build eagerly as
+    # before, which is only slower.
+    try:
+        from pydantic._internal._config import config_defaults
+    except ImportError:
+        config_defaults = {}
+    if "defer_build" in config_defaults:
+        config_defaults["defer_build"] = True
 
 
 def main():
