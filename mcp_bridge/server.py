@@ -8,17 +8,19 @@ is read-only. Services enforce every rule again: hiding is a courtesy to the mod
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 import typing
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from accounts.actors import Actor
 from core.metrics import request_record
@@ -140,6 +142,53 @@ class CheckedTool(Tool):
         return await super().run(arguments, context, convert_result=convert_result)
 
 
+class PublishedTool(Tool):
+    """A tool listed as the contract file publishes it (CONTRACT), without generating its schemas: the
+    SDK tool that validates and runs a call (argument model, output model) is built at its first call.
+    Every field a call uses (fn_metadata, context_kwarg, ...) is the built tool's."""
+
+    _options: dict = PrivateAttr(default_factory=dict)
+    _output: dict | None = PrivateAttr(default=None)
+    _sdk_tool: CheckedTool | None = PrivateAttr(default=None)
+
+    @classmethod
+    def listed(cls, fn: Callable, options: dict, published: dict) -> PublishedTool:
+        tool = cls.model_construct(fn=fn, name=fn.__name__, title=options.get("title"),
+                                   description=published["description"], parameters=published["parameters"],
+                                   annotations=options.get("annotations"))
+        for name in CALL_FIELDS:  # model_construct filled in defaults: the built tool's values instead
+            tool.__dict__.pop(name, None)
+        tool.__dict__["output_schema"] = published["output"]  # Tool.output_schema, a cached property
+        tool._options, tool._output = options, published["output"]
+        return tool
+
+    def sdk_tool(self) -> CheckedTool:
+        """The SDK's tool for this function, built once; its schemas are the published ones."""
+        if self._sdk_tool is None:
+            model = return_model(self.fn)
+            if model is not None:  # as tool_generate: the return model validates the result
+                tool = CheckedTool.from_function(self.fn, structured_output=False, **self._options)
+                tool.fn_metadata.output_model = model
+            else:
+                tool = CheckedTool.from_function(self.fn, **self._options)
+            tool.fn_metadata.output_schema = self._output
+            tool.parameters = self.parameters
+            self._sdk_tool = tool
+        return self._sdk_tool
+
+    def __getattr__(self, name):
+        if name in CALL_FIELDS:
+            return getattr(self.sdk_tool(), name)
+        return super().__getattr__(name)
+
+    async def run(self, arguments, context, convert_result: bool = False):
+        return await self.sdk_tool().run(arguments, context, convert_result=convert_result)
+
+
+# The Tool fields that only a call reads, taken from the built tool (PublishedTool).
+CALL_FIELDS = ("fn_metadata", "is_async", "context_kwarg", "resolved_params", "resolver_plans")
+
+
 def subscriptions_middleware(events):
     """`subscriptions/listen` with resource URIs: the caller must be able to read each one (refused
     with the read check's message otherwise); while the stream is open this process follows the
@@ -197,34 +246,79 @@ def add_legacy_subscriptions(server: MCPServer, events) -> None:
     lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, unsubscribe)
 
 
-def build_tools(toolsets: frozenset[str] | None = None) -> list[Tool]:
-    """The tools of `toolsets` (None: every tool), with compact schemas (mcp_bridge.schemas.compact_schema)."""
+CONTRACT = Path(__file__).with_name("tool_contract.json")
+
+
+def registered_tools(toolsets: frozenset[str] | None = None) -> list[tuple[Callable, dict]]:
+    """(function, Tool.from_function options) of each tool of `toolsets` (None: every tool), in the order
+    clients list them."""
     from mcp_bridge import tools
 
     chosen: list[tuple[Callable, dict]] = []
 
     def add(fn, **options) -> None:
-        if toolsets is not None and tools.TOOLSET_OF.get(fn.__name__, "core") not in toolsets:
-            return  # each tool costs its schemas' build at start-up (run_mcp's time to first tools/list)
-        chosen.append((fn, options))
+        if toolsets is None or tools.TOOLSET_OF.get(fn.__name__, "core") in toolsets:
+            chosen.append((fn, options))
 
     tools.register(add)
+    return chosen
+
+
+def build_tools(toolsets: frozenset[str] | None = None) -> list[Tool]:
+    """The tools of `toolsets` (None: every tool), listed from the contract file (CONTRACT) that
+    tools_generate's output is tested to equal: generating the schemas takes a quarter of a second of
+    run_mcp's start-up here. A tool the file does not have yet is generated."""
+    with CONTRACT.open(encoding="utf-8") as file:
+        contract = json.load(file)
+    chosen = registered_tools(toolsets)
+    missing = [fn for fn, _ in chosen if fn.__name__ not in contract]
+    outputs = output_schemas(missing) if missing else {}
+    return [PublishedTool.listed(fn, options, contract[fn.__name__]) if fn.__name__ in contract
+            else tool_generate(fn, options, outputs.get(fn)) for fn, options in chosen]
+
+
+def tools_generate(toolsets: frozenset[str] | None = None) -> list[CheckedTool]:
+    """The tools of `toolsets` (None: every tool), their schemas generated from the code, compact
+    (mcp_bridge.schemas.compact_schema)."""
+    chosen = registered_tools(toolsets)
     outputs = output_schemas([fn for fn, _ in chosen])
-    built = []
-    for fn, options in chosen:
-        if fn in outputs:
-            # The SDK would build the same schema tool by tool; output_schemas built them in one pass.
-            tool = CheckedTool.from_function(fn, structured_output=False, **options)
-            # FuncMetadata's fields are read on each call (its documented contract): results are
-            # validated against the return type's model, the schema is what is published.
-            tool.fn_metadata.output_model, tool.fn_metadata.output_schema = outputs[fn]
-        else:
-            tool = CheckedTool.from_function(fn, **options)
-            if tool.fn_metadata.output_schema is not None:
-                tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
-        tool.parameters = compact_schema(tool.parameters)
-        built.append(tool)
-    return built
+    return [tool_generate(fn, options, outputs.get(fn)) for fn, options in chosen]
+
+
+def tool_generate(fn: Callable, options: dict, output: tuple[type[BaseModel], dict] | None) -> CheckedTool:
+    if output is not None:
+        # The SDK would build the same schema tool by tool; output_schemas built them in one pass.
+        tool = CheckedTool.from_function(fn, structured_output=False, **options)
+        # FuncMetadata's fields are read on each call (its documented contract): results are
+        # validated against the return type's model, the schema is what is published.
+        tool.fn_metadata.output_model, tool.fn_metadata.output_schema = output
+    else:
+        tool = CheckedTool.from_function(fn, **options)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
+    tool.parameters = compact_schema(tool.parameters)
+    return tool
+
+
+def tool_contract(tools: list[Tool]) -> dict:
+    """What the tool list publishes of each tool, as the contract file holds it."""
+    return json.loads(json.dumps({
+        t.name: {"title": t.title, "description": t.description, "parameters": t.parameters,
+                 "output": t.output_schema,
+                 "annotations": t.annotations.model_dump() if t.annotations else None}
+        for t in tools
+    }, default=str))
+
+
+def contract_text(tools: list[Tool]) -> str:
+    """The contract file's text for `tools` (manage.py tool_contract writes it)."""
+    return json.dumps(tool_contract(tools), indent=1, ensure_ascii=False) + "\n"
+
+
+def return_model(fn: Callable) -> type[BaseModel] | None:
+    """The pydantic model a tool returns, if it returns one."""
+    model = typing.get_type_hints(fn).get("return")
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def output_schemas(fns: list[Callable]) -> dict[Callable, tuple[type[BaseModel], dict]]:
@@ -236,11 +330,7 @@ def output_schemas(fns: list[Callable]) -> dict[Callable, tuple[type[BaseModel],
     from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
     from pydantic.json_schema import models_json_schema
 
-    models = {}
-    for fn in fns:
-        model = typing.get_type_hints(fn).get("return")
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            models[fn] = model
+    models = {fn: model for fn in fns if (model := return_model(fn)) is not None}
     if not models:
         return {}
     refs, definitions = models_json_schema([(m, "validation") for m in set(models.values())],
