@@ -8,7 +8,7 @@ from django.utils import timezone
 from audit.checkpoint import checkpoint_append
 from audit.keys import audit_mac_key
 from audit.models import AuditEvent, AuditHead
-from core.hot_queries import hot_rows
+from core.hot_queries import hot_insert, hot_rows
 from core.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,8 @@ def audit_record(*, actor, event_type: str, account=None, payload: dict | None =
         )
         event.hash = event.compute_hash()
         event.mac = event.compute_mac(key, prev_mac)
-        if connection.vendor == "postgresql":
-            _insert(connection, event)  # its trigger moves the head
-        else:
-            event.save(force_insert=True)
+        hot_insert(event)  # built once, not compiled by the ORM on every event (six per order)
+        if connection.vendor != "postgresql":  # on PostgreSQL the INSERT's trigger moves the head
             _head_move(event)
         # After commit only: a checkpoint for an event that was rolled back would read as a deleted
         # tail. robust: the event is committed whatever happens to the file; a failed write is logged.
@@ -98,25 +96,6 @@ def _head_locked() -> tuple[int, str, str]:
         AuditHead.objects.get_or_create(pk=1)
         rows = [AuditHead.objects.select_for_update().filter(pk=1).values_list("seq", "hash", "mac").get()]
     return rows[0]
-
-
-_INSERT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-_INSERT_SQL: dict[str, str] = {}
-
-
-def _insert(connection, event: AuditEvent) -> None:
-    """`event`'s INSERT as Model.save would write it (each field's own conversion), its statement built
-    once instead of compiled by the ORM on every event: six per order (issue 16)."""
-    sql = _INSERT_SQL.get(connection.alias)
-    if sql is None:
-        name = connection.ops.quote_name
-        sql = _INSERT_SQL[connection.alias] = (
-            f"INSERT INTO {name(AuditEvent._meta.db_table)} ({', '.join(name(f.column) for f in _INSERT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {name(AuditEvent._meta.pk.column)}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _INSERT_FIELDS])
-        event.pk = cursor.fetchone()[0]
-    event._state.adding, event._state.db = False, connection.alias
 
 
 def _head_move(event: AuditEvent) -> None:
