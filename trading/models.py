@@ -5,6 +5,7 @@ An Order's status only changes through Order.set_status, which refuses illegal m
 audit event in the caller's transaction.
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import models, transaction
@@ -251,9 +252,12 @@ class Order(models.Model):
             "policy_version": self.policy_version,
         }
 
-    def set_status(self, new_status: str, *, actor, reason: str = "", extra: dict | None = None) -> None:
+    def set_status(self, new_status: str, *, actor, reason: str = "", extra: dict | None = None,
+                   changed: tuple[str, ...] | None = None) -> None:
         """The one way a status changes: refuses illegal moves, saves, and writes one audit event in
-        the same transaction. Callers hold the row lock (select_for_update) when racing is possible."""
+        the same transaction. Callers hold the row lock (select_for_update) when racing is possible.
+        `changed`: the other fields the caller set on this instance; given, only they and the status's
+        own fields are validated and saved, otherwise every column is."""
         from django.utils import timezone
 
         from audit.services import audit_record
@@ -277,9 +281,14 @@ class Order(models.Model):
             self.submitted_at = now
         # The account is not validated: it does not change here, and checking that it exists would cost
         # a query on every transition (the foreign key constraint holds it anyway).
-        self.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
+        saved = None if changed is None else {*_STATUS_FIELDS, *changed}
+        self.full_clean(exclude=["account"] if saved is None else [f.name for f in self._meta.fields if f.name not in saved],
+                        validate_unique=False, validate_constraints=False)
         with transaction.atomic(savepoint=False):  # the save and its event together, without a savepoint
-            self.save()
+            if saved is None:
+                self.save()
+            else:
+                _save_fields(self, sorted(saved))
             audit_record(
                 actor=actor,
                 event_type="order.transition",
@@ -293,6 +302,32 @@ class Order(models.Model):
             transaction.on_commit(lambda: account_reads_forget(account))
             transaction.on_commit(lambda: order_status_committed.send(sender=Order, order_id=order_id,
                                                                       account_id=account.pk))
+
+
+# What Order.set_status itself changes.
+_STATUS_FIELDS = ("status", "status_changed_at", "status_reason", "terminal_at", "submitted_at", "updated_at")
+
+
+def _save_fields(order: Order, names: list[str]) -> None:
+    """order.save(update_fields=names), its UPDATE compiled once per set of fields (core.hot_queries): each
+    acknowledgement saves the same few. Values other than text, integers and times go through save()."""
+    from django.db import DatabaseError
+
+    from core.hot_queries import hot_update
+
+    fields = [order._meta.get_field(name) for name in names]
+    values = [field.pre_save(order, False) for field in fields]  # auto_now's time, as save() sets it
+    if any(isinstance(v, bool) or not isinstance(v, (str, int, datetime, type(None))) for v in values):
+        order.save(update_fields=names)
+        return
+    given = tuple(v is not None for v in values)  # an empty field is written as NULL, not a parameter
+
+    def build(pk, *new):
+        it = iter(new)
+        return Order.objects.filter(pk=pk), {f.name: next(it) if g else None for f, g in zip(fields, given)}
+
+    if not hot_update(("order_fields", tuple(names), given), build, order.pk, *(v for v in values if v is not None)):
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 class Fill(models.Model):

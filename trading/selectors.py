@@ -3,8 +3,9 @@ account's row lock; doors call orders_list / order_get, which check the actor's 
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Case, Q, QuerySet, Subquery, When
+from django.db.models import Case, F, FilteredRelation, Func, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -13,7 +14,7 @@ from accounts.selectors import account_for_actor, account_route, accounts_for_ac
 from broker.client import broker_for
 from core.errors import InvalidInput, NotFound
 from core.formatting import format_price, format_quantity
-from core.hot_queries import hot_instances, hot_rows
+from core.hot_queries import hot_instances, hot_rows, hot_values
 from trading.models import OPEN, AccountTradingState, KillSwitch, Leg, Order, OrderAlert, OrderStatus, RiskPolicy
 
 NO_SUCH_ORDER = "No order {order_id} on account {account}. Call get_orders (REST: GET /api/orders/) to see the account's orders."
@@ -30,18 +31,21 @@ def open_exposure(*, account, exclude_order_id: int | None = None) -> Decimal:
     return sum(open_exposure_by_currency(account=account, exclude_order_id=exclude_order_id).values(), Decimal("0"))
 
 
-def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -> dict[str, Decimal]:
-    """open_exposure split by the orders' currencies (each amount in its own currency).
-    A bracket counts once, as its entry: its legs only close what the entry opens. An OCA group
-    counts once, as its largest working order: the first to fill cancels the others."""
-    rows = Order.objects.filter(Q(parent__isnull=True) | Q(leg=Leg.OCA), account=account, status__in=OPEN)
-    if exclude_order_id is not None:
-        rows = rows.exclude(pk=exclude_order_id)
+def _in_exposure(path: str = "") -> Q:
+    """The orders open_exposure counts (`path`: the relation leading to them): those that may still
+    execute, a bracket's entry without its legs, and every order of an OCA group."""
+    return Q(**{f"{path}status__in": OPEN}) & (Q(**{f"{path}parent__isnull": True}) | Q(**{f"{path}leg": Leg.OCA}))
+
+
+_EXPOSURE_COLUMNS = ("pk", "parent_id", "currency", "quantity", "filled_quantity", "reference_price", "multiplier")
+
+
+def _exposure_totals(rows) -> dict[str, Decimal]:
+    """open_exposure_by_currency's sums, from rows of _EXPOSURE_COLUMNS: value rows, not a model per
+    order (Order.remaining_quantity), summed in Python so Decimal stays exact on every database."""
     totals: dict[str, Decimal] = {}
     groups: dict[int, tuple[str, Decimal]] = {}  # an OCA group counts once: its largest working order
-    # Value rows, not a model per order (Order.remaining_quantity): this runs on every preview and place.
-    for pk, parent_id, currency, quantity, filled, price, multiplier in rows.values_list(
-            "pk", "parent_id", "currency", "quantity", "filled_quantity", "reference_price", "multiplier"):
+    for pk, parent_id, currency, quantity, filled, price, multiplier in rows:
         value = max(quantity - filled, Decimal("0")) * price * multiplier
         group = parent_id or pk
         if group not in groups or value > groups[group][1]:
@@ -49,6 +53,20 @@ def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -
     for currency, value in groups.values():
         totals[currency] = totals.get(currency, Decimal("0")) + value
     return totals
+
+
+def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -> dict[str, Decimal]:
+    """open_exposure split by the orders' currencies (each amount in its own currency).
+    A bracket counts once, as its entry: its legs only close what the entry opens. An OCA group
+    counts once, as its largest working order: the first to fill cancels the others."""
+    def build(*excluded):
+        rows = Order.objects.filter(_in_exposure(), account_id=account.pk)
+        if excluded:
+            rows = rows.exclude(pk=excluded[0])
+        return rows.order_by().values_list(*_EXPOSURE_COLUMNS)
+
+    excluded = () if exclude_order_id is None else (int(exclude_order_id),)
+    return _exposure_totals(hot_values(("open_exposure", account.pk, bool(excluded)), build, *excluded))
 
 
 def open_order_currencies(*, account) -> set[str]:
@@ -66,11 +84,6 @@ def _same_contract(intent) -> dict:
 def _same_size(intent) -> dict:
     """The same quantity, or (an order by amount) the same amount."""
     return {"quantity": intent.quantity, "amount__isnull": True} if intent.amount is None else {"amount": intent.amount}
-
-
-def orders_entered_since(*, account, since) -> int:
-    # A bracket is one order entered: Tiger creates its legs.
-    return Order.objects.filter(account=account, created_at__gte=since, parent__isnull=True).count()
 
 
 def duplicate_age_seconds(*, account, intent, window_seconds: int, now, exclude_order_id=None) -> int | None:
@@ -96,16 +109,44 @@ def risk_policy_of(*, account) -> RiskPolicy | None:
     return rows[0] if rows else None
 
 
+def _kill_switch_first(account) -> Subquery:
+    """The scope of the first active switch that covers the account, the global one first."""
+    return Subquery(_active_kill_switches(account).order_by(Case(When(scope="global", then=0), default=1))
+                    .values("scope")[:1])
+
+
+def _kill_switch_scope_of(first: str | None) -> str | None:
+    return None if first is None else ("global" if first == "global" else "account")
+
+
 def trading_state_and_kill_switch(*, account) -> tuple[AccountTradingState | None, str | None]:
     """The account's trading state, unlocked (None before its first order), and its kill_switch_scope:
     read in one statement, as the risk check's facts need both."""
     rows = hot_instances(("trading_state_kill_switch", account.pk), lambda: AccountTradingState.objects.filter(
-        account_id=account.pk).annotate(kill_switch_now=Subquery(_active_kill_switches(account).order_by(
-            Case(When(scope="global", then=0), default=1)).values("scope")[:1])))
+        account_id=account.pk).annotate(kill_switch_now=_kill_switch_first(account)))
     if not rows:
         return None, kill_switch_scope(account=account)
-    scope = rows[0].kill_switch_now  # the global switch first, then the account's
-    return rows[0], None if scope is None else ("global" if scope == "global" else "account")
+    return rows[0], _kill_switch_scope_of(rows[0].kill_switch_now)
+
+
+_STATE_FIELDS = tuple(f.attname for f in AccountTradingState._meta.concrete_fields)
+
+
+def risk_policy_and_state(*, account) -> tuple[RiskPolicy | None, AccountTradingState | None, str | None]:
+    """risk_policy_of and trading_state_and_kill_switch in one statement (the state joined to the
+    policy through their account): every preview and place reads all three before the lock. The
+    policy None before its first use, the state None before the account's first order."""
+    rows = hot_instances(("risk_policy_and_state", account.pk), lambda: RiskPolicy.objects.filter(
+        account_id=account.pk).annotate(kill_switch_now=_kill_switch_first(account), **{
+            f"trading_state_{name}": F(f"account__trading_state__{name}") for name in _STATE_FIELDS}))
+    if not rows:
+        return None, *trading_state_and_kill_switch(account=account)
+    policy = rows[0]
+    state = None
+    if policy.trading_state_id is not None:
+        state = AccountTradingState.from_db(policy._state.db, _STATE_FIELDS,
+                                            [getattr(policy, f"trading_state_{name}") for name in _STATE_FIELDS])
+    return policy, state, _kill_switch_scope_of(policy.kill_switch_now)
 
 
 def trading_state_locked(*, account) -> AccountTradingState | None:
@@ -114,6 +155,48 @@ def trading_state_locked(*, account) -> AccountTradingState | None:
     rows = hot_instances(("trading_state_locked", account.pk),
                          lambda: AccountTradingState.objects.select_for_update().filter(account_id=account.pk))
     return rows[0] if rows else None
+
+
+class OrderEntryReads(NamedTuple):
+    orders_entered: int  # since the time asked for
+    kill_switch: str | None  # kill_switch_scope
+    key_order_id: int | None  # the account's order under the idempotency key asked for
+    open_exposure: dict[str, Decimal]  # open_exposure_by_currency
+
+
+def order_entry_reads(*, account, since: datetime, idempotency_key: str | None = None,
+                      exclude_order_id: int | None = None) -> OrderEntryReads:
+    """What the risk check reads with the account's order-entry lock held (call inside its transaction,
+    after trading_state_locked), in one statement: the orders entered since `since` (a bracket is one
+    order entered: Tiger creates its legs), the kill_switch_scope, the id of the account's order under
+    `idempotency_key` (None: there is none, or no key was given), and open_exposure_by_currency (without
+    the order `exclude_order_id`). Read in a statement of its own after the lock is taken, so that it
+    sees what the lock's previous holder committed. One row per order in the exposure (the account
+    joined to them), each carrying the single values; one row with no order when there is none.
+    Compiled once per account (core.hot_queries)."""
+    def build(since, *values):
+        key, excluded = (values[0], values[1:]) if idempotency_key is not None else (None, values)
+        entered = Order.objects.filter(account_id=account.pk, created_at__gte=since, parent__isnull=True).order_by()
+        singles = {"entered": Subquery(entered.values(n=Func("pk", function="COUNT"))),
+                   "kill_switch_now": _kill_switch_first(account)}
+        if key is not None:
+            singles["key_order"] = Subquery(Order.objects.filter(account_id=account.pk, idempotency_key=key)
+                                            .order_by().values("pk")[:1])
+        counted = _in_exposure("orders__") & ~Q(orders__pk=excluded[0]) if excluded else _in_exposure("orders__")
+        return TigerAccount.objects.filter(pk=account.pk).annotate(
+            **singles, counted=FilteredRelation("orders", condition=counted)).order_by().values_list(
+            *singles, *(f"counted__{column}" for column in _EXPOSURE_COLUMNS))
+
+    values = () if idempotency_key is None else (idempotency_key,)
+    if exclude_order_id is not None:
+        values += (int(exclude_order_id),)
+    rows = hot_values(("order_entry_reads", account.pk, idempotency_key is not None, exclude_order_id is not None),
+                      build, since, *values)
+    singles = 3 if idempotency_key is not None else 2
+    first = rows[0]
+    return OrderEntryReads(orders_entered=first[0], kill_switch=_kill_switch_scope_of(first[1]),
+                           key_order_id=first[2] if idempotency_key is not None else None,
+                           open_exposure=_exposure_totals(row[singles:] for row in rows if row[singles] is not None))
 
 
 def _combo_leg_trades(leg: dict, intent) -> bool:
@@ -161,7 +244,8 @@ def open_call_sales(*, account, underlying: str, exclude_order_id=None) -> Decim
 
 def kill_switch_scope(*, account) -> str | None:
     """"global", "account" or None. Read from the database on every check, so every process agrees."""
-    # Checked up to six times per order: compiled once per account (core.hot_queries), run every time.
+    # Checked before and after sending each order (its other reads ride on the risk check's statements):
+    # compiled once per account (core.hot_queries), run every time.
     _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: _active_kill_switches(account).values_list("scope"))
     scopes = {scope for (scope,) in rows}
     if "global" in scopes:

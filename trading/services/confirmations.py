@@ -6,10 +6,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import HashedToken
 from audit.services import audit_record
+from core.hot_queries import hot_insert, hot_instances, hot_update
 from core.errors import (
     InvalidInput,
     PermissionDenied,
@@ -60,11 +62,12 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
     now = timezone.now()
     expires = now + timedelta(seconds=CONFIRMATION_TTL_SECONDS)
     with transaction.atomic():
-        token = ConfirmationToken.objects.create(
+        token = ConfirmationToken(
             token_hash=HashedToken.hash(plain), action=action, account=account, order=order, payload=payload,
             payload_hash=payload_hash, risk_decision=decision, actor_label=actor.label,
             actor_identity=actor.identity, created_at=now, expires_at=expires,
         )
+        hot_insert(token)
         audit_record(actor=actor, event_type="confirmation.issued", account=account,
                      payload={"action": action, "token_id": token.pk, "order_hash": payload_hash,
                               "order": payload, "order_id": order.pk if order else None,
@@ -76,11 +79,24 @@ def _issue_token(*, actor, account, action, payload: dict, payload_hash: str, de
                         preview=preview or {})
 
 
-def _find_token(*, actor, account, plain: str | None, action: str) -> ConfirmationToken:
+def _find_token(*, actor, account, plain: str | None, action: str, idempotency_key: str | None = None) -> ConfirmationToken:
+    """The token `plain` names, checked against the account, the actor and the action. With an
+    idempotency key (a place), the same statement reads the id of the account's order under that key
+    into the token's `key_order_id` (None: no such order). Compiled once (core.hot_queries)."""
     if not plain:
         _refuse_confirmation(actor, account, action, "missing")
         raise InvalidInput(TOKEN_MISSING, code="confirmation_missing")
-    token = ConfirmationToken.objects.filter(token_hash=HashedToken.hash(plain)).first()
+
+    def build(token_hash, *key):
+        rows = ConfirmationToken.objects.filter(token_hash=token_hash)
+        if key:
+            rows = rows.annotate(key_order_id=Subquery(Order.objects.filter(
+                account_id=account.pk, idempotency_key=key[0]).order_by().values("pk")[:1]))
+        return rows
+
+    key = () if idempotency_key is None else (idempotency_key,)
+    rows = hot_instances(("confirmation_token", account.pk if key else None), build, HashedToken.hash(plain), *key)
+    token = rows[0] if rows else None
     if token is None or token.account_id != account.pk:
         _refuse_confirmation(actor, account, action, "invalid")
         raise PermissionDenied(TOKEN_INVALID.format(account=account.account_number), code="confirmation_invalid")
@@ -122,7 +138,8 @@ def _consume_token(*, actor, account, token: ConfirmationToken) -> None:
     """Single use, enforced by the database: one conditional UPDATE wins. Call inside the atomic
     block of the action it confirms; on refusal the caller must commit the refusal event."""
     now = timezone.now()
-    won = ConfirmationToken.objects.filter(pk=token.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    won = hot_update(("confirmation_token_use",), lambda pk, used_at, expires_after: (ConfirmationToken.objects.filter(
+        pk=pk, used_at__isnull=True, expires_at__gt=expires_after), {"used_at": used_at}), token.pk, now, now)
     if not won:
         token.refresh_from_db()
         why = "used" if token.used_at else "expired"

@@ -2,10 +2,12 @@
 
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.actors import Actor
 from audit.services import audit_record
+from core.hot_queries import hot_instances
 from core.errors import (
     BrokerRejected,
     PermissionDenied,
@@ -32,6 +34,22 @@ def _broker_id_holder(order: Order, broker_id: str) -> int | None:
     """The other order of ours already bound to `broker_id`, if any."""
     return (Order.objects.filter(account_id=order.account_id, broker_id=broker_id).exclude(pk=order.pk)
             .values_list("pk", flat=True).first())
+
+
+def _lock_order_to_bind(order_pk: int, account, broker_id: str) -> Order:
+    """The order locked and read afresh (as _lock_order, its account the caller's), with the id of
+    another order of ours already bound to `broker_id` in `broker_id_holder` (None: none), read in the
+    same statement. That read is as of the statement's start: a binding committed while this waited for
+    the row's lock is not seen, and then the database's one-row-per-broker-order constraint refuses the
+    save that would bind the id twice. Compiled once per account (core.hot_queries)."""
+    def build(pk, broker_id):
+        return Order.objects.select_for_update().filter(pk=pk).annotate(broker_id_holder=Subquery(
+            Order.objects.filter(account_id=account.pk, broker_id=broker_id).exclude(pk=OuterRef("pk"))
+            .order_by().values("pk")[:1]))
+
+    order = hot_instances(("order_to_bind", account.pk), build, int(order_pk), broker_id)[0]
+    order.account = account
+    return order
 
 
 def order_alert_raise(*, actor, kind: str, order: Order, broker_id: str, message: str) -> OrderAlert:

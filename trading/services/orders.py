@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from dataclasses import asdict
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -12,7 +11,7 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from accounts.selectors import account_for_actor, account_route
 from audit.services import audit_record
-from core.hot_queries import hot_rows_for
+from core.hot_queries import hot_insert
 from core.metrics import ORDERS
 from core.errors import (
     ApplicationError,
@@ -77,10 +76,10 @@ from trading.services.option_contracts import (COMBO_NO_MODIFY, combo_contracts_
                                                 option_symbol_resolve)
 from trading.services.order_summary import market_status_for, order_summary
 from trading.services.brackets import legs_record
-from trading.services.identity import _binding_refused, _broker_id_holder, _positively_identified
-from trading.services.policy import risk_policy_for
+from trading.services.identity import _binding_refused, _lock_order_to_bind, _positively_identified
+from trading.services.policy import risk_policy_and_state_for, risk_policy_for
 from trading.services.reconciliation import _sync_one
-from trading.services.risk_check import _evaluate_locked, _gather_facts, _lock_state
+from trading.services.risk_check import _evaluate_locked, _gather_facts, _lock_state, _read_locked
 
 
 def order_preview(*, actor: Actor, account_number: str | None, symbol: str | None = None, side: str, quantity, order_type: str = "LMT",
@@ -119,8 +118,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
         intent = option_contract_resolve(actor=actor, account=account, intent=intent)
         for member in oca_members(intent) if intent.is_oca else (intent,):  # each order of an OCA group
             order_check_lots_and_ticks(actor=actor, account=account, intent=member)
-    policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, intent, policy, actor=actor)
+    policy, state, kill_switch = risk_policy_and_state_for(account=account)
+    facts = _gather_facts(account, intent, policy, actor=actor, state_and_switch=(state, kill_switch))
     with transaction.atomic():
         decision = _evaluate_locked(actor=actor, account=account, intent=intent, policy=policy, facts=facts,
                                     state=_lock_state(account), stage="preview")
@@ -130,7 +129,8 @@ def order_preview(*, actor: Actor, account_number: str | None, symbol: str | Non
     if not preview.is_pass:
         raise BrokerRejected(PREVIEW_FAILED.format(account=account.account_number, warning=preview.warning or "no reason given"),
                              code="preview_failed")
-    broker_preview = {k: (canonical_decimal(v) if isinstance(v, Decimal) else v) for k, v in asdict(preview).items()}
+    # Its fields are plain values: no need for dataclasses.asdict's deep copy.
+    broker_preview = {k: (canonical_decimal(v) if isinstance(v, Decimal) else v) for k, v in vars(preview).items()}
     status, status_error = market_status_for(account=account, intent=intent)
     summary = order_summary(intent=intent, decision=decision, broker=preview, market_status=status,
                             status_error=status_error)
@@ -161,14 +161,6 @@ def order_check_lots_and_ticks(*, actor: Actor, account, intent: OrderIntent) ->
 
 NOT_FRACTIONAL = ("{symbol} does not trade in fractional shares at Tiger (its contract's support_fractional_share "
                   "is false), so {what} cannot be placed; give quantity as a whole number of shares.")
-
-
-def _order_by_key(account, key: str) -> Order | None:
-    """The account's order under this idempotency key, looked up twice per place: its id by a statement
-    compiled once per account (core.hot_queries), the row only for a replay."""
-    _alias, rows = hot_rows_for(("order_by_idempotency_key", account.pk), lambda stand_in: Order.objects.filter(
-        account_id=account.pk, idempotency_key=stand_in).values_list("pk")[:1], key)
-    return Order.objects.get(pk=rows[0][0]) if rows else None
 
 
 def _replay(order: Order, payload_hash: str, key: str) -> Order:
@@ -223,7 +215,9 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
     key = (idempotency_key or "").strip()
     if not key or len(key) > 128:
         raise InvalidInput(KEY_REQUIRED, code="idempotency_key_required")
-    token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE)
+    # The token and the order already under the key (if any) in one statement.
+    token = _find_token(actor=actor, account=account, plain=confirmation_token, action=ConfirmAction.PLACE,
+                        idempotency_key=key)
     if expected is not None:  # the door's restatement, in the same canonical form as the previewed order
         restated = normalise_intent(**{**expected, "account_number": account.account_number})
         if restated.is_future:  # "ES" restates the front contract the preview resolved
@@ -235,24 +229,24 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
     _check_expected(actor=actor, account=account, token=token, previewed=token.payload, expected=expected,
                     both_ways=("take_profit_price", "stop_loss_price", "amount", "combo_type", "legs", "oca",
                                "trading_session_type"))
-    existing = _order_by_key(account, key)
-    if existing is not None:
-        return _replay(existing, token.payload_hash, key)
+    if token.key_order_id is not None:
+        return _replay(Order.objects.get(pk=token.key_order_id), token.payload_hash, key)
 
     intent = OrderIntent.from_canonical(token.payload)
-    policy = risk_policy_for(account=account)
-    facts = _gather_facts(account, intent, policy, actor=actor)
+    policy, state, kill_switch = risk_policy_and_state_for(account=account)
+    facts = _gather_facts(account, intent, policy, actor=actor, state_and_switch=(state, kill_switch))
     refusal: ApplicationError | None = None
-    order = None
+    order = existing = None
     try:
         with transaction.atomic():
             state = _lock_state(account)
-            existing = _order_by_key(account, key)
-            if existing is None:
+            # A twin with the same key may have committed while this waited for the lock.
+            checked_at, reads = _read_locked(account, idempotency_key=key)
+            if reads.key_order_id is None:
                 try:
                     _consume_token(actor=actor, account=account, token=token)
                     decision = _evaluate_locked(actor=actor, account=account, intent=intent, policy=policy,
-                                                facts=facts, state=state, stage="place")
+                                                facts=facts, state=state, stage="place", reads=(checked_at, reads))
                     if not decision.accepted:
                         raise _CommitThenRaise(RiskRefused(decision, account=account))
                 except _CommitThenRaise as wrapped:
@@ -261,9 +255,11 @@ def _order_enter(*, actor: Actor, account_number: str | None, confirmation_token
                 else:
                     order = _order_create(actor=actor, account=account, intent=intent, key=key, decision=decision,
                                           payload_hash=token.payload_hash)
+            else:
+                existing = Order.objects.get(pk=reads.key_order_id)
     except IntegrityError:
         # SQLite has no row locks: a concurrent twin with the same key won the insert.
-        existing = _order_by_key(account, key)
+        existing = Order.objects.filter(account=account, idempotency_key=key).first()
         if existing is None:
             raise
     if refusal is not None:
@@ -294,7 +290,7 @@ def _order_create(*, actor, account, intent: OrderIntent, key: str, decision: Ri
     )
     # The account was just resolved (and locked) by the caller: no query to check it exists.
     order.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
-    order.save()
+    hot_insert(order)
     audit_record(actor=actor, event_type="order.transition", account=account,
                  payload={**order.audit_payload(), "from": None, "to": S.PENDING_SUBMIT,
                           "risk_decision": {"accepted": True, "checked": decision.checked, "notional": decision.notional}})
@@ -326,7 +322,7 @@ def _submit(*, order: Order, actor) -> Order:
         reason = exc.message if isinstance(exc, BrokerError) else f"unexpected error ({type(exc).__name__})"
         return _transition(order.pk, S.UNKNOWN, actor=actor, reason=reason, only_from={S.PENDING_SUBMIT})
     try:
-        order = _apply_ack(order.pk, result, actor=actor)
+        order = _apply_ack(order.pk, order.account, result, actor=actor)
     except Exception as exc:  # Tiger has the order; we failed to write that down
         logger.exception("recording Tiger's acknowledgement %s of order %s failed", result.broker_id, order.pk)
         return _transition(order.pk, S.UNKNOWN, actor=actor, reason=ACK_NOT_RECORDED.format(error=type(exc).__name__),
@@ -339,20 +335,21 @@ def _submit(*, order: Order, actor) -> Order:
     return order
 
 
-def _apply_ack(order_pk: int, result, *, actor) -> Order:
+def _apply_ack(order_pk: int, account, result, *, actor) -> Order:
     broker_id = str(result.broker_id)
     with transaction.atomic():
-        order = _lock_order(order_pk)
-        holder = _broker_id_holder(order, broker_id)
+        order = _lock_order_to_bind(order_pk, account, broker_id)
+        holder = order.broker_id_holder
         if holder is not None or (order.broker_id and order.broker_id != broker_id):
             _binding_refused(order, broker_id, holder or order.pk, actor=actor)
             return order
         order.broker_id = broker_id
         order.broker_order_id = order.broker_order_id or result.order_id
         if order.status in UNACKED:
-            order.set_status(S.SUBMITTED, actor=actor, reason="acknowledged by Tiger")
+            order.set_status(S.SUBMITTED, actor=actor, reason="acknowledged by Tiger",
+                             changed=("broker_id", "broker_order_id"))
         else:  # reconciliation got there first
-            order.save()
+            order.save(update_fields=["broker_id", "broker_order_id", "updated_at"])
         if result.legs:
             legs_record(order, result.legs, actor=actor)
     return order

@@ -12,6 +12,7 @@ from core.errors import (
 )
 from trading import selectors
 from trading.models import (
+    AccountTradingState,
     RiskPolicy,
     RiskPolicyVersion,
 )
@@ -47,3 +48,13 @@ def risk_policy_for(*, account: TigerAccount) -> RiskPolicy:
         return risk_policy_save(actor=Actor.system("task", "default risk policy"), policy=RiskPolicy(account=account))
     except (IntegrityError, InvalidInput):
         return RiskPolicy.objects.get(account=account)
+
+
+def risk_policy_and_state_for(*, account: TigerAccount) -> tuple[RiskPolicy, AccountTradingState | None, str | None]:
+    """risk_policy_for, with the account's trading state (unlocked; None before its first order) and
+    kill switch scope read in the same statement (selectors.risk_policy_and_state): what a preview or a
+    place reads before taking the account's lock."""
+    policy, state, kill_switch = selectors.risk_policy_and_state(account=account)
+    if policy is None:
+        policy = risk_policy_for(account=account)
+    return policy, state, kill_switch

@@ -1,7 +1,7 @@
 """The pre-trade check: facts gathered from the broker first, then trading.risk.evaluate under the account's lock."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -129,11 +129,16 @@ def _needs_fx_rates(account: TigerAccount, intent: OrderIntent, policy: RiskPoli
     return intent.currency != policy.currency or bool(selectors.open_order_currencies(account=account) - {policy.currency})
 
 
-def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy, actor=None) -> _Facts:
+def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy, actor=None,
+                  state_and_switch: tuple[AccountTradingState | None, str | None] | None = None) -> _Facts:
     """Network reads, before any lock. A position is only fetched when it decides something.
     An option is valued at its own last price in the chain (read as `actor`). FX rates (Tiger's,
     riding on the assets reply, as the portfolio totals use them) only when an amount must be
-    converted; rates that cannot be read are a fact too: the rule then refuses."""
+    converted; rates that cannot be read are a fact too: the rule then refuses.
+    `state_and_switch`: the trading state (unlocked) and the kill switch, when the caller read them
+    with the policy (selectors.risk_policy_and_state); otherwise read here. Either way a switch or a
+    closing-only day that begins after this read is seen under the lock, where the order then counts
+    as risk-increasing (no position was read): refused, never let through."""
     if intent.is_combo:
         # Valued at its limit price, or (MKT) its legs' last prices; the underlying's values calls it sells uncovered.
         facts = _Facts(last_price=None if intent.limit_price is not None else combo_last_price(
@@ -155,7 +160,7 @@ def _gather_facts(account: TigerAccount, intent: OrderIntent, policy: RiskPolicy
             facts.fx_rates = dict(broker_for(account).assets().fx_rates)
         except BrokerError as exc:
             facts.fx_error = exc.message
-    state, kill_switch = selectors.trading_state_and_kill_switch(account=account)
+    state, kill_switch = state_and_switch or selectors.trading_state_and_kill_switch(account=account)
     today = trading_day()
     day_loss = _day_loss(state, facts.net_liquidation, today)
     losing = day_loss is not None and policy.daily_loss_limit is not None and day_loss >= policy.daily_loss_limit
@@ -198,10 +203,22 @@ def _lock_state(account: TigerAccount) -> AccountTradingState:
     return state
 
 
-def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exclude_order_id=None,
-                     modifying=False) -> RiskDecision:
-    """Decide with the lock held; writes the risk decision event (and the closing-only switch)."""
+def _read_locked(account: TigerAccount, *, idempotency_key: str | None = None,
+                 exclude_order_id: int | None = None) -> tuple[datetime, selectors.OrderEntryReads]:
+    """(now, what the database says) for the risk check: orders entered in the last minute, the kill
+    switch, (a place) the idempotency key's order, and the open exposure, in one statement after
+    _lock_state, so that what the lock's previous holder committed is seen."""
     now = timezone.now()
+    return now, selectors.order_entry_reads(account=account, since=now - timedelta(seconds=60),
+                                            idempotency_key=idempotency_key, exclude_order_id=exclude_order_id)
+
+
+def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exclude_order_id=None,
+                     modifying=False, reads: tuple[datetime, selectors.OrderEntryReads] | None = None) -> RiskDecision:
+    """Decide with the lock held; writes the risk decision event (and the closing-only switch).
+    `reads`: _read_locked's, when the caller already made them under this lock (without an order to
+    exclude)."""
+    now, reads = reads or _read_locked(account, exclude_order_id=exclude_order_id)
     today = trading_day(now)
     if facts.net_liquidation is not None and (state.trading_day != today or state.day_start_equity is None):
         # First look at the account today: today's losses are measured from here.
@@ -215,17 +232,17 @@ def _evaluate_locked(*, actor, account, intent, policy, facts, state, stage, exc
     if facts.leg_positions is not None:
         leg_closable = tuple(_closable(account, leg_intent(intent, leg), held, exclude_order_id)
                              for leg, held in zip(intent.legs, facts.leg_positions))
-    exposure = selectors.open_exposure_by_currency(account=account, exclude_order_id=exclude_order_id)
+    exposure = dict(reads.open_exposure)
     ctx = RiskContext(
         last_price=facts.last_price,
         open_exposure=exposure.pop(intent.currency, Decimal("0")),
         other_open_exposure=exposure,
         fx_rates=facts.fx_rates,
         fx_error=facts.fx_error,
-        orders_last_minute=0 if modifying else selectors.orders_entered_since(account=account, since=now - timedelta(seconds=60)),
+        orders_last_minute=0 if modifying else reads.orders_entered,
         duplicate_age_seconds=None if modifying else selectors.duplicate_age_seconds(
             account=account, intent=intent, window_seconds=policy.duplicate_window_seconds, now=now),
-        kill_switch=selectors.kill_switch_scope(account=account),
+        kill_switch=reads.kill_switch,
         day_loss=day_loss,
         day_loss_currency=facts.equity_currency,
         closing_only=state.closing_only_day == today,

@@ -13,19 +13,20 @@ from trading.services import order_place, order_preview
 # Production's transactions, not the test case's savepoints around them: the counts are the bench's.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-# Preview (the access check is served from the process's copy, accounts.grant_copies): the policy, the
-# trading state with the kill switch (one statement); under the account's lock its exposure, orders in
-# the last minute, the duplicate window, the kill switch and the risk decision's audit event (the head
-# read and locked, then the event, whose INSERT moves the head: audit 0005); the confirmation token and
-# its event (head, event).
-PREVIEW_STATEMENTS = 12
-# Place: the same checks again (the access check from the copy) around the token's lookup, the
-# idempotency key (before and under the lock), the token spent, three audit events and the
-# PENDING_SUBMIT row (the head read once: the transaction holds it, so its later events are one INSERT
-# each); then the kill switch before sending; the acknowledgement under the order's lock (its broker
-# id's holder, the row, its event: head and INSERT); the live update's read of the committed row; the
-# kill switch after sending.
-PLACE_STATEMENTS = 24
+# Preview (the access check is served from the process's copy, accounts.grant_copies): the policy with
+# the trading state and the kill switch (one statement, before the lock); under the account's lock one
+# statement for the orders in the last minute, the kill switch and the open exposure, then the duplicate
+# window and the risk decision's audit event (the head read and locked, then the event, whose INSERT
+# moves the head: audit 0005); the confirmation token and its event (head, event).
+PREVIEW_STATEMENTS = 9
+# Place: the token with the order already under the idempotency key (one statement); the policy, state
+# and kill switch (one); under the lock the same reads with the key again (a twin may have committed
+# meanwhile), the duplicate window, the token spent, three audit events and the PENDING_SUBMIT row (the
+# head read once: the transaction holds it, so its later events are one INSERT each); then the kill
+# switch before sending; the acknowledgement under the order's lock (the row read with its broker id's
+# holder in one statement, its UPDATE of the changed columns, its event: head and INSERT); the live
+# update's read of the committed row; the kill switch after sending.
+PLACE_STATEMENTS = 18
 
 
 def test_preview_and_place_run_a_fixed_number_of_sql_statements(system_actor, account, last_price):
