@@ -102,8 +102,10 @@ def account_reads_forget(account) -> None:
     try:
         old = _generation(account)
         cache.set(prefix + ":gen", uuid.uuid4().hex[:16], timeout=None)
-        # Also the old generation's answers themselves: should the generation key ever be evicted,
-        # the first generation's name comes back, and must find nothing left under it.
-        cache.delete_many([f"{prefix}:{old}:{kind}" for kind in KINDS])
+        # Also the first generation's answers themselves: should the generation key ever be evicted,
+        # the first generation's name comes back, and must find nothing left under it. A random name
+        # never comes back, so its answers need no deleting (every order's transitions come here).
+        if old == FIRST_GENERATION:
+            cache.delete_many([f"{prefix}:{old}:{kind}" for kind in KINDS])
     except Exception:  # noqa: BLE001 - see the docstring
         logger.warning("cached reads of account id %s not forgotten", account.pk, exc_info=True)

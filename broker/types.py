@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
 
@@ -185,7 +185,9 @@ class OrderIntent:
             object.__setattr__(self, "currency", currency_for(self.symbol))
 
     def canonical(self) -> dict:
-        data = asdict(self)
+        # Its fields as they are (each a plain value; legs and oca are replaced below), not through
+        # dataclasses.asdict, which would walk into every leg only for them to be replaced.
+        data = {name: getattr(self, name) for name in _INTENT_FIELDS}
         for key in DECIMAL_FIELDS:
             data[key] = canonical_decimal(data[key])
         if data["expire_time"] is not None:
@@ -277,6 +279,7 @@ def option_identifier(symbol: str, expiry: date, strike: Decimal, right: str) ->
     return f"{symbol:<6}{expiry:%y%m%d}{right[0]}{int(strike * 1000):08d}"
 
 
+_INTENT_FIELDS = tuple(f.name for f in fields(OrderIntent))
 DECIMAL_FIELDS = ("quantity", "limit_price", "stop_price", "trailing_amount", "trailing_percent", "strike",
                   "take_profit_price", "stop_loss_price",
                   "multiplier", "amount")

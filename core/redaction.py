@@ -4,6 +4,7 @@ Two nets: by name (a dict key that names a secret is replaced whatever its value
 (every secret the process has decrypted is registered here and scrubbed from any text).
 """
 
+import functools
 import logging
 import re
 import threading
@@ -22,6 +23,8 @@ _SECRET_TEXT = re.compile(
     re.DOTALL,
 )
 
+# Shorter secrets are not registered, and every shape above is longer.
+_SHORTEST = 6
 _known: set[str] = set()
 _known_lock = threading.Lock()
 _known_pattern: re.Pattern | None = None
@@ -30,7 +33,7 @@ _known_pattern: re.Pattern | None = None
 def register_secret(value: str | None) -> None:
     """Remember a decrypted secret so that any later text containing it is scrubbed."""
     global _known_pattern
-    if not value or len(value) < 6:
+    if not value or len(value) < _SHORTEST:
         return
     with _known_lock:
         if value in _known:
@@ -41,6 +44,8 @@ def register_secret(value: str | None) -> None:
 
 
 def scrub_text(text: str) -> str:
+    if len(text) < _SHORTEST:  # too short to hold a known secret or any of the shapes
+        return text
     # Shapes first: a known value replaced inside a token would leave the rest of the token unmatched.
     text = _SECRET_TEXT.sub(REDACTED, text)
     pattern = _known_pattern
@@ -51,7 +56,7 @@ def scrub_text(text: str) -> str:
 
 def redact(value, key: str | None = None):
     """A copy of a JSON-like value with secrets removed."""
-    if key is not None and SECRET_NAME.search(key) and not key.endswith(("_fingerprint", "_set")):
+    if key is not None and _names_secret(key):
         return REDACTED if value not in (None, "") else value
     if isinstance(value, dict):
         return {k: redact(v, str(k)) for k, v in value.items()}
@@ -60,6 +65,11 @@ def redact(value, key: str | None = None):
     if isinstance(value, str):
         return scrub_text(value)
     return value
+
+
+@functools.lru_cache(maxsize=4096)  # the same few keys in every payload
+def _names_secret(key: str) -> bool:
+    return bool(SECRET_NAME.search(key)) and not key.endswith(("_fingerprint", "_set"))
 
 
 class RedactingFilter(logging.Filter):

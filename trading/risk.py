@@ -5,7 +5,8 @@ position, the day's loss, kill switches) into a RiskContext, under the account's
 entry, and this decides. A refusal names the rule, its limit and the order's value.
 """
 
-from dataclasses import asdict, dataclass, field, replace
+from copy import deepcopy
+from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_CEILING, ROUND_UP, Decimal, localcontext
 
 from marketdata.services import fx_convert
@@ -161,8 +162,13 @@ class RiskDecision:
     combo: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # What dataclasses.asdict gives (its lists and dicts copied), without its walk into every value:
+        # each preview and place calls this four times.
+        return {name: deepcopy(value) if isinstance(value, (list, dict)) else value
+                for name, value in ((name, getattr(self, name)) for name in _DECISION_FIELDS)}
 
+
+_DECISION_FIELDS = tuple(f.name for f in fields(RiskDecision))
 
 # Refusals that the same order may pass a moment later, unchanged.
 RETRYABLE_RULES = frozenset({"fx_rate", "no_quote", "orders_per_minute"})
