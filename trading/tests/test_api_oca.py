@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from broker.types import canonical_decimal
 from trading import services
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,8 @@ def test_an_oca_group_previews_places_once_lists_both_orders_and_counts_once(api
     r = api.post("/api/orders/preview/", order, format="json")
     assert r.status_code == 200, r.json()
     body = r.json()
-    assert body["order"]["oca"] == [{"order_type": "STP", "stop_price": str(above)}]
+    # The canonical order writes prices without trailing zeros (214.20 is "214.2").
+    assert body["order"]["oca"] == [{"order_type": "STP", "stop_price": canonical_decimal(above)}]
     assert [(leg["role"], leg["order_type"], leg["quantity"]) for leg in body["preview"]["legs"]] == [
         ("oca", "LMT", "20"), ("oca", "STP", "20")]
     assert D(body["preview"]["net"]["amount"]) == above * 20 and body["preview"]["max_loss"]["bounded"] is True

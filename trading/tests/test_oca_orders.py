@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker.types import OrderIntent
+from broker.types import OrderIntent, canonical_decimal
 from core.errors import InvalidInput
 from trading import selectors, services
 from trading.intents import normalise_intent
@@ -96,7 +96,8 @@ def test_a_group_is_previewed_placed_once_counted_once_and_a_fill_cancels_the_ot
     order = dict(symbol="AAPL", side="BUY", quantity="10", order_type="LMT", limit_price=str(below),
                  oca_orders=[{"order_type": "STP", "stop_price": str(above), "quantity": "6"}])
     preview = services.order_preview(actor=system_actor, account_number=n, **order)
-    assert preview.order["oca"] == [{"order_type": "STP", "stop_price": str(above), "quantity": "6"}]
+    # The canonical order writes prices without trailing zeros (214.20 is "214.2").
+    assert preview.order["oca"] == [{"order_type": "STP", "stop_price": canonical_decimal(above), "quantity": "6"}]
     legs = preview.preview["legs"]
     assert [(leg["role"], leg["order_type"], leg["quantity"]) for leg in legs] == [("oca", "LMT", "10"), ("oca", "STP", "6")]
     assert legs[0]["text"].startswith("OCA order 1 of 2: BUY 10 AAPL LMT")
