@@ -1,6 +1,6 @@
 """The chain's tip, kept outside the database.
 
-After every commit that wrote audit events, one line `<UTC time> seq=<n> mac=<hex>` is appended to
+After a commit, one line `<UTC time> seq=<n> mac=<hex>` per audit event it wrote is appended to
 settings.AUDIT_CHECKPOINT_PATH and logged (logger `tigermcp.audit.checkpoint`, so a log shipper keeps
 a copy off the host). Deleting the tail of the chain together with its head row leaves a chain that
 is consistent in itself; it is still behind its checkpoint, and verify_audit says so.
