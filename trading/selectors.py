@@ -59,14 +59,11 @@ def open_exposure_by_currency(*, account, exclude_order_id: int | None = None) -
     """open_exposure split by the orders' currencies (each amount in its own currency).
     A bracket counts once, as its entry: its legs only close what the entry opens. An OCA group
     counts once, as its largest working order: the first to fill cancels the others."""
-    def build(*excluded):
-        rows = Order.objects.filter(_in_exposure(), account_id=account.pk)
-        if excluded:
-            rows = rows.exclude(pk=excluded[0])
-        return rows.order_by().values_list(*_EXPOSURE_COLUMNS)
-
-    excluded = () if exclude_order_id is None else (int(exclude_order_id),)
-    return _exposure_totals(hot_values(("open_exposure", account.pk, bool(excluded)), build, *excluded))
+    # The risk check reads the same under its lock, with its other reads (order_entry_reads).
+    rows = Order.objects.filter(_in_exposure(), account_id=account.pk)
+    if exclude_order_id is not None:
+        rows = rows.exclude(pk=exclude_order_id)
+    return _exposure_totals(rows.order_by().values_list(*_EXPOSURE_COLUMNS))
 
 
 def open_order_currencies(*, account) -> set[str]:
@@ -109,10 +106,10 @@ def risk_policy_of(*, account) -> RiskPolicy | None:
     return rows[0] if rows else None
 
 
-def _kill_switch_first(account) -> Subquery:
+def _first_kill_switch(account) -> QuerySet[KillSwitch]:
     """The scope of the first active switch that covers the account, the global one first."""
-    return Subquery(_active_kill_switches(account).order_by(Case(When(scope="global", then=0), default=1))
-                    .values("scope")[:1])
+    return KillSwitch.objects.filter(Q(scope="global") | Q(account_id=account.pk), active=True).order_by(
+        Case(When(scope="global", then=0), default=1)).values_list("scope")[:1]
 
 
 def _kill_switch_scope_of(first: str | None) -> str | None:
@@ -123,7 +120,7 @@ def trading_state_and_kill_switch(*, account) -> tuple[AccountTradingState | Non
     """The account's trading state, unlocked (None before its first order), and its kill_switch_scope:
     read in one statement, as the risk check's facts need both."""
     rows = hot_instances(("trading_state_kill_switch", account.pk), lambda: AccountTradingState.objects.filter(
-        account_id=account.pk).annotate(kill_switch_now=_kill_switch_first(account)))
+        account_id=account.pk).annotate(kill_switch_now=Subquery(_first_kill_switch(account))))
     if not rows:
         return None, kill_switch_scope(account=account)
     return rows[0], _kill_switch_scope_of(rows[0].kill_switch_now)
@@ -137,7 +134,7 @@ def risk_policy_and_state(*, account) -> tuple[RiskPolicy | None, AccountTrading
     policy through their account): every preview and place reads all three before the lock. The
     policy None before its first use, the state None before the account's first order."""
     rows = hot_instances(("risk_policy_and_state", account.pk), lambda: RiskPolicy.objects.filter(
-        account_id=account.pk).annotate(kill_switch_now=_kill_switch_first(account), **{
+        account_id=account.pk).annotate(kill_switch_now=Subquery(_first_kill_switch(account)), **{
             f"trading_state_{name}": F(f"account__trading_state__{name}") for name in _STATE_FIELDS}))
     if not rows:
         return None, *trading_state_and_kill_switch(account=account)
@@ -178,7 +175,7 @@ def order_entry_reads(*, account, since: datetime, idempotency_key: str | None =
         key, excluded = (values[0], values[1:]) if idempotency_key is not None else (None, values)
         entered = Order.objects.filter(account_id=account.pk, created_at__gte=since, parent__isnull=True).order_by()
         singles = {"entered": Subquery(entered.values(n=Func("pk", function="COUNT"))),
-                   "kill_switch_now": _kill_switch_first(account)}
+                   "kill_switch_now": Subquery(_first_kill_switch(account))}
         if key is not None:
             singles["key_order"] = Subquery(Order.objects.filter(account_id=account.pk, idempotency_key=key)
                                             .order_by().values("pk")[:1])
@@ -246,15 +243,8 @@ def kill_switch_scope(*, account) -> str | None:
     """"global", "account" or None. Read from the database on every check, so every process agrees."""
     # Checked before and after sending each order (its other reads ride on the risk check's statements):
     # compiled once per account (core.hot_queries), run every time.
-    _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: _active_kill_switches(account).values_list("scope"))
-    scopes = {scope for (scope,) in rows}
-    if "global" in scopes:
-        return "global"
-    return "account" if scopes else None
-
-
-def _active_kill_switches(account) -> QuerySet[KillSwitch]:
-    return KillSwitch.objects.filter(active=True).filter(Q(scope="global") | Q(account_id=account.pk))
+    _alias, rows = hot_rows(("kill_switch_scope", account.pk), lambda: _first_kill_switch(account))
+    return _kill_switch_scope_of(rows[0][0] if rows else None)
 
 
 def orders_list(*, actor: Actor, account_number: str | None = None, status: str | None = None,

@@ -30,10 +30,15 @@ from trading.services.common import (
 )
 
 
+def _holders(account_id: int, broker_id, order_pk):
+    """The ids of the account's other orders (not `order_pk`) bound to `broker_id`."""
+    return (Order.objects.filter(account_id=account_id, broker_id=broker_id).exclude(pk=order_pk)
+            .order_by().values_list("pk", flat=True))
+
+
 def _broker_id_holder(order: Order, broker_id: str) -> int | None:
     """The other order of ours already bound to `broker_id`, if any."""
-    return (Order.objects.filter(account_id=order.account_id, broker_id=broker_id).exclude(pk=order.pk)
-            .values_list("pk", flat=True).first())
+    return _holders(order.account_id, broker_id, order.pk).first()
 
 
 def _lock_order_to_bind(order_pk: int, account, broker_id: str) -> Order:
@@ -43,9 +48,8 @@ def _lock_order_to_bind(order_pk: int, account, broker_id: str) -> Order:
     the row's lock is not seen, and then the database's one-row-per-broker-order constraint refuses the
     save that would bind the id twice. Compiled once per account (core.hot_queries)."""
     def build(pk, broker_id):
-        return Order.objects.select_for_update().filter(pk=pk).annotate(broker_id_holder=Subquery(
-            Order.objects.filter(account_id=account.pk, broker_id=broker_id).exclude(pk=OuterRef("pk"))
-            .order_by().values("pk")[:1]))
+        return Order.objects.select_for_update().filter(pk=pk).annotate(
+            broker_id_holder=Subquery(_holders(account.pk, broker_id, OuterRef("pk"))[:1]))
 
     order = hot_instances(("order_to_bind", account.pk), build, int(order_pk), broker_id)[0]
     order.account = account

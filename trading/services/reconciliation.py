@@ -342,7 +342,6 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
     window = _Windows(client, listed)
     window_covered = window.search(account, beyond, grace=unknown_grace_seconds) if beyond else set()
     broker_orders = list(listed.values())
-    by_id = listed
     by_reference: dict[str, list] = {}
     for bo in broker_orders:
         # A bracket's legs carry their entry's mark too: they are found by their own ids below.
@@ -363,7 +362,7 @@ def orders_reconcile(*, actor: Actor, account_number: str, unknown_grace_seconds
                                                       row.quantity)] or found
         bo = found[0] if len(found) == 1 else None
         if bo is None and row.broker_id and not found:
-            bo = by_id.get(row.broker_id)
+            bo = listed.get(row.broker_id)
             if bo is None:
                 try:  # beyond the list's reach: ask for it by id
                     bo = client.order(row.broker_id)
